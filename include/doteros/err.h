@@ -1,0 +1,101 @@
+/*
+ * err.h - the one table of Doteros error codes.
+ *
+ * Every function that can fail returns an int: DOT_OK (0) or a positive code
+ * from this table. dot_strerror() gives the fixed message of a code; context
+ * (which field, which block, which byte) goes into a caller-provided
+ * struct dot_err, never into globals.
+ */
+#ifndef DOTEROS_ERR_H
+#define DOTEROS_ERR_H
+
+#include <stddef.h>
+
+#define DOT_API __attribute__((visibility("default")))
+#define DOT_MUST __attribute__((warn_unused_result))
+
+/* X(name, message). Codes are stable: append only, never reorder. */
+#define DOT_ERRORS(X)                                                          \
+	X(DOT_OK, "success")                                                   \
+	X(DOT_ENOMEM, "out of memory")                                         \
+	X(DOT_EINVAL, "invalid argument")                                      \
+	X(DOT_ERANGE, "value out of range")                                    \
+	X(DOT_ETOOBIG, "output does not fit")                                  \
+	/* codec: the canonical binary encoding */                             \
+	X(DOT_ECODEC_TRUNCATED, "encoding is truncated")                       \
+	X(DOT_ECODEC_TRAILING, "trailing bytes after the encoded item")        \
+	X(DOT_ECODEC_NONCANONICAL, "non-canonical encoding")                   \
+	X(DOT_ECODEC_UNSUPPORTED, "unsupported encoding type")                 \
+	X(DOT_ECODEC_DEPTH, "nesting too deep")                                \
+	X(DOT_ECODEC_LENGTH, "length over the limit")                          \
+	X(DOT_ECODEC_KEYORDER, "map keys not in strictly ascending order")     \
+	X(DOT_ECODEC_UTF8, "text string is not valid UTF-8")                   \
+	X(DOT_ECODEC_TYPE, "unexpected item type")                             \
+	X(DOT_ECODEC_FIELD, "missing or unknown field")                        \
+	/* text forms */                                                       \
+	X(DOT_ETEXT_PREFIX, "text form has the wrong prefix")                  \
+	X(DOT_ETEXT_BASE64, "text form is not valid base64url")                \
+	X(DOT_ETEXT_CHECKSUM, "text form checksum mismatch")                   \
+	/* crypto */                                                           \
+	X(DOT_ECRYPTO_SUITE, "unknown or unsupported crypto suite")            \
+	X(DOT_ECRYPTO_SIGNATURE, "signature verification failed")              \
+	X(DOT_ECRYPTO_DECRYPT, "decryption failed (wrong key or tampered)")    \
+	X(DOT_ECRYPTO_KEY, "invalid key")                                      \
+	X(DOT_ECRYPTO_UNAVAILABLE, "suite not available on this CPU")          \
+	X(DOT_ECRYPTO_KDF, "key derivation failed")                            \
+	X(DOT_ECRYPTO_PASSPHRASE, "wrong passphrase or damaged key file")      \
+	/* tokens */                                                           \
+	X(DOT_ETOKEN_FORMAT, "malformed capability token")                     \
+	X(DOT_ETOKEN_VERSION, "unsupported token version")                     \
+	X(DOT_ETOKEN_ISSUER, "token issuer is not the trusted key")            \
+	X(DOT_ETOKEN_SIGNATURE, "token block signature is invalid")            \
+	X(DOT_ETOKEN_WIDENED, "block widens rights or relaxes a caveat")       \
+	X(DOT_ETOKEN_EXPIRED, "token has expired")                             \
+	X(DOT_ETOKEN_NOT_YET_VALID, "token is not yet valid")                  \
+	X(DOT_ETOKEN_REVOKED, "token block has been revoked")                  \
+	X(DOT_ETOKEN_TOO_DEEP, "token exceeds its maximum delegation depth")   \
+	X(DOT_ETOKEN_WRONG_HOLDER, "request is not signed by the token holder") \
+	X(DOT_ETOKEN_RIGHTS, "token does not grant the requested rights")      \
+	X(DOT_ETOKEN_RESOURCE, "request is outside the token's resource")      \
+	X(DOT_ETOKEN_PATH, "request path is outside the token's path caveat")  \
+	X(DOT_ETOKEN_NODE, "node lacks a label the token requires")            \
+	/* transactions and receipts */                                        \
+	X(DOT_ETX_FORMAT, "malformed transaction")                             \
+	X(DOT_ETX_VERSION, "unsupported transaction version")                  \
+	X(DOT_ETX_NOT_YET_VALID, "transaction is not yet valid")               \
+	X(DOT_ETX_EXPIRED, "transaction validity window has passed")           \
+	X(DOT_ETX_WINDOW, "transaction validity window is too long")           \
+	X(DOT_ETX_SIGNATURE, "transaction signature is invalid")               \
+	X(DOT_ETX_DUPLICATE_SIGNER, "transaction is signed twice by one key")  \
+	X(DOT_ETX_THRESHOLD, "signatures do not meet the level's threshold")   \
+	X(DOT_ETX_AUTHORITY, "transaction authority is not satisfied")         \
+	X(DOT_ETX_CLUSTER, "transaction is for another cluster")               \
+	X(DOT_ERECEIPT_FORMAT, "malformed receipt")
+
+enum dot_errcode {
+#define DOT_X_ENUM(name, msg) name,
+	DOT_ERRORS(DOT_X_ENUM)
+#undef DOT_X_ENUM
+	DOT_ERRCOUNT
+};
+
+/* The fixed message of a code; "unknown error" for a code out of range. */
+DOT_API const char *dot_strerror(int code);
+
+/* The symbolic name of a code ("DOT_ETOKEN_EXPIRED"), for --json output. */
+DOT_API const char *dot_errname(int code);
+
+/*
+ * Context for an error: a human sentence that says what failed and where.
+ * Functions that take a struct dot_err * fill it on failure (it may be NULL).
+ */
+struct dot_err {
+	int code;
+	char msg[256];
+};
+
+/* Record code and a printf-style context; returns code, for `return`. */
+DOT_API int dot_err_set(struct dot_err *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,271 @@
+/*
+ * keyfile.c - private keys encrypted at rest (docs/key-file.md).
+ *
+ * Text: "dotsk1" + base64url(CBOR map)
+ *   {1: version 1,
+ *    2: public key (suite || key),
+ *    3: [kdf 1 = Argon2id v1.3, opslimit, memlimit, salt(16)],
+ *    4: sealed box (ChaCha20-Poly1305) of the 32-byte seed}
+ * The box's associated data is "dot-keyfile-v1" || public key, so the clear
+ * public key cannot be swapped for another. ChaCha20-Poly1305 is used on
+ * every machine so a key file opens anywhere.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "doteros/codec.h"
+#include "doteros/crypto.h"
+#include "doteros/heap.h"
+
+static const char sk_prefix[] = "dotsk1";
+static const char ad_label[] = "dot-keyfile-v1";
+#define KDF_ARGON2ID13 1
+#define KEYFILE_MAX 8192
+
+static void
+make_ad(uint8_t *ad, size_t *adlen, const uint8_t *pk, size_t pklen)
+{
+	memcpy(ad, ad_label, sizeof(ad_label) - 1);
+	memcpy(ad + sizeof(ad_label) - 1, pk, pklen);
+	*adlen = sizeof(ad_label) - 1 + pklen;
+}
+
+int
+dot_keyfile_seal(const struct dot_sign_sk *sk, const char *pass,
+		 size_t passlen, const uint8_t salt[DOT_KDF_SALT_LEN],
+		 const uint8_t nonce[DOT_AEAD_NONCE_LEN], uint64_t opslimit,
+		 size_t memlimit, struct dot_buf *out)
+{
+	uint8_t pk[DOT_SIGN_PK_MAX], ad[sizeof(ad_label) + DOT_SIGN_PK_MAX];
+	uint8_t *key = NULL, *seed = NULL;
+	struct dot_buf cbor = {0}, box = {0};
+	size_t pklen, adlen, textlen;
+	int rv;
+
+	key = sodium_malloc(DOT_AEAD_KEY_LEN + DOT_SEED_LEN);
+	if (key == NULL)
+		return DOT_ENOMEM;
+	seed = key + DOT_AEAD_KEY_LEN;
+	pklen = dot_sign_sk_public(sk, pk);
+	rv = dot_kdf_argon2id(key, DOT_AEAD_KEY_LEN, pass, passlen, salt,
+			      opslimit, memlimit);
+	if (rv != DOT_OK)
+		goto out;
+	dot_sign_sk_seed(sk, seed);
+	make_ad(ad, &adlen, pk, pklen);
+	rv = dot_aead_seal(DOT_SUITE_CHACHA20POLY1305, key, nonce, ad, adlen,
+			   seed, DOT_SEED_LEN, &box);
+	if (rv != DOT_OK)
+		goto out;
+
+	dot_enc_map(&cbor, 4);
+	dot_enc_uint(&cbor, 1);
+	dot_enc_uint(&cbor, 1);
+	dot_enc_uint(&cbor, 2);
+	dot_enc_bstr(&cbor, pk, pklen);
+	dot_enc_uint(&cbor, 3);
+	dot_enc_array(&cbor, 4);
+	dot_enc_uint(&cbor, KDF_ARGON2ID13);
+	dot_enc_uint(&cbor, opslimit);
+	dot_enc_uint(&cbor, memlimit);
+	dot_enc_bstr(&cbor, salt, DOT_KDF_SALT_LEN);
+	dot_enc_uint(&cbor, 4);
+	dot_enc_bstr(&cbor, box.data, box.len);
+	if (cbor.err) {
+		rv = cbor.err;
+		goto out;
+	}
+	textlen = sizeof(sk_prefix) - 1 + dot_b64url_len(cbor.len);
+	rv = dot_buf_reserve(out, textlen + 1);
+	if (rv != DOT_OK)
+		goto out;
+	memcpy(out->data + out->len, sk_prefix, sizeof(sk_prefix) - 1);
+	dot_b64url_encode((char *)out->data + out->len + sizeof(sk_prefix) - 1,
+			  cbor.data, cbor.len);
+	out->len += textlen;
+out:
+	sodium_free(key);
+	dot_buf_free(&box);
+	dot_buf_free(&cbor);
+	return rv;
+}
+
+struct parsed {
+	const uint8_t *pk;
+	size_t pklen;
+	uint64_t ops, mem;
+	const uint8_t *salt;
+	const uint8_t *box;
+	size_t boxlen;
+};
+
+/* Strip whitespace at the ends (a trailing newline from a file). */
+static void
+trim(const char **text, size_t *n)
+{
+	while (*n > 0 && (**text == ' ' || **text == '\n' || **text == '\r' ||
+			  **text == '\t'))
+		(*text)++, (*n)--;
+	while (*n > 0 && ((*text)[*n - 1] == ' ' || (*text)[*n - 1] == '\n' ||
+			  (*text)[*n - 1] == '\r' || (*text)[*n - 1] == '\t'))
+		(*n)--;
+}
+
+static int
+parse(const char *text, size_t n, uint8_t *raw, size_t *rawlen,
+      struct parsed *p, struct dot_err *e)
+{
+	static const struct dot_codec_limits lim = {4, KEYFILE_MAX, 8};
+	size_t plen = sizeof(sk_prefix) - 1;
+	struct dot_dec d;
+	uint64_t count, key, v, alg;
+	int rv;
+
+	trim(&text, &n);
+	if (n < plen || memcmp(text, sk_prefix, plen) != 0)
+		return dot_err_set(e, DOT_ETEXT_PREFIX,
+				   "not a Doteros private key file (it must "
+				   "start with \"%s\")",
+				   sk_prefix);
+	rv = dot_b64url_decode(raw, KEYFILE_MAX, rawlen, text + plen, n - plen);
+	if (rv != DOT_OK)
+		return dot_err_set(e, rv == DOT_ETOOBIG ? DOT_ECODEC_LENGTH : rv,
+				   "key file body: %s", dot_strerror(rv));
+	rv = dot_dec_init(&d, raw, *rawlen, &lim, e);
+	if (rv != DOT_OK)
+		return rv;
+	if ((rv = dot_dec_map(&d, &count)) != DOT_OK)
+		return rv;
+	if (count != 4)
+		return dot_err_set(e, DOT_ECODEC_FIELD,
+				   "key file has %" PRIu64 " fields, want 4",
+				   count);
+	if ((rv = dot_dec_uint(&d, &key)) != DOT_OK ||
+	    (rv = dot_dec_uint(&d, &v)) != DOT_OK)
+		return rv;
+	if (key != 1 || v != 1)
+		return dot_err_set(e, DOT_ECODEC_FIELD,
+				   "unsupported key file version");
+	if ((rv = dot_dec_uint(&d, &key)) != DOT_OK ||
+	    (rv = dot_dec_bstr(&d, &p->pk, &p->pklen)) != DOT_OK)
+		return rv;
+	if (key != 2)
+		return dot_err_set(e, DOT_ECODEC_FIELD,
+				   "key file field 2 (public key) missing");
+	if ((rv = dot_sign_pk_check(p->pk, p->pklen)) != DOT_OK)
+		return dot_err_set(e, rv, "key file public key: %s",
+				   dot_strerror(rv));
+	if ((rv = dot_dec_uint(&d, &key)) != DOT_OK ||
+	    (rv = dot_dec_array(&d, &count)) != DOT_OK)
+		return rv;
+	if (key != 3 || count != 4)
+		return dot_err_set(e, DOT_ECODEC_FIELD,
+				   "key file field 3 (kdf) malformed");
+	if ((rv = dot_dec_uint(&d, &alg)) != DOT_OK ||
+	    (rv = dot_dec_uint(&d, &p->ops)) != DOT_OK ||
+	    (rv = dot_dec_uint(&d, &p->mem)) != DOT_OK ||
+	    (rv = dot_dec_bstr_fixed(&d, &p->salt, DOT_KDF_SALT_LEN)) != DOT_OK)
+		return rv;
+	if (alg != KDF_ARGON2ID13)
+		return dot_err_set(e, DOT_ECRYPTO_SUITE,
+				   "key file kdf %" PRIu64 " is unknown", alg);
+	/* Bound the work a hostile file can ask for: 1 GiB, 32 passes. */
+	if (p->ops < 1 || p->ops > 32 || p->mem < 8192 ||
+	    p->mem > (1ull << 30))
+		return dot_err_set(e, DOT_ERANGE,
+				   "key file kdf cost (ops %" PRIu64
+				   ", mem %" PRIu64 ") out of range",
+				   p->ops, p->mem);
+	if ((rv = dot_dec_uint(&d, &key)) != DOT_OK ||
+	    (rv = dot_dec_bstr(&d, &p->box, &p->boxlen)) != DOT_OK)
+		return rv;
+	if (key != 4 ||
+	    p->boxlen != 1 + DOT_AEAD_NONCE_LEN + DOT_SEED_LEN + DOT_AEAD_TAG_LEN)
+		return dot_err_set(e, DOT_ECODEC_FIELD,
+				   "key file field 4 (sealed seed) malformed");
+	return DOT_OK;
+}
+
+int
+dot_keyfile_public(const char *text, size_t n, uint8_t pk[DOT_SIGN_PK_MAX],
+		   size_t *pklen, struct dot_err *e)
+{
+	uint8_t *raw = dot_malloc(KEYFILE_MAX);
+	size_t rawlen;
+	struct parsed p;
+	int rv;
+
+	if (raw == NULL)
+		return DOT_ENOMEM;
+	rv = parse(text, n, raw, &rawlen, &p, e);
+	if (rv == DOT_OK) {
+		memcpy(pk, p.pk, p.pklen);
+		*pklen = p.pklen;
+	}
+	dot_free(raw);
+	return rv;
+}
+
+int
+dot_keyfile_open(const char *text, size_t n, const char *pass,
+		 size_t passlen, struct dot_sign_sk **sk, struct dot_err *e)
+{
+	uint8_t *raw = dot_malloc(KEYFILE_MAX), *key = NULL, *seed;
+	uint8_t ad[sizeof(ad_label) + DOT_SIGN_PK_MAX], pk[DOT_SIGN_PK_MAX];
+	size_t rawlen, adlen, seedlen;
+	struct parsed p;
+	int rv;
+
+	*sk = NULL;
+	if (raw == NULL)
+		return DOT_ENOMEM;
+	rv = parse(text, n, raw, &rawlen, &p, e);
+	if (rv != DOT_OK)
+		goto out;
+	key = sodium_malloc(DOT_AEAD_KEY_LEN + DOT_SEED_LEN);
+	if (key == NULL) {
+		rv = DOT_ENOMEM;
+		goto out;
+	}
+	seed = key + DOT_AEAD_KEY_LEN;
+	rv = dot_kdf_argon2id(key, DOT_AEAD_KEY_LEN, pass, passlen, p.salt,
+			      p.ops, (size_t)p.mem);
+	if (rv != DOT_OK) {
+		dot_err_set(e, rv, "key derivation failed: %s",
+			    dot_strerror(rv));
+		goto out;
+	}
+	make_ad(ad, &adlen, p.pk, p.pklen);
+	rv = dot_aead_open(key, ad, adlen, p.box, p.boxlen, seed, &seedlen);
+	if (rv == DOT_ECRYPTO_DECRYPT) {
+		rv = dot_err_set(e, DOT_ECRYPTO_PASSPHRASE,
+				 "cannot decrypt the key: wrong passphrase, or "
+				 "the file was altered");
+		goto out;
+	}
+	if (rv != DOT_OK) {
+		dot_err_set(e, rv, "key file: %s", dot_strerror(rv));
+		goto out;
+	}
+	rv = dot_sign_sk_from_seed(sk, p.pk[0], seed);
+	if (rv != DOT_OK) {
+		dot_err_set(e, rv, "key file: %s", dot_strerror(rv));
+		goto out;
+	}
+	/* The seed must give back the public key the file names. */
+	dot_sign_sk_public(*sk, pk);
+	if (sodium_memcmp(pk, p.pk, p.pklen) != 0) {
+		dot_sign_sk_free(*sk);
+		*sk = NULL;
+		rv = dot_err_set(e, DOT_ECRYPTO_KEY,
+				 "key file: the seed does not match the public "
+				 "key");
+	}
+out:
+	if (key != NULL)
+		sodium_free(key);
+	dot_free(raw);
+	return rv;
+}
