@@ -104,6 +104,7 @@ struct dot_token_block {
 	const uint8_t *holder; /* suite || public key of the next holder */
 	size_t holder_len;
 	struct dot_token_caveats cav;
+	uint8_t hash[DOT_HASH_LEN]; /* the digest the block's signature covers */
 	uint8_t rid[DOT_RID_LEN];
 };
 
