@@ -22,12 +22,12 @@ struct t_case {
 };
 
 static int t_failed_;
-static const char *t_skip_;
-static int t_checks_;
+static const char *t_skip_ __attribute__((unused));
+static int t_checks_ __attribute__((unused));
 
 static void
 t_fail_(const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4), unused));
 static void
 t_fail_(const char *file, int line, const char *fmt, ...)
 {
