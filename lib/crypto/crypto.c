@@ -391,15 +391,17 @@ dot_aead_seal(uint8_t suite, const uint8_t key[DOT_AEAD_KEY_LEN],
 	      const uint8_t nonce[DOT_AEAD_NONCE_LEN], const void *ad,
 	      size_t adlen, const void *pt, size_t n, struct dot_buf *out)
 {
-	size_t need = 1 + DOT_AEAD_NONCE_LEN + n + DOT_AEAD_TAG_LEN;
+	size_t need;
 	uint8_t *p;
 	int rv;
 
+	/* Only an AEAD suite seals; AES-256-GCM may be missing on this CPU. */
 	if (!dot_aead_available(suite))
-		return dot_suite_name(suite) ? DOT_ECRYPTO_UNAVAILABLE
-					     : DOT_ECRYPTO_SUITE;
-	if (n > SIZE_MAX - need)
+		return suite == DOT_SUITE_AES256GCM ? DOT_ECRYPTO_UNAVAILABLE
+						    : DOT_ECRYPTO_SUITE;
+	if (n > SIZE_MAX - (1 + DOT_AEAD_NONCE_LEN + DOT_AEAD_TAG_LEN))
 		return DOT_ERANGE;
+	need = 1 + DOT_AEAD_NONCE_LEN + n + DOT_AEAD_TAG_LEN;
 	rv = dot_buf_reserve(out, need);
 	if (rv != DOT_OK)
 		return rv;

@@ -23,6 +23,18 @@ static const char sk_prefix[] = "dotsk1";
 static const char ad_label[] = "dot-keyfile-v1";
 #define KDF_ARGON2ID13 1
 #define KEYFILE_MAX 8192
+/*
+ * The work a key file may ask for (docs/key-file.md): 1..32 passes over
+ * 8 KiB..1 GiB, in whole KiB. libsodium uses memlimit / 1024 KiB, so a
+ * memlimit with low bits set would name the same key as its round value: the
+ * file could be altered without detection. Only whole KiB are accepted, so
+ * each accepted cost derives its own key. Sealing refuses what opening would.
+ */
+#define KDF_OPS_MIN 1
+#define KDF_OPS_MAX 32
+#define KDF_MEM_MIN 8192
+#define KDF_MEM_MAX (1ull << 30)
+#define KDF_MEM_UNIT 1024
 
 static void
 make_ad(uint8_t *ad, size_t *adlen, const uint8_t *pk, size_t pklen)
@@ -44,6 +56,10 @@ dot_keyfile_seal(const struct dot_sign_sk *sk, const char *pass,
 	size_t pklen, adlen, textlen;
 	int rv;
 
+	if (opslimit < KDF_OPS_MIN || opslimit > KDF_OPS_MAX ||
+	    memlimit < KDF_MEM_MIN || memlimit > KDF_MEM_MAX ||
+	    memlimit % KDF_MEM_UNIT != 0)
+		return DOT_ERANGE;
 	key = sodium_malloc(DOT_AEAD_KEY_LEN + DOT_SEED_LEN);
 	if (key == NULL)
 		return DOT_ENOMEM;
@@ -172,8 +188,9 @@ parse(const char *text, size_t n, uint8_t *raw, size_t *rawlen,
 		return dot_err_set(e, DOT_ECRYPTO_SUITE,
 				   "key file kdf %" PRIu64 " is unknown", alg);
 	/* Bound the work a hostile file can ask for: 1 GiB, 32 passes. */
-	if (p->ops < 1 || p->ops > 32 || p->mem < 8192 ||
-	    p->mem > (1ull << 30))
+	if (p->ops < KDF_OPS_MIN || p->ops > KDF_OPS_MAX ||
+	    p->mem < KDF_MEM_MIN || p->mem > KDF_MEM_MAX ||
+	    p->mem % KDF_MEM_UNIT != 0)
 		return dot_err_set(e, DOT_ERANGE,
 				   "key file kdf cost (ops %" PRIu64
 				   ", mem %" PRIu64 ") out of range",
