@@ -131,9 +131,10 @@ read_head(struct checker *c, unsigned *major, uint64_t *arg)
 	ai = ib & 31;
 	if (*major > DOT_CBOR_MAP)
 		return dot_err_set(c->e, DOT_ECODEC_UNSUPPORTED,
-				   "byte %zu: major type %u (tag, float or "
-				   "simple value) is not in the canonical subset",
-				   at, *major);
+				   "byte %zu: major type %u (%s) is not in the "
+				   "canonical subset",
+				   at, *major,
+				   *major == 6 ? "tag" : "float or simple value");
 	if (ai < 24) {
 		*arg = ai;
 		c->off = at + 1;
@@ -321,8 +322,8 @@ dot_codec_check(const uint8_t *buf, size_t n,
 		return rv;
 	if (c.off != n)
 		return dot_err_set(e, DOT_ECODEC_TRAILING,
-				   "%zu trailing bytes after the item at byte %zu",
-				   n - c.off, c.off);
+				   "byte %zu: %zu trailing byte%s after the item",
+				   c.off, n - c.off, n - c.off == 1 ? "" : "s");
 	return DOT_OK;
 }
 
@@ -391,6 +392,7 @@ dot_dec_uint(struct dot_dec *d, uint64_t *v)
 int
 dot_dec_int(struct dot_dec *d, int64_t *v)
 {
+	size_t at = d->off;
 	uint64_t a;
 	int rv;
 
@@ -398,22 +400,26 @@ dot_dec_int(struct dot_dec *d, int64_t *v)
 		rv = dec_head(d, DOT_CBOR_NINT, &a);
 		if (rv != DOT_OK)
 			return rv;
-		if (a > (uint64_t)INT64_MAX)
+		if (a > (uint64_t)INT64_MAX) {
+			d->off = at;
 			return dot_err_set(d->err, DOT_ERANGE,
 					   "byte %zu: negative integer below "
 					   "the 64-bit range",
-					   d->off);
+					   at);
+		}
 		*v = -(int64_t)a - 1;
 		return DOT_OK;
 	}
 	rv = dec_head(d, DOT_CBOR_UINT, &a);
 	if (rv != DOT_OK)
 		return rv;
-	if (a > (uint64_t)INT64_MAX)
+	if (a > (uint64_t)INT64_MAX) {
+		d->off = at;
 		return dot_err_set(d->err, DOT_ERANGE,
 				   "byte %zu: integer above the signed 64-bit "
 				   "range",
-				   d->off);
+				   at);
+	}
 	*v = (int64_t)a;
 	return DOT_OK;
 }
@@ -446,11 +452,13 @@ dot_dec_bstr_fixed(struct dot_dec *d, const uint8_t **p, size_t n)
 
 	if (rv != DOT_OK)
 		return rv;
-	if (got != n)
+	if (got != n) {
+		d->off = at; /* a failed read leaves the cursor where it was */
 		return dot_err_set(d->err, DOT_ECODEC_LENGTH,
 				   "byte %zu: byte string of %zu bytes where "
 				   "%zu are required",
 				   at, got, n);
+	}
 	return DOT_OK;
 }
 
@@ -477,11 +485,21 @@ dot_dec_map(struct dot_dec *d, uint64_t *n)
 	return dec_head(d, DOT_CBOR_MAP, n);
 }
 
+/*
+ * The cursor's buffer passed dot_codec_check under the caller's limits, which
+ * may be above the defaults; walking one of its items again must not apply
+ * tighter ones, so only the hard depth ceiling stays.
+ */
+static const struct dot_codec_limits ceiling_limits = {
+	.max_depth = DOT_CODEC_MAX_DEPTH,
+	.max_str = UINT64_MAX,
+	.max_items = UINT64_MAX,
+};
+
 int
 dot_dec_item(struct dot_dec *d, const uint8_t **p, size_t *n)
 {
-	struct checker c = {d->buf, d->len, d->off, &dot_codec_default_limits,
-			    d->err};
+	struct checker c = {d->buf, d->len, d->off, &ceiling_limits, d->err};
 	int rv;
 
 	if (d->off >= d->len)
@@ -588,8 +606,9 @@ diag_item(struct checker *c, struct dot_buf *o)
 int
 dot_codec_diag(const uint8_t *buf, size_t n, struct dot_buf *out)
 {
-	struct checker c = {buf, n, 0, &dot_codec_default_limits, NULL};
-	int rv = dot_codec_check(buf, n, NULL, NULL);
+	struct checker c = {buf, n, 0, &ceiling_limits, NULL};
+	/* Any canonical item renders, whatever limits its format applies. */
+	int rv = dot_codec_check(buf, n, &ceiling_limits, NULL);
 
 	if (rv != DOT_OK)
 		return rv;
