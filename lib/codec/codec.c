@@ -121,6 +121,8 @@ read_head(struct checker *c, unsigned *major, uint64_t *arg)
 	unsigned ai;
 	uint64_t v = 0;
 
+	*major = 0; /* defined outputs on every path */
+	*arg = 0;
 	if (at >= c->len)
 		return dot_err_set(c->e, DOT_ECODEC_TRUNCATED,
 				   "encoding ends at byte %zu where an item "
@@ -368,6 +370,7 @@ dec_head(struct dot_dec *d, unsigned want, uint64_t *arg)
 	unsigned major;
 	int rv;
 
+	*arg = 0;
 	if (d->off >= d->len)
 		return dot_err_set(d->err, DOT_ECODEC_TRUNCATED,
 				   "byte %zu: expected an item, found the end",
@@ -393,7 +396,7 @@ int
 dot_dec_int(struct dot_dec *d, int64_t *v)
 {
 	size_t at = d->off;
-	uint64_t a;
+	uint64_t a = 0;
 	int rv;
 
 	if (dot_dec_peek(d) == DOT_CBOR_NINT) {
@@ -427,7 +430,7 @@ dot_dec_int(struct dot_dec *d, int64_t *v)
 static int
 dec_str(struct dot_dec *d, unsigned major, const uint8_t **p, size_t *n)
 {
-	uint64_t a;
+	uint64_t a = 0;
 	int rv = dec_head(d, major, &a);
 
 	if (rv != DOT_OK)

@@ -159,7 +159,7 @@ rd_bstr_fixed(struct dot_dec *d, int code, const char *what,
 	      const uint8_t **p, size_t n)
 {
 	size_t at = d->off;
-	const uint8_t *q;
+	const uint8_t *q = NULL;
 	size_t got;
 
 	if (dot_dec_bstr(d, &q, &got) != DOT_OK)
@@ -228,7 +228,7 @@ rd_objvers(struct dot_dec *d, int code, const char *what,
 				   "of %zu",
 				   what, n, max);
 	for (size_t i = 0; i < (size_t)n; i++) {
-		const uint8_t *id;
+		const uint8_t *id = NULL;
 		size_t at = d->off;
 
 		rv = rd_array(d, code, what, &two);
@@ -480,7 +480,7 @@ payload_parse(const uint8_t *buf, size_t n, struct dot_tx_payload *p,
 	struct dot_token *t = NULL;
 	uint64_t npairs, key, v;
 	uint32_t seen = 0;
-	const uint8_t *q;
+	const uint8_t *q = NULL;
 	int rv;
 
 	memset(p, 0, sizeof(*p));
@@ -1211,7 +1211,7 @@ dot_receipt_parse(const uint8_t *buf, size_t n, struct dot_receipt **out,
 	struct dot_dec d;
 	uint64_t npairs, key, v;
 	uint32_t seen = 0;
-	const uint8_t *q;
+	const uint8_t *q = NULL;
 	int rv;
 
 	*out = NULL;
