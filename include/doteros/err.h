@@ -54,7 +54,7 @@
 	X(DOT_ETOKEN_NOT_YET_VALID, "token is not yet valid")                  \
 	X(DOT_ETOKEN_REVOKED, "token block has been revoked")                  \
 	X(DOT_ETOKEN_TOO_DEEP, "token exceeds its maximum delegation depth")   \
-	X(DOT_ETOKEN_WRONG_HOLDER, "request is not signed by the token holder") \
+	X(DOT_ETOKEN_WRONG_HOLDER, "key is not the token's holder") \
 	X(DOT_ETOKEN_RIGHTS, "token does not grant the requested rights")      \
 	X(DOT_ETOKEN_RESOURCE, "request is outside the token's resource")      \
 	X(DOT_ETOKEN_PATH, "request path is outside the token's path caveat")  \

@@ -413,7 +413,7 @@ run 0 "the every-caveat token is valid in its window" -- "$DOT" cap verify \
 run 1 "verify by the wrong holder is refused" -- "$DOT" cap verify "$T3" \
 	--issuer alice --key carol --rights read --label eu --json
 json_ok 'd["error"] == "DOT_ETOKEN_WRONG_HOLDER"' "wrong holder refusal"
-err_has "refused: request is not signed by the token holder" \
+err_has "refused: key is not the token's holder" \
 	"wrong holder refusal on stderr"
 run 1 "verify of a revoked block (--revoked) is refused" -- "$DOT" cap \
 	verify "$T3" --issuer alice --key dave --rights read --label eu \

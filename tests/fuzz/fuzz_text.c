@@ -1,0 +1,161 @@
+/*
+ * fuzz_text.c - the text forms and the key file parser: dotpk1 public keys,
+ * dotsk1 key files (the parse that precedes key derivation), base64url,
+ * rights lists, dot1 token text. The first byte picks the parser; the rest
+ * is its input. Accepted inputs must round-trip.
+ *
+ * dot_keyfile_open shares dot_keyfile_public's parser and then runs Argon2id
+ * at the file's (bounded) cost, too slow to fuzz; the parser is fuzzed here.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doteros/buf.h"
+#include "doteros/crypto.h"
+#include "doteros/token.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+fail(const char *what)
+{
+	fprintf(stderr, "fuzz_text: %s\n", what);
+	abort();
+}
+
+static void
+fuzz_pk(const char *s)
+{
+	uint8_t pk[DOT_SIGN_PK_MAX];
+	char back[DOT_PK_TEXT_MAX];
+	size_t n;
+
+	if (dot_pk_from_text(s, pk, sizeof(pk), &n) != DOT_OK)
+		return;
+	if (dot_sign_pk_check(pk, n) != DOT_OK)
+		fail("dot_pk_from_text accepted an invalid key");
+	if (dot_pk_to_text(pk, n, back, sizeof(back)) != DOT_OK ||
+	    strcmp(back, s) != 0)
+		fail("public key text does not round-trip");
+}
+
+static void
+fuzz_keyfile(const char *s, size_t n)
+{
+	uint8_t pk[DOT_SIGN_PK_MAX];
+	size_t pklen;
+	struct dot_err e = {0};
+	int rv = dot_keyfile_public(s, n, pk, &pklen, &e);
+
+	if (rv != DOT_OK) {
+		if (e.msg[0] == '\0' && rv != DOT_ENOMEM)
+			fail("key file refused without context");
+		return;
+	}
+	if (dot_sign_pk_check(pk, pklen) != DOT_OK)
+		fail("key file parser accepted an invalid public key");
+}
+
+static void
+fuzz_b64(const char *s, size_t n)
+{
+	uint8_t *out = malloc(n + 1);
+	char *back;
+	size_t got;
+
+	if (out == NULL)
+		return;
+	if (dot_b64url_decode(out, n, &got, s, n) == DOT_OK) {
+		back = malloc(dot_b64url_len(got) + 1);
+		if (back == NULL)
+			goto done;
+		dot_b64url_encode(back, out, got);
+		if (strlen(back) != n || memcmp(back, s, n) != 0)
+			fail("base64url does not round-trip (not canonical)");
+		free(back);
+	}
+done:
+	free(out);
+}
+
+static void
+fuzz_rights(const char *s)
+{
+	uint32_t r, r2;
+	char back[128];
+	struct dot_err e = {0};
+
+	if (dot_rights_parse(s, &r, &e) != DOT_OK)
+		return;
+	if (r & ~DOT_RIGHTS_ALL)
+		fail("rights parse set unknown bits");
+	if (dot_rights_format(r, back, sizeof(back)) != DOT_OK)
+		fail("rights format failed");
+	if (r != 0 && (dot_rights_parse(back, &r2, &e) != DOT_OK || r2 != r))
+		fail("rights do not round-trip");
+}
+
+static int
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void
+fuzz_token_text(const char *s, size_t n)
+{
+	struct dot_buf bin = {0}, back = {0};
+	struct dot_err e = {0};
+
+	if (dot_token_from_text(s, n, &bin, &e) == DOT_OK) {
+		/* Equal to the input less surrounding whitespace. */
+		while (n > 0 && is_space(*s))
+			s++, n--;
+		while (n > 0 && is_space(s[n - 1]))
+			n--;
+		if (dot_token_to_text(bin.data, bin.len, &back) != DOT_OK)
+			fail("token text encode failed");
+		if (back.len != n || memcmp(back.data, s, n) != 0)
+			fail("token text does not round-trip");
+	}
+	dot_buf_free(&bin);
+	dot_buf_free(&back);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s;
+
+	if (size < 1 || size > 16384)
+		return 0;
+	if (dot_crypto_init() != DOT_OK)
+		fail("dot_crypto_init");
+	/* A NUL-terminated copy; an embedded NUL ends the C-string views. */
+	s = malloc(size);
+	if (s == NULL)
+		return 0;
+	memcpy(s, data + 1, size - 1);
+	s[size - 1] = '\0';
+	switch (data[0] % 5) {
+	case 0:
+		fuzz_pk(s);
+		break;
+	case 1:
+		fuzz_keyfile(s, size - 1);
+		break;
+	case 2:
+		fuzz_b64(s, size - 1);
+		break;
+	case 3:
+		fuzz_rights(s);
+		break;
+	case 4:
+		fuzz_token_text(s, size - 1);
+		break;
+	}
+	free(s);
+	return 0;
+}
