@@ -70,7 +70,22 @@
 	X(DOT_ETX_THRESHOLD, "signatures do not meet the level's threshold")   \
 	X(DOT_ETX_AUTHORITY, "transaction authority is not satisfied")         \
 	X(DOT_ETX_CLUSTER, "transaction is for another cluster")               \
-	X(DOT_ERECEIPT_FORMAT, "malformed receipt")
+	X(DOT_ERECEIPT_FORMAT, "malformed receipt")                            \
+	/* the state machine */                                                \
+	X(DOT_ESTATE_STORAGE, "state storage error")                           \
+	X(DOT_ESTATE_OP, "unknown operation")                                  \
+	X(DOT_ESTATE_ARGS, "malformed operation arguments")                    \
+	X(DOT_ESTATE_NOT_FOUND, "no such object")                              \
+	X(DOT_ESTATE_EXISTS, "object already exists")                          \
+	X(DOT_ESTATE_CONFLICT, "version conflict: the version is stale or consumed") \
+	X(DOT_ESTATE_NOT_DIR, "not a directory")                               \
+	X(DOT_ESTATE_IS_DIR, "is a directory")                                 \
+	X(DOT_ESTATE_NOT_EMPTY, "directory not empty")                         \
+	X(DOT_ESTATE_DENIED, "authority does not cover this object")           \
+	X(DOT_ESTATE_DUPLICATE, "transaction already applied")                 \
+	X(DOT_ESTATE_KIND, "operation does not apply to this kind of object")  \
+	X(DOT_ESTATE_GENESIS, "ledger genesis missing or repeated")            \
+	X(DOT_ESTATE_TOO_BIG, "object or entry over its size limit")
 
 enum dot_errcode {
 #define DOT_X_ENUM(name, msg) name,
