@@ -1,0 +1,141 @@
+/*
+ * state.h - the deterministic state machine (docs/state-model.md).
+ *
+ * The state is one SQLite database that only dot_state_apply writes. Each
+ * ledger entry is applied in one SQLite transaction, with no clock and no
+ * randomness: time is the entry's. For each transaction in an entry the
+ * state machine re-verifies signatures and authority (a token chain through
+ * the verified-chain cache, or an account level's weighted threshold),
+ * checks rights and caveats against the state at that point of the log,
+ * checks the consumed versions (a version is consumed at most once; a stale
+ * one is a conflict, never an overwrite), then writes the new versions and a
+ * receipt. A refused transaction leaves the state as it was and still gets a
+ * receipt with its error code.
+ *
+ * Entries (canonical CBOR):
+ *   genesis   [1, {1: cluster id (16), 2: admin account (text),
+ *                  3: [[public key, weight], ...], 4: threshold}]
+ *   batch     [2, [signed tx bytes (bstr), ...]]
+ * Entry 1 must be the genesis; every later one a batch.
+ */
+#ifndef DOTEROS_STATE_H
+#define DOTEROS_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "token.h"
+#include "tx.h"
+
+typedef struct sqlite3 sqlite3;
+
+#define DOT_STATE_CHUNK (64u << 10)      /* content chunk size */
+#define DOT_STATE_MAX_FILE (64u << 20)   /* largest file content */
+#define DOT_STATE_MAX_BATCH 1024         /* transactions in one entry */
+#define DOT_STATE_MAX_KEYS 16            /* keys in one permission level */
+
+enum dot_object_kind {
+	DOT_OBJ_DIR = 1,
+	DOT_OBJ_FILE = 2,
+	DOT_OBJ_MAILBOX = 3,
+	DOT_OBJ_MESSAGE = 4,
+};
+
+struct dot_state;
+
+/*
+ * Open the state kept in db (the caller opened it and closes it after
+ * dot_state_close), creating the schema in an empty database. Nothing else
+ * may write db.
+ */
+DOT_API DOT_MUST int dot_state_open(sqlite3 *db, struct dot_state **st,
+				    struct dot_err *e);
+DOT_API void dot_state_close(struct dot_state *st); /* NULL ok */
+
+/* Encode a genesis entry: the cluster id, the admin account and its keys
+ * (they form its owner and active levels). */
+DOT_API DOT_MUST int dot_state_genesis_encode(
+	const uint8_t cluster_id[DOT_CLUSTER_ID_LEN], const char *admin,
+	const struct dot_tx_level_key *keys, size_t nkeys, uint64_t threshold,
+	struct dot_buf *out, struct dot_err *e);
+
+/* Encode a batch entry of signed transactions. */
+DOT_API DOT_MUST int dot_state_batch_encode(const uint8_t *const *txs,
+					    const size_t *lens, size_t n,
+					    struct dot_buf *out,
+					    struct dot_err *e);
+
+/*
+ * Apply ledger entry `index` (which must be the last applied + 1) at
+ * `entry_time` (Unix seconds). Appends to receipts a CBOR array of the
+ * receipts of its transactions, in order (empty for the genesis). An entry
+ * that is not well formed is applied as a no-op so the log moves on, and its
+ * error returned. Storage errors roll the whole entry back and return
+ * DOT_ESTATE_STORAGE: the caller must stop and retry (nothing half-applied).
+ */
+DOT_API DOT_MUST int dot_state_apply(struct dot_state *st, uint64_t index,
+				     uint64_t entry_time, const uint8_t *entry,
+				     size_t n, struct dot_buf *receipts,
+				     struct dot_err *e);
+
+/* The last applied index and entry time (0 before genesis). */
+DOT_API void dot_state_position(const struct dot_state *st, uint64_t *index,
+				uint64_t *time);
+
+/* The cluster id (all zero before genesis). */
+DOT_API void dot_state_cluster_id(const struct dot_state *st,
+				  uint8_t out[DOT_CLUSTER_ID_LEN]);
+
+/*
+ * A hash of the whole state (every table in primary-key order, domain
+ * separated): two nodes that applied the same log have the same hash.
+ */
+DOT_API DOT_MUST int dot_state_hash(struct dot_state *st,
+				    uint8_t out[DOT_HASH_LEN],
+				    struct dot_err *e);
+
+/* ---- reads (the caller has authenticated the reader) ---- */
+
+struct dot_state_stat {
+	uint8_t id[DOT_OBJECT_ID_LEN];
+	int kind;             /* enum dot_object_kind */
+	uint64_t version;
+	uint64_t size;        /* content bytes; entries for a directory */
+	char owner[DOT_TX_MAX_ACCOUNT + 1];
+	uint64_t created;     /* ledger index */
+	uint64_t modified;    /* ledger index */
+};
+
+/*
+ * Who reads: an account (authenticated by the caller) or a token verified
+ * here for the read's rights (with the holder's proof over the request).
+ */
+struct dot_state_reader {
+	const char *account;      /* NUL-terminated, or NULL */
+	const struct dot_token *token; /* or a token, with its proof: */
+	const uint8_t *msg;       /* the signed request bytes */
+	size_t msg_len;
+	const uint8_t *sig;
+	size_t sig_len;
+	uint64_t now;
+};
+
+DOT_API DOT_MUST int dot_state_stat(struct dot_state *st, const char *path,
+				    const struct dot_state_reader *r,
+				    struct dot_state_stat *out,
+				    struct dot_err *e);
+/* File content, appended to out. Right: read. */
+DOT_API DOT_MUST int dot_state_read(struct dot_state *st, const char *path,
+				    const struct dot_state_reader *r,
+				    struct dot_buf *out, struct dot_err *e);
+/* Directory or mailbox entries, in name (or arrival) order. Right: list. */
+typedef int (*dot_state_list_fn)(void *ctx, const char *name,
+				 const struct dot_state_stat *st);
+DOT_API DOT_MUST int dot_state_list(struct dot_state *st, const char *path,
+				    const struct dot_state_reader *r,
+				    dot_state_list_fn fn, void *ctx,
+				    struct dot_err *e);
+
+#endif

@@ -1,0 +1,390 @@
+/*
+ * account.c - the genesis, accounts and permission levels
+ * (docs/state-model.md §accounts).
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "doteros/heap.h"
+#include "state_int.h"
+
+static int
+name_valid(const char *s, size_t n, size_t max)
+{
+	if (n == 0 || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+struct keyset {
+	struct dot_tx_level_key keys[DOT_STATE_MAX_KEYS];
+	size_t n;
+	uint64_t threshold;
+};
+
+/* Decode [[pk, weight], ...]: valid keys, no key twice, weights >= 1. */
+static int
+dec_keys(struct dot_dec *d, struct keyset *ks, struct dot_err *e)
+{
+	uint64_t n, two, w;
+	int rv;
+
+	if (dot_dec_array(d, &n) != DOT_OK || n == 0 || n > DOT_STATE_MAX_KEYS)
+		return dot_err_set(e, DOT_ESTATE_ARGS,
+				   "keys: an array of 1 to %d [key, weight]",
+				   DOT_STATE_MAX_KEYS);
+	for (size_t i = 0; i < n; i++) {
+		struct dot_tx_level_key *k = &ks->keys[i];
+
+		if (dot_dec_array(d, &two) != DOT_OK || two != 2 ||
+		    dot_dec_bstr(d, &k->pk, &k->pk_len) != DOT_OK ||
+		    dot_dec_uint(d, &w) != DOT_OK)
+			return dot_err_set(e, DOT_ESTATE_ARGS,
+					   "key %zu: want [public key, weight]",
+					   i);
+		if ((rv = dot_sign_pk_check(k->pk, k->pk_len)) != DOT_OK)
+			return dot_err_set(e, DOT_ESTATE_ARGS,
+					   "key %zu: %s", i, dot_strerror(rv));
+		if (w < 1 || w > UINT32_MAX)
+			return dot_err_set(e, DOT_ESTATE_ARGS,
+					   "key %zu: weight must be 1 to %u", i,
+					   UINT32_MAX);
+		k->weight = (uint32_t)w;
+		for (size_t j = 0; j < i; j++)
+			if (ks->keys[j].pk_len == k->pk_len &&
+			    memcmp(ks->keys[j].pk, k->pk, k->pk_len) == 0)
+				return dot_err_set(e, DOT_ESTATE_ARGS,
+						   "key %zu is given twice", i);
+	}
+	ks->n = (size_t)n;
+	return DOT_OK;
+}
+
+static int
+check_threshold(const struct keyset *ks, struct dot_err *e)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < ks->n; i++)
+		sum += ks->keys[i].weight;
+	if (ks->threshold < 1 || ks->threshold > sum)
+		return dot_err_set(e, DOT_ESTATE_ARGS,
+				   "threshold %" PRIu64 " must be 1 to the sum "
+				   "of the weights (%" PRIu64 ")",
+				   ks->threshold, sum);
+	return DOT_OK;
+}
+
+static int
+put_level(struct dot_state *st, const char *account, const char *level,
+	  const struct keyset *ks, struct dot_err *e)
+{
+	static const char del[] =
+		"DELETE FROM level_keys WHERE account = ?1 AND level = ?2";
+	static const char lvl[] =
+		"INSERT INTO levels (account, level, threshold) VALUES (?1, ?2, ?3)"
+		" ON CONFLICT (account, level) DO UPDATE SET threshold = ?3";
+	static const char key[] =
+		"INSERT INTO level_keys (account, level, pk, weight, keyid)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)";
+	sqlite3_stmt *s;
+	int rv;
+
+	if ((rv = st_prepare(st, del, &s, e)) != DOT_OK)
+		return rv;
+	sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, level, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return st_sqlerr(st, e, "level");
+	if ((rv = st_prepare(st, lvl, &s, e)) != DOT_OK)
+		return rv;
+	sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, level, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)ks->threshold);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return st_sqlerr(st, e, "level");
+	for (size_t i = 0; i < ks->n; i++) {
+		uint8_t id[DOT_KEY_ID_LEN];
+
+		dot_key_id(ks->keys[i].pk, ks->keys[i].pk_len, id);
+		if ((rv = st_prepare(st, key, &s, e)) != DOT_OK)
+			return rv;
+		sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, level, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 3, ks->keys[i].pk,
+				  (int)ks->keys[i].pk_len, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, ks->keys[i].weight);
+		sqlite3_bind_blob(s, 5, id, DOT_KEY_ID_LEN, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			return st_sqlerr(st, e, "level key");
+	}
+	return DOT_OK;
+}
+
+static int
+account_exists(struct dot_state *st, const char *name, struct dot_err *e)
+{
+	static const char sql[] = "SELECT 1 FROM accounts WHERE name = ?1";
+	sqlite3_stmt *s;
+	int rv = st_prepare(st, sql, &s, e), rc;
+
+	if (rv != DOT_OK)
+		return -rv;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE)
+		return -st_sqlerr(st, e, "account");
+	return 0;
+}
+
+static int
+create_account(struct dot_state *st, const char *name, uint64_t index,
+	       const struct keyset *ks, struct dot_err *e)
+{
+	static const char sql[] =
+		"INSERT INTO accounts (name, created) VALUES (?1, ?2)";
+	sqlite3_stmt *s;
+	int rv;
+
+	if ((rv = st_prepare(st, sql, &s, e)) != DOT_OK)
+		return rv;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)index);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return st_sqlerr(st, e, "account");
+	/* A new account's owner and active levels start with the same keys;
+	 * the owner changes them (account.set-level). */
+	if ((rv = put_level(st, name, "owner", ks, e)) != DOT_OK)
+		return rv;
+	return put_level(st, name, "active", ks, e);
+}
+
+/* ---- genesis ---- */
+
+int
+dot_state_genesis_encode(const uint8_t cluster_id[DOT_CLUSTER_ID_LEN],
+			 const char *admin, const struct dot_tx_level_key *keys,
+			 size_t nkeys, uint64_t threshold, struct dot_buf *out,
+			 struct dot_err *e)
+{
+	if (!name_valid(admin, strlen(admin), DOT_TX_MAX_ACCOUNT))
+		return dot_err_set(e, DOT_EINVAL,
+				   "admin account name must be 1-64 of "
+				   "[a-z0-9._-]");
+	if (nkeys == 0 || nkeys > DOT_STATE_MAX_KEYS)
+		return dot_err_set(e, DOT_EINVAL, "1 to %d admin keys",
+				   DOT_STATE_MAX_KEYS);
+	dot_enc_array(out, 2);
+	dot_enc_uint(out, 1);
+	dot_enc_map(out, 4);
+	dot_enc_uint(out, 1);
+	dot_enc_bstr(out, cluster_id, DOT_CLUSTER_ID_LEN);
+	dot_enc_uint(out, 2);
+	dot_enc_tstr(out, admin, strlen(admin));
+	dot_enc_uint(out, 3);
+	dot_enc_array(out, nkeys);
+	for (size_t i = 0; i < nkeys; i++) {
+		dot_enc_array(out, 2);
+		dot_enc_bstr(out, keys[i].pk, keys[i].pk_len);
+		dot_enc_uint(out, keys[i].weight);
+	}
+	dot_enc_uint(out, 4);
+	dot_enc_uint(out, threshold);
+	return out->err;
+}
+
+int
+dot_state_batch_encode(const uint8_t *const *txs, const size_t *lens,
+		       size_t n, struct dot_buf *out, struct dot_err *e)
+{
+	if (n > DOT_STATE_MAX_BATCH)
+		return dot_err_set(e, DOT_EINVAL, "at most %d txs an entry",
+				   DOT_STATE_MAX_BATCH);
+	dot_enc_array(out, 2);
+	dot_enc_uint(out, 2);
+	dot_enc_array(out, n);
+	for (size_t i = 0; i < n; i++)
+		dot_enc_bstr(out, txs[i], lens[i]);
+	return out->err;
+}
+
+int
+genesis_apply(struct dot_state *st, const uint8_t *entry, size_t n,
+	      uint64_t index, uint64_t time, struct dot_err *e)
+{
+	static const char root[] =
+		"INSERT INTO objects (id, kind, path, parent, owner, version,"
+		" size, content, created, modified)"
+		" VALUES (?1, 1, '/', NULL, ?2, 1, 0, NULL, ?3, ?3)";
+	static const char meta[] =
+		"INSERT INTO meta (k, v) VALUES ('cluster', ?1), ('admin', ?2)";
+	static const char dom[] = "dot-oid-root";
+	struct dot_dec d;
+	struct keyset ks;
+	uint64_t cnt, kind, key;
+	const uint8_t *cid;
+	const char *admin;
+	char name[DOT_TX_MAX_ACCOUNT + 1];
+	size_t alen;
+	uint8_t h[DOT_HASH_LEN];
+	struct dot_hash_ctx hc;
+	sqlite3_stmt *s;
+	int rv;
+
+	(void)time;
+	memset(&ks, 0, sizeof(ks));
+	if (dot_dec_init(&d, entry, n, NULL, e) != DOT_OK ||
+	    dot_dec_array(&d, &cnt) != DOT_OK || dot_dec_uint(&d, &kind) !=
+							  DOT_OK ||
+	    dot_dec_map(&d, &cnt) != DOT_OK || cnt != 4 ||
+	    dot_dec_uint(&d, &key) != DOT_OK || key != 1 ||
+	    dot_dec_bstr_fixed(&d, &cid, DOT_CLUSTER_ID_LEN) != DOT_OK ||
+	    dot_dec_uint(&d, &key) != DOT_OK || key != 2 ||
+	    dot_dec_tstr(&d, &admin, &alen) != DOT_OK ||
+	    dot_dec_uint(&d, &key) != DOT_OK || key != 3)
+		return dot_err_set(e, DOT_ESTATE_GENESIS,
+				   "genesis is {1: cluster id, 2: admin, "
+				   "3: keys, 4: threshold}");
+	if (!name_valid(admin, alen, DOT_TX_MAX_ACCOUNT))
+		return dot_err_set(e, DOT_ESTATE_GENESIS,
+				   "bad admin account name");
+	if ((rv = dec_keys(&d, &ks, e)) != DOT_OK)
+		return dot_err_set(e, DOT_ESTATE_GENESIS, "genesis %s", e ? e->msg : "");
+	if (dot_dec_uint(&d, &key) != DOT_OK || key != 4 ||
+	    dot_dec_uint(&d, &ks.threshold) != DOT_OK || !dot_dec_done(&d))
+		return dot_err_set(e, DOT_ESTATE_GENESIS, "genesis threshold");
+	if ((rv = check_threshold(&ks, e)) != DOT_OK)
+		return dot_err_set(e, DOT_ESTATE_GENESIS, "genesis %s", e ? e->msg : "");
+	memcpy(name, admin, alen);
+	name[alen] = '\0';
+	if ((rv = create_account(st, name, index, &ks, e)) != DOT_OK)
+		return rv;
+	dot_hash_init(&hc);
+	dot_hash_update(&hc, dom, sizeof(dom) - 1);
+	dot_hash_update(&hc, entry, n);
+	dot_hash_final(&hc, h);
+	if ((rv = st_prepare(st, root, &s, e)) != DOT_OK)
+		return rv;
+	sqlite3_bind_blob(s, 1, h, DOT_OBJECT_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)index);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return st_sqlerr(st, e, "root");
+	if ((rv = st_prepare(st, meta, &s, e)) != DOT_OK)
+		return rv;
+	sqlite3_bind_blob(s, 1, cid, DOT_CLUSTER_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, name, (int)alen, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return st_sqlerr(st, e, "meta");
+	return DOT_OK;
+}
+
+/* ---- operations ---- */
+
+static int
+arg_name(struct op *o, uint64_t key, const char *what, size_t max, char *out)
+{
+	const char *s;
+	size_t n;
+	uint64_t k;
+
+	if (dot_dec_uint(&o->args, &k) != DOT_OK || k != key ||
+	    dot_dec_tstr(&o->args, &s, &n) != DOT_OK || !name_valid(s, n, max))
+		return dot_err_set(o->e, DOT_ESTATE_ARGS,
+				   "argument %" PRIu64 " (%s) must be 1-%zu of "
+				   "[a-z0-9._-]",
+				   key, what, max);
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return DOT_OK;
+}
+
+static int
+arg_keys(struct op *o, uint64_t kkey, uint64_t tkey, struct keyset *ks)
+{
+	uint64_t k;
+	int rv;
+
+	if (dot_dec_uint(&o->args, &k) != DOT_OK || k != kkey)
+		return dot_err_set(o->e, DOT_ESTATE_ARGS,
+				   "argument %" PRIu64 " (keys) missing", kkey);
+	if ((rv = dec_keys(&o->args, ks, o->e)) != DOT_OK)
+		return rv;
+	if (dot_dec_uint(&o->args, &k) != DOT_OK || k != tkey ||
+	    dot_dec_uint(&o->args, &ks->threshold) != DOT_OK)
+		return dot_err_set(o->e, DOT_ESTATE_ARGS,
+				   "argument %" PRIu64 " (threshold) missing",
+				   tkey);
+	return check_threshold(ks, o->e);
+}
+
+/* account.create {1: name, 2: [[key, weight]...], 3: threshold}: by the
+ * admin account (or a token granting admin on "/"). */
+int
+op_account_create(struct op *o)
+{
+	char name[DOT_TX_MAX_ACCOUNT + 1];
+	struct keyset ks;
+	uint64_t n;
+	int rv;
+
+	memset(&ks, 0, sizeof(ks));
+	if (dot_dec_map(&o->args, &n) != DOT_OK || n != 3)
+		return dot_err_set(o->e, DOT_ESTATE_ARGS,
+				   "arguments: {1: name, 2: keys, 3: "
+				   "threshold}");
+	if ((rv = arg_name(o, 1, "name", DOT_TX_MAX_ACCOUNT, name)) != DOT_OK ||
+	    (rv = arg_keys(o, 2, 3, &ks)) != DOT_OK)
+		return rv;
+	if ((rv = op_authorize(o, DOT_RIGHT_ADMIN, "/", "/")) != DOT_OK)
+		return rv;
+	rv = account_exists(o->st, name, o->e);
+	if (rv < 0)
+		return -rv;
+	if (rv)
+		return dot_err_set(o->e, DOT_ESTATE_EXISTS,
+				   "account %s exists", name);
+	return create_account(o->st, name, o->index, &ks, o->e);
+}
+
+/* account.set-level {1: account, 2: level, 3: keys, 4: threshold}: only by
+ * the account's own owner level (recovery goes through owner; not even the
+ * admin can take an account over). */
+int
+op_account_set_level(struct op *o)
+{
+	char name[DOT_TX_MAX_ACCOUNT + 1], level[DOT_TX_MAX_LEVEL + 1];
+	const struct dot_tx_payload *p = &o->tx->p;
+	struct keyset ks;
+	uint64_t n;
+	int rv;
+
+	memset(&ks, 0, sizeof(ks));
+	if (dot_dec_map(&o->args, &n) != DOT_OK || n != 4)
+		return dot_err_set(o->e, DOT_ESTATE_ARGS,
+				   "arguments: {1: account, 2: level, 3: keys, "
+				   "4: threshold}");
+	if ((rv = arg_name(o, 1, "account", DOT_TX_MAX_ACCOUNT, name)) !=
+		    DOT_OK ||
+	    (rv = arg_name(o, 2, "level", DOT_TX_MAX_LEVEL, level)) != DOT_OK ||
+	    (rv = arg_keys(o, 3, 4, &ks)) != DOT_OK)
+		return rv;
+	if (p->auth_kind != DOT_TX_AUTH_ACCOUNT ||
+	    p->account_len != strlen(name) ||
+	    memcmp(p->account, name, p->account_len) != 0 ||
+	    p->level_len != 5 || memcmp(p->level, "owner", 5) != 0)
+		return dot_err_set(o->e, DOT_ESTATE_DENIED,
+				   "only %s@owner may set %s's levels", name,
+				   name);
+	if ((rv = op_authorize(o, 0, "/", NULL)) != DOT_OK)
+		return rv;
+	return put_level(o->st, name, level, &ks, o->e);
+}

@@ -1,0 +1,1170 @@
+/*
+ * state.c - the deterministic state machine: schema, apply, authority,
+ * state hash, reads (docs/state-model.md).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doteros/heap.h"
+#include "state_int.h"
+
+static const char schema[] =
+	"PRAGMA foreign_keys = OFF;"
+	"CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v BLOB NOT NULL)"
+	" WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS objects ("
+	" id BLOB PRIMARY KEY, kind INTEGER NOT NULL, path TEXT UNIQUE,"
+	" parent BLOB, owner TEXT NOT NULL, version INTEGER NOT NULL,"
+	" size INTEGER NOT NULL, content BLOB, created INTEGER NOT NULL,"
+	" modified INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS objects_parent ON objects(parent, path);"
+	"CREATE TABLE IF NOT EXISTS chunks (hash BLOB PRIMARY KEY,"
+	" data BLOB NOT NULL, refs INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS accounts (name TEXT PRIMARY KEY,"
+	" created INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS levels (account TEXT NOT NULL,"
+	" level TEXT NOT NULL, threshold INTEGER NOT NULL,"
+	" PRIMARY KEY (account, level)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS level_keys (account TEXT NOT NULL,"
+	" level TEXT NOT NULL, pk BLOB NOT NULL, weight INTEGER NOT NULL,"
+	" keyid BLOB NOT NULL, PRIMARY KEY (account, level, pk)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS level_keys_id ON level_keys(keyid);"
+	"CREATE TABLE IF NOT EXISTS revoked (rid BLOB PRIMARY KEY,"
+	" at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS txs (id BLOB PRIMARY KEY,"
+	" not_after INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS ledger (seq INTEGER PRIMARY KEY,"
+	" entry INTEGER NOT NULL, txid BLOB NOT NULL, tx BLOB NOT NULL,"
+	" receipt BLOB NOT NULL);";
+
+/* ---- SQLite plumbing ---- */
+
+int
+st_sqlerr(struct dot_state *st, struct dot_err *e, const char *what)
+{
+	return dot_err_set(e, DOT_ESTATE_STORAGE, "%s: %s", what,
+			   sqlite3_errmsg(st->db));
+}
+
+int
+st_prepare(struct dot_state *st, const char *sql, sqlite3_stmt **s,
+	   struct dot_err *e)
+{
+	for (size_t i = 0; i < st->nstmts; i++)
+		if (st->stmts[i].sql == sql) {
+			sqlite3_reset(st->stmts[i].stmt);
+			sqlite3_clear_bindings(st->stmts[i].stmt);
+			*s = st->stmts[i].stmt;
+			return DOT_OK;
+		}
+	if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) != SQLITE_OK)
+		return st_sqlerr(st, e, "prepare");
+	if (st->nstmts < STMT_CACHE) {
+		st->stmts[st->nstmts].sql = sql;
+		st->stmts[st->nstmts].stmt = *s;
+		st->nstmts++;
+	}
+	return DOT_OK;
+}
+
+int
+st_exec(struct dot_state *st, const char *sql, struct dot_err *e)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return st_sqlerr(st, e, sql);
+	return DOT_OK;
+}
+
+static int
+meta_get(struct dot_state *st, const char *k, const void **v, int *n,
+	 struct dot_err *e)
+{
+	static const char sql[] = "SELECT v FROM meta WHERE k = ?1";
+	sqlite3_stmt *s;
+	int rv = st_prepare(st, sql, &s, e), rc;
+
+	if (rv != DOT_OK)
+		return rv;
+	sqlite3_bind_text(s, 1, k, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		return DOT_ESTATE_NOT_FOUND;
+	if (rc != SQLITE_ROW)
+		return st_sqlerr(st, e, "meta");
+	*v = sqlite3_column_blob(s, 0);
+	*n = sqlite3_column_bytes(s, 0);
+	return DOT_OK;
+}
+
+static int
+meta_put(struct dot_state *st, const char *k, const void *v, size_t n,
+	 struct dot_err *e)
+{
+	static const char sql[] =
+		"INSERT INTO meta (k, v) VALUES (?1, ?2)"
+		" ON CONFLICT (k) DO UPDATE SET v = excluded.v";
+	sqlite3_stmt *s;
+	int rv = st_prepare(st, sql, &s, e);
+
+	if (rv != DOT_OK)
+		return rv;
+	sqlite3_bind_text(s, 1, k, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, n ? v : "", (int)n, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return st_sqlerr(st, e, "meta");
+	return DOT_OK;
+}
+
+static void
+be64(uint8_t out[8], uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		out[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint64_t
+rd64(const uint8_t in[8])
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | in[i];
+	return v;
+}
+
+static int
+load_meta(struct dot_state *st, struct dot_err *e)
+{
+	const void *v;
+	int n, rv;
+
+	rv = meta_get(st, "position", &v, &n, e);
+	if (rv == DOT_ESTATE_NOT_FOUND)
+		return DOT_OK; /* before genesis */
+	if (rv != DOT_OK)
+		return rv;
+	if (n != 16)
+		return dot_err_set(e, DOT_ESTATE_STORAGE, "bad position record");
+	st->index = rd64(v);
+	st->time = rd64((const uint8_t *)v + 8);
+	rv = meta_get(st, "cluster", &v, &n, e);
+	if (rv != DOT_OK || n != DOT_CLUSTER_ID_LEN)
+		return dot_err_set(e, DOT_ESTATE_STORAGE, "bad cluster record");
+	memcpy(st->cluster_id, v, DOT_CLUSTER_ID_LEN);
+	rv = meta_get(st, "admin", &v, &n, e);
+	if (rv != DOT_OK || n < 1 || n > DOT_TX_MAX_ACCOUNT)
+		return dot_err_set(e, DOT_ESTATE_STORAGE, "bad admin record");
+	memcpy(st->admin, v, (size_t)n);
+	st->admin[n] = '\0';
+	return DOT_OK;
+}
+
+int
+dot_state_open(sqlite3 *db, struct dot_state **out, struct dot_err *e)
+{
+	struct dot_state *st;
+	int rv;
+
+	*out = NULL;
+	st = dot_calloc(1, sizeof(*st));
+	if (st == NULL)
+		return DOT_ENOMEM;
+	st->db = db;
+	rv = dot_token_cache_new(&st->cache, 4096);
+	if (rv != DOT_OK)
+		goto fail;
+	rv = st_exec(st, schema, e);
+	if (rv != DOT_OK)
+		goto fail;
+	rv = load_meta(st, e);
+	if (rv != DOT_OK)
+		goto fail;
+	*out = st;
+	return DOT_OK;
+fail:
+	dot_state_close(st);
+	return rv;
+}
+
+void
+dot_state_close(struct dot_state *st)
+{
+	if (st == NULL)
+		return;
+	for (size_t i = 0; i < st->nstmts; i++)
+		sqlite3_finalize(st->stmts[i].stmt);
+	dot_token_cache_free(st->cache);
+	dot_free(st);
+}
+
+void
+dot_state_position(const struct dot_state *st, uint64_t *index,
+		   uint64_t *time)
+{
+	*index = st->index;
+	*time = st->time;
+}
+
+void
+dot_state_cluster_id(const struct dot_state *st,
+		     uint8_t out[DOT_CLUSTER_ID_LEN])
+{
+	memcpy(out, st->cluster_id, DOT_CLUSTER_ID_LEN);
+}
+
+/* ---- objects and authority ---- */
+
+#define OBJ_COLS "id, kind, owner, version, size, parent, created, modified"
+
+void
+obj_row(sqlite3_stmt *s, struct obj *o)
+{
+	const void *p;
+	int n;
+
+	memset(o, 0, sizeof(*o));
+	memcpy(o->id, sqlite3_column_blob(s, 0), DOT_OBJECT_ID_LEN);
+	o->kind = sqlite3_column_int(s, 1);
+	n = sqlite3_column_bytes(s, 2);
+	if (n > DOT_TX_MAX_ACCOUNT)
+		n = DOT_TX_MAX_ACCOUNT;
+	memcpy(o->owner, sqlite3_column_text(s, 2), (size_t)n);
+	o->version = (uint64_t)sqlite3_column_int64(s, 3);
+	o->size = (uint64_t)sqlite3_column_int64(s, 4);
+	p = sqlite3_column_blob(s, 5);
+	if (p != NULL && sqlite3_column_bytes(s, 5) == DOT_OBJECT_ID_LEN) {
+		memcpy(o->parent, p, DOT_OBJECT_ID_LEN);
+		o->has_parent = 1;
+	}
+	o->created = (uint64_t)sqlite3_column_int64(s, 6);
+	o->modified = (uint64_t)sqlite3_column_int64(s, 7);
+}
+
+int
+obj_by_path(struct dot_state *st, const char *path, struct obj *o,
+	    struct dot_err *e)
+{
+	static const char sql[] = "SELECT " OBJ_COLS " FROM objects"
+				  " WHERE path = ?1";
+	sqlite3_stmt *s;
+	int rv, rc;
+
+	rv = st_prepare(st, sql, &s, e);
+	if (rv != DOT_OK)
+		return rv;
+	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		return dot_err_set(e, DOT_ESTATE_NOT_FOUND, "%s: no such object",
+				   path);
+	if (rc != SQLITE_ROW)
+		return st_sqlerr(st, e, "object lookup");
+	obj_row(s, o);
+	return DOT_OK;
+}
+
+int
+obj_by_id(struct dot_state *st, const uint8_t id[DOT_OBJECT_ID_LEN],
+	  struct obj *o, struct dot_err *e)
+{
+	static const char sql[] = "SELECT " OBJ_COLS " FROM objects"
+				  " WHERE id = ?1";
+	sqlite3_stmt *s;
+	int rv, rc;
+
+	rv = st_prepare(st, sql, &s, e);
+	if (rv != DOT_OK)
+		return rv;
+	sqlite3_bind_blob(s, 1, id, DOT_OBJECT_ID_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		return dot_err_set(e, DOT_ESTATE_NOT_FOUND, "no such object id");
+	if (rc != SQLITE_ROW)
+		return st_sqlerr(st, e, "object lookup");
+	obj_row(s, o);
+	return DOT_OK;
+}
+
+int
+obj_path(struct dot_state *st, const uint8_t id[DOT_OBJECT_ID_LEN], char *out,
+	 size_t cap, struct dot_err *e)
+{
+	static const char sql[] =
+		"SELECT coalesce(o.path, p.path) FROM objects o"
+		" LEFT JOIN objects p ON p.id = o.parent WHERE o.id = ?1";
+	sqlite3_stmt *s;
+	int rv = st_prepare(st, sql, &s, e), rc;
+	size_t n;
+
+	if (rv != DOT_OK)
+		return rv;
+	sqlite3_bind_blob(s, 1, id, DOT_OBJECT_ID_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE || (rc == SQLITE_ROW &&
+				  sqlite3_column_type(s, 0) == SQLITE_NULL))
+		return dot_err_set(e, DOT_ESTATE_NOT_FOUND, "no such object id");
+	if (rc != SQLITE_ROW)
+		return st_sqlerr(st, e, "object path");
+	n = (size_t)sqlite3_column_bytes(s, 0);
+	if (n + 1 > cap)
+		return dot_err_set(e, DOT_ESTATE_STORAGE, "object path too long");
+	memcpy(out, sqlite3_column_text(s, 0), n + 1);
+	return DOT_OK;
+}
+
+int
+authority_over(struct dot_state *st, const char *account, const char *path,
+	       struct dot_err *e)
+{
+	char p[DOT_TOKEN_MAX_PATH + 1];
+	size_t n = strlen(path);
+
+	if (strcmp(account, st->admin) == 0)
+		return 1;
+	if (n > DOT_TOKEN_MAX_PATH)
+		return 0;
+	memcpy(p, path, n + 1);
+	/* The object itself, then each directory above it, up to "/". */
+	for (;;) {
+		struct obj o;
+		int rv = obj_by_path(st, p, &o, e);
+
+		if (rv == DOT_OK && strcmp(o.owner, account) == 0)
+			return 1;
+		if (rv != DOT_OK && rv != DOT_ESTATE_NOT_FOUND)
+			return -rv;
+		if (n == 1)
+			return 0;
+		while (n > 1 && p[n - 1] != '/')
+			n--;
+		if (n > 1)
+			n--; /* drop the slash, except the root's */
+		p[n] = '\0';
+	}
+}
+
+/* ---- authorization of one tx ---- */
+
+struct level_buf {
+	struct dot_tx_level_key keys[DOT_STATE_MAX_KEYS];
+	uint8_t pks[DOT_STATE_MAX_KEYS][DOT_SIGN_PK_MAX];
+};
+
+static int
+load_level(struct dot_state *st, const char *account, const char *level,
+	   struct dot_tx_level *out, struct level_buf *lb, struct dot_err *e)
+{
+	static const char sql_t[] = "SELECT threshold FROM levels"
+				    " WHERE account = ?1 AND level = ?2";
+	static const char sql_k[] = "SELECT pk, weight FROM level_keys"
+				    " WHERE account = ?1 AND level = ?2"
+				    " ORDER BY pk";
+	sqlite3_stmt *s;
+	int rv, rc;
+
+	rv = st_prepare(st, sql_t, &s, e);
+	if (rv != DOT_OK)
+		return rv;
+	sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, level, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		return dot_err_set(e, DOT_ETX_AUTHORITY, "no level %s@%s",
+				   account, level);
+	if (rc != SQLITE_ROW)
+		return st_sqlerr(st, e, "level");
+	out->threshold = (uint64_t)sqlite3_column_int64(s, 0);
+	rv = st_prepare(st, sql_k, &s, e);
+	if (rv != DOT_OK)
+		return rv;
+	sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, level, -1, SQLITE_STATIC);
+	out->nkeys = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		size_t i = out->nkeys, n = (size_t)sqlite3_column_bytes(s, 0);
+
+		if (i == DOT_STATE_MAX_KEYS || n > DOT_SIGN_PK_MAX)
+			return dot_err_set(e, DOT_ESTATE_STORAGE,
+					   "level %s@%s is malformed", account,
+					   level);
+		memcpy(lb->pks[i], sqlite3_column_blob(s, 0), n);
+		lb->keys[i].pk = lb->pks[i];
+		lb->keys[i].pk_len = n;
+		lb->keys[i].weight = (uint32_t)sqlite3_column_int64(s, 1);
+		out->nkeys++;
+	}
+	if (rc != SQLITE_DONE)
+		return st_sqlerr(st, e, "level keys");
+	out->keys = lb->keys;
+	return DOT_OK;
+}
+
+struct level_ctx {
+	struct dot_state *st;
+	struct level_buf lb;
+	struct dot_err *e;
+};
+
+static int
+level_cb(void *ctx, const char *account, size_t alen, const char *level,
+	 size_t llen, struct dot_tx_level *out)
+{
+	struct level_ctx *c = ctx;
+	char a[DOT_TX_MAX_ACCOUNT + 1], l[DOT_TX_MAX_LEVEL + 1];
+
+	if (alen > DOT_TX_MAX_ACCOUNT || llen > DOT_TX_MAX_LEVEL)
+		return DOT_ETX_AUTHORITY;
+	memcpy(a, account, alen);
+	a[alen] = '\0';
+	memcpy(l, level, llen);
+	l[llen] = '\0';
+	return load_level(c->st, a, l, out, &c->lb, c->e);
+}
+
+static int
+revoked_cb(void *ctx, const uint8_t rid[DOT_RID_LEN])
+{
+	static const char sql[] = "SELECT 1 FROM revoked WHERE rid = ?1";
+	struct dot_state *st = ctx;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (st_prepare(st, sql, &s, NULL) != DOT_OK)
+		return 1; /* fail closed */
+	sqlite3_bind_blob(s, 1, rid, DOT_RID_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	return rc != SQLITE_DONE; /* a row, or an error: revoked */
+}
+
+/*
+ * The token's issuer: an account key whose weight alone meets its level's
+ * threshold, with authority over the token's resource. Candidates by key id
+ * in (account, level) order; the first that qualifies.
+ */
+int
+resolve_issuer(struct dot_state *st, const struct dot_token *tok,
+	       uint8_t *pk, size_t *pklen, char *account, struct dot_err *e)
+{
+	static const char sql[] =
+		"SELECT k.pk, k.account FROM level_keys k JOIN levels l"
+		" ON l.account = k.account AND l.level = k.level"
+		" WHERE k.keyid = ?1 AND k.weight >= l.threshold"
+		" ORDER BY k.account, k.level, k.pk";
+	char res[DOT_TOKEN_MAX_PATH + 1];
+	sqlite3_stmt *s;
+	int rv, rc;
+
+	if (tok->resource_kind == DOT_RESOURCE_PATH) {
+		memcpy(res, tok->resource, tok->resource_len);
+		res[tok->resource_len] = '\0';
+	} else {
+		/* An object token: authority over the object's path, or for a
+		 * message its mailbox's. */
+		rv = obj_path(st, tok->resource, res, sizeof(res), e);
+		if (rv == DOT_ESTATE_NOT_FOUND)
+			return dot_err_set(e, DOT_ETOKEN_RESOURCE,
+					   "the token's object does not exist");
+		if (rv != DOT_OK)
+			return rv;
+	}
+	rv = st_prepare(st, sql, &s, e);
+	if (rv != DOT_OK)
+		return rv;
+	sqlite3_bind_blob(s, 1, tok->issuer_id, DOT_KEY_ID_LEN, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *acct = (const char *)sqlite3_column_text(s, 1);
+		size_t n = (size_t)sqlite3_column_bytes(s, 0);
+		size_t an = (size_t)sqlite3_column_bytes(s, 1);
+		int ok;
+
+		if (n > DOT_SIGN_PK_MAX || an > DOT_TX_MAX_ACCOUNT)
+			continue;
+		memcpy(pk, sqlite3_column_blob(s, 0), n);
+		*pklen = n;
+		memcpy(account, acct, an);
+		account[an] = '\0';
+		ok = authority_over(st, account, res, e);
+		if (ok < 0)
+			return -ok;
+		if (ok)
+			return DOT_OK;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return st_sqlerr(st, e, "issuer lookup");
+	return dot_err_set(e, DOT_ETOKEN_ISSUER,
+			   "no account key with authority over the token's "
+			   "resource has the issuer's key id");
+}
+
+int
+reader_check(struct dot_state *st, const struct dot_state_reader *r,
+	     uint32_t rights, const char *path, struct dot_err *e)
+{
+	if (r->token != NULL) {
+		struct dot_token_verifier tv;
+		struct dot_token_request req;
+		uint8_t ipk[DOT_SIGN_PK_MAX];
+		char issuer[DOT_TX_MAX_ACCOUNT + 1];
+		size_t ipklen;
+		int rv = resolve_issuer(st, r->token, ipk, &ipklen, issuer, e);
+
+		if (rv != DOT_OK)
+			return rv;
+		memset(&tv, 0, sizeof(tv));
+		tv.issuer_pk = ipk;
+		tv.issuer_pk_len = ipklen;
+		tv.revoked = revoked_cb;
+		tv.revoked_ctx = st;
+		tv.cache = st->cache;
+		memset(&req, 0, sizeof(req));
+		req.rights = rights;
+		req.path = path;
+		req.path_len = strlen(path);
+		req.now = r->now;
+		return dot_token_verify(r->token, &tv, &req, r->msg, r->msg_len,
+					r->sig, r->sig_len, NULL, e);
+	}
+	if (r->account != NULL) {
+		int ok = authority_over(st, r->account, path, e);
+		if (ok < 0)
+			return -ok;
+		if (ok)
+			return DOT_OK;
+		return dot_err_set(e, DOT_ESTATE_DENIED,
+				   "account %s has no authority over %s",
+				   r->account, path);
+	}
+	return dot_err_set(e, DOT_ESTATE_DENIED, "no reader given");
+}
+
+int
+op_authorize(struct op *o, uint32_t rights, const char *path,
+	     const char *gov)
+{
+	struct dot_state *st = o->st;
+	const struct dot_tx *tx = o->tx;
+	struct dot_tx_verify_result res;
+	struct dot_token_request req;
+	struct dot_token_verifier tv;
+	struct dot_tx_verifier v;
+	struct level_ctx *lc = NULL;
+	uint8_t ipk[DOT_SIGN_PK_MAX];
+	size_t ipklen = 0;
+	int rv;
+
+	memset(&req, 0, sizeof(req));
+	req.rights = rights;
+	req.path = path;
+	req.path_len = strlen(path);
+	req.now = o->time;
+	memset(&v, 0, sizeof(v));
+	v.now = o->time;
+	v.cluster_id = st->cluster_id;
+	if (tx->p.auth_kind == DOT_TX_AUTH_TOKEN) {
+		char issuer[DOT_TX_MAX_ACCOUNT + 1];
+
+		rv = resolve_issuer(st, tx->token, ipk, &ipklen, issuer, o->e);
+		if (rv != DOT_OK)
+			return rv;
+		memset(&tv, 0, sizeof(tv));
+		tv.issuer_pk = ipk;
+		tv.issuer_pk_len = ipklen;
+		tv.revoked = revoked_cb;
+		tv.revoked_ctx = st;
+		tv.cache = st->cache;
+		if (o->principal[0] != '\0') {
+			/* Second path of the same tx: the chain again. */
+			struct dot_token_result tr;
+			return dot_token_verify_chain(tx->token, &tv, &req,
+						      &tr, o->e);
+		}
+		v.token_verifier = &tv;
+		v.token_request = &req;
+		rv = dot_tx_verify(tx, &v, &res, o->e);
+		if (rv != DOT_OK)
+			return rv;
+		strcpy(o->principal, issuer);
+		/* The issuer's authority covers the resource, and the token
+		 * the path: objects are governed by whoever granted them. */
+		return DOT_OK;
+	}
+	if (o->principal[0] == '\0') {
+		lc = dot_malloc(sizeof(*lc));
+		if (lc == NULL)
+			return DOT_ENOMEM;
+		lc->st = st;
+		lc->e = o->e;
+		v.level = level_cb;
+		v.level_ctx = lc;
+		rv = dot_tx_verify(tx, &v, &res, o->e);
+		dot_free(lc);
+		if (rv != DOT_OK)
+			return rv;
+		memcpy(o->principal, tx->p.account, tx->p.account_len);
+		o->principal[tx->p.account_len] = '\0';
+	}
+	if (gov == NULL)
+		return DOT_OK; /* the caller checks the account itself */
+	rv = authority_over(st, o->principal, gov, o->e);
+	if (rv < 0)
+		return -rv;
+	if (rv == 0)
+		return dot_err_set(o->e, DOT_ESTATE_DENIED,
+				   "account %s has no authority over %s",
+				   o->principal, gov);
+	return DOT_OK;
+}
+
+void
+op_use(struct op *o, const uint8_t id[DOT_OBJECT_ID_LEN])
+{
+	for (size_t i = 0; i < o->tx->p.nconsumed; i++)
+		if (memcmp(o->tx->p.consumed[i].id, id, DOT_OBJECT_ID_LEN) == 0)
+			o->used[i] = 1;
+}
+
+void
+op_new_id(struct op *o, uint8_t id[DOT_OBJECT_ID_LEN])
+{
+	static const char dom[] = "dot-oid";
+	struct dot_hash_ctx h;
+	uint8_t full[DOT_HASH_LEN], k[4];
+
+	k[0] = (uint8_t)(o->next_output >> 24);
+	k[1] = (uint8_t)(o->next_output >> 16);
+	k[2] = (uint8_t)(o->next_output >> 8);
+	k[3] = (uint8_t)o->next_output;
+	o->next_output++;
+	dot_hash_init(&h);
+	dot_hash_update(&h, dom, sizeof(dom) - 1);
+	dot_hash_update(&h, o->tx->id, DOT_TX_ID_LEN);
+	dot_hash_update(&h, k, sizeof(k));
+	dot_hash_final(&h, full);
+	memcpy(id, full, DOT_OBJECT_ID_LEN);
+}
+
+int
+op_produce(struct op *o, const uint8_t id[DOT_OBJECT_ID_LEN],
+	   uint64_t version)
+{
+	if (o->nproduced == DOT_RECEIPT_MAX_VERSIONS)
+		return dot_err_set(o->e, DOT_ESTATE_TOO_BIG,
+				   "too many new versions in one tx");
+	memcpy(o->produced[o->nproduced].id, id, DOT_OBJECT_ID_LEN);
+	o->produced[o->nproduced].version = version;
+	o->nproduced++;
+	return DOT_OK;
+}
+
+int
+arg_path(struct op *o, const char *what, char *out, size_t cap)
+{
+	const char *s;
+	size_t n;
+
+	if (dot_dec_tstr(&o->args, &s, &n) != DOT_OK)
+		return dot_err_set(o->e, DOT_ESTATE_ARGS, "%s must be text",
+				   what);
+	if (!dot_path_valid(s, n) || n + 1 > cap)
+		return dot_err_set(o->e, DOT_ESTATE_ARGS,
+				   "%s \"%.*s\" is not a valid absolute path",
+				   what, (int)(n > 64 ? 64 : n), s);
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return DOT_OK;
+}
+
+/* ---- applying ---- */
+
+static const struct {
+	const char *name;
+	int (*fn)(struct op *o);
+} ops[] = {
+	{"account.create", op_account_create},
+	{"account.set-level", op_account_set_level},
+	{"fs.mkdir", op_fs_mkdir},
+	{"fs.put", op_fs_put},
+	{"fs.append", op_fs_append},
+	{"fs.rm", op_fs_rm},
+	{"fs.mv", op_fs_mv},
+};
+
+static int
+sort_versions(const void *a, const void *b)
+{
+	const struct dot_tx_objver *x = a, *y = b;
+	int c = memcmp(x->id, y->id, DOT_OBJECT_ID_LEN);
+
+	if (c != 0)
+		return c;
+	return x->version < y->version ? -1 : x->version > y->version;
+}
+
+/* Check every consumed version is current, before the op runs. */
+static int
+check_consumed(struct op *o)
+{
+	for (size_t i = 0; i < o->tx->p.nconsumed; i++) {
+		const struct dot_tx_objver *c = &o->tx->p.consumed[i];
+		struct obj ob;
+		int rv = obj_by_id(o->st, c->id, &ob, o->e);
+
+		if (rv == DOT_ESTATE_NOT_FOUND || (rv == DOT_OK &&
+						   ob.version != c->version))
+			return dot_err_set(o->e, DOT_ESTATE_CONFLICT,
+					   "consumed version %" PRIu64
+					   " is not current (the object is at "
+					   "%s)",
+					   c->version,
+					   rv == DOT_OK ? "another version"
+							: "no version: deleted");
+		if (rv != DOT_OK)
+			return rv;
+	}
+	return DOT_OK;
+}
+
+/* Run one op in its own savepoint; on failure the savepoint is undone. */
+static int
+run_op(struct op *o)
+{
+	size_t i;
+	int rv;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strlen(ops[i].name) == o->tx->p.op_len &&
+		    memcmp(ops[i].name, o->tx->p.op, o->tx->p.op_len) == 0)
+			break;
+	if (i == sizeof(ops) / sizeof(ops[0]))
+		return dot_err_set(o->e, DOT_ESTATE_OP, "unknown op \"%.*s\"",
+				   (int)o->tx->p.op_len, o->tx->p.op);
+	if (dot_dec_init(&o->args, o->tx->p.args, o->tx->p.args_len, NULL,
+			 o->e) != DOT_OK)
+		return dot_err_set(o->e, DOT_ESTATE_ARGS, "args: %s",
+				   o->e ? o->e->msg : "");
+	rv = check_consumed(o);
+	if (rv != DOT_OK)
+		return rv;
+	rv = ops[i].fn(o);
+	if (rv != DOT_OK)
+		return rv;
+	if (!dot_dec_done(&o->args))
+		return dot_err_set(o->e, DOT_ESTATE_ARGS, "unused arguments");
+	for (size_t k = 0; k < o->tx->p.nconsumed; k++)
+		if (!o->used[k])
+			return dot_err_set(o->e, DOT_ESTATE_CONFLICT,
+					   "consumed version %zu is not an "
+					   "object this op changes",
+					   k);
+	qsort(o->produced, o->nproduced, sizeof(o->produced[0]),
+	      sort_versions);
+	return DOT_OK;
+}
+
+static int
+record(struct dot_state *st, uint64_t index, const uint8_t txid[32],
+       const uint8_t *tx, size_t txlen, const struct dot_buf *receipt,
+       struct dot_err *e)
+{
+	static const char sql[] = "INSERT INTO ledger (seq, entry, txid, tx,"
+				  " receipt) VALUES ((SELECT coalesce(max(seq),"
+				  " -1) + 1 FROM ledger), ?1, ?2, ?3, ?4)";
+	sqlite3_stmt *s;
+	int rv = st_prepare(st, sql, &s, e);
+
+	if (rv != DOT_OK)
+		return rv;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)index);
+	sqlite3_bind_blob(s, 2, txid, DOT_TX_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 3, tx, (int)txlen, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 4, receipt->data, (int)receipt->len,
+			  SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return st_sqlerr(st, e, "ledger");
+	return DOT_OK;
+}
+
+static int
+seen_tx(struct dot_state *st, const uint8_t id[DOT_TX_ID_LEN],
+	struct dot_err *e)
+{
+	static const char sql[] = "SELECT 1 FROM txs WHERE id = ?1";
+	sqlite3_stmt *s;
+	int rv = st_prepare(st, sql, &s, e), rc;
+
+	if (rv != DOT_OK)
+		return -rv;
+	sqlite3_bind_blob(s, 1, id, DOT_TX_ID_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE)
+		return -st_sqlerr(st, e, "txs");
+	return 0;
+}
+
+static int
+mark_tx(struct dot_state *st, const struct dot_tx *tx, uint64_t index,
+	struct dot_err *e)
+{
+	static const char sql[] = "INSERT INTO txs (id, not_after, at)"
+				  " VALUES (?1, ?2, ?3)";
+	sqlite3_stmt *s;
+	int rv = st_prepare(st, sql, &s, e);
+
+	if (rv != DOT_OK)
+		return rv;
+	sqlite3_bind_blob(s, 1, tx->id, DOT_TX_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)tx->p.not_after);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)index);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return st_sqlerr(st, e, "txs");
+	return DOT_OK;
+}
+
+/*
+ * Apply one tx: its receipt is appended to `receipts` (a CBOR array being
+ * built). Returns DOT_OK when a receipt was written (whatever its status),
+ * DOT_ESTATE_STORAGE or DOT_ENOMEM when the entry must be abandoned.
+ */
+static int
+apply_tx(struct dot_state *st, uint64_t index, uint64_t time,
+	 const uint8_t *bytes, size_t n, struct dot_buf *receipts)
+{
+	struct op *o = NULL;
+	struct dot_tx *tx = NULL;
+	struct dot_receipt r;
+	struct dot_buf rb = {0};
+	struct dot_err e = {0}, e2 = {0};
+	uint8_t rawid[DOT_TX_ID_LEN];
+	int status, rv, fatal = DOT_OK, seen;
+
+	memset(&r, 0, sizeof(r));
+	status = dot_tx_parse(bytes, n, &tx, &e);
+	if (status == DOT_ENOMEM)
+		return DOT_ENOMEM;
+	if (status != DOT_OK) {
+		/* No tx id without a payload: name it by its bytes. */
+		struct dot_hash_ctx h;
+		static const char dom[] = "dot-tx-v1 unparsed";
+		dot_hash_init(&h);
+		dot_hash_update(&h, dom, sizeof(dom) - 1);
+		dot_hash_update(&h, bytes, n);
+		dot_hash_final(&h, rawid);
+		memcpy(r.tx_id, rawid, DOT_TX_ID_LEN);
+		goto receipt;
+	}
+	memcpy(r.tx_id, tx->id, DOT_TX_ID_LEN);
+	seen = seen_tx(st, tx->id, &e2);
+	if (seen < 0) {
+		fatal = -seen;
+		goto out;
+	}
+	if (seen) {
+		status = dot_err_set(&e, DOT_ESTATE_DUPLICATE,
+				     "this tx was applied before");
+		goto receipt;
+	}
+	o = dot_calloc(1, sizeof(*o));
+	if (o == NULL) {
+		fatal = DOT_ENOMEM;
+		goto out;
+	}
+	o->st = st;
+	o->tx = tx;
+	o->index = index;
+	o->time = time;
+	o->e = &e;
+	if ((rv = st_exec(st, "SAVEPOINT op", &e2)) != DOT_OK) {
+		fatal = rv;
+		goto out;
+	}
+	status = run_op(o);
+	if (status == DOT_ESTATE_STORAGE || status == DOT_ENOMEM) {
+		fatal = status;
+		goto out;
+	}
+	if (status != DOT_OK) {
+		if ((rv = st_exec(st, "ROLLBACK TO op", &e2)) != DOT_OK) {
+			fatal = rv;
+			goto out;
+		}
+		o->nproduced = 0;
+	}
+	if ((rv = st_exec(st, "RELEASE op", &e2)) != DOT_OK) {
+		fatal = rv;
+		goto out;
+	}
+	/* An authentic tx (its authority checked) is used up, whatever its
+	 * outcome; an unauthenticated one is not, so a forged copy cannot
+	 * burn a genuine tx's id. */
+	if (o->principal[0] != '\0' && (rv = mark_tx(st, tx, index, &e2)) !=
+					       DOT_OK) {
+		fatal = rv;
+		goto out;
+	}
+	r.versions = o->produced;
+	r.nversions = o->nproduced;
+receipt:
+	r.status = status;
+	r.ledger_index = index;
+	r.entry_time = time;
+	if (status != DOT_OK) {
+		r.detail = e.msg;
+		r.detail_len = strnlen(e.msg, DOT_RECEIPT_MAX_DETAIL);
+		/* Cut on a character boundary. */
+		while (r.detail_len > 0 &&
+		       ((unsigned char)e.msg[r.detail_len - 1] & 0xc0) == 0x80)
+			r.detail_len--;
+		if (r.detail_len > 0 &&
+		    ((unsigned char)e.msg[r.detail_len - 1] & 0x80))
+			r.detail_len--;
+	}
+	rv = dot_receipt_encode(&r, &rb, &e2);
+	if (rv != DOT_OK) {
+		fatal = rv == DOT_ENOMEM ? rv : DOT_ESTATE_STORAGE;
+		goto out;
+	}
+	rv = record(st, index, r.tx_id, bytes, n, &rb, &e2);
+	if (rv != DOT_OK) {
+		fatal = rv;
+		goto out;
+	}
+	dot_enc_bstr(receipts, rb.data, rb.len);
+out:
+	dot_buf_free(&rb);
+	dot_free(o);
+	dot_tx_free(tx);
+	return fatal;
+}
+
+static int
+save_position(struct dot_state *st, uint64_t index, uint64_t time,
+	      struct dot_err *e)
+{
+	uint8_t v[16];
+
+	be64(v, index);
+	be64(v + 8, time);
+	return meta_put(st, "position", v, sizeof(v), e);
+}
+
+/* Forget tx ids whose window has closed: a replay would be refused as
+ * expired anyway. Deterministic: keyed on the entry time. */
+static int
+prune_txs(struct dot_state *st, uint64_t time, struct dot_err *e)
+{
+	static const char sql[] = "DELETE FROM txs WHERE not_after <= ?1";
+	sqlite3_stmt *s;
+	int rv = st_prepare(st, sql, &s, e);
+
+	if (rv != DOT_OK)
+		return rv;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)time);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return st_sqlerr(st, e, "txs prune");
+	return DOT_OK;
+}
+
+int
+dot_state_apply(struct dot_state *st, uint64_t index, uint64_t entry_time,
+		const uint8_t *entry, size_t n, struct dot_buf *receipts,
+		struct dot_err *e)
+{
+	static const struct dot_codec_limits lim = {5, DOT_TX_MAX_LEN,
+						    DOT_STATE_MAX_BATCH};
+	struct dot_dec d;
+	struct dot_buf out = {0};
+	uint64_t count = 0, kind = 0, ntx = 0;
+	int rv, bad = DOT_OK;
+	size_t count_at;
+
+	if (index != st->index + 1)
+		return dot_err_set(e, DOT_EINVAL,
+				   "entry %" PRIu64 " applied after %" PRIu64,
+				   index, st->index);
+	if (entry_time < st->time)
+		entry_time = st->time; /* time never runs backwards */
+	rv = st_exec(st, "BEGIN IMMEDIATE", e);
+	if (rv != DOT_OK)
+		return rv;
+
+	/* The entry's shape; a malformed entry is a no-op (bad != OK). */
+	if ((bad = dot_dec_init(&d, entry, n, &lim, e)) == DOT_OK &&
+	    (dot_dec_array(&d, &count) != DOT_OK || count != 2 ||
+	     dot_dec_uint(&d, &kind) != DOT_OK || (kind != 1 && kind != 2)))
+		bad = dot_err_set(e, DOT_ESTATE_ARGS,
+				  "an entry is [1, genesis] or [2, [txs]]");
+	if (bad == DOT_OK && (index == 1) != (kind == 1))
+		bad = dot_err_set(e, DOT_ESTATE_GENESIS,
+				  "entry 1 must be the genesis, and only it");
+	if (bad == DOT_OK && kind == 1) {
+		rv = genesis_apply(st, entry, n, index, entry_time, e);
+		if (rv == DOT_ESTATE_STORAGE || rv == DOT_ENOMEM)
+			goto fail;
+		if (rv != DOT_OK) {
+			bad = rv;
+			/* undo a partial genesis, then apply as no-op */
+			if ((rv = st_exec(st, "ROLLBACK", e)) != DOT_OK ||
+			    (rv = st_exec(st, "BEGIN IMMEDIATE", e)) != DOT_OK)
+				goto fail;
+		}
+	}
+	dot_enc_array(&out, 0); /* patched below */
+	count_at = out.len;
+	if (bad == DOT_OK && kind == 2) {
+		if (dot_dec_array(&d, &count) != DOT_OK) {
+			bad = dot_err_set(e, DOT_ESTATE_ARGS,
+					  "a batch is an array of txs");
+		} else {
+			for (uint64_t i = 0; i < count; i++) {
+				const uint8_t *p;
+				size_t len;
+
+				if (dot_dec_bstr(&d, &p, &len) != DOT_OK) {
+					bad = dot_err_set(
+						e, DOT_ESTATE_ARGS,
+						"batch item %" PRIu64
+						" is not a byte string",
+						i);
+					break;
+				}
+				rv = apply_tx(st, index, entry_time, p, len,
+					      &out);
+				if (rv != DOT_OK) {
+					dot_err_set(e, rv,
+						    "applying tx %" PRIu64
+						    ": %s",
+						    i, dot_strerror(rv));
+					goto fail;
+				}
+				ntx++;
+			}
+		}
+		if (bad != DOT_OK && ntx > 0) {
+			/* A batch malformed after some txs: drop them all. */
+			if ((rv = st_exec(st, "ROLLBACK", e)) != DOT_OK ||
+			    (rv = st_exec(st, "BEGIN IMMEDIATE", e)) != DOT_OK)
+				goto fail;
+			ntx = 0;
+			out.len = count_at;
+		}
+		if (bad == DOT_OK && (rv = prune_txs(st, entry_time, e)) !=
+					     DOT_OK)
+			goto fail;
+	}
+	rv = save_position(st, index, entry_time, e);
+	if (rv != DOT_OK)
+		goto fail;
+	rv = st_exec(st, "COMMIT", e);
+	if (rv != DOT_OK)
+		goto fail;
+	st->index = index;
+	st->time = entry_time;
+	if (kind == 1 && bad == DOT_OK && (rv = load_meta(st, e)) != DOT_OK)
+		goto fail_after;
+	/* Re-encode the array head with the real count. */
+	{
+		struct dot_buf head = {0};
+		dot_enc_array(&head, ntx);
+		dot_buf_put(receipts, head.data, head.len);
+		dot_buf_put(receipts, out.data + count_at, out.len - count_at);
+		dot_buf_free(&head);
+	}
+	dot_buf_free(&out);
+	if (receipts->err)
+		return receipts->err;
+	return bad;
+fail:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+fail_after:
+	dot_buf_free(&out);
+	dot_token_cache_clear(st->cache);
+	return rv == DOT_OK ? DOT_ESTATE_STORAGE : rv;
+}
+
+/* ---- state hash ---- */
+
+static int
+hash_table(struct dot_state *st, struct dot_hash_ctx *h, const char *name,
+	   const char *sql, struct dot_err *e)
+{
+	sqlite3_stmt *s;
+	struct dot_buf row = {0};
+	int rc, rv = DOT_OK;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return st_sqlerr(st, e, name);
+	dot_hash_update(h, name, strlen(name) + 1);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int ncol = sqlite3_column_count(s);
+
+		row.len = 0;
+		dot_enc_array(&row, (uint64_t)ncol);
+		for (int c = 0; c < ncol; c++) {
+			switch (sqlite3_column_type(s, c)) {
+			case SQLITE_INTEGER:
+				dot_enc_int(&row, sqlite3_column_int64(s, c));
+				break;
+			case SQLITE_TEXT:
+				dot_enc_tstr(&row,
+					     (const char *)sqlite3_column_text(s, c),
+					     (size_t)sqlite3_column_bytes(s, c));
+				break;
+			case SQLITE_NULL:
+				dot_enc_array(&row, 0);
+				break;
+			default:
+				dot_enc_bstr(&row, sqlite3_column_blob(s, c),
+					     (size_t)sqlite3_column_bytes(s, c));
+			}
+		}
+		if (row.err) {
+			rv = row.err;
+			break;
+		}
+		dot_hash_update(h, row.data, row.len);
+	}
+	if (rv == DOT_OK && rc != SQLITE_DONE)
+		rv = st_sqlerr(st, e, name);
+	sqlite3_finalize(s);
+	dot_buf_free(&row);
+	return rv;
+}
+
+int
+dot_state_hash(struct dot_state *st, uint8_t out[DOT_HASH_LEN],
+	       struct dot_err *e)
+{
+	static const struct {
+		const char *name, *sql;
+	} tables[] = {
+		{"meta", "SELECT k, v FROM meta ORDER BY k"},
+		{"objects", "SELECT id, kind, path, parent, owner, version,"
+			    " size, content, created, modified FROM objects"
+			    " ORDER BY id"},
+		{"chunks", "SELECT hash, data, refs FROM chunks ORDER BY hash"},
+		{"accounts", "SELECT name, created FROM accounts ORDER BY name"},
+		{"levels", "SELECT account, level, threshold FROM levels"
+			   " ORDER BY account, level"},
+		{"level_keys", "SELECT account, level, pk, weight FROM"
+			       " level_keys ORDER BY account, level, pk"},
+		{"revoked", "SELECT rid, at FROM revoked ORDER BY rid"},
+		{"txs", "SELECT id, not_after, at FROM txs ORDER BY id"},
+		{"ledger", "SELECT seq, entry, txid, tx, receipt FROM ledger"
+			   " ORDER BY seq"},
+	};
+	static const char dom[] = "dot-state-v1";
+	struct dot_hash_ctx h;
+
+	dot_hash_init(&h);
+	dot_hash_update(&h, dom, sizeof(dom) - 1);
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		int rv = hash_table(st, &h, tables[i].name, tables[i].sql, e);
+		if (rv != DOT_OK)
+			return rv;
+	}
+	dot_hash_final(&h, out);
+	return DOT_OK;
+}

@@ -1,0 +1,128 @@
+/*
+ * state_int.h - internals of lib/state shared by its files.
+ */
+#ifndef DOT_STATE_INT_H
+#define DOT_STATE_INT_H
+
+#include <sqlite3.h>
+
+#include "doteros/codec.h"
+#include "doteros/state.h"
+
+#define STMT_CACHE 64
+
+struct dot_state {
+	sqlite3 *db;
+	struct {
+		const char *sql; /* static string: compared by address */
+		sqlite3_stmt *stmt;
+	} stmts[STMT_CACHE];
+	size_t nstmts;
+	struct dot_token_cache *cache;
+	uint64_t index;
+	uint64_t time;
+	uint8_t cluster_id[DOT_CLUSTER_ID_LEN];
+	char admin[DOT_TX_MAX_ACCOUNT + 1];
+};
+
+/* One transaction being applied. */
+struct op {
+	struct dot_state *st;
+	const struct dot_tx *tx;
+	uint64_t index;
+	uint64_t time;
+	struct dot_dec args;        /* cursor over the args item */
+	char principal[DOT_TX_MAX_ACCOUNT + 1]; /* whose authority acts */
+	uint32_t next_output;       /* for new object ids */
+	struct dot_tx_objver produced[DOT_RECEIPT_MAX_VERSIONS];
+	size_t nproduced;
+	uint8_t used[DOT_TX_MAX_CONSUMED]; /* consumed versions the op used */
+	struct dot_err *e;
+};
+
+/* An object row. */
+struct obj {
+	uint8_t id[DOT_OBJECT_ID_LEN];
+	int kind;
+	uint64_t version;
+	uint64_t size;
+	char owner[DOT_TX_MAX_ACCOUNT + 1];
+	uint8_t parent[DOT_OBJECT_ID_LEN];
+	int has_parent;
+	uint64_t created, modified;
+};
+
+/* ---- state.c ---- */
+int st_prepare(struct dot_state *st, const char *sql, sqlite3_stmt **s,
+	       struct dot_err *e);
+int st_sqlerr(struct dot_state *st, struct dot_err *e, const char *what);
+int st_exec(struct dot_state *st, const char *sql, struct dot_err *e);
+
+/* Fill o from a row of "id, kind, owner, version, size, parent, created,
+ * modified". */
+void obj_row(sqlite3_stmt *s, struct obj *o);
+/* Look an object up by path (DOT_ESTATE_NOT_FOUND) or id. */
+int obj_by_path(struct dot_state *st, const char *path, struct obj *o,
+		struct dot_err *e);
+int obj_by_id(struct dot_state *st, const uint8_t id[DOT_OBJECT_ID_LEN],
+	      struct obj *o, struct dot_err *e);
+/* The path of an object, or of its parent (a message's mailbox). */
+int obj_path(struct dot_state *st, const uint8_t id[DOT_OBJECT_ID_LEN],
+	     char *out, size_t cap, struct dot_err *e);
+/* Does `account` have authority over `path` (admin, or owner of the object
+ * at path or of a directory above it)? 1 yes, 0 no, <0 -code on error. */
+int authority_over(struct dot_state *st, const char *account,
+		   const char *path, struct dot_err *e);
+
+/* The account that issued tok (see docs/state-model.md §authority). */
+int resolve_issuer(struct dot_state *st, const struct dot_token *tok,
+		   uint8_t *pk, size_t *pklen, char *account,
+		   struct dot_err *e);
+/* Authorize a read of `rights` on path. */
+int reader_check(struct dot_state *st, const struct dot_state_reader *r,
+		 uint32_t rights, const char *path, struct dot_err *e);
+
+/* ---- op.c helpers for handlers ---- */
+
+/*
+ * Authorize the op: `rights` on `path` (a token's request), and the
+ * principal's authority over `gov` (the object path that governs the op).
+ * Runs dot_tx_verify the first time; later calls (mv's second path) check
+ * the token chain again for the new request. gov NULL: verify only (the
+ * caller checks what the account may do).
+ */
+int op_authorize(struct op *o, uint32_t rights, const char *path,
+		 const char *gov);
+/* Claim the consumed version of object id, if the tx named one: it must be
+ * the current version (checked before the op ran). */
+void op_use(struct op *o, const uint8_t id[DOT_OBJECT_ID_LEN]);
+/* A new object id for this tx's next output. */
+void op_new_id(struct op *o, uint8_t id[DOT_OBJECT_ID_LEN]);
+int op_produce(struct op *o, const uint8_t id[DOT_OBJECT_ID_LEN],
+	       uint64_t version);
+
+/* Read a map of args with known keys; strings copied NUL-terminated. */
+int arg_path(struct op *o, const char *what, char *out, size_t cap);
+
+/* Content: store bytes as chunks; returns the CBOR chunk list in `list`. */
+int content_put(struct dot_state *st, const uint8_t *data, size_t n,
+		struct dot_buf *list, struct dot_err *e);
+int content_get(struct dot_state *st, const uint8_t *list, size_t n,
+		struct dot_buf *out, struct dot_err *e);
+int content_release(struct dot_state *st, const uint8_t *list, size_t n,
+		    struct dot_err *e);
+
+/* ---- handlers (fs.c, account.c) ---- */
+int op_fs_mkdir(struct op *o);
+int op_fs_put(struct op *o);
+int op_fs_append(struct op *o);
+int op_fs_rm(struct op *o);
+int op_fs_mv(struct op *o);
+int op_account_create(struct op *o);
+int op_account_set_level(struct op *o);
+
+/* Genesis (account.c). */
+int genesis_apply(struct dot_state *st, const uint8_t *entry, size_t n,
+		  uint64_t index, uint64_t time, struct dot_err *e);
+
+#endif
