@@ -173,8 +173,8 @@ content_release(struct dot_state *st, const uint8_t *list, size_t n,
 }
 
 /* The stored chunk list of an object (appended to out). */
-static int
-obj_content(struct dot_state *st, const uint8_t id[DOT_OBJECT_ID_LEN],
+int
+fs_obj_content(struct dot_state *st, const uint8_t id[DOT_OBJECT_ID_LEN],
 	    struct dot_buf *out, struct dot_err *e)
 {
 	static const char sql[] = "SELECT content FROM objects WHERE id = ?1";
@@ -207,8 +207,8 @@ parent_of(const char *path, char *out)
 }
 
 /* The directory a new object goes into. */
-static int
-parent_dir(struct op *o, const char *path, struct obj *dir)
+int
+fs_parent_dir(struct op *o, const char *path, struct obj *dir)
 {
 	char pp[DOT_TOKEN_MAX_PATH + 1];
 	int rv;
@@ -229,8 +229,8 @@ parent_dir(struct op *o, const char *path, struct obj *dir)
 /* ---- argument maps ---- */
 
 /* Expect a map of exactly `want` fields with keys 1..want. */
-static int
-args_map(struct op *o, uint64_t want)
+int
+fs_args_map(struct op *o, uint64_t want)
 {
 	uint64_t n;
 
@@ -242,8 +242,8 @@ args_map(struct op *o, uint64_t want)
 	return DOT_OK;
 }
 
-static int
-args_key(struct op *o, uint64_t want)
+int
+fs_args_key(struct op *o, uint64_t want)
 {
 	uint64_t k;
 
@@ -253,8 +253,8 @@ args_key(struct op *o, uint64_t want)
 	return DOT_OK;
 }
 
-static int
-args_bytes(struct op *o, const uint8_t **p, size_t *n)
+int
+fs_args_bytes(struct op *o, const uint8_t **p, size_t *n)
 {
 	if (dot_dec_bstr(&o->args, p, n) != DOT_OK)
 		return dot_err_set(o->e, DOT_ESTATE_ARGS,
@@ -268,10 +268,10 @@ args_bytes(struct op *o, const uint8_t **p, size_t *n)
 
 /* ---- object rows ---- */
 
-static int
-insert_obj(struct op *o, const uint8_t id[DOT_OBJECT_ID_LEN], int kind,
-	   const char *path, const uint8_t parent[DOT_OBJECT_ID_LEN],
-	   uint64_t size, const struct dot_buf *content)
+int
+fs_insert_obj(struct op *o, const uint8_t id[DOT_OBJECT_ID_LEN], int kind,
+	      const char *path, const uint8_t parent[DOT_OBJECT_ID_LEN],
+	      const char *owner, uint64_t size, const struct dot_buf *content)
 {
 	static const char sql[] =
 		"INSERT INTO objects (id, kind, path, parent, owner, version,"
@@ -287,7 +287,7 @@ insert_obj(struct op *o, const uint8_t id[DOT_OBJECT_ID_LEN], int kind,
 	if (path)
 		sqlite3_bind_text(s, 3, path, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 4, parent, DOT_OBJECT_ID_LEN, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, o->principal, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, owner, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, (sqlite3_int64)size);
 	if (content)
 		sqlite3_bind_blob(s, 7, content->len ? content->data : (void *)"",
@@ -331,7 +331,7 @@ op_fs_mkdir(struct op *o)
 	struct obj dir, ex;
 	int rv;
 
-	if ((rv = args_map(o, 1)) != DOT_OK || (rv = args_key(o, 1)) != DOT_OK ||
+	if ((rv = fs_args_map(o, 1)) != DOT_OK || (rv = fs_args_key(o, 1)) != DOT_OK ||
 	    (rv = arg_path(o, "path", path, sizeof(path))) != DOT_OK)
 		return rv;
 	if ((rv = op_authorize(o, DOT_RIGHT_CREATE, path, path)) != DOT_OK)
@@ -341,10 +341,11 @@ op_fs_mkdir(struct op *o)
 		return dot_err_set(o->e, DOT_ESTATE_EXISTS, "%s exists", path);
 	if (rv != DOT_ESTATE_NOT_FOUND)
 		return rv;
-	if ((rv = parent_dir(o, path, &dir)) != DOT_OK)
+	if ((rv = fs_parent_dir(o, path, &dir)) != DOT_OK)
 		return rv;
 	op_new_id(o, id);
-	return insert_obj(o, id, DOT_OBJ_DIR, path, dir.id, 0, NULL);
+	return fs_insert_obj(o, id, DOT_OBJ_DIR, path, dir.id, o->principal, 0,
+			     NULL);
 }
 
 int
@@ -358,10 +359,10 @@ op_fs_put(struct op *o)
 	struct obj ob, dir;
 	int rv, exists;
 
-	if ((rv = args_map(o, 2)) != DOT_OK || (rv = args_key(o, 1)) != DOT_OK ||
+	if ((rv = fs_args_map(o, 2)) != DOT_OK || (rv = fs_args_key(o, 1)) != DOT_OK ||
 	    (rv = arg_path(o, "path", path, sizeof(path))) != DOT_OK ||
-	    (rv = args_key(o, 2)) != DOT_OK ||
-	    (rv = args_bytes(o, &data, &n)) != DOT_OK)
+	    (rv = fs_args_key(o, 2)) != DOT_OK ||
+	    (rv = fs_args_bytes(o, &data, &n)) != DOT_OK)
 		return rv;
 	rv = obj_by_path(o->st, path, &ob, o->e);
 	if (rv != DOT_OK && rv != DOT_ESTATE_NOT_FOUND)
@@ -374,20 +375,21 @@ op_fs_put(struct op *o)
 	if (exists && ob.kind != DOT_OBJ_FILE)
 		return dot_err_set(o->e, DOT_ESTATE_IS_DIR,
 				   "%s is not a file", path);
-	if (!exists && (rv = parent_dir(o, path, &dir)) != DOT_OK)
+	if (!exists && (rv = fs_parent_dir(o, path, &dir)) != DOT_OK)
 		return rv;
 	rv = content_put(o->st, data, n, &list, o->e);
 	if (rv != DOT_OK)
 		goto out;
 	if (exists) {
-		if ((rv = obj_content(o->st, ob.id, &old, o->e)) != DOT_OK ||
+		if ((rv = fs_obj_content(o->st, ob.id, &old, o->e)) != DOT_OK ||
 		    (rv = content_release(o->st, old.data, old.len, o->e)) !=
 			    DOT_OK)
 			goto out;
 		rv = update_content(o, &ob, n, &list);
 	} else {
 		op_new_id(o, id);
-		rv = insert_obj(o, id, DOT_OBJ_FILE, path, dir.id, n, &list);
+		rv = fs_insert_obj(o, id, DOT_OBJ_FILE, path, dir.id, o->principal,
+				   n, &list);
 	}
 out:
 	dot_buf_free(&list);
@@ -407,10 +409,10 @@ op_fs_append(struct op *o)
 	struct obj ob;
 	int rv;
 
-	if ((rv = args_map(o, 2)) != DOT_OK || (rv = args_key(o, 1)) != DOT_OK ||
+	if ((rv = fs_args_map(o, 2)) != DOT_OK || (rv = fs_args_key(o, 1)) != DOT_OK ||
 	    (rv = arg_path(o, "path", path, sizeof(path))) != DOT_OK ||
-	    (rv = args_key(o, 2)) != DOT_OK ||
-	    (rv = args_bytes(o, &data, &n)) != DOT_OK)
+	    (rv = fs_args_key(o, 2)) != DOT_OK ||
+	    (rv = fs_args_bytes(o, &data, &n)) != DOT_OK)
 		return rv;
 	rv = obj_by_path(o->st, path, &ob, o->e);
 	if (rv == DOT_ESTATE_NOT_FOUND) {
@@ -429,7 +431,7 @@ op_fs_append(struct op *o)
 		return dot_err_set(o->e, DOT_ESTATE_TOO_BIG,
 				   "%s would exceed %u bytes", path,
 				   DOT_STATE_MAX_FILE);
-	if ((rv = obj_content(o->st, ob.id, &old, o->e)) != DOT_OK ||
+	if ((rv = fs_obj_content(o->st, ob.id, &old, o->e)) != DOT_OK ||
 	    (rv = list_open(&d, old.data, old.len, &nold, o->e)) != DOT_OK)
 		goto out;
 	/* Keep every full chunk; re-chunk the last one with the new data. */
@@ -500,7 +502,7 @@ op_fs_rm(struct op *o)
 	struct obj ob;
 	int rv, empty;
 
-	if ((rv = args_map(o, 1)) != DOT_OK || (rv = args_key(o, 1)) != DOT_OK ||
+	if ((rv = fs_args_map(o, 1)) != DOT_OK || (rv = fs_args_key(o, 1)) != DOT_OK ||
 	    (rv = arg_path(o, "path", path, sizeof(path))) != DOT_OK)
 		return rv;
 	if ((rv = op_authorize(o, DOT_RIGHT_DELETE, path, path)) != DOT_OK)
@@ -519,7 +521,7 @@ op_fs_rm(struct op *o)
 					   "%s is not empty", path);
 	}
 	if (ob.kind == DOT_OBJ_FILE || ob.kind == DOT_OBJ_MESSAGE) {
-		rv = obj_content(o->st, ob.id, &old, o->e);
+		rv = fs_obj_content(o->st, ob.id, &old, o->e);
 		if (rv == DOT_OK)
 			rv = content_release(o->st, old.data, old.len, o->e);
 		dot_buf_free(&old);
@@ -551,9 +553,9 @@ op_fs_mv(struct op *o)
 	size_t fl;
 	int rv;
 
-	if ((rv = args_map(o, 2)) != DOT_OK || (rv = args_key(o, 1)) != DOT_OK ||
+	if ((rv = fs_args_map(o, 2)) != DOT_OK || (rv = fs_args_key(o, 1)) != DOT_OK ||
 	    (rv = arg_path(o, "from", from, sizeof(from))) != DOT_OK ||
-	    (rv = args_key(o, 2)) != DOT_OK ||
+	    (rv = fs_args_key(o, 2)) != DOT_OK ||
 	    (rv = arg_path(o, "to", to, sizeof(to))) != DOT_OK)
 		return rv;
 	if ((rv = op_authorize(o, DOT_RIGHT_DELETE, from, from)) != DOT_OK ||
@@ -573,7 +575,7 @@ op_fs_mv(struct op *o)
 		return dot_err_set(o->e, DOT_ESTATE_EXISTS, "%s exists", to);
 	if (rv != DOT_ESTATE_NOT_FOUND)
 		return rv;
-	if ((rv = parent_dir(o, to, &dir)) != DOT_OK)
+	if ((rv = fs_parent_dir(o, to, &dir)) != DOT_OK)
 		return rv;
 	/* Descendants first (their paths start with "from/"). */
 	memcpy(prefix, from, fl);
@@ -654,7 +656,7 @@ dot_state_read(struct dot_state *st, const char *path,
 	if (ob.kind != DOT_OBJ_FILE)
 		return dot_err_set(e, DOT_ESTATE_IS_DIR, "%s is not a file",
 				   path);
-	rv = obj_content(st, ob.id, &list, e);
+	rv = fs_obj_content(st, ob.id, &list, e);
 	if (rv == DOT_OK)
 		rv = content_get(st, list.data, list.len, out, e);
 	dot_buf_free(&list);
@@ -705,4 +707,55 @@ dot_state_list(struct dot_state *st, const char *path,
 		rv = st_sqlerr(st, e, "list");
 	sqlite3_finalize(s);
 	return rv;
+}
+
+/* fs.chown {1: path, 2: account}: hand an object (and so the authority over
+ * its subtree) to an existing account. Right: admin on the path. */
+int
+op_fs_chown(struct op *o)
+{
+	static const char acct[] = "SELECT 1 FROM accounts WHERE name = ?1";
+	static const char upd[] =
+		"UPDATE objects SET owner = ?2, version = version + 1,"
+		" modified = ?3 WHERE id = ?1";
+	char path[DOT_TOKEN_MAX_PATH + 1], owner[DOT_TX_MAX_ACCOUNT + 1];
+	const char *name;
+	size_t n;
+	sqlite3_stmt *s;
+	struct obj ob;
+	int rv;
+
+	if ((rv = fs_args_map(o, 2)) != DOT_OK ||
+	    (rv = fs_args_key(o, 1)) != DOT_OK ||
+	    (rv = arg_path(o, "path", path, sizeof(path))) != DOT_OK ||
+	    (rv = fs_args_key(o, 2)) != DOT_OK)
+		return rv;
+	if (dot_dec_tstr(&o->args, &name, &n) != DOT_OK || n == 0 ||
+	    n > DOT_TX_MAX_ACCOUNT)
+		return dot_err_set(o->e, DOT_ESTATE_ARGS,
+				   "argument 2 (account) must be a name");
+	memcpy(owner, name, n);
+	owner[n] = '\0';
+	if ((rv = op_authorize(o, DOT_RIGHT_ADMIN, path, path)) != DOT_OK)
+		return rv;
+	if ((rv = obj_by_path(o->st, path, &ob, o->e)) != DOT_OK)
+		return rv;
+	if ((rv = st_prepare(o->st, acct, &s, o->e)) != DOT_OK)
+		return rv;
+	sqlite3_bind_text(s, 1, owner, -1, SQLITE_STATIC);
+	rv = sqlite3_step(s);
+	if (rv == SQLITE_DONE)
+		return dot_err_set(o->e, DOT_ESTATE_NOT_FOUND,
+				   "no account %s", owner);
+	if (rv != SQLITE_ROW)
+		return st_sqlerr(o->st, o->e, "account");
+	if ((rv = st_prepare(o->st, upd, &s, o->e)) != DOT_OK)
+		return rv;
+	sqlite3_bind_blob(s, 1, ob.id, DOT_OBJECT_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)o->index);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return st_sqlerr(o->st, o->e, "chown");
+	op_use(o, ob.id);
+	return op_produce(o, ob.id, ob.version + 1);
 }

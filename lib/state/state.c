@@ -32,6 +32,9 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS level_keys_id ON level_keys(keyid);"
 	"CREATE TABLE IF NOT EXISTS revoked (rid BLOB PRIMARY KEY,"
 	" at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS grants (rid BLOB PRIMARY KEY,"
+	" issuer TEXT NOT NULL, token BLOB NOT NULL, at INTEGER NOT NULL)"
+	" WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS txs (id BLOB PRIMARY KEY,"
 	" not_after INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS ledger (seq INTEGER PRIMARY KEY,"
@@ -557,6 +560,7 @@ op_authorize(struct op *o, uint32_t rights, const char *path,
 	req.rights = rights;
 	req.path = path;
 	req.path_len = strlen(path);
+	req.object_id = o->target_id; /* for object tokens */
 	req.now = o->time;
 	memset(&v, 0, sizeof(v));
 	v.now = o->time;
@@ -688,6 +692,12 @@ static const struct {
 	{"fs.append", op_fs_append},
 	{"fs.rm", op_fs_rm},
 	{"fs.mv", op_fs_mv},
+	{"fs.chown", op_fs_chown},
+	{"msg.create", op_msg_create},
+	{"msg.send", op_msg_send},
+	{"msg.recv", op_msg_recv},
+	{"cap.grant", op_cap_grant},
+	{"cap.revoke", op_cap_revoke},
 };
 
 static int
@@ -1151,6 +1161,8 @@ dot_state_hash(struct dot_state *st, uint8_t out[DOT_HASH_LEN],
 		{"level_keys", "SELECT account, level, pk, weight FROM"
 			       " level_keys ORDER BY account, level, pk"},
 		{"revoked", "SELECT rid, at FROM revoked ORDER BY rid"},
+		{"grants", "SELECT rid, issuer, token, at FROM grants"
+			   " ORDER BY rid"},
 		{"txs", "SELECT id, not_after, at FROM txs ORDER BY id"},
 		{"ledger", "SELECT seq, entry, txid, tx, receipt FROM ledger"
 			   " ORDER BY seq"},

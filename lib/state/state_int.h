@@ -37,6 +37,7 @@ struct op {
 	struct dot_tx_objver produced[DOT_RECEIPT_MAX_VERSIONS];
 	size_t nproduced;
 	uint8_t used[DOT_TX_MAX_CONSUMED]; /* consumed versions the op used */
+	const uint8_t *target_id;   /* the object an object token must name */
 	struct dot_err *e;
 };
 
@@ -112,13 +113,31 @@ int content_get(struct dot_state *st, const uint8_t *list, size_t n,
 int content_release(struct dot_state *st, const uint8_t *list, size_t n,
 		    struct dot_err *e);
 
-/* ---- handlers (fs.c, account.c) ---- */
+/* ---- fs.c, shared with msg.c ---- */
+int fs_parent_dir(struct op *o, const char *path, struct obj *dir);
+int fs_insert_obj(struct op *o, const uint8_t id[DOT_OBJECT_ID_LEN], int kind,
+		  const char *path, const uint8_t parent[DOT_OBJECT_ID_LEN],
+		  const char *owner, uint64_t size,
+		  const struct dot_buf *content);
+int fs_obj_content(struct dot_state *st, const uint8_t id[DOT_OBJECT_ID_LEN],
+		   struct dot_buf *out, struct dot_err *e);
+int fs_args_map(struct op *o, uint64_t want);
+int fs_args_key(struct op *o, uint64_t want);
+int fs_args_bytes(struct op *o, const uint8_t **p, size_t *n);
+
+/* ---- handlers (fs.c, account.c, msg.c, cap.c) ---- */
 int op_fs_mkdir(struct op *o);
 int op_fs_put(struct op *o);
 int op_fs_append(struct op *o);
 int op_fs_rm(struct op *o);
 int op_fs_mv(struct op *o);
+int op_fs_chown(struct op *o);
 int op_account_create(struct op *o);
+int op_msg_create(struct op *o);
+int op_msg_send(struct op *o);
+int op_msg_recv(struct op *o);
+int op_cap_grant(struct op *o);
+int op_cap_revoke(struct op *o);
 int op_account_set_level(struct op *o);
 
 /* Genesis (account.c). */

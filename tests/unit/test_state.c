@@ -839,7 +839,7 @@ test_determinism_property(void)
 	static const char *paths[] = {"/a", "/a/x", "/a/y", "/b", "/b/x",
 				      "/a/x/z"};
 	static const char *ops[] = {"fs.mkdir", "fs.put", "fs.append", "fs.rm",
-				    "fs.mv"};
+				    "fs.mv", "msg.create", "msg.send"};
 	struct node n1, n2;
 	struct dot_buf a = {0}, txs[4] = {{0}, {0}, {0}, {0}};
 	uint64_t seed = 0xd37e;
@@ -847,7 +847,7 @@ test_determinism_property(void)
 
 	node_open(&n1);
 	node_open(&n2);
-	for (int entry = 0; entry < 60; entry++) {
+	for (int entry = 0; entry < 120; entry++) {
 		size_t count = 1 + t_rand(&seed) % 4;
 		const uint8_t *ptrs[4];
 		size_t lens[4];
@@ -856,7 +856,7 @@ test_determinism_property(void)
 		uint8_t h1[32], h2[32];
 
 		for (size_t i = 0; i < count; i++) {
-			const char *op = ops[t_rand(&seed) % 5];
+			const char *op = ops[t_rand(&seed) % 7];
 			const char *p = paths[t_rand(&seed) % 6];
 			struct txspec t;
 			char data[32];
@@ -864,7 +864,8 @@ test_determinism_property(void)
 
 			snprintf(data, sizeof(data), "d%d.%zu", entry, i);
 			if (strcmp(op, "fs.mkdir") == 0 ||
-			    strcmp(op, "fs.rm") == 0)
+			    strcmp(op, "fs.rm") == 0 ||
+			    strcmp(op, "msg.create") == 0)
 				a_path(&a, p);
 			else if (strcmp(op, "fs.mv") == 0)
 				a_mv(&a, p, paths[t_rand(&seed) % 6]);
@@ -972,9 +973,288 @@ test_entry_rules(void)
 	node_close(&n);
 }
 
+
+static void
+a_recv(struct dot_buf *b, const char *mb, const uint8_t id[16])
+{
+	b->len = 0;
+	dot_enc_map(b, 2);
+	dot_enc_uint(b, 1);
+	dot_enc_tstr(b, mb, strlen(mb));
+	dot_enc_uint(b, 2);
+	dot_enc_bstr(b, id, 16);
+}
+
+struct listing {
+	size_t n;
+	struct dot_state_stat st[8];
+};
+
+static int
+collect(void *ctx, const char *name, const struct dot_state_stat *s)
+{
+	struct listing *l = ctx;
+
+	(void)name;
+	if (l->n < 8)
+		l->st[l->n] = *s;
+	l->n++;
+	return DOT_OK;
+}
+
+static void
+test_mailboxes(void)
+{
+	struct node n;
+	struct dot_buf a = {0}, tok = {0}, tx[2] = {{0}, {0}};
+	struct dot_state_reader r = admin_reader();
+	struct dot_state_stat mst;
+	struct dot_err e = {0};
+	struct dot_tx_objver m1, m2;
+	struct listing l = {0};
+	struct txspec t;
+
+	node_open(&n);
+	a_path(&a, "/mb");
+	t = as("admin@active", ADMIN, "fs.mkdir", &a);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	a_path(&a, "/mb/inbox");
+	t = as("admin@active", ADMIN, "msg.create", &a);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	CHECK_RC(run(&n, &t, NULL), DOT_ESTATE_EXISTS);
+	a_put(&a, "/mb/inbox", "one", 3);
+	t = as("admin@active", ADMIN, "msg.send", &a);
+	REQUIRE_RC(run(&n, &t, &m1), DOT_OK);
+	a_put(&a, "/mb/inbox", "two", 3);
+	REQUIRE_RC(run(&n, &t, &m2), DOT_OK);
+	CHECK(m1.version == 1 && memcmp(m1.id, m2.id, 16) != 0);
+	/* send to a directory, or to nothing */
+	a_put(&a, "/mb", "x", 1);
+	CHECK_RC(run(&n, &t, NULL), DOT_ESTATE_KIND);
+	a_put(&a, "/mb/none", "x", 1);
+	CHECK_RC(run(&n, &t, NULL), DOT_ESTATE_NOT_FOUND);
+	REQUIRE_RC(dot_state_list(n.st, "/mb/inbox", &r, collect, &l, &e),
+		   DOT_OK);
+	CHECK(l.n == 2 && l.st[0].kind == DOT_OBJ_MESSAGE);
+	REQUIRE_RC(dot_state_stat(n.st, "/mb/inbox", &r, &mst, &e), DOT_OK);
+	CHECK(mst.kind == DOT_OBJ_MAILBOX && mst.size == 2);
+	/* two receivers of one message in one entry: exactly one wins */
+	a_recv(&a, "/mb/inbox", m1.id);
+	t = as("admin@active", ADMIN, "msg.recv", &a);
+	t.nonce = 501;
+	build_tx(&n, &t, &tx[0]);
+	t.nonce = 502;
+	build_tx(&n, &t, &tx[1]);
+	(void)apply_txs(&n, tx, 2, 0, NULL, NULL);
+	CHECK_RC(statuses[0], DOT_OK);
+	CHECK_RC(statuses[1], DOT_ESTATE_CONFLICT);
+	/* and across entries too */
+	t.nonce = 503;
+	CHECK_RC(run(&n, &t, NULL), DOT_ESTATE_CONFLICT);
+	/* tokens: send refused without send; receive with receive */
+	mint(&tok, ADMIN, "/mb/inbox", DOT_RIGHT_RECEIVE, T0 + 3600, BOB);
+	a_put(&a, "/mb/inbox", "three", 5);
+	t = with_token(&tok, BOB, "msg.send", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_RIGHTS);
+	a_recv(&a, "/mb/inbox", m2.id);
+	t = with_token(&tok, BOB, "msg.recv", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_OK);
+	REQUIRE_RC(dot_state_stat(n.st, "/mb/inbox", &r, &mst, &e), DOT_OK);
+	CHECK(mst.size == 0);
+	/* an object token for the mailbox */
+	{
+		struct dot_token_caveats c;
+		memset(&c, 0, sizeof(c));
+		c.present = DOT_CAV_RIGHTS;
+		c.rights = DOT_RIGHT_SEND;
+		tok.len = 0;
+		REQUIRE(dot_token_mint(K[ADMIN].sk, DOT_RESOURCE_OBJECT, mst.id,
+				       16, &c, K[CAROL].pk, K[CAROL].pklen,
+				       &tok, &e) == DOT_OK);
+		a_put(&a, "/mb/inbox", "four", 4);
+		t = with_token(&tok, CAROL, "msg.send", &a);
+		CHECK_RC(run(&n, &t, NULL), DOT_OK);
+	}
+	dot_buf_free(&a);
+	dot_buf_free(&tok);
+	dot_buf_free(&tx[0]);
+	dot_buf_free(&tx[1]);
+	node_close(&n);
+}
+
+static void
+a_revoke(struct dot_buf *b, const struct dot_buf *tok, uint64_t block)
+{
+	b->len = 0;
+	dot_enc_map(b, 2);
+	dot_enc_uint(b, 1);
+	dot_enc_bstr(b, tok->data, tok->len);
+	dot_enc_uint(b, 2);
+	dot_enc_uint(b, block);
+}
+
+static void
+test_caps_grant_revoke_chown(void)
+{
+	struct node n;
+	struct dot_buf a = {0}, tb = {0}, tc = {0}, g = {0};
+	struct dot_state_reader r = admin_reader();
+	struct dot_state_stat sst;
+	struct dot_err e = {0};
+	struct txspec t;
+
+	node_open(&n);
+	setup_accounts(&n);
+	/* hand /home/alice to alice */
+	a_mv(&a, "/home/alice", "alice");
+	t = as("alice@active", ALICE, "fs.chown", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_ESTATE_DENIED);
+	t = as("admin@active", ADMIN, "fs.chown", &a);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	/* alice now has authority there: her token for bob, bob's for carol */
+	mint(&tb, ALICE, "/home/alice", DOT_RIGHTS_ALL, T0 + 3600, BOB);
+	attenuate(&tc, &tb, BOB, DOT_RIGHT_READ | DOT_RIGHT_CREATE, CAROL);
+	a_put(&a, "/home/alice/c.txt", "carol", 5);
+	t = with_token(&tc, CAROL, "fs.put", &a);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	REQUIRE_RC(dot_state_stat(n.st, "/home/alice/c.txt", &r, &sst, &e),
+		   DOT_OK);
+	CHECK(strcmp(sst.owner, "alice") == 0); /* the grantor's */
+	/* alice's token is useless outside what alice governs */
+	a_put(&a, "/home/x.txt", "x", 1);
+	{
+		struct dot_buf wide = {0};
+		mint(&wide, ALICE, "/home", DOT_RIGHTS_ALL, T0 + 3600, BOB);
+		t = with_token(&wide, BOB, "fs.put", &a);
+		CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_ISSUER);
+		dot_buf_free(&wide);
+	}
+	/* grant: recorded by the issuer account only */
+	g.len = 0;
+	dot_enc_map(&g, 1);
+	dot_enc_uint(&g, 1);
+	dot_enc_bstr(&g, tb.data, tb.len);
+	t = as("admin@active", ADMIN, "cap.grant", &g);
+	CHECK_RC(run(&n, &t, NULL), DOT_ESTATE_DENIED);
+	t = as("alice@active", ALICE, "cap.grant", &g);
+	CHECK_RC(run(&n, &t, NULL), DOT_OK);
+	/* carol cannot revoke bob's block or her own */
+	a_revoke(&a, &tc, 1);
+	t = with_token(&tc, CAROL, "cap.revoke", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_ESTATE_DENIED);
+	a_revoke(&a, &tc, 0);
+	CHECK_RC(run(&n, &t, NULL), DOT_ESTATE_DENIED);
+	/* bob (above block 1) revokes carol's block: carol is refused, bob
+	 * still works */
+	a_revoke(&a, &tc, 1);
+	t = with_token(&tb, BOB, "cap.revoke", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_OK);
+	a_put(&a, "/home/alice/c2.txt", "carol", 5);
+	t = with_token(&tc, CAROL, "fs.put", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_REVOKED);
+	t = with_token(&tb, BOB, "fs.put", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_OK);
+	/* someone else's account cannot revoke; the issuer can */
+	a_revoke(&a, &tb, 0);
+	t = as("team@active", M1, "cap.revoke", &a);
+	t.signers[1] = M2;
+	t.nsigners = 2;
+	CHECK_RC(run(&n, &t, NULL), DOT_ESTATE_DENIED);
+	t = as("alice@active", ALICE, "cap.revoke", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_OK);
+	a_put(&a, "/home/alice/b.txt", "bob", 3);
+	t = with_token(&tb, BOB, "fs.put", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_REVOKED);
+	/* reads with a revoked token are refused too */
+	{
+		struct dot_token *pt;
+		struct dot_state_reader tr;
+		struct dot_buf out = {0};
+		uint8_t sig[DOT_SIGN_SIG_MAX];
+		size_t siglen;
+		REQUIRE(dot_token_parse(tb.data, tb.len, &pt, &e) == DOT_OK);
+		REQUIRE(dot_token_sign_request(pt, K[BOB].sk, "read", 4, sig,
+					       &siglen) == DOT_OK);
+		memset(&tr, 0, sizeof(tr));
+		tr.token = pt;
+		tr.msg = (const uint8_t *)"read";
+		tr.msg_len = 4;
+		tr.sig = sig;
+		tr.sig_len = siglen;
+		tr.now = n.time;
+		CHECK_RC(dot_state_read(n.st, "/home/alice/c.txt", &tr, &out,
+					&e),
+			 DOT_ETOKEN_REVOKED);
+		dot_token_free(pt);
+		dot_buf_free(&out);
+	}
+	dot_buf_free(&a);
+	dot_buf_free(&tb);
+	dot_buf_free(&tc);
+	dot_buf_free(&g);
+	node_close(&n);
+}
+
+static void
+test_token_reads(void)
+{
+	struct node n;
+	struct dot_buf a = {0}, tok = {0}, out = {0};
+	struct dot_token *pt;
+	struct dot_state_reader tr;
+	struct dot_state_stat sst;
+	struct dot_err e = {0};
+	struct txspec t;
+	uint8_t sig[DOT_SIGN_SIG_MAX];
+	size_t siglen;
+	struct listing l = {0};
+
+	node_open(&n);
+	a_path(&a, "/d");
+	t = as("admin@active", ADMIN, "fs.mkdir", &a);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	a_put(&a, "/d/f", "secret", 6);
+	t = as("admin@active", ADMIN, "fs.put", &a);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	mint(&tok, ADMIN, "/d", DOT_RIGHT_READ, T0 + 3600, BOB);
+	REQUIRE(dot_token_parse(tok.data, tok.len, &pt, &e) == DOT_OK);
+	REQUIRE(dot_token_sign_request(pt, K[BOB].sk, "q", 1, sig, &siglen) ==
+		DOT_OK);
+	memset(&tr, 0, sizeof(tr));
+	tr.token = pt;
+	tr.msg = (const uint8_t *)"q";
+	tr.msg_len = 1;
+	tr.sig = sig;
+	tr.sig_len = siglen;
+	tr.now = n.time;
+	CHECK_RC(dot_state_read(n.st, "/d/f", &tr, &out, &e), DOT_OK);
+	CHECK(out.len == 6 && memcmp(out.data, "secret", 6) == 0);
+	CHECK_RC(dot_state_stat(n.st, "/d/f", &tr, &sst, &e), DOT_OK);
+	/* list needs the list right */
+	CHECK_RC(dot_state_list(n.st, "/d", &tr, collect, &l, &e),
+		 DOT_ETOKEN_RIGHTS);
+	/* a proof over another request is refused */
+	tr.msg = (const uint8_t *)"other";
+	tr.msg_len = 5;
+	CHECK_RC(dot_state_read(n.st, "/d/f", &tr, &out, &e),
+		 DOT_ETOKEN_WRONG_HOLDER);
+	/* an account without authority */
+	memset(&tr, 0, sizeof(tr));
+	tr.account = "nobody";
+	CHECK_RC(dot_state_read(n.st, "/d/f", &tr, &out, &e),
+		 DOT_ESTATE_DENIED);
+	dot_token_free(pt);
+	dot_buf_free(&a);
+	dot_buf_free(&tok);
+	dot_buf_free(&out);
+	node_close(&n);
+}
+
 T_MAIN(T_CASE(test_genesis_and_files), T_CASE(test_large_file_chunks),
        T_CASE(test_mv), T_CASE(test_accounts_and_thresholds),
        T_CASE(test_authorization_matrix),
        T_CASE(test_versions_conflict_and_duplicates),
        T_CASE(test_same_entry_race), T_CASE(test_refused_tx_leaves_state),
-       T_CASE(test_determinism_property), T_CASE(test_entry_rules))
+       T_CASE(test_determinism_property), T_CASE(test_entry_rules),
+       T_CASE(test_mailboxes), T_CASE(test_caps_grant_revoke_chown),
+       T_CASE(test_token_reads))

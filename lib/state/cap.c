@@ -1,0 +1,196 @@
+/*
+ * cap.c - capability grants and revocations (docs/state-model.md §caps).
+ *
+ * cap.grant records a token's block 0 in the ledger, for audit: who granted
+ * what to whom. cap.revoke adds a revocation id to the revoked set, which
+ * every later verification on every path checks before any signature work.
+ * A block may be revoked by the admin account, by the token's issuer
+ * account, or by any holder above it in the chain (the holder of block j
+ * signed block j+1 and may revoke it and everything after).
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "doteros/heap.h"
+#include "state_int.h"
+
+static int
+arg_token(struct op *o, uint64_t key, struct dot_token **tok)
+{
+	const uint8_t *p;
+	size_t n;
+	uint64_t k;
+	int rv;
+
+	if (dot_dec_uint(&o->args, &k) != DOT_OK || k != key ||
+	    dot_dec_bstr(&o->args, &p, &n) != DOT_OK)
+		return dot_err_set(o->e, DOT_ESTATE_ARGS,
+				   "argument %" PRIu64 " (token) must be its "
+				   "bytes",
+				   key);
+	rv = dot_token_parse(p, n, tok, o->e);
+	if (rv == DOT_ENOMEM)
+		return rv;
+	if (rv != DOT_OK)
+		return dot_err_set(o->e, DOT_ESTATE_ARGS, "token: %s",
+				   o->e ? o->e->msg : dot_strerror(rv));
+	return DOT_OK;
+}
+
+/* The path a token's authority is checked against. */
+static int
+token_scope(struct op *o, const struct dot_token *t, char *out, size_t cap)
+{
+	if (t->resource_kind == DOT_RESOURCE_PATH) {
+		memcpy(out, t->resource, t->resource_len);
+		out[t->resource_len] = '\0';
+		return DOT_OK;
+	}
+	return obj_path(o->st, t->resource, out, cap, o->e);
+}
+
+/* cap.grant {1: token}: by the token's issuer account (account authority);
+ * the token must verify (signatures, narrowing, not expired). */
+int
+op_cap_grant(struct op *o)
+{
+	static const char sql[] = "INSERT INTO grants (rid, issuer, token, at)"
+				  " VALUES (?1, ?2, ?3, ?4)"
+				  " ON CONFLICT (rid) DO NOTHING";
+	struct dot_token *t = NULL;
+	struct dot_token_verifier tv;
+	struct dot_token_request req;
+	struct dot_token_result res;
+	char scope[DOT_TOKEN_MAX_PATH + 1], issuer[DOT_TX_MAX_ACCOUNT + 1];
+	uint8_t ipk[DOT_SIGN_PK_MAX];
+	size_t ipklen;
+	sqlite3_stmt *s;
+	uint64_t n;
+	int rv;
+
+	if (dot_dec_map(&o->args, &n) != DOT_OK || n != 1)
+		return dot_err_set(o->e, DOT_ESTATE_ARGS,
+				   "arguments: {1: token}");
+	if ((rv = arg_token(o, 1, &t)) != DOT_OK)
+		return rv;
+	if ((rv = token_scope(o, t, scope, sizeof(scope))) != DOT_OK)
+		goto out;
+	if ((rv = op_authorize(o, 0, scope, NULL)) != DOT_OK)
+		goto out;
+	if (o->tx->p.auth_kind != DOT_TX_AUTH_ACCOUNT) {
+		rv = dot_err_set(o->e, DOT_ESTATE_DENIED,
+				 "a grant is recorded by its issuer account");
+		goto out;
+	}
+	if ((rv = resolve_issuer(o->st, t, ipk, &ipklen, issuer, o->e)) !=
+	    DOT_OK)
+		goto out;
+	if (strcmp(issuer, o->principal) != 0) {
+		rv = dot_err_set(o->e, DOT_ESTATE_DENIED,
+				 "the token was issued by %s, not %s", issuer,
+				 o->principal);
+		goto out;
+	}
+	memset(&tv, 0, sizeof(tv));
+	tv.issuer_pk = ipk;
+	tv.issuer_pk_len = ipklen;
+	tv.cache = o->st->cache;
+	memset(&req, 0, sizeof(req));
+	req.path = scope;
+	req.path_len = strlen(scope);
+	req.object_id = t->resource_kind == DOT_RESOURCE_OBJECT ? t->resource
+								: NULL;
+	req.now = o->time;
+	if ((rv = dot_token_verify_chain(t, &tv, &req, &res, o->e)) != DOT_OK)
+		goto out;
+	if ((rv = st_prepare(o->st, sql, &s, o->e)) != DOT_OK)
+		goto out;
+	sqlite3_bind_blob(s, 1, t->blocks[0].rid, DOT_RID_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, issuer, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 3, t->bytes, (int)t->len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)o->index);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rv = st_sqlerr(o->st, o->e, "grant");
+out:
+	dot_token_free(t);
+	return rv;
+}
+
+/* cap.revoke {1: token, 2: block index}: revoke that block's rid. */
+int
+op_cap_revoke(struct op *o)
+{
+	static const char sql[] = "INSERT INTO revoked (rid, at)"
+				  " VALUES (?1, ?2) ON CONFLICT (rid) DO NOTHING";
+	struct dot_token *t = NULL;
+	const struct dot_token *mine = o->tx->token;
+	char scope[DOT_TOKEN_MAX_PATH + 1], issuer[DOT_TX_MAX_ACCOUNT + 1];
+	uint8_t ipk[DOT_SIGN_PK_MAX];
+	size_t ipklen;
+	sqlite3_stmt *s;
+	uint64_t n, k, bi;
+	int rv;
+
+	if (dot_dec_map(&o->args, &n) != DOT_OK || n != 2)
+		return dot_err_set(o->e, DOT_ESTATE_ARGS,
+				   "arguments: {1: token, 2: block index}");
+	if ((rv = arg_token(o, 1, &t)) != DOT_OK)
+		return rv;
+	if (dot_dec_uint(&o->args, &k) != DOT_OK || k != 2 ||
+	    dot_dec_uint(&o->args, &bi) != DOT_OK || bi >= t->nblocks) {
+		rv = dot_err_set(o->e, DOT_ESTATE_ARGS,
+				 "argument 2 must be a block index below %zu",
+				 t->nblocks);
+		goto out;
+	}
+	if ((rv = token_scope(o, t, scope, sizeof(scope))) != DOT_OK)
+		goto out;
+	if (o->tx->p.auth_kind == DOT_TX_AUTH_TOKEN) {
+		/* A holder above the block: the presented token is a prefix
+		 * of this one that ends before the block. */
+		if (mine->nblocks > bi || mine->nblocks > t->nblocks) {
+			rv = dot_err_set(o->e, DOT_ESTATE_DENIED,
+					 "a holder may revoke only the blocks "
+					 "after its own");
+			goto out;
+		}
+		for (size_t i = 0; i < mine->nblocks; i++)
+			if (memcmp(mine->blocks[i].rid, t->blocks[i].rid,
+				   DOT_RID_LEN) != 0) {
+				rv = dot_err_set(o->e, DOT_ESTATE_DENIED,
+						 "the presented token is not "
+						 "a prefix of the revoked one");
+				goto out;
+			}
+		o->target_id = t->resource_kind == DOT_RESOURCE_OBJECT
+				       ? t->resource
+				       : NULL;
+		if ((rv = op_authorize(o, 0, scope, NULL)) != DOT_OK)
+			goto out;
+	} else {
+		if ((rv = op_authorize(o, 0, scope, NULL)) != DOT_OK)
+			goto out;
+		if (strcmp(o->principal, o->st->admin) != 0) {
+			rv = resolve_issuer(o->st, t, ipk, &ipklen, issuer,
+					    o->e);
+			if (rv != DOT_OK && rv != DOT_ETOKEN_ISSUER)
+				goto out;
+			if (rv != DOT_OK || strcmp(issuer, o->principal) != 0) {
+				rv = dot_err_set(o->e, DOT_ESTATE_DENIED,
+						 "only the admin, the token's "
+						 "issuer or a holder above the "
+						 "block may revoke it");
+				goto out;
+			}
+		}
+	}
+	if ((rv = st_prepare(o->st, sql, &s, o->e)) != DOT_OK)
+		goto out;
+	sqlite3_bind_blob(s, 1, t->blocks[bi].rid, DOT_RID_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)o->index);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rv = st_sqlerr(o->st, o->e, "revoke");
+out:
+	dot_token_free(t);
+	return rv;
+}
