@@ -96,6 +96,30 @@ DOT_API DOT_MUST int dot_state_hash(struct dot_state *st,
 				    uint8_t out[DOT_HASH_LEN],
 				    struct dot_err *e);
 
+/* ---- signed reads ---- */
+
+/* Object policy bits (fs.policy). */
+#define DOT_POLICY_RECORD_READS 1u
+
+/*
+ * Answer a signed read: a tx whose op is fs.get, fs.stat or fs.ls (args
+ * {1: path}), authorized exactly as dot_state_apply would authorize it at
+ * time `now`, without writing anything. The answer, one CBOR item, is
+ * appended to out:
+ *   fs.get   the content (bstr)
+ *   fs.stat  {1: id, 2: kind, 3: version, 4: size, 5: owner, 6: created,
+ *             7: modified, 8: policy}
+ *   fs.ls    [[name, stat map], ...] in name order (messages: by id)
+ * *record is set to 1 when the object's policy asks that its reads be
+ * recorded: the caller then submits the same tx in a batch, where apply
+ * authorizes it again and its receipt is the read receipt. Errors are the
+ * codes apply would put in the receipt.
+ */
+DOT_API DOT_MUST int dot_state_query(struct dot_state *st, const uint8_t *tx,
+				     size_t n, uint64_t now,
+				     struct dot_buf *out, int *record,
+				     struct dot_err *e);
+
 /* ---- reads (the caller has authenticated the reader) ---- */
 
 struct dot_state_stat {

@@ -670,7 +670,7 @@ dot_state_list(struct dot_state *st, const char *path,
 {
 	static const char sql[] =
 		"SELECT id, kind, owner, version, size, parent, created,"
-		" modified, path FROM objects WHERE parent = ?1"
+		" modified, policy, path FROM objects WHERE parent = ?1"
 		" ORDER BY path, created, id";
 	sqlite3_stmt *s;
 	struct obj ob;
@@ -690,7 +690,7 @@ dot_state_list(struct dot_state *st, const char *path,
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct obj child;
 		struct dot_state_stat cs;
-		const char *p = (const char *)sqlite3_column_text(s, 8);
+		const char *p = (const char *)sqlite3_column_text(s, 9);
 		const char *name = "";
 
 		obj_row(s, &child);
@@ -758,4 +758,192 @@ op_fs_chown(struct op *o)
 		return st_sqlerr(o->st, o->e, "chown");
 	op_use(o, ob.id);
 	return op_produce(o, ob.id, ob.version + 1);
+}
+
+/* fs.policy {1: path, 2: policy bits}: right admin on the path. */
+int
+op_fs_policy(struct op *o)
+{
+	static const char upd[] =
+		"UPDATE objects SET policy = ?2, version = version + 1,"
+		" modified = ?3 WHERE id = ?1";
+	char path[DOT_TOKEN_MAX_PATH + 1];
+	uint64_t policy;
+	sqlite3_stmt *s;
+	struct obj ob;
+	int rv;
+
+	if ((rv = fs_args_map(o, 2)) != DOT_OK ||
+	    (rv = fs_args_key(o, 1)) != DOT_OK ||
+	    (rv = arg_path(o, "path", path, sizeof(path))) != DOT_OK ||
+	    (rv = fs_args_key(o, 2)) != DOT_OK)
+		return rv;
+	if (dot_dec_uint(&o->args, &policy) != DOT_OK ||
+	    (policy & ~(uint64_t)DOT_POLICY_RECORD_READS))
+		return dot_err_set(o->e, DOT_ESTATE_ARGS,
+				   "argument 2 (policy) has unknown bits");
+	if ((rv = op_authorize(o, DOT_RIGHT_ADMIN, path, path)) != DOT_OK)
+		return rv;
+	if ((rv = obj_by_path(o->st, path, &ob, o->e)) != DOT_OK)
+		return rv;
+	if ((rv = st_prepare(o->st, upd, &s, o->e)) != DOT_OK)
+		return rv;
+	sqlite3_bind_blob(s, 1, ob.id, DOT_OBJECT_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)policy);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)o->index);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return st_sqlerr(o->st, o->e, "policy");
+	op_use(o, ob.id);
+	return op_produce(o, ob.id, ob.version + 1);
+}
+
+static void
+enc_stat(struct dot_buf *b, const struct obj *ob)
+{
+	size_t olen = strlen(ob->owner);
+
+	dot_enc_map(b, 8);
+	dot_enc_uint(b, 1);
+	dot_enc_bstr(b, ob->id, DOT_OBJECT_ID_LEN);
+	dot_enc_uint(b, 2);
+	dot_enc_uint(b, (uint64_t)ob->kind);
+	dot_enc_uint(b, 3);
+	dot_enc_uint(b, ob->version);
+	dot_enc_uint(b, 4);
+	dot_enc_uint(b, ob->size);
+	dot_enc_uint(b, 5);
+	dot_enc_tstr(b, ob->owner, olen);
+	dot_enc_uint(b, 6);
+	dot_enc_uint(b, ob->created);
+	dot_enc_uint(b, 7);
+	dot_enc_uint(b, ob->modified);
+	dot_enc_uint(b, 8);
+	dot_enc_uint(b, ob->policy);
+}
+
+/* The common part of the reads: args {1: path}, authority, the object. */
+static int
+read_target(struct op *o, uint32_t right, char *path, size_t cap,
+	    struct obj *ob)
+{
+	int rv;
+
+	if ((rv = fs_args_map(o, 1)) != DOT_OK ||
+	    (rv = fs_args_key(o, 1)) != DOT_OK ||
+	    (rv = arg_path(o, "path", path, cap)) != DOT_OK)
+		return rv;
+	if ((rv = op_authorize(o, right, path, path)) != DOT_OK)
+		return rv;
+	if ((rv = obj_by_path(o->st, path, ob, o->e)) != DOT_OK)
+		return rv;
+	o->record = (ob->policy & DOT_POLICY_RECORD_READS) != 0;
+	return DOT_OK;
+}
+
+/* fs.get {1: path}: right read; a file's content. */
+int
+op_fs_get(struct op *o)
+{
+	char path[DOT_TOKEN_MAX_PATH + 1];
+	struct dot_buf list = {0}, data = {0};
+	struct obj ob;
+	int rv;
+
+	if ((rv = read_target(o, DOT_RIGHT_READ, path, sizeof(path), &ob)) !=
+	    DOT_OK)
+		return rv;
+	if (ob.kind != DOT_OBJ_FILE)
+		return dot_err_set(o->e, DOT_ESTATE_IS_DIR, "%s is not a file",
+				   path);
+	if (o->out == NULL)
+		return DOT_OK; /* applied: recorded, nothing to answer */
+	rv = fs_obj_content(o->st, ob.id, &list, o->e);
+	if (rv == DOT_OK)
+		rv = content_get(o->st, list.data, list.len, &data, o->e);
+	if (rv == DOT_OK) {
+		dot_enc_bstr(o->out, data.data, data.len);
+		rv = o->out->err;
+	}
+	dot_buf_free(&list);
+	dot_buf_free(&data);
+	return rv;
+}
+
+/* fs.stat {1: path}: right read. */
+int
+op_fs_stat(struct op *o)
+{
+	char path[DOT_TOKEN_MAX_PATH + 1];
+	struct obj ob;
+	int rv;
+
+	if ((rv = read_target(o, DOT_RIGHT_READ, path, sizeof(path), &ob)) !=
+	    DOT_OK)
+		return rv;
+	if (o->out != NULL) {
+		enc_stat(o->out, &ob);
+		rv = o->out->err;
+	}
+	return rv;
+}
+
+/* fs.ls {1: path}: right list; a directory's or mailbox's entries. */
+int
+op_fs_ls(struct op *o)
+{
+	static const char sql[] =
+		"SELECT id, kind, owner, version, size, parent, created,"
+		" modified, policy, path FROM objects WHERE parent = ?1"
+		" ORDER BY path, id";
+	static const char hex[] = "0123456789abcdef";
+	char path[DOT_TOKEN_MAX_PATH + 1];
+	struct dot_buf items = {0};
+	sqlite3_stmt *s;
+	struct obj ob;
+	uint64_t count = 0;
+	int rv, rc;
+
+	if ((rv = read_target(o, DOT_RIGHT_LIST, path, sizeof(path), &ob)) !=
+	    DOT_OK)
+		return rv;
+	if (ob.kind != DOT_OBJ_DIR && ob.kind != DOT_OBJ_MAILBOX)
+		return dot_err_set(o->e, DOT_ESTATE_NOT_DIR,
+				   "%s is not a directory or mailbox", path);
+	if (o->out == NULL)
+		return DOT_OK;
+	if ((rv = st_prepare(o->st, sql, &s, o->e)) != DOT_OK)
+		return rv;
+	sqlite3_bind_blob(s, 1, ob.id, DOT_OBJECT_ID_LEN, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct obj child;
+		const char *p = (const char *)sqlite3_column_text(s, 9);
+		char idhex[2 * DOT_OBJECT_ID_LEN + 1];
+		const char *name;
+
+		obj_row(s, &child);
+		if (p != NULL) {
+			name = strrchr(p, '/');
+			name = name ? name + 1 : p;
+		} else {
+			for (size_t i = 0; i < DOT_OBJECT_ID_LEN; i++) {
+				idhex[2 * i] = hex[child.id[i] >> 4];
+				idhex[2 * i + 1] = hex[child.id[i] & 15];
+			}
+			idhex[2 * DOT_OBJECT_ID_LEN] = '\0';
+			name = idhex;
+		}
+		dot_enc_array(&items, 2);
+		dot_enc_tstr(&items, name, strlen(name));
+		enc_stat(&items, &child);
+		count++;
+	}
+	if (rc != SQLITE_DONE)
+		rv = st_sqlerr(o->st, o->e, "list");
+	if (rv == DOT_OK) {
+		dot_enc_array(o->out, count);
+		dot_buf_put(o->out, items.data, items.len);
+		rv = o->out->err ? o->out->err : items.err;
+	}
+	dot_buf_free(&items);
+	return rv;
 }

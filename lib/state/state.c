@@ -17,7 +17,8 @@ static const char schema[] =
 	" id BLOB PRIMARY KEY, kind INTEGER NOT NULL, path TEXT UNIQUE,"
 	" parent BLOB, owner TEXT NOT NULL, version INTEGER NOT NULL,"
 	" size INTEGER NOT NULL, content BLOB, created INTEGER NOT NULL,"
-	" modified INTEGER NOT NULL) WITHOUT ROWID;"
+	" modified INTEGER NOT NULL, policy INTEGER NOT NULL DEFAULT 0)"
+	" WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS objects_parent ON objects(parent, path);"
 	"CREATE TABLE IF NOT EXISTS chunks (hash BLOB PRIMARY KEY,"
 	" data BLOB NOT NULL, refs INTEGER NOT NULL) WITHOUT ROWID;"
@@ -218,7 +219,8 @@ dot_state_cluster_id(const struct dot_state *st,
 
 /* ---- objects and authority ---- */
 
-#define OBJ_COLS "id, kind, owner, version, size, parent, created, modified"
+#define OBJ_COLS \
+	"id, kind, owner, version, size, parent, created, modified, policy"
 
 void
 obj_row(sqlite3_stmt *s, struct obj *o)
@@ -242,6 +244,7 @@ obj_row(sqlite3_stmt *s, struct obj *o)
 	}
 	o->created = (uint64_t)sqlite3_column_int64(s, 6);
 	o->modified = (uint64_t)sqlite3_column_int64(s, 7);
+	o->policy = (uint32_t)sqlite3_column_int64(s, 8);
 }
 
 int
@@ -693,6 +696,10 @@ static const struct {
 	{"fs.rm", op_fs_rm},
 	{"fs.mv", op_fs_mv},
 	{"fs.chown", op_fs_chown},
+	{"fs.policy", op_fs_policy},
+	{"fs.get", op_fs_get},
+	{"fs.stat", op_fs_stat},
+	{"fs.ls", op_fs_ls},
 	{"msg.create", op_msg_create},
 	{"msg.send", op_msg_send},
 	{"msg.recv", op_msg_recv},
@@ -1094,6 +1101,66 @@ fail_after:
 	return rv == DOT_OK ? DOT_ESTATE_STORAGE : rv;
 }
 
+/* ---- signed reads ---- */
+
+static int
+is_read_op(const struct dot_tx *tx)
+{
+	static const char *const reads[] = {"fs.get", "fs.stat", "fs.ls"};
+
+	for (size_t i = 0; i < 3; i++)
+		if (strlen(reads[i]) == tx->p.op_len &&
+		    memcmp(reads[i], tx->p.op, tx->p.op_len) == 0)
+			return 1;
+	return 0;
+}
+
+int
+dot_state_query(struct dot_state *st, const uint8_t *bytes, size_t n,
+		uint64_t now, struct dot_buf *out, int *record,
+		struct dot_err *e)
+{
+	struct dot_tx *tx = NULL;
+	struct op *o = NULL;
+	struct dot_err e2 = {0};
+	int rv;
+
+	*record = 0;
+	rv = dot_tx_parse(bytes, n, &tx, e);
+	if (rv != DOT_OK)
+		return rv;
+	if (!is_read_op(tx)) {
+		rv = dot_err_set(e, DOT_ESTATE_OP,
+				 "\"%.*s\" is not a read (fs.get, fs.stat, "
+				 "fs.ls)",
+				 (int)tx->p.op_len, tx->p.op);
+		goto out;
+	}
+	o = dot_calloc(1, sizeof(*o));
+	if (o == NULL) {
+		rv = DOT_ENOMEM;
+		goto out;
+	}
+	o->st = st;
+	o->tx = tx;
+	o->index = st->index;
+	o->time = now;
+	o->e = e;
+	o->out = out;
+	/* Reads write nothing: undo whatever happened, even on success. */
+	if ((rv = st_exec(st, "SAVEPOINT query", &e2)) != DOT_OK)
+		goto out;
+	rv = run_op(o);
+	if (st_exec(st, "ROLLBACK TO query", &e2) != DOT_OK ||
+	    st_exec(st, "RELEASE query", &e2) != DOT_OK)
+		rv = dot_err_set(e, DOT_ESTATE_STORAGE, "%s", e2.msg);
+	*record = rv == DOT_OK && o->record;
+out:
+	dot_free(o);
+	dot_tx_free(tx);
+	return rv;
+}
+
 /* ---- state hash ---- */
 
 static int
@@ -1152,8 +1219,8 @@ dot_state_hash(struct dot_state *st, uint8_t out[DOT_HASH_LEN],
 	} tables[] = {
 		{"meta", "SELECT k, v FROM meta ORDER BY k"},
 		{"objects", "SELECT id, kind, path, parent, owner, version,"
-			    " size, content, created, modified FROM objects"
-			    " ORDER BY id"},
+			    " size, content, created, modified, policy FROM"
+			    " objects ORDER BY id"},
 		{"chunks", "SELECT hash, data, refs FROM chunks ORDER BY hash"},
 		{"accounts", "SELECT name, created FROM accounts ORDER BY name"},
 		{"levels", "SELECT account, level, threshold FROM levels"

@@ -38,6 +38,8 @@ struct op {
 	size_t nproduced;
 	uint8_t used[DOT_TX_MAX_CONSUMED]; /* consumed versions the op used */
 	const uint8_t *target_id;   /* the object an object token must name */
+	struct dot_buf *out;        /* query: where the answer goes, else NULL */
+	int record;                 /* query: the object records its reads */
 	struct dot_err *e;
 };
 
@@ -51,6 +53,7 @@ struct obj {
 	uint8_t parent[DOT_OBJECT_ID_LEN];
 	int has_parent;
 	uint64_t created, modified;
+	uint32_t policy;
 };
 
 /* ---- state.c ---- */
@@ -60,7 +63,7 @@ int st_sqlerr(struct dot_state *st, struct dot_err *e, const char *what);
 int st_exec(struct dot_state *st, const char *sql, struct dot_err *e);
 
 /* Fill o from a row of "id, kind, owner, version, size, parent, created,
- * modified". */
+ * modified, policy". */
 void obj_row(sqlite3_stmt *s, struct obj *o);
 /* Look an object up by path (DOT_ESTATE_NOT_FOUND) or id. */
 int obj_by_path(struct dot_state *st, const char *path, struct obj *o,
@@ -132,6 +135,10 @@ int op_fs_append(struct op *o);
 int op_fs_rm(struct op *o);
 int op_fs_mv(struct op *o);
 int op_fs_chown(struct op *o);
+int op_fs_policy(struct op *o);
+int op_fs_get(struct op *o);
+int op_fs_stat(struct op *o);
+int op_fs_ls(struct op *o);
 int op_account_create(struct op *o);
 int op_msg_create(struct op *o);
 int op_msg_send(struct op *o);

@@ -1250,6 +1250,112 @@ test_token_reads(void)
 	node_close(&n);
 }
 
+
+/* Signed reads: answered without a write; recorded when the policy says. */
+static void
+test_query_and_read_receipts(void)
+{
+	struct node n;
+	struct dot_buf a = {0}, tx = {0}, out = {0}, tok = {0}, pol = {0};
+	struct dot_err e = {0};
+	struct txspec t;
+	uint8_t h1[32], h2[32];
+	int record = -1;
+	struct dot_dec d;
+	const uint8_t *p;
+	size_t len;
+	uint64_t cnt;
+
+	node_open(&n);
+	a_path(&a, "/d");
+	t = as("admin@active", ADMIN, "fs.mkdir", &a);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	a_put(&a, "/d/f", "payload", 7);
+	t = as("admin@active", ADMIN, "fs.put", &a);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	REQUIRE(dot_state_hash(n.st, h1, &e) == DOT_OK);
+
+	/* fs.get by the admin account */
+	a_path(&a, "/d/f");
+	t = as("admin@active", ADMIN, "fs.get", &a);
+	t.nonce = 9001;
+	build_tx(&n, &t, &tx);
+	REQUIRE_RC(dot_state_query(n.st, tx.data, tx.len, n.time, &out, &record,
+				   &e),
+		   DOT_OK);
+	CHECK(record == 0);
+	REQUIRE(dot_dec_init(&d, out.data, out.len, NULL, NULL) == DOT_OK);
+	REQUIRE(dot_dec_bstr(&d, &p, &len) == DOT_OK);
+	CHECK(len == 7 && memcmp(p, "payload", 7) == 0);
+	/* fs.ls and fs.stat by a token holder with list+read */
+	mint(&tok, ADMIN, "/d", DOT_RIGHT_LIST | DOT_RIGHT_READ, T0 + 3600,
+	     BOB);
+	a_path(&a, "/d");
+	t = with_token(&tok, BOB, "fs.ls", &a);
+	t.nonce = 9002;
+	tx.len = 0;
+	build_tx(&n, &t, &tx);
+	out.len = 0;
+	REQUIRE_RC(dot_state_query(n.st, tx.data, tx.len, n.time, &out, &record,
+				   &e),
+		   DOT_OK);
+	REQUIRE(dot_dec_init(&d, out.data, out.len, NULL, NULL) == DOT_OK);
+	REQUIRE(dot_dec_array(&d, &cnt) == DOT_OK);
+	CHECK(cnt == 1);
+	/* a token without read: refused, with apply's code */
+	mint(&tok, ADMIN, "/d", DOT_RIGHT_LIST, T0 + 3600, BOB);
+	a_path(&a, "/d/f");
+	t = with_token(&tok, BOB, "fs.stat", &a);
+	t.nonce = 9003;
+	tx.len = 0;
+	build_tx(&n, &t, &tx);
+	out.len = 0;
+	CHECK_RC(dot_state_query(n.st, tx.data, tx.len, n.time, &out, &record,
+				 &e),
+		 DOT_ETOKEN_RIGHTS);
+	/* a write is not a query */
+	a_put(&a, "/d/g", "x", 1);
+	t = as("admin@active", ADMIN, "fs.put", &a);
+	t.nonce = 9004;
+	tx.len = 0;
+	build_tx(&n, &t, &tx);
+	CHECK_RC(dot_state_query(n.st, tx.data, tx.len, n.time, &out, &record,
+				 &e),
+		 DOT_ESTATE_OP);
+	/* nothing was written by any of it */
+	REQUIRE(dot_state_hash(n.st, h2, &e) == DOT_OK);
+	CHECK(memcmp(h1, h2, 32) == 0);
+
+	/* record reads of /d/f: a query says so; the read applied in a
+	 * batch gets its receipt (the read receipt) */
+	pol.len = 0;
+	dot_enc_map(&pol, 2);
+	dot_enc_uint(&pol, 1);
+	dot_enc_tstr(&pol, "/d/f", 4);
+	dot_enc_uint(&pol, 2);
+	dot_enc_uint(&pol, DOT_POLICY_RECORD_READS);
+	t = as("admin@active", ADMIN, "fs.policy", &pol);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	a_path(&a, "/d/f");
+	t = as("admin@active", ADMIN, "fs.get", &a);
+	t.nonce = 9005;
+	tx.len = 0;
+	build_tx(&n, &t, &tx);
+	out.len = 0;
+	REQUIRE_RC(dot_state_query(n.st, tx.data, tx.len, n.time, &out, &record,
+				   &e),
+		   DOT_OK);
+	CHECK(record == 1);
+	CHECK_RC(apply_txs(&n, &tx, 1, 0, NULL, NULL), DOT_OK);
+	CHECK_RC(apply_txs(&n, &tx, 1, 0, NULL, NULL), DOT_ESTATE_DUPLICATE);
+	dot_buf_free(&a);
+	dot_buf_free(&tx);
+	dot_buf_free(&out);
+	dot_buf_free(&tok);
+	dot_buf_free(&pol);
+	node_close(&n);
+}
+
 T_MAIN(T_CASE(test_genesis_and_files), T_CASE(test_large_file_chunks),
        T_CASE(test_mv), T_CASE(test_accounts_and_thresholds),
        T_CASE(test_authorization_matrix),
@@ -1257,4 +1363,4 @@ T_MAIN(T_CASE(test_genesis_and_files), T_CASE(test_large_file_chunks),
        T_CASE(test_same_entry_race), T_CASE(test_refused_tx_leaves_state),
        T_CASE(test_determinism_property), T_CASE(test_entry_rules),
        T_CASE(test_mailboxes), T_CASE(test_caps_grant_revoke_chown),
-       T_CASE(test_token_reads))
+       T_CASE(test_token_reads), T_CASE(test_query_and_read_receipts))
