@@ -71,6 +71,25 @@ DOT_API void dot_hash_final(struct dot_hash_ctx *h, uint8_t out[DOT_HASH_LEN]);
 DOT_API DOT_MUST int dot_blake2b(uint8_t *out, size_t outlen, const void *in,
 				 size_t n, const uint8_t *key, size_t keylen);
 
+/* ---- hashing: SHA-256 (FIPS 180-4), for interoperable formats only ----
+ * RFC 9162 Merkle trees and C2SP signed-note key ids are defined over
+ * SHA-256; everything of Doteros' own uses BLAKE2b above. */
+
+#define DOT_SHA256_LEN 32
+
+struct dot_sha256_ctx {
+	/* crypto_hash_sha256_state is 104 bytes. */
+	_Alignas(8) unsigned char opaque[128];
+};
+
+DOT_API void dot_sha256(uint8_t out[DOT_SHA256_LEN], const void *in, size_t n);
+DOT_API void dot_sha256_init(struct dot_sha256_ctx *h);
+DOT_API void dot_sha256_update(struct dot_sha256_ctx *h, const void *in,
+			       size_t n);
+/* Writes the digest and zeroes the context. */
+DOT_API void dot_sha256_final(struct dot_sha256_ctx *h,
+			      uint8_t out[DOT_SHA256_LEN]);
+
 /* ---- signatures ---- */
 
 struct dot_sign_sk; /* opaque; secret; in guarded memory */

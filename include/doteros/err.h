@@ -85,7 +85,31 @@
 	X(DOT_ESTATE_DUPLICATE, "transaction already applied")                 \
 	X(DOT_ESTATE_KIND, "operation does not apply to this kind of object")  \
 	X(DOT_ESTATE_GENESIS, "ledger genesis missing or repeated")            \
-	X(DOT_ESTATE_TOO_BIG, "object or entry over its size limit")
+	X(DOT_ESTATE_TOO_BIG, "object or entry over its size limit")           \
+	/* audit log: Merkle proofs and signed checkpoints */                  \
+	X(DOT_EAUDIT_FRONTIER_FORMAT, "malformed Merkle frontier")             \
+	X(DOT_EAUDIT_PROOF_FORMAT, "malformed Merkle proof")                   \
+	X(DOT_EAUDIT_PROOF_RANGE, "leaf index or tree size out of range")      \
+	X(DOT_EAUDIT_PROOF_LENGTH, "Merkle proof has the wrong number of hashes") \
+	X(DOT_EAUDIT_INCLUSION, "inclusion proof does not lead to the root")   \
+	X(DOT_EAUDIT_CONSISTENCY, "consistency proof does not match the roots") \
+	X(DOT_EAUDIT_STORE, "log store lacks a node the proof needs")          \
+	X(DOT_EAUDIT_NOTE_FORMAT, "malformed signed note")                     \
+	X(DOT_EAUDIT_NOTE_TOO_BIG, "signed note is over the size limit")       \
+	X(DOT_EAUDIT_TOO_MANY_SIGS, "signed note has too many signatures")     \
+	X(DOT_EAUDIT_DUPLICATE_SIG, "signed note is signed twice by one key")  \
+	X(DOT_EAUDIT_SIGNATURE, "a known key's signature on the note is invalid") \
+	X(DOT_EAUDIT_NO_KNOWN_SIGNER, "no known key has signed the note")      \
+	X(DOT_EAUDIT_KEY, "invalid or ambiguous verifier key")                 \
+	X(DOT_EAUDIT_CHECKPOINT_FORMAT, "note text is not a valid checkpoint") \
+	X(DOT_EAUDIT_ORIGIN, "checkpoint is for another log")                  \
+	X(DOT_EAUDIT_EQUIVOCATION, "two checkpoints of one size differ in root") \
+	/* the node API */                                                     \
+	X(DOT_EAPI_FRAME, "bad frame length (connection closed)")              \
+	X(DOT_EAPI_FORMAT, "malformed API message")                            \
+	X(DOT_EAPI_METHOD, "unknown API method")                               \
+	X(DOT_EAPI_BUSY, "node is busy: too many pending requests")           \
+	X(DOT_EAPI_UNAVAILABLE, "node is not reachable")
 
 enum dot_errcode {
 #define DOT_X_ENUM(name, msg) name,

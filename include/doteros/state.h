@@ -84,6 +84,9 @@ DOT_API DOT_MUST int dot_state_apply(struct dot_state *st, uint64_t index,
 DOT_API void dot_state_position(const struct dot_state *st, uint64_t *index,
 				uint64_t *time);
 
+/* The admin account's name ("" before genesis). */
+DOT_API const char *dot_state_admin(const struct dot_state *st);
+
 /* The cluster id (all zero before genesis). */
 DOT_API void dot_state_cluster_id(const struct dot_state *st,
 				  uint8_t out[DOT_CLUSTER_ID_LEN]);

@@ -101,6 +101,38 @@ dot_blake2b(uint8_t *out, size_t outlen, const void *in, size_t n,
 	return DOT_OK;
 }
 
+/* ---- SHA-256 ---- */
+
+_Static_assert(sizeof(crypto_hash_sha256_state) <=
+		       sizeof(((struct dot_sha256_ctx *)0)->opaque),
+	       "sha256 state fits");
+
+void
+dot_sha256(uint8_t out[DOT_SHA256_LEN], const void *in, size_t n)
+{
+	crypto_hash_sha256(out, in, n);
+}
+
+void
+dot_sha256_init(struct dot_sha256_ctx *h)
+{
+	crypto_hash_sha256_init((crypto_hash_sha256_state *)h->opaque);
+}
+
+void
+dot_sha256_update(struct dot_sha256_ctx *h, const void *in, size_t n)
+{
+	crypto_hash_sha256_update((crypto_hash_sha256_state *)h->opaque, in,
+				  n);
+}
+
+void
+dot_sha256_final(struct dot_sha256_ctx *h, uint8_t out[DOT_SHA256_LEN])
+{
+	crypto_hash_sha256_final((crypto_hash_sha256_state *)h->opaque, out);
+	sodium_memzero(h, sizeof(*h));
+}
+
 /* ---- signatures ---- */
 
 size_t

@@ -210,6 +210,12 @@ dot_state_position(const struct dot_state *st, uint64_t *index,
 	*time = st->time;
 }
 
+const char *
+dot_state_admin(const struct dot_state *st)
+{
+	return st->admin;
+}
+
 void
 dot_state_cluster_id(const struct dot_state *st,
 		     uint8_t out[DOT_CLUSTER_ID_LEN])

@@ -1800,6 +1800,45 @@ test_keyfile_alloc_failures(void)
 	dot_buf_free(&text);
 }
 
+/* SHA-256 known answers: FIPS 180-4 examples ("abc", the 448-bit message)
+ * from NIST's "Cryptographic Standards and Guidelines: Examples with
+ * Intermediate Values" (SHA256.pdf), and SHA-256("") (RFC 6234 / the
+ * RFC 9162 empty tree hash). */
+static void
+test_sha256(void)
+{
+	static const char m448[] =
+		"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	uint8_t want[32], out[32];
+	struct dot_sha256_ctx h;
+
+	INIT();
+	t_unhex(want, 32,
+		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	dot_sha256(out, "abc", 3);
+	CHECK_MEM(out, want, 32);
+	/* Incremental, split at every point, gives the same digest. */
+	for (size_t i = 0; i <= 3; i++) {
+		dot_sha256_init(&h);
+		dot_sha256_update(&h, "abc", i);
+		dot_sha256_update(&h, "abc" + i, 3 - i);
+		dot_sha256_final(&h, out);
+		CHECK_MEM(out, want, 32);
+	}
+	t_unhex(want, 32,
+		"248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	dot_sha256(out, m448, strlen(m448));
+	CHECK_MEM(out, want, 32);
+	t_unhex(want, 32,
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	dot_sha256(out, "", 0);
+	CHECK_MEM(out, want, 32);
+	/* A one-bit change of the input changes the digest. */
+	dot_sha256(want, "abc", 3);
+	dot_sha256(out, "abb", 3);
+	CHECK(memcmp(out, want, 32) != 0);
+}
+
 T_MAIN(T_CASE(test_suites), T_CASE(test_ed25519_rfc8032),
        T_CASE(test_ed25519_bit_flips), T_CASE(test_ed25519_noncanonical_s),
        T_CASE(test_ed25519_small_order_keys),
@@ -1812,4 +1851,4 @@ T_MAIN(T_CASE(test_suites), T_CASE(test_ed25519_rfc8032),
        T_CASE(test_b64url_roundtrip), T_CASE(test_b64url_strict),
        T_CASE(test_keyfile_known_answer), T_CASE(test_keyfile_roundtrip),
        T_CASE(test_keyfile_tamper), T_CASE(test_keyfile_swap_public_key),
-       T_CASE(test_keyfile_hostile_cost), T_CASE(test_keyfile_alloc_failures))
+       T_CASE(test_keyfile_hostile_cost), T_CASE(test_keyfile_alloc_failures), T_CASE(test_sha256))

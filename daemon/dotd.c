@@ -1,0 +1,881 @@
+/*
+ * dotd.c - one Doteros node: the data directory, the entry log, the state
+ * machine, and the local API over a Unix socket (owner-only) and, if asked,
+ * TCP on loopback (docs/api-protocol.md, docs/man/dotd.8).
+ *
+ * The write path is shaped for consensus: every change is a transaction
+ * batched into a ledger entry, written to the log and made durable, then
+ * applied by lib/state; only then does the client get its receipt. Nothing
+ * else writes the state, and a restart replays the log past the state's
+ * position, so a node killed at any point comes back with every
+ * acknowledged transaction present and nothing half-applied.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+#include <uv.h>
+
+#include "doteros/api.h"
+#include "doteros/codec.h"
+#include "doteros/heap.h"
+#include "doteros/state.h"
+#include "log.h"
+
+#ifndef DOT_VERSION
+#define DOT_VERSION "0"
+#endif
+
+#define MAX_PENDING 8192      /* queued txs before the node says busy */
+#define MAX_CONN_BUF (DOT_API_MAX_FRAME + 4)
+
+struct conn;
+
+/* A transaction waiting for the next entry. */
+struct pending {
+	uint8_t *tx;
+	size_t len;
+	struct conn *conn; /* NULL: nobody waits (a recorded read) */
+	uint64_t id;
+	struct pending *next;
+};
+
+struct node {
+	uv_loop_t *loop;
+	const char *dir;
+	char sock_path[4096];
+	sqlite3 *db;
+	struct dot_state *st;
+	struct dotd_log log;
+	struct pending *head, *tail;
+	size_t npending;
+	size_t batch_max;
+	uv_idle_t flusher;
+	uv_pipe_t unix_server;
+	uv_tcp_t tcp_server;
+	int have_tcp;
+	uv_signal_t sigint, sigterm;
+	struct conn *conns;
+	int stopping;
+	int lock_fd;
+	uint64_t entries_written;
+};
+
+struct conn {
+	union {
+		uv_stream_t stream;
+		uv_pipe_t pipe;
+		uv_tcp_t tcp;
+	} h;
+	struct node *node;
+	uint8_t *in;
+	size_t in_len;
+	int waiting;  /* a submit of this connection is not answered yet */
+	int paused;   /* reading stopped: the buffer is full while waiting */
+	int closing;
+	struct conn *next;
+};
+
+static void
+logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void
+logmsg(const char *fmt, ...)
+{
+	va_list ap;
+	char ts[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(stderr, "%s dotd: ", ts);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static uint64_t
+now_s(void)
+{
+	return (uint64_t)time(NULL);
+}
+
+/* ---- writing responses ---- */
+
+struct wreq {
+	uv_write_t req;
+	struct dot_buf buf;
+};
+
+static void
+on_written(uv_write_t *req, int status)
+{
+	struct wreq *w = (struct wreq *)req;
+
+	(void)status;
+	dot_buf_free(&w->buf);
+	free(w);
+}
+
+static void conn_close(struct conn *c);
+
+static void
+respond(struct conn *c, uint64_t id, int status, const uint8_t *result,
+	size_t n, const char *message)
+{
+	struct wreq *w;
+	uv_buf_t b;
+
+	if (c == NULL || c->closing)
+		return;
+	w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		conn_close(c);
+		return;
+	}
+	if (dot_api_response(&w->buf, id, status, result, n, message) !=
+	    DOT_OK) {
+		dot_buf_free(&w->buf);
+		free(w);
+		conn_close(c);
+		return;
+	}
+	b = uv_buf_init((char *)w->buf.data, (unsigned)w->buf.len);
+	if (uv_write(&w->req, &c->h.stream, &b, 1, on_written) != 0) {
+		dot_buf_free(&w->buf);
+		free(w);
+		conn_close(c);
+	}
+}
+
+/* ---- connections ---- */
+
+static void
+on_closed(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+
+	free(c->in);
+	free(c);
+}
+
+static void
+conn_close(struct conn *c)
+{
+	struct node *n = c->node;
+	struct conn **pp;
+
+	if (c->closing)
+		return;
+	c->closing = 1;
+	for (pp = &n->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	/* Queued txs stay queued (they will be applied); nobody hears. */
+	for (struct pending *p = n->head; p; p = p->next)
+		if (p->conn == c)
+			p->conn = NULL;
+	uv_close((uv_handle_t *)&c->h.stream, on_closed);
+}
+
+static void process(struct conn *c);
+static void on_flush(uv_idle_t *h);
+
+static int
+enqueue(struct node *n, const uint8_t *tx, size_t len, struct conn *c,
+	uint64_t id)
+{
+	struct pending *p;
+
+	if (n->npending >= MAX_PENDING)
+		return DOT_EAPI_BUSY;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return DOT_ENOMEM;
+	p->tx = malloc(len);
+	if (p->tx == NULL) {
+		free(p);
+		return DOT_ENOMEM;
+	}
+	memcpy(p->tx, tx, len);
+	p->len = len;
+	p->conn = c;
+	p->id = id;
+	if (n->tail)
+		n->tail->next = p;
+	else
+		n->head = p;
+	n->tail = p;
+	n->npending++;
+	if (!uv_is_active((uv_handle_t *)&n->flusher))
+		uv_idle_start(&n->flusher, on_flush);
+	return DOT_OK;
+}
+
+static void
+do_status(struct conn *c, uint64_t id)
+{
+	struct node *n = c->node;
+	struct dot_buf r = {0};
+	struct dot_err e = {0};
+	uint8_t cid[DOT_CLUSTER_ID_LEN], h[DOT_HASH_LEN];
+	uint64_t index, t;
+	int rv;
+
+	dot_state_position(n->st, &index, &t);
+	dot_state_cluster_id(n->st, cid);
+	rv = dot_state_hash(n->st, h, &e);
+	if (rv != DOT_OK) {
+		respond(c, id, rv, NULL, 0, e.msg);
+		return;
+	}
+	dot_enc_map(&r, 6);
+	dot_enc_uint(&r, 1);
+	dot_enc_uint(&r, index);
+	dot_enc_uint(&r, 2);
+	dot_enc_uint(&r, t);
+	dot_enc_uint(&r, 3);
+	dot_enc_bstr(&r, cid, sizeof(cid));
+	dot_enc_uint(&r, 4);
+	dot_enc_bstr(&r, h, sizeof(h));
+	dot_enc_uint(&r, 5);
+	dot_enc_tstr(&r, dot_state_admin(n->st), strlen(dot_state_admin(n->st)));
+	dot_enc_uint(&r, 6);
+	dot_enc_tstr(&r, DOT_VERSION, strlen(DOT_VERSION));
+	if (r.err)
+		respond(c, id, r.err, NULL, 0, NULL);
+	else
+		respond(c, id, DOT_OK, r.data, r.len, NULL);
+	dot_buf_free(&r);
+}
+
+static int
+param_bytes(const struct dot_api_msg *m, const uint8_t **p, size_t *n)
+{
+	struct dot_dec d;
+
+	if (dot_dec_init(&d, m->item, m->item_len, NULL, NULL) != DOT_OK ||
+	    dot_dec_bstr(&d, p, n) != DOT_OK)
+		return DOT_EAPI_FORMAT;
+	return DOT_OK;
+}
+
+static void
+do_query(struct conn *c, const struct dot_api_msg *m)
+{
+	struct node *n = c->node;
+	struct dot_buf out = {0};
+	struct dot_err e = {0};
+	const uint8_t *tx;
+	size_t len;
+	int record = 0, rv;
+
+	if (param_bytes(m, &tx, &len) != DOT_OK) {
+		respond(c, m->id, DOT_EAPI_FORMAT, NULL, 0,
+			"query takes the signed read tx as a byte string");
+		return;
+	}
+	rv = dot_state_query(n->st, tx, len, now_s(), &out, &record, &e);
+	if (rv == DOT_OK && record)
+		rv = enqueue(n, tx, len, NULL, 0); /* its read receipt */
+	if (rv != DOT_OK)
+		respond(c, m->id, rv, NULL, 0, e.msg[0] ? e.msg : NULL);
+	else
+		respond(c, m->id, DOT_OK, out.data, out.len, NULL);
+	dot_buf_free(&out);
+}
+
+static void
+do_submit(struct conn *c, const struct dot_api_msg *m)
+{
+	struct dot_tx *tx = NULL;
+	struct dot_err e = {0};
+	const uint8_t *p;
+	size_t len;
+	int rv;
+
+	if (param_bytes(m, &p, &len) != DOT_OK) {
+		respond(c, m->id, DOT_EAPI_FORMAT, NULL, 0,
+			"submit takes the signed tx as a byte string");
+		return;
+	}
+	/* The cheap check: a tx that does not even parse never reaches the
+	 * log (the state machine checks everything else when applying). */
+	rv = dot_tx_parse(p, len, &tx, &e);
+	dot_tx_free(tx);
+	if (rv != DOT_OK) {
+		respond(c, m->id, rv, NULL, 0, e.msg);
+		return;
+	}
+	rv = enqueue(c->node, p, len, c, m->id);
+	if (rv != DOT_OK) {
+		respond(c, m->id, rv, NULL, 0, NULL);
+		return;
+	}
+	c->waiting = 1;
+}
+
+/* Handle the complete frames in the buffer, one at a time, in order; stop
+ * while a submit of this connection waits for its receipt. */
+static void
+process(struct conn *c)
+{
+	size_t off = 0;
+
+	while (!c->closing && !c->waiting) {
+		const uint8_t *body;
+		size_t blen, used;
+		struct dot_api_msg m;
+		struct dot_err e = {0};
+		int rv = dot_api_frame(c->in + off, c->in_len - off, &body,
+				       &blen, &used, &e);
+
+		if (rv != DOT_OK) {
+			respond(c, 0, rv, NULL, 0, e.msg);
+			conn_close(c);
+			return;
+		}
+		if (used == 0)
+			break;
+		off += used;
+		rv = dot_api_request_parse(body, blen, &m, &e);
+		if (rv != DOT_OK) {
+			respond(c, 0, rv, NULL, 0, e.msg);
+			continue;
+		}
+		if (m.method_len == 6 && memcmp(m.method, "status", 6) == 0)
+			do_status(c, m.id);
+		else if (m.method_len == 5 && memcmp(m.method, "query", 5) == 0)
+			do_query(c, &m);
+		else if (m.method_len == 6 &&
+			 memcmp(m.method, "submit", 6) == 0)
+			do_submit(c, &m);
+		else
+			respond(c, m.id, DOT_EAPI_METHOD, NULL, 0,
+				"methods: status, submit, query");
+	}
+	if (off > 0 && !c->closing) {
+		memmove(c->in, c->in + off, c->in_len - off);
+		c->in_len -= off;
+	}
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct conn *c = h->data;
+	size_t room = MAX_CONN_BUF - c->in_len;
+
+	(void)suggested;
+	if (room == 0) {
+		*buf = uv_buf_init(NULL, 0);
+		return;
+	}
+	if (room > 65536)
+		room = 65536;
+	*buf = uv_buf_init((char *)c->in + c->in_len, (unsigned)room);
+}
+
+static void
+on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct conn *c = s->data;
+
+	(void)buf;
+	if (nread == UV_ENOBUFS && c->waiting) {
+		/* Full while a receipt is pending: resume after it. */
+		uv_read_stop(s);
+		c->paused = 1;
+		return;
+	}
+	if (nread < 0) {
+		if (nread == UV_ENOBUFS)
+			respond(c, 0, DOT_EAPI_FRAME, NULL, 0,
+				"frame larger than the buffer");
+		conn_close(c);
+		return;
+	}
+	if (nread == 0)
+		return;
+	c->in_len += (size_t)nread;
+	process(c);
+}
+
+static void
+on_connection(uv_stream_t *server, int status)
+{
+	struct node *n = server->data;
+	struct conn *c;
+	int rv;
+
+	if (status < 0 || n->stopping)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return;
+	c->in = malloc(MAX_CONN_BUF);
+	if (c->in == NULL) {
+		free(c);
+		return;
+	}
+	c->node = n;
+	if (server == (uv_stream_t *)&n->unix_server)
+		rv = uv_pipe_init(n->loop, &c->h.pipe, 0);
+	else
+		rv = uv_tcp_init(n->loop, &c->h.tcp);
+	if (rv != 0) {
+		free(c->in);
+		free(c);
+		return;
+	}
+	c->h.stream.data = c;
+	c->next = n->conns;
+	n->conns = c;
+	if (uv_accept(server, &c->h.stream) != 0 ||
+	    uv_read_start(&c->h.stream, on_alloc, on_read) != 0)
+		conn_close(c);
+}
+
+/* ---- the write path: batch, log, apply, answer ---- */
+
+static int
+write_entry(struct node *n, const uint8_t *entry, size_t len,
+	    struct dot_buf *receipts, struct dot_err *e)
+{
+	uint64_t index = n->log.last_index + 1;
+	uint64_t t = now_s();
+	int rv;
+
+	if (t < n->log.last_time)
+		t = n->log.last_time; /* time never runs backwards */
+	rv = dotd_log_append(&n->log, index, t, entry, len, e);
+	if (rv != DOT_OK)
+		return rv;
+	n->entries_written++;
+	rv = dot_state_apply(n->st, index, t, entry, len, receipts, e);
+	/* A malformed entry is applied as a no-op and reported; a storage
+	 * error leaves the entry in the log for the next start to apply. */
+	if (rv == DOT_ESTATE_STORAGE || rv == DOT_ENOMEM || rv == DOT_EINVAL)
+		return rv;
+	return DOT_OK;
+}
+
+static void
+on_flush(uv_idle_t *h)
+{
+	struct node *n = h->data;
+	const uint8_t **ptrs;
+	size_t *lens, count = 0;
+	struct pending *batch = n->head, *p, *next;
+	struct dot_buf entry = {0}, receipts = {0};
+	struct dot_err e = {0};
+	struct dot_dec d;
+	uint64_t nr;
+	int rv;
+
+	if (batch == NULL) {
+		uv_idle_stop(h);
+		return;
+	}
+	ptrs = calloc(n->batch_max, sizeof(*ptrs));
+	lens = calloc(n->batch_max, sizeof(*lens));
+	if (ptrs == NULL || lens == NULL) {
+		free(ptrs);
+		free(lens);
+		return; /* try again on the next turn */
+	}
+	for (p = batch; p && count < n->batch_max; p = p->next) {
+		ptrs[count] = p->tx;
+		lens[count] = p->len;
+		count++;
+	}
+	rv = dot_state_batch_encode(ptrs, lens, count, &entry, &e);
+	if (rv == DOT_OK)
+		rv = write_entry(n, entry.data, entry.len, &receipts, &e);
+	if (rv != DOT_OK) {
+		logmsg("cannot write or apply entry %llu: %s (%s); stopping",
+		       (unsigned long long)n->log.last_index + 1,
+		       dot_strerror(rv), e.msg);
+		/* Fail stop: never answer what is not durable and applied. */
+		exit(1);
+	}
+	/* Answer each waiting client with its receipt, in order. */
+	if (dot_dec_init(&d, receipts.data, receipts.len, NULL, NULL) !=
+		    DOT_OK ||
+	    dot_dec_array(&d, &nr) != DOT_OK || nr != count) {
+		logmsg("entry %llu: receipts do not match the batch",
+		       (unsigned long long)n->log.last_index);
+		exit(1);
+	}
+	p = batch;
+	for (size_t i = 0; i < count; i++, p = next) {
+		const uint8_t *r;
+		size_t rlen;
+		struct dot_buf item = {0};
+
+		next = p->next;
+		if (dot_dec_bstr(&d, &r, &rlen) != DOT_OK)
+			exit(1);
+		if (p->conn != NULL) {
+			struct conn *c = p->conn;
+			dot_enc_bstr(&item, r, rlen);
+			respond(c, p->id, item.err, item.data, item.len, NULL);
+			dot_buf_free(&item);
+			c->waiting = 0;
+		}
+		n->npending--;
+		free(p->tx);
+		/* conn is still in the next pending's view; freed below */
+		n->head = next;
+		free(p);
+	}
+	if (n->head == NULL)
+		n->tail = NULL;
+	/* Connections that were waiting may have more frames buffered. */
+	for (struct conn *c = n->conns, *cn; c; c = cn) {
+		cn = c->next; /* process may close c */
+		if (c->waiting)
+			continue;
+		if (c->in_len > 0)
+			process(c);
+		if (!c->closing && c->paused && !c->waiting) {
+			c->paused = 0;
+			if (uv_read_start(&c->h.stream, on_alloc, on_read) != 0)
+				conn_close(c);
+		}
+	}
+	dot_buf_free(&entry);
+	dot_buf_free(&receipts);
+	free(ptrs);
+	free(lens);
+}
+
+/* ---- start-up ---- */
+
+struct replay_ctx {
+	struct node *n;
+	uint64_t applied;
+};
+
+static int
+replay_one(void *ctx, uint64_t index, uint64_t t, const uint8_t *entry,
+	   size_t len)
+{
+	struct replay_ctx *r = ctx;
+	struct dot_buf receipts = {0};
+	struct dot_err e = {0};
+	uint64_t at, at_t;
+	int rv;
+
+	dot_state_position(r->n->st, &at, &at_t);
+	if (index <= at)
+		return DOT_OK; /* already in the state */
+	rv = dot_state_apply(r->n->st, index, t, entry, len, &receipts, &e);
+	dot_buf_free(&receipts);
+	if (rv == DOT_ESTATE_STORAGE || rv == DOT_ENOMEM || rv == DOT_EINVAL) {
+		logmsg("replaying entry %llu: %s (%s)",
+		       (unsigned long long)index, dot_strerror(rv), e.msg);
+		return rv;
+	}
+	r->applied++;
+	return DOT_OK;
+}
+
+static int
+read_file(const char *path, uint8_t **out, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	long len;
+
+	if (f == NULL)
+		return -1;
+	if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
+	    len > (1 << 20) || fseek(f, 0, SEEK_SET) != 0) {
+		fclose(f);
+		return -1;
+	}
+	*out = malloc((size_t)len + 1);
+	if (*out == NULL || fread(*out, 1, (size_t)len, f) != (size_t)len) {
+		fclose(f);
+		free(*out);
+		return -1;
+	}
+	fclose(f);
+	*n = (size_t)len;
+	return 0;
+}
+
+static int
+open_node(struct node *n, struct dot_err *e)
+{
+	char path[4096];
+	struct replay_ctx rc = {n, 0};
+	uint64_t index, t;
+	int rv;
+
+	snprintf(path, sizeof(path), "%s/lock", n->dir);
+	n->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (n->lock_fd < 0 || flock(n->lock_fd, LOCK_EX | LOCK_NB) != 0)
+		return dot_err_set(e, DOT_ESTATE_STORAGE,
+				   "%s: %s (is another dotd running on this "
+				   "directory?)",
+				   path, strerror(errno));
+	snprintf(path, sizeof(path), "%s/state.db", n->dir);
+	if (sqlite3_open_v2(path, &n->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				    SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK)
+		return dot_err_set(e, DOT_ESTATE_STORAGE, "%s: %s", path,
+				   sqlite3_errmsg(n->db));
+	/* The log is the durable record; the database may lag it after a
+	 * crash and is brought forward by replay. */
+	if (sqlite3_exec(n->db,
+			 "PRAGMA journal_mode = WAL; PRAGMA synchronous = "
+			 "NORMAL;",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return dot_err_set(e, DOT_ESTATE_STORAGE, "%s: %s", path,
+				   sqlite3_errmsg(n->db));
+	rv = dot_state_open(n->db, &n->st, e);
+	if (rv != DOT_OK)
+		return rv;
+	snprintf(path, sizeof(path), "%s/log", n->dir);
+	rv = dotd_log_open(&n->log, path, replay_one, &rc, e);
+	if (rv != DOT_OK)
+		return rv;
+	if (n->log.truncated)
+		logmsg("log: cut a torn last record of %llu bytes (an append "
+		       "that never completed; saved beside the log)",
+		       (unsigned long long)n->log.truncated);
+	dot_state_position(n->st, &index, &t);
+	if (index > n->log.last_index)
+		return dot_err_set(e, DOT_ESTATE_STORAGE,
+				   "the state is at entry %llu but the log "
+				   "ends at %llu: the log was truncated or "
+				   "replaced",
+				   (unsigned long long)index,
+				   (unsigned long long)n->log.last_index);
+	if (n->log.last_index == 0) {
+		uint8_t *g;
+		size_t glen;
+		struct dot_buf r = {0};
+
+		snprintf(path, sizeof(path), "%s/genesis", n->dir);
+		if (read_file(path, &g, &glen) != 0)
+			return dot_err_set(e, DOT_ESTATE_GENESIS,
+					   "%s: %s (create it with: dot init "
+					   "--dir %s --admin-key NAME)",
+					   path, strerror(errno), n->dir);
+		rv = write_entry(n, g, glen, &r, e);
+		free(g);
+		dot_buf_free(&r);
+		if (rv != DOT_OK)
+			return rv;
+		dot_state_position(n->st, &index, &t);
+		if (index != 1)
+			return dot_err_set(e, DOT_ESTATE_GENESIS,
+					   "%s is not a valid genesis", path);
+		logmsg("genesis applied from %s", path);
+	}
+	logmsg("state at entry %llu (%llu replayed from the log)",
+	       (unsigned long long)n->log.last_index,
+	       (unsigned long long)rc.applied);
+	return DOT_OK;
+}
+
+static int
+listen_unix(struct node *n, const char *path, struct dot_err *e)
+{
+	mode_t old;
+	int rv;
+
+	if (strlen(path) >= 100)
+		return dot_err_set(e, DOT_EINVAL, "socket path too long: %s",
+				   path);
+	snprintf(n->sock_path, sizeof(n->sock_path), "%s", path);
+	unlink(path);
+	uv_pipe_init(n->loop, &n->unix_server, 0);
+	n->unix_server.data = n;
+	old = umask(0077); /* the socket is created owner-only */
+	rv = uv_pipe_bind(&n->unix_server, path);
+	umask(old);
+	if (rv == 0)
+		rv = chmod(path, 0600) == 0 ? 0 : -errno;
+	if (rv == 0)
+		rv = uv_listen((uv_stream_t *)&n->unix_server, 128,
+			       on_connection);
+	if (rv != 0)
+		return dot_err_set(e, DOT_ESTATE_STORAGE, "socket %s: %s",
+				   path, uv_strerror(rv));
+	return DOT_OK;
+}
+
+static int
+listen_tcp(struct node *n, const char *spec, struct dot_err *e)
+{
+	char host[64];
+	const char *colon = strrchr(spec, ':');
+	struct sockaddr_in addr;
+	long port;
+	char *end;
+	int rv;
+
+	if (colon == NULL || (size_t)(colon - spec) >= sizeof(host))
+		return dot_err_set(e, DOT_EINVAL,
+				   "--listen wants 127.0.0.1:PORT");
+	memcpy(host, spec, (size_t)(colon - spec));
+	host[colon - spec] = '\0';
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || port < 1 || port > 65535)
+		return dot_err_set(e, DOT_EINVAL, "bad port in %s", spec);
+	if (uv_ip4_addr(host, (int)port, &addr) != 0 ||
+	    (ntohl(addr.sin_addr.s_addr) >> 24) != 127)
+		return dot_err_set(e, DOT_EINVAL,
+				   "--listen %s: only loopback (127.0.0.0/8) "
+				   "until the secure channel exists",
+				   spec);
+	uv_tcp_init(n->loop, &n->tcp_server);
+	n->tcp_server.data = n;
+	rv = uv_tcp_bind(&n->tcp_server, (const struct sockaddr *)&addr, 0);
+	if (rv == 0)
+		rv = uv_listen((uv_stream_t *)&n->tcp_server, 128,
+			       on_connection);
+	if (rv != 0)
+		return dot_err_set(e, DOT_ESTATE_STORAGE, "listen %s: %s", spec,
+				   uv_strerror(rv));
+	n->have_tcp = 1;
+	return DOT_OK;
+}
+
+static void
+on_signal(uv_signal_t *s, int sig)
+{
+	struct node *n = s->data;
+
+	logmsg("signal %d: stopping", sig);
+	n->stopping = 1;
+	uv_stop(n->loop);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dotd --dir DIR [--socket PATH] [--listen 127.0.0.1:PORT]\n"
+		"            [--batch N]\n"
+		"\n"
+		"Runs one Doteros node on the data directory DIR (made by\n"
+		"'dot init'): applies its genesis on first start, replays its\n"
+		"log on every start, and serves the local API on a Unix socket\n"
+		"(default DIR/dotd.sock, owner-only) and, with --listen, on\n"
+		"TCP loopback. See dotd(8).\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"dir", required_argument, NULL, 'd'},
+		{"socket", required_argument, NULL, 's'},
+		{"listen", required_argument, NULL, 'l'},
+		{"batch", required_argument, NULL, 'b'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	struct node n;
+	struct dot_err e = {0};
+	const char *sock = NULL, *listen = NULL;
+	char defsock[4096];
+	int c;
+
+	memset(&n, 0, sizeof(n));
+	n.batch_max = 256;
+	n.lock_fd = -1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			n.dir = optarg;
+			break;
+		case 's':
+			sock = optarg;
+			break;
+		case 'l':
+			listen = optarg;
+			break;
+		case 'b': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end != '\0' || v < 1 || v > DOT_STATE_MAX_BATCH) {
+				fprintf(stderr, "dotd: --batch must be 1 to %d\n",
+					DOT_STATE_MAX_BATCH);
+				return 2;
+			}
+			n.batch_max = (size_t)v;
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("dotd %s\n", DOT_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (n.dir == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (dot_crypto_init() != DOT_OK) {
+		fprintf(stderr, "dotd: libsodium failed to start\n");
+		return 1;
+	}
+	n.loop = uv_default_loop();
+	if (open_node(&n, &e) != DOT_OK) {
+		logmsg("%s", e.msg);
+		return 1;
+	}
+	if (sock == NULL) {
+		snprintf(defsock, sizeof(defsock), "%s/dotd.sock", n.dir);
+		sock = defsock;
+	}
+	if (listen_unix(&n, sock, &e) != DOT_OK ||
+	    (listen != NULL && listen_tcp(&n, listen, &e) != DOT_OK)) {
+		logmsg("%s", e.msg);
+		return 1;
+	}
+	uv_idle_init(n.loop, &n.flusher);
+	n.flusher.data = &n;
+	uv_signal_init(n.loop, &n.sigint);
+	uv_signal_init(n.loop, &n.sigterm);
+	n.sigint.data = n.sigterm.data = &n;
+	uv_signal_start(&n.sigint, on_signal, SIGINT);
+	uv_signal_start(&n.sigterm, on_signal, SIGTERM);
+	logmsg("serving on %s%s%s", sock, listen ? " and " : "",
+	       listen ? listen : "");
+	uv_run(n.loop, UV_RUN_DEFAULT);
+	/* Stopped: queued but unwritten txs were never acknowledged. */
+	unlink(n.sock_path);
+	dot_state_close(n.st);
+	sqlite3_close(n.db);
+	dotd_log_close(&n.log);
+	logmsg("stopped at entry %llu", (unsigned long long)n.log.last_index);
+	return 0;
+}

@@ -1,0 +1,715 @@
+/*
+ * test_dotd.c - dotd as a process: genesis, writes and reads over the
+ * socket, bad input on the socket, racing clients, SIGKILL during a stream
+ * of writes (every acknowledged tx survives), a tampered log refused.
+ *
+ * Usage: test_dotd PATH-TO-DOTD (meson passes it). TAP output.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "doteros/api.h"
+#include "doteros/codec.h"
+#include "doteros/state.h"
+#include "harness.h"
+
+static const char *dotd_path;
+static const uint8_t CLUSTER[DOT_CLUSTER_ID_LEN] = {0xd0, 0x7d};
+static struct dot_sign_sk *admin_sk, *bob_sk;
+static uint8_t admin_pk[DOT_SIGN_PK_MAX];
+static size_t admin_pklen;
+
+/* ---- a node directory and its process ---- */
+
+struct proc {
+	char dir[256];
+	char sock[300];
+	pid_t pid;
+};
+
+static void
+mkdir_node(struct proc *p)
+{
+	struct dot_tx_level_key k = {admin_pk, admin_pklen, 1};
+	struct dot_buf g = {0};
+	struct dot_err e = {0};
+	char path[400];
+	FILE *f;
+
+	snprintf(p->dir, sizeof(p->dir), "/tmp/dotd-test-XXXXXX");
+	if (mkdtemp(p->dir) == NULL)
+		abort();
+	snprintf(p->sock, sizeof(p->sock), "%s/dotd.sock", p->dir);
+	if (dot_state_genesis_encode(CLUSTER, "admin", &k, 1, 1, &g, &e) !=
+	    DOT_OK)
+		abort();
+	snprintf(path, sizeof(path), "%s/genesis", p->dir);
+	f = fopen(path, "wb");
+	if (f == NULL || fwrite(g.data, 1, g.len, f) != g.len)
+		abort();
+	fclose(f);
+	dot_buf_free(&g);
+}
+
+static int
+try_connect(const char *sock)
+{
+	struct sockaddr_un a;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	memset(&a, 0, sizeof(a));
+	a.sun_family = AF_UNIX;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", sock);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Start dotd; wait (bounded) until it accepts. 0 ok, -1 it exited. */
+static int
+start(struct proc *p)
+{
+	char log[400];
+
+	snprintf(log, sizeof(log), "%s/dotd.log", p->dir);
+	p->pid = fork();
+	if (p->pid < 0)
+		abort();
+	if (p->pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0) {
+			dup2(fd, 2);
+			dup2(fd, 1);
+		}
+		execl(dotd_path, "dotd", "--dir", p->dir, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 2000; i++) {
+		int status, fd;
+		if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
+			p->pid = 0;
+			return -1;
+		}
+		fd = try_connect(p->sock);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		usleep(5000);
+	}
+	return -1;
+}
+
+static void
+stop(struct proc *p, int sig)
+{
+	int status;
+
+	if (p->pid > 0) {
+		kill(p->pid, sig);
+		waitpid(p->pid, &status, 0);
+	}
+	p->pid = 0;
+}
+
+static void
+cleanup(struct proc *p)
+{
+	char cmd[400];
+
+	stop(p, SIGKILL);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p->dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", p->dir);
+}
+
+/* ---- the client side ---- */
+
+static int
+write_all(int fd, const void *b, size_t n)
+{
+	const uint8_t *p = b;
+
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Read one response frame into out (body only). 0 ok, -1 closed. */
+static int
+read_frame(int fd, struct dot_buf *out)
+{
+	uint8_t h[4];
+	size_t got = 0, len;
+
+	while (got < 4) {
+		ssize_t r = read(fd, h + got, 4 - got);
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	len = (size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+	out->len = 0;
+	if (dot_buf_reserve(out, len) != DOT_OK)
+		return -1;
+	for (got = 0; got < len;) {
+		ssize_t r = read(fd, out->data + got, len - got);
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	out->len = len;
+	return 0;
+}
+
+/* One call; returns the response status, the result in `result`. */
+static int
+call(int fd, const char *method, const uint8_t *params, size_t n,
+     struct dot_buf *result)
+{
+	struct dot_buf req = {0}, body = {0};
+	struct dot_api_msg m;
+	struct dot_err e = {0};
+	static uint64_t id;
+	int status = -1;
+
+	if (dot_api_request(&req, ++id, method, params, n) != DOT_OK)
+		abort();
+	if (write_all(fd, req.data, req.len) == 0 && read_frame(fd, &body) == 0 &&
+	    dot_api_response_parse(body.data, body.len, &m, &e) == DOT_OK &&
+	    m.id == id) {
+		status = (int)m.status;
+		if (result) {
+			result->len = 0;
+			if (status == DOT_OK)
+				dot_buf_put(result, m.item, m.item_len);
+		}
+	}
+	dot_buf_free(&req);
+	dot_buf_free(&body);
+	return status;
+}
+
+static uint64_t nonce_ctr;
+
+static void
+build(struct dot_buf *out, const char *op, const struct dot_buf *args,
+      const struct dot_tx_objver *consumed, size_t nc,
+      struct dot_sign_sk *signer)
+{
+	struct dot_tx_payload p;
+	struct dot_tx_signature sig;
+	struct dot_tx_sig v;
+	struct dot_buf pl = {0};
+	struct dot_err e = {0};
+	uint64_t now = (uint64_t)time(NULL);
+
+	memset(&p, 0, sizeof(p));
+	p.op = op;
+	p.op_len = strlen(op);
+	p.args = args->data;
+	p.args_len = args->len;
+	for (size_t i = 0; i < nc; i++)
+		p.consumed[i] = consumed[i];
+	p.nconsumed = nc;
+	p.auth_kind = DOT_TX_AUTH_ACCOUNT;
+	p.account = "admin";
+	p.account_len = 5;
+	p.level = "active";
+	p.level_len = 6;
+	nonce_ctr++;
+	memcpy(p.nonce, &nonce_ctr, sizeof(nonce_ctr));
+	p.nonce[15] = (uint8_t)getpid();
+	p.not_before = now - 60;
+	p.not_after = now + 600;
+	p.has_cluster = 1;
+	memcpy(p.cluster_id, CLUSTER, sizeof(CLUSTER));
+	out->len = 0;
+	if (dot_tx_payload_encode(&p, &pl, &e) != DOT_OK ||
+	    dot_tx_sign(signer, pl.data, pl.len, &sig, &e) != DOT_OK)
+		abort();
+	v = dot_tx_sig_of(&sig);
+	if (dot_tx_assemble(pl.data, pl.len, &v, 1, out, &e) != DOT_OK)
+		abort();
+	dot_buf_free(&pl);
+}
+
+static void
+args_path(struct dot_buf *b, const char *path, const void *data, size_t n)
+{
+	b->len = 0;
+	dot_enc_map(b, data ? 2 : 1);
+	dot_enc_uint(b, 1);
+	dot_enc_tstr(b, path, strlen(path));
+	if (data) {
+		dot_enc_uint(b, 2);
+		dot_enc_bstr(b, data, n);
+	}
+}
+
+/* Submit a tx; return the receipt status (or a transport failure < 0). */
+static int
+submit(int fd, const struct dot_buf *tx, struct dot_tx_objver *ver)
+{
+	struct dot_buf params = {0}, res = {0};
+	struct dot_receipt *r;
+	struct dot_err e = {0};
+	struct dot_dec d;
+	const uint8_t *p;
+	size_t n;
+	int status;
+
+	dot_enc_bstr(&params, tx->data, tx->len);
+	status = call(fd, "submit", params.data, params.len, &res);
+	dot_buf_free(&params);
+	if (status != DOT_OK) {
+		dot_buf_free(&res);
+		return status < 0 ? -1 : -1000 - status;
+	}
+	if (dot_dec_init(&d, res.data, res.len, NULL, NULL) != DOT_OK ||
+	    dot_dec_bstr(&d, &p, &n) != DOT_OK ||
+	    dot_receipt_parse(p, n, &r, &e) != DOT_OK) {
+		dot_buf_free(&res);
+		return -2;
+	}
+	status = r->status;
+	if (ver && r->nversions)
+		*ver = r->versions[0];
+	dot_receipt_free(r);
+	dot_buf_free(&res);
+	return status;
+}
+
+/* fs.get through "query"; -1 transport, else status, content in out. */
+static int
+get(int fd, const char *path, struct dot_buf *out)
+{
+	struct dot_buf a = {0}, tx = {0}, params = {0}, res = {0};
+	struct dot_dec d;
+	const uint8_t *p;
+	size_t n;
+	int status;
+
+	args_path(&a, path, NULL, 0);
+	build(&tx, "fs.get", &a, NULL, 0, admin_sk);
+	dot_enc_bstr(&params, tx.data, tx.len);
+	status = call(fd, "query", params.data, params.len, &res);
+	out->len = 0;
+	if (status == DOT_OK && dot_dec_init(&d, res.data, res.len, NULL, NULL) ==
+					DOT_OK &&
+	    dot_dec_bstr(&d, &p, &n) == DOT_OK)
+		dot_buf_put(out, p, n);
+	dot_buf_free(&a);
+	dot_buf_free(&tx);
+	dot_buf_free(&params);
+	dot_buf_free(&res);
+	return status;
+}
+
+static int
+put(int fd, const char *path, const char *data, struct dot_tx_objver *v,
+    const struct dot_tx_objver *expect)
+{
+	struct dot_buf a = {0}, tx = {0};
+	int rv;
+
+	args_path(&a, path, data, strlen(data));
+	build(&tx, "fs.put", &a, expect, expect ? 1 : 0, admin_sk);
+	rv = submit(fd, &tx, v);
+	dot_buf_free(&a);
+	dot_buf_free(&tx);
+	return rv;
+}
+
+static void
+keys(void)
+{
+	uint8_t seed[32];
+
+	if (dot_crypto_init() != DOT_OK)
+		abort();
+	memset(seed, 0xad, sizeof(seed));
+	if (dot_sign_sk_from_seed(&admin_sk, DOT_SUITE_ED25519, seed) != DOT_OK)
+		abort();
+	memset(seed, 0xb0, sizeof(seed));
+	if (dot_sign_sk_from_seed(&bob_sk, DOT_SUITE_ED25519, seed) != DOT_OK)
+		abort();
+	admin_pklen = dot_sign_sk_public(admin_sk, admin_pk);
+}
+
+/* ---- tests ---- */
+
+static void
+test_genesis_write_read(void)
+{
+	struct proc p;
+	struct dot_buf res = {0}, out = {0}, a = {0}, tx = {0};
+	struct dot_dec d;
+	uint64_t n, key, index;
+	struct stat sb;
+	int fd;
+
+	mkdir_node(&p);
+	REQUIRE(start(&p) == 0);
+	/* the socket is owner-only */
+	REQUIRE(stat(p.sock, &sb) == 0);
+	CHECK((sb.st_mode & 0077) == 0);
+	fd = try_connect(p.sock);
+	REQUIRE(fd >= 0);
+	REQUIRE_RC(call(fd, "status", (const uint8_t *)"\x80", 1, &res), DOT_OK);
+	REQUIRE(dot_dec_init(&d, res.data, res.len, NULL, NULL) == DOT_OK);
+	REQUIRE(dot_dec_map(&d, &n) == DOT_OK && n == 6);
+	REQUIRE(dot_dec_uint(&d, &key) == DOT_OK &&
+		dot_dec_uint(&d, &index) == DOT_OK);
+	CHECK(index == 1);
+	args_path(&a, "/docs", NULL, 0);
+	build(&tx, "fs.mkdir", &a, NULL, 0, admin_sk);
+	CHECK_RC(submit(fd, &tx, NULL), DOT_OK);
+	/* the same tx again: executed once */
+	CHECK_RC(submit(fd, &tx, NULL), DOT_ESTATE_DUPLICATE);
+	CHECK_RC(put(fd, "/docs/a.txt", "hello", NULL, NULL), DOT_OK);
+	CHECK_RC(get(fd, "/docs/a.txt", &out), DOT_OK);
+	CHECK(out.len == 5 && memcmp(out.data, "hello", 5) == 0);
+	/* a refused write still gets its receipt */
+	build(&tx, "fs.mkdir", &a, NULL, 0, bob_sk);
+	CHECK_RC(submit(fd, &tx, NULL), DOT_ETX_AUTHORITY);
+	/* unknown method */
+	CHECK_RC(call(fd, "frobnicate", (const uint8_t *)"\x80", 1, NULL),
+		 DOT_EAPI_METHOD);
+	close(fd);
+	/* a restart keeps everything */
+	stop(&p, SIGTERM);
+	REQUIRE(start(&p) == 0);
+	fd = try_connect(p.sock);
+	REQUIRE(fd >= 0);
+	CHECK_RC(get(fd, "/docs/a.txt", &out), DOT_OK);
+	CHECK(out.len == 5);
+	close(fd);
+	cleanup(&p);
+	dot_buf_free(&res);
+	dot_buf_free(&out);
+	dot_buf_free(&a);
+	dot_buf_free(&tx);
+}
+
+static void
+test_bad_input_keeps_serving(void)
+{
+	struct proc p;
+	struct dot_buf res = {0};
+	uint64_t seed = 77;
+	int fd;
+
+	mkdir_node(&p);
+	REQUIRE(start(&p) == 0);
+	/* 1. a frame whose body is not CBOR: an error, the connection stays */
+	fd = try_connect(p.sock);
+	REQUIRE(fd >= 0);
+	REQUIRE(write_all(fd, "\x00\x00\x00\x02\xff\xff", 6) == 0);
+	{
+		struct dot_buf body = {0};
+		struct dot_api_msg m;
+		struct dot_err e = {0};
+		REQUIRE(read_frame(fd, &body) == 0);
+		REQUIRE(dot_api_response_parse(body.data, body.len, &m, &e) ==
+			DOT_OK);
+		CHECK_RC((int)m.status, DOT_EAPI_FORMAT);
+		dot_buf_free(&body);
+	}
+	CHECK_RC(call(fd, "status", (const uint8_t *)"\x80", 1, &res), DOT_OK);
+	/* 2. a non-canonical request (long-form id) */
+	REQUIRE(write_all(fd, "\x00\x00\x00\x0b\xa3\x01\x18\x01\x02\x66status",
+			  15) == 0);
+	close(fd);
+	/* 3. an oversized length: refused and closed */
+	fd = try_connect(p.sock);
+	REQUIRE(fd >= 0);
+	REQUIRE(write_all(fd, "\xff\xff\xff\xff", 4) == 0);
+	{
+		struct dot_buf body = {0};
+		CHECK(read_frame(fd, &body) == 0); /* the error response */
+		CHECK(read_frame(fd, &body) == -1); /* then closed */
+		dot_buf_free(&body);
+	}
+	close(fd);
+	/* 4. truncated frames, then the client goes away */
+	for (int i = 0; i < 20; i++) {
+		fd = try_connect(p.sock);
+		REQUIRE(fd >= 0);
+		REQUIRE(write_all(fd, "\x00\x00\x10\x00\xa3\x01", 6) == 0);
+		close(fd);
+	}
+	/* 5. random frames */
+	for (int i = 0; i < 50; i++) {
+		uint8_t junk[300];
+		size_t n = 1 + t_rand(&seed) % 250;
+		fd = try_connect(p.sock);
+		REQUIRE(fd >= 0);
+		junk[0] = 0, junk[1] = 0, junk[2] = (uint8_t)(n >> 8);
+		junk[3] = (uint8_t)n;
+		for (size_t k = 0; k < n; k++)
+			junk[4 + k] = (uint8_t)t_rand(&seed);
+		if (write_all(fd, junk, 4 + n) == 0) {
+			struct dot_buf body = {0};
+			(void)read_frame(fd, &body);
+			dot_buf_free(&body);
+		}
+		close(fd);
+	}
+	/* still serving */
+	fd = try_connect(p.sock);
+	REQUIRE(fd >= 0);
+	CHECK_RC(call(fd, "status", (const uint8_t *)"\x80", 1, &res), DOT_OK);
+	CHECK_RC(put(fd, "/after", "ok", NULL, NULL), DOT_OK);
+	close(fd);
+	cleanup(&p);
+	dot_buf_free(&res);
+}
+
+/* Two clients race puts on one expected version, many times: exactly one
+ * wins each round. */
+static void
+test_racing_clients(void)
+{
+	struct proc p;
+	struct dot_tx_objver v;
+	int fd1, fd2, wins_total = 0, rounds = 20;
+
+	mkdir_node(&p);
+	REQUIRE(start(&p) == 0);
+	fd1 = try_connect(p.sock);
+	fd2 = try_connect(p.sock);
+	REQUIRE(fd1 >= 0 && fd2 >= 0);
+	REQUIRE(put(fd1, "/race", "start", &v, NULL) == DOT_OK);
+	for (int r = 0; r < rounds; r++) {
+		struct dot_buf a = {0}, t1 = {0}, t2 = {0}, p1 = {0}, p2 = {0};
+		struct dot_buf req = {0}, body = {0};
+		struct dot_api_msg m;
+		struct dot_err e = {0};
+		int ok = 0, conflict = 0;
+		struct dot_tx_objver nv = v;
+
+		args_path(&a, "/race", "one", 3);
+		build(&t1, "fs.put", &a, &v, 1, admin_sk);
+		args_path(&a, "/race", "two", 3);
+		build(&t2, "fs.put", &a, &v, 1, admin_sk);
+		dot_enc_bstr(&p1, t1.data, t1.len);
+		dot_enc_bstr(&p2, t2.data, t2.len);
+		/* both sent before either answer is read */
+		REQUIRE(dot_api_request(&req, 1, "submit", p1.data, p1.len) ==
+			DOT_OK);
+		REQUIRE(write_all(fd1, req.data, req.len) == 0);
+		req.len = 0;
+		REQUIRE(dot_api_request(&req, 1, "submit", p2.data, p2.len) ==
+			DOT_OK);
+		REQUIRE(write_all(fd2, req.data, req.len) == 0);
+		for (int c = 0; c < 2; c++) {
+			struct dot_receipt *rc;
+			struct dot_dec d;
+			const uint8_t *rp;
+			size_t rn;
+			REQUIRE(read_frame(c ? fd2 : fd1, &body) == 0);
+			REQUIRE(dot_api_response_parse(body.data, body.len, &m,
+						       &e) == DOT_OK);
+			REQUIRE(m.status == DOT_OK);
+			REQUIRE(dot_dec_init(&d, m.item, m.item_len, NULL,
+					     NULL) == DOT_OK);
+			REQUIRE(dot_dec_bstr(&d, &rp, &rn) == DOT_OK);
+			REQUIRE(dot_receipt_parse(rp, rn, &rc, &e) == DOT_OK);
+			if (rc->status == DOT_OK) {
+				ok++;
+				nv = rc->versions[0];
+			} else if (rc->status == DOT_ESTATE_CONFLICT) {
+				conflict++;
+			}
+			dot_receipt_free(rc);
+		}
+		CHECK(ok == 1 && conflict == 1);
+		wins_total += ok;
+		v = nv;
+		dot_buf_free(&a);
+		dot_buf_free(&t1);
+		dot_buf_free(&t2);
+		dot_buf_free(&p1);
+		dot_buf_free(&p2);
+		dot_buf_free(&req);
+		dot_buf_free(&body);
+	}
+	CHECK(wins_total == rounds);
+	close(fd1);
+	close(fd2);
+	cleanup(&p);
+}
+
+/*
+ * SIGKILL during a stream of writes, 20 times at random moments: after
+ * each restart every acknowledged put is present, once.
+ */
+static void
+test_kill_during_writes(void)
+{
+	struct proc p;
+	uint64_t seed = (uint64_t)time(NULL);
+	int acked_total = 0, lost = 0, next = 0;
+	char path[64], data[64];
+	struct dot_buf out = {0};
+
+	mkdir_node(&p);
+	for (int round = 0; round < 20; round++) {
+		int pipefd[2], fd;
+		pid_t writer;
+
+		REQUIRE(start(&p) == 0);
+		REQUIRE(pipe(pipefd) == 0);
+		writer = fork();
+		REQUIRE(writer >= 0);
+		if (writer == 0) {
+			/* Put /k<i> for i = next, next+1, ...; report each
+			 * acknowledged i on the pipe. */
+			int cfd = try_connect(p.sock);
+			close(pipefd[0]);
+			nonce_ctr = (uint64_t)round << 32;
+			for (int i = next; cfd >= 0; i++) {
+				char pth[64], dat[64];
+				snprintf(pth, sizeof(pth), "/k%d", i);
+				snprintf(dat, sizeof(dat), "v%d", i);
+				if (put(cfd, pth, dat, NULL, NULL) != DOT_OK)
+					break;
+				if (write(pipefd[1], &i, sizeof(i)) !=
+				    (ssize_t)sizeof(i))
+					break;
+			}
+			_exit(0);
+		}
+		close(pipefd[1]);
+		{
+			/* Wait for the first acknowledgement (so every round
+			 * kills a node that is writing), then a random while
+			 * more: the kill lands at a random point of the
+			 * stream. */
+			int i;
+			if (read(pipefd[0], &i, sizeof(i)) ==
+			    (ssize_t)sizeof(i)) {
+				acked_total++;
+				if (i + 1 > next)
+					next = i + 1;
+			}
+		}
+		usleep((useconds_t)(t_rand(&seed) % 40000));
+		stop(&p, SIGKILL);
+		{
+			int i, status;
+			while (read(pipefd[0], &i, sizeof(i)) ==
+			       (ssize_t)sizeof(i)) {
+				acked_total++;
+				if (i + 1 > next)
+					next = i + 1;
+			}
+			close(pipefd[0]);
+			waitpid(writer, &status, 0);
+		}
+		/* restart and check every acknowledged put so far */
+		REQUIRE(start(&p) == 0);
+		fd = try_connect(p.sock);
+		REQUIRE(fd >= 0);
+		for (int i = 0; i < next; i++) {
+			snprintf(path, sizeof(path), "/k%d", i);
+			snprintf(data, sizeof(data), "v%d", i);
+			if (get(fd, path, &out) != DOT_OK ||
+			    out.len != strlen(data) ||
+			    memcmp(out.data, data, out.len) != 0) {
+				printf("# round %d: /k%d lost\n", round, i);
+				lost++;
+			}
+		}
+		close(fd);
+		stop(&p, SIGKILL);
+	}
+	printf("# %d puts acknowledged across 20 kills, %d lost\n",
+	       acked_total, lost);
+	CHECK(lost == 0);
+	CHECK(acked_total >= 20); /* at least one a round */
+	cleanup(&p);
+	dot_buf_free(&out);
+}
+
+static void
+test_tampered_log_refused(void)
+{
+	struct proc p;
+	char path[400], log[400], line[512];
+	int fd, found = 0;
+	FILE *f;
+
+	mkdir_node(&p);
+	REQUIRE(start(&p) == 0);
+	fd = try_connect(p.sock);
+	REQUIRE(fd >= 0);
+	REQUIRE(put(fd, "/a", "first", NULL, NULL) == DOT_OK);
+	REQUIRE(put(fd, "/b", "second", NULL, NULL) == DOT_OK);
+	close(fd);
+	stop(&p, SIGTERM);
+	/* change one byte inside the first record's entry */
+	snprintf(path, sizeof(path), "%s/log", p.dir);
+	fd = open(path, O_RDWR);
+	REQUIRE(fd >= 0);
+	{
+		uint8_t b;
+		REQUIRE(pread(fd, &b, 1, 8 + 20 + 5) == 1);
+		b ^= 0x01;
+		REQUIRE(pwrite(fd, &b, 1, 8 + 20 + 5) == 1);
+	}
+	close(fd);
+	CHECK(start(&p) == -1); /* refuses to start */
+	snprintf(log, sizeof(log), "%s/dotd.log", p.dir);
+	f = fopen(log, "r");
+	REQUIRE(f != NULL);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "damaged or altered") &&
+		    strstr(line, "byte 8"))
+			found = 1;
+	fclose(f);
+	CHECK(found);
+	cleanup(&p);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct t_case cases[] = {
+		T_CASE(test_genesis_write_read),
+		T_CASE(test_bad_input_keeps_serving),
+		T_CASE(test_racing_clients),
+		T_CASE(test_kill_during_writes),
+		T_CASE(test_tampered_log_refused),
+	};
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s PATH-TO-DOTD\n", argv[0]);
+		return 2;
+	}
+	dotd_path = argv[1];
+	signal(SIGPIPE, SIG_IGN);
+	keys();
+	return t_main(cases, sizeof(cases) / sizeof(cases[0]));
+}
