@@ -28,6 +28,7 @@
 #include <uv.h>
 
 #include "doteros/api.h"
+#include "doteros/audit.h"
 #include "doteros/codec.h"
 #include "doteros/heap.h"
 #include "doteros/state.h"
@@ -70,6 +71,9 @@ struct node {
 	int stopping;
 	int lock_fd;
 	uint64_t entries_written;
+	struct dot_sign_sk *node_key;  /* signs checkpoints */
+	char key_name[64];             /* "node-<key id hex>" */
+	char origin[64];               /* "doteros/<cluster id hex>" */
 };
 
 struct conn {
@@ -329,6 +333,126 @@ do_submit(struct conn *c, const struct dot_api_msg *m)
 	c->waiting = 1;
 }
 
+/* Params {1: a, 2: b} of two unsigned integers. */
+static int
+param_pair(const struct dot_api_msg *m, uint64_t *a, uint64_t *b)
+{
+	struct dot_dec d;
+	uint64_t n, k1, k2;
+
+	if (dot_dec_init(&d, m->item, m->item_len, NULL, NULL) != DOT_OK ||
+	    dot_dec_map(&d, &n) != DOT_OK || n != 2 ||
+	    dot_dec_uint(&d, &k1) != DOT_OK || k1 != 1 ||
+	    dot_dec_uint(&d, a) != DOT_OK || dot_dec_uint(&d, &k2) != DOT_OK ||
+	    k2 != 2 || dot_dec_uint(&d, b) != DOT_OK)
+		return DOT_EAPI_FORMAT;
+	return DOT_OK;
+}
+
+/* audit.checkpoint: the log's current size and root, signed by this node
+ * as a C2SP signed note; result: the note (text). */
+static void
+do_checkpoint(struct conn *c, uint64_t id)
+{
+	struct node *n = c->node;
+	struct dot_buf note = {0}, r = {0};
+	struct dot_err e = {0};
+	uint8_t root[DOT_AUDIT_HASH_LEN];
+	uint64_t size;
+	int rv;
+
+	dot_state_log_root(n->st, &size, root);
+	rv = dot_audit_checkpoint_sign(n->origin, strlen(n->origin), size, root,
+				       n->node_key, n->key_name,
+				       strlen(n->key_name), &note, &e);
+	if (rv != DOT_OK) {
+		respond(c, id, rv, NULL, 0, e.msg);
+		return;
+	}
+	dot_enc_tstr(&r, (const char *)note.data, note.len);
+	respond(c, id, r.err, r.data, r.len, NULL);
+	dot_buf_free(&note);
+	dot_buf_free(&r);
+}
+
+/* audit.key: this node's verifier key (name+id+base64) and origin. */
+static void
+do_key(struct conn *c, uint64_t id)
+{
+	struct node *n = c->node;
+	struct dot_audit_vkey vk;
+	struct dot_buf text = {0}, r = {0};
+	uint8_t pk[DOT_SIGN_PK_MAX];
+	size_t pklen = dot_sign_sk_public(n->node_key, pk);
+	int rv;
+
+	rv = dot_audit_vkey_from_pk(&vk, n->key_name, strlen(n->key_name), pk,
+				    pklen);
+	if (rv == DOT_OK)
+		rv = dot_audit_vkey_encode(&vk, &text);
+	if (rv != DOT_OK) {
+		respond(c, id, rv, NULL, 0, NULL);
+		return;
+	}
+	dot_enc_map(&r, 2);
+	dot_enc_uint(&r, 1);
+	dot_enc_tstr(&r, (const char *)text.data, text.len);
+	dot_enc_uint(&r, 2);
+	dot_enc_tstr(&r, n->origin, strlen(n->origin));
+	respond(c, id, r.err, r.data, r.len, NULL);
+	dot_buf_free(&text);
+	dot_buf_free(&r);
+}
+
+/* audit.prove {1: seq, 2: size}: {1: proof, 2: tx, 3: receipt, 4: entry}.
+ * audit.consistency {1: size1, 2: size2}: the proof (bstr). */
+static void
+do_prove(struct conn *c, const struct dot_api_msg *m, int consistency)
+{
+	struct node *n = c->node;
+	struct dot_audit_proof pr;
+	struct dot_buf enc = {0}, tx = {0}, rc = {0}, r = {0};
+	struct dot_err e = {0};
+	uint64_t a, b, entry = 0;
+	int rv;
+
+	if (param_pair(m, &a, &b) != DOT_OK) {
+		respond(c, m->id, DOT_EAPI_FORMAT, NULL, 0,
+			consistency ? "params: {1: size1, 2: size2}"
+				    : "params: {1: seq, 2: size}");
+		return;
+	}
+	rv = consistency ? dot_state_log_consistency(n->st, a, b, &pr, &e)
+			 : dot_state_log_prove(n->st, a, b, &pr, &e);
+	if (rv == DOT_OK)
+		rv = dot_audit_proof_encode(&pr, &enc);
+	if (rv == DOT_OK && !consistency)
+		rv = dot_state_log_get(n->st, a, &entry, &tx, &rc, &e);
+	if (rv != DOT_OK) {
+		respond(c, m->id, rv, NULL, 0, e.msg[0] ? e.msg : NULL);
+		goto out;
+	}
+	if (consistency) {
+		dot_enc_bstr(&r, enc.data, enc.len);
+	} else {
+		dot_enc_map(&r, 4);
+		dot_enc_uint(&r, 1);
+		dot_enc_bstr(&r, enc.data, enc.len);
+		dot_enc_uint(&r, 2);
+		dot_enc_bstr(&r, tx.data, tx.len);
+		dot_enc_uint(&r, 3);
+		dot_enc_bstr(&r, rc.data, rc.len);
+		dot_enc_uint(&r, 4);
+		dot_enc_uint(&r, entry);
+	}
+	respond(c, m->id, r.err, r.data, r.len, NULL);
+out:
+	dot_buf_free(&enc);
+	dot_buf_free(&tx);
+	dot_buf_free(&rc);
+	dot_buf_free(&r);
+}
+
 /* Handle the complete frames in the buffer, one at a time, in order; stop
  * while a submit of this connection waits for its receipt. */
 static void
@@ -364,9 +488,23 @@ process(struct conn *c)
 		else if (m.method_len == 6 &&
 			 memcmp(m.method, "submit", 6) == 0)
 			do_submit(c, &m);
+		else if (m.method_len == 16 &&
+			 memcmp(m.method, "audit.checkpoint", 16) == 0)
+			do_checkpoint(c, m.id);
+		else if (m.method_len == 9 &&
+			 memcmp(m.method, "audit.key", 9) == 0)
+			do_key(c, m.id);
+		else if (m.method_len == 11 &&
+			 memcmp(m.method, "audit.prove", 11) == 0)
+			do_prove(c, &m, 0);
+		else if (m.method_len == 17 &&
+			 memcmp(m.method, "audit.consistency", 17) == 0)
+			do_prove(c, &m, 1);
 		else
 			respond(c, m.id, DOT_EAPI_METHOD, NULL, 0,
-				"methods: status, submit, query");
+				"methods: status, submit, query, "
+				"audit.checkpoint, audit.key, audit.prove, "
+				"audit.consistency");
 	}
 	if (off > 0 && !c->closing) {
 		memmove(c->in, c->in + off, c->in_len - off);
@@ -619,6 +757,71 @@ read_file(const char *path, uint8_t **out, size_t *n)
 	return 0;
 }
 
+static void
+hex(char *out, const uint8_t *p, size_t n)
+{
+	static const char h[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = h[p[i] >> 4];
+		out[2 * i + 1] = h[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/*
+ * The node's signing key, for checkpoints: DIR/node.seed (32 bytes, mode
+ * 0600), made on first start. Until the key agent exists the seed sits in
+ * the data directory, readable by the node's user only (docs/threat-model.md).
+ */
+static int
+load_node_key(struct node *n, struct dot_err *e)
+{
+	char path[4096], idhex[2 * DOT_KEY_ID_LEN + 1];
+	char cid[2 * DOT_CLUSTER_ID_LEN + 1];
+	uint8_t seed[DOT_SEED_LEN], pk[DOT_SIGN_PK_MAX], id[DOT_KEY_ID_LEN];
+	uint8_t cluster[DOT_CLUSTER_ID_LEN];
+	size_t pklen;
+	int fd, rv;
+
+	snprintf(path, sizeof(path), "%s/node.seed", n->dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		randombytes_buf(seed, sizeof(seed));
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 || write(fd, seed, sizeof(seed)) != sizeof(seed) ||
+		    fsync(fd) != 0) {
+			rv = dot_err_set(e, DOT_ESTATE_STORAGE, "%s: %s", path,
+					 strerror(errno));
+			goto out;
+		}
+		close(fd);
+		logmsg("made a node key at %s", path);
+	} else if (fd < 0 || read(fd, seed, sizeof(seed)) != sizeof(seed)) {
+		rv = dot_err_set(e, DOT_ESTATE_STORAGE,
+				 "%s: cannot read a 32-byte seed", path);
+		goto out;
+	} else {
+		close(fd);
+	}
+	fd = -1;
+	rv = dot_sign_sk_from_seed(&n->node_key, DOT_SUITE_ED25519, seed);
+	if (rv != DOT_OK)
+		goto out;
+	pklen = dot_sign_sk_public(n->node_key, pk);
+	dot_key_id(pk, pklen, id);
+	hex(idhex, id, sizeof(id));
+	snprintf(n->key_name, sizeof(n->key_name), "node-%s", idhex);
+	dot_state_cluster_id(n->st, cluster);
+	hex(cid, cluster, sizeof(cluster));
+	snprintf(n->origin, sizeof(n->origin), "doteros/%s", cid);
+out:
+	if (fd >= 0)
+		close(fd);
+	sodium_memzero(seed, sizeof(seed));
+	return rv;
+}
+
 static int
 open_node(struct node *n, struct dot_err *e)
 {
@@ -690,6 +893,9 @@ open_node(struct node *n, struct dot_err *e)
 					   "%s is not a valid genesis", path);
 		logmsg("genesis applied from %s", path);
 	}
+	rv = load_node_key(n, e);
+	if (rv != DOT_OK)
+		return rv;
 	logmsg("state at entry %llu (%llu replayed from the log)",
 	       (unsigned long long)n->log.last_index,
 	       (unsigned long long)rc.applied);
@@ -875,6 +1081,7 @@ main(int argc, char **argv)
 	unlink(n.sock_path);
 	dot_state_close(n.st);
 	sqlite3_close(n.db);
+	dot_sign_sk_free(n.node_key);
 	dotd_log_close(&n.log);
 	logmsg("stopped at entry %llu", (unsigned long long)n.log.last_index);
 	return 0;

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "audit.h"
 #include "buf.h"
 #include "err.h"
 #include "token.h"
@@ -98,6 +99,33 @@ DOT_API void dot_state_cluster_id(const struct dot_state *st,
 DOT_API DOT_MUST int dot_state_hash(struct dot_state *st,
 				    uint8_t out[DOT_HASH_LEN],
 				    struct dot_err *e);
+
+/* ---- the audit log ----
+ *
+ * Every ledger record (a tx and its receipt, in apply order, seq 0, 1, ...)
+ * is leaf `seq` of an RFC 9162 Merkle tree: SHA-256(0x00 || tx id ||
+ * receipt hash) (docs/audit-format.md). The state keeps the tree's
+ * complete subtrees, so it can prove inclusion and consistency.
+ */
+
+/* The log's size (ledger records) and root. */
+DOT_API void dot_state_log_root(const struct dot_state *st, uint64_t *size,
+				uint8_t root[DOT_AUDIT_HASH_LEN]);
+/* Inclusion of record seq in the tree of `size` records. */
+DOT_API DOT_MUST int dot_state_log_prove(struct dot_state *st, uint64_t seq,
+					 uint64_t size,
+					 struct dot_audit_proof *p,
+					 struct dot_err *e);
+/* Consistency of the tree of size1 records with the tree of size2. */
+DOT_API DOT_MUST int dot_state_log_consistency(struct dot_state *st,
+					       uint64_t size1, uint64_t size2,
+					       struct dot_audit_proof *p,
+					       struct dot_err *e);
+/* Record seq: its ledger entry index, tx bytes and receipt bytes. */
+DOT_API DOT_MUST int dot_state_log_get(struct dot_state *st, uint64_t seq,
+				       uint64_t *entry, struct dot_buf *tx,
+				       struct dot_buf *receipt,
+				       struct dot_err *e);
 
 /* ---- signed reads ---- */
 

@@ -40,7 +40,10 @@ static const char schema[] =
 	" not_after INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS ledger (seq INTEGER PRIMARY KEY,"
 	" entry INTEGER NOT NULL, txid BLOB NOT NULL, tx BLOB NOT NULL,"
-	" receipt BLOB NOT NULL);";
+	" receipt BLOB NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS merkle (level INTEGER NOT NULL,"
+	" idx INTEGER NOT NULL, hash BLOB NOT NULL,"
+	" PRIMARY KEY (level, idx)) WITHOUT ROWID;";
 
 /* ---- SQLite plumbing ---- */
 
@@ -143,6 +146,14 @@ load_meta(struct dot_state *st, struct dot_err *e)
 	const void *v;
 	int n, rv;
 
+	dot_audit_frontier_init(&st->frontier);
+	rv = meta_get(st, "frontier", &v, &n, e);
+	if (rv == DOT_OK &&
+	    dot_audit_frontier_parse(v, (size_t)n, &st->frontier, e) != DOT_OK)
+		return dot_err_set(e, DOT_ESTATE_STORAGE,
+				   "bad Merkle frontier record");
+	if (rv != DOT_OK && rv != DOT_ESTATE_NOT_FOUND)
+		return rv;
 	rv = meta_get(st, "position", &v, &n, e);
 	if (rv == DOT_ESTATE_NOT_FOUND)
 		return DOT_OK; /* before genesis */
@@ -786,10 +797,31 @@ run_op(struct op *o)
 }
 
 static int
+merkle_put(void *ctx, unsigned level, uint64_t index,
+	   const uint8_t hash[DOT_AUDIT_HASH_LEN])
+{
+	static const char sql[] =
+		"INSERT INTO merkle (level, idx, hash) VALUES (?1, ?2, ?3)";
+	struct dot_state *st = ctx;
+	sqlite3_stmt *s;
+	int rv = st_prepare(st, sql, &s, NULL);
+
+	if (rv != DOT_OK)
+		return rv;
+	sqlite3_bind_int(s, 1, (int)level);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)index);
+	sqlite3_bind_blob(s, 3, hash, DOT_AUDIT_HASH_LEN, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return DOT_ESTATE_STORAGE;
+	return DOT_OK;
+}
+
+static int
 record(struct dot_state *st, uint64_t index, const uint8_t txid[32],
        const uint8_t *tx, size_t txlen, const struct dot_buf *receipt,
        struct dot_err *e)
 {
+	uint8_t rh[DOT_HASH_LEN], leaf[DOT_AUDIT_HASH_LEN];
 	static const char sql[] = "INSERT INTO ledger (seq, entry, txid, tx,"
 				  " receipt) VALUES ((SELECT coalesce(max(seq),"
 				  " -1) + 1 FROM ledger), ?1, ?2, ?3, ?4)";
@@ -805,6 +837,13 @@ record(struct dot_state *st, uint64_t index, const uint8_t txid[32],
 			  SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return st_sqlerr(st, e, "ledger");
+	/* The ledger row is leaf `seq` of the audit log (RFC 9162). */
+	dot_receipt_hash(receipt->data, receipt->len, rh);
+	dot_audit_leaf(txid, rh, leaf);
+	rv = dot_audit_frontier_append(&st->frontier, leaf, merkle_put, st);
+	if (rv != DOT_OK)
+		return dot_err_set(e, DOT_ESTATE_STORAGE, "Merkle log: %s",
+				   dot_strerror(rv));
 	return DOT_OK;
 }
 
@@ -1012,6 +1051,7 @@ dot_state_apply(struct dot_state *st, uint64_t index, uint64_t entry_time,
 	rv = st_exec(st, "BEGIN IMMEDIATE", e);
 	if (rv != DOT_OK)
 		return rv;
+	st->saved = st->frontier;
 
 	/* The entry's shape; a malformed entry is a no-op (bad != OK). */
 	if ((bad = dot_dec_init(&d, entry, n, &lim, e)) == DOT_OK &&
@@ -1070,6 +1110,7 @@ dot_state_apply(struct dot_state *st, uint64_t index, uint64_t entry_time,
 			if ((rv = st_exec(st, "ROLLBACK", e)) != DOT_OK ||
 			    (rv = st_exec(st, "BEGIN IMMEDIATE", e)) != DOT_OK)
 				goto fail;
+			st->frontier = st->saved;
 			ntx = 0;
 			out.len = count_at;
 		}
@@ -1080,6 +1121,15 @@ dot_state_apply(struct dot_state *st, uint64_t index, uint64_t entry_time,
 	rv = save_position(st, index, entry_time, e);
 	if (rv != DOT_OK)
 		goto fail;
+	{
+		struct dot_buf fb = {0};
+		rv = dot_audit_frontier_encode(&st->frontier, &fb);
+		if (rv == DOT_OK)
+			rv = meta_put(st, "frontier", fb.data, fb.len, e);
+		dot_buf_free(&fb);
+		if (rv != DOT_OK)
+			goto fail;
+	}
 	rv = st_exec(st, "COMMIT", e);
 	if (rv != DOT_OK)
 		goto fail;
@@ -1101,6 +1151,7 @@ dot_state_apply(struct dot_state *st, uint64_t index, uint64_t entry_time,
 	return bad;
 fail:
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->frontier = st->saved;
 fail_after:
 	dot_buf_free(&out);
 	dot_token_cache_clear(st->cache);
@@ -1239,6 +1290,8 @@ dot_state_hash(struct dot_state *st, uint8_t out[DOT_HASH_LEN],
 		{"txs", "SELECT id, not_after, at FROM txs ORDER BY id"},
 		{"ledger", "SELECT seq, entry, txid, tx, receipt FROM ledger"
 			   " ORDER BY seq"},
+		{"merkle", "SELECT level, idx, hash FROM merkle"
+			   " ORDER BY level, idx"},
 	};
 	static const char dom[] = "dot-state-v1";
 	struct dot_hash_ctx h;
@@ -1252,4 +1305,105 @@ dot_state_hash(struct dot_state *st, uint8_t out[DOT_HASH_LEN],
 	}
 	dot_hash_final(&h, out);
 	return DOT_OK;
+}
+
+/* ---- the audit log ---- */
+
+static int
+merkle_node(void *ctx, unsigned level, uint64_t index,
+	    uint8_t out[DOT_AUDIT_HASH_LEN])
+{
+	static const char sql[] =
+		"SELECT hash FROM merkle WHERE level = ?1 AND idx = ?2";
+	struct dot_state *st = ctx;
+	sqlite3_stmt *s;
+	int rv = st_prepare(st, sql, &s, NULL);
+
+	if (rv != DOT_OK)
+		return rv;
+	sqlite3_bind_int(s, 1, (int)level);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)index);
+	if (sqlite3_step(s) != SQLITE_ROW ||
+	    sqlite3_column_bytes(s, 0) != DOT_AUDIT_HASH_LEN)
+		return DOT_EAUDIT_STORE;
+	memcpy(out, sqlite3_column_blob(s, 0), DOT_AUDIT_HASH_LEN);
+	return DOT_OK;
+}
+
+void
+dot_state_log_root(const struct dot_state *st, uint64_t *size,
+		   uint8_t root[DOT_AUDIT_HASH_LEN])
+{
+	*size = st->frontier.size;
+	dot_audit_frontier_root(&st->frontier, root);
+}
+
+int
+dot_state_log_prove(struct dot_state *st, uint64_t seq, uint64_t size,
+		    struct dot_audit_proof *p, struct dot_err *e)
+{
+	struct dot_audit_store s = {st, merkle_node};
+	int rv;
+
+	if (size > st->frontier.size || seq >= size)
+		return dot_err_set(e, DOT_EAUDIT_PROOF_RANGE,
+				   "leaf %llu of a tree of %llu (the log has "
+				   "%llu)",
+				   (unsigned long long)seq,
+				   (unsigned long long)size,
+				   (unsigned long long)st->frontier.size);
+	rv = dot_audit_prove_inclusion(&s, seq, size, p);
+	if (rv != DOT_OK)
+		return dot_err_set(e, rv, "inclusion proof: %s",
+				   dot_strerror(rv));
+	return DOT_OK;
+}
+
+int
+dot_state_log_consistency(struct dot_state *st, uint64_t size1,
+			  uint64_t size2, struct dot_audit_proof *p,
+			  struct dot_err *e)
+{
+	struct dot_audit_store s = {st, merkle_node};
+	int rv;
+
+	if (size2 > st->frontier.size || size1 > size2)
+		return dot_err_set(e, DOT_EAUDIT_PROOF_RANGE,
+				   "sizes %llu..%llu (the log has %llu)",
+				   (unsigned long long)size1,
+				   (unsigned long long)size2,
+				   (unsigned long long)st->frontier.size);
+	rv = dot_audit_prove_consistency(&s, size1, size2, p);
+	if (rv != DOT_OK)
+		return dot_err_set(e, rv, "consistency proof: %s",
+				   dot_strerror(rv));
+	return DOT_OK;
+}
+
+int
+dot_state_log_get(struct dot_state *st, uint64_t seq, uint64_t *entry,
+		  struct dot_buf *tx, struct dot_buf *receipt,
+		  struct dot_err *e)
+{
+	static const char sql[] =
+		"SELECT entry, tx, receipt FROM ledger WHERE seq = ?1";
+	sqlite3_stmt *s;
+	int rv = st_prepare(st, sql, &s, e), rc;
+
+	if (rv != DOT_OK)
+		return rv;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)seq);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		return dot_err_set(e, DOT_ESTATE_NOT_FOUND,
+				   "no ledger record %llu",
+				   (unsigned long long)seq);
+	if (rc != SQLITE_ROW)
+		return st_sqlerr(st, e, "ledger");
+	*entry = (uint64_t)sqlite3_column_int64(s, 0);
+	dot_buf_put(tx, sqlite3_column_blob(s, 1),
+		    (size_t)sqlite3_column_bytes(s, 1));
+	dot_buf_put(receipt, sqlite3_column_blob(s, 2),
+		    (size_t)sqlite3_column_bytes(s, 2));
+	return tx->err ? tx->err : receipt->err;
 }

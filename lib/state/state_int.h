@@ -6,6 +6,7 @@
 
 #include <sqlite3.h>
 
+#include "doteros/audit.h"
 #include "doteros/codec.h"
 #include "doteros/state.h"
 
@@ -23,6 +24,8 @@ struct dot_state {
 	uint64_t time;
 	uint8_t cluster_id[DOT_CLUSTER_ID_LEN];
 	char admin[DOT_TX_MAX_ACCOUNT + 1];
+	struct dot_audit_frontier frontier; /* the Merkle log of the ledger */
+	struct dot_audit_frontier saved;    /* at the start of an entry */
 };
 
 /* One transaction being applied. */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "doteros/api.h"
+#include "doteros/audit.h"
 #include "doteros/codec.h"
 #include "doteros/state.h"
 #include "harness.h"
@@ -693,6 +694,159 @@ test_tampered_log_refused(void)
 	cleanup(&p);
 }
 
+
+/* Fetch and open this node's checkpoint. */
+static int
+checkpoint(int fd, const struct dot_audit_vkey *vk, const char *origin,
+	   struct dot_audit_checkpoint **cp)
+{
+	struct dot_buf res = {0};
+	struct dot_err e = {0};
+	struct dot_dec d;
+	const char *note;
+	size_t n;
+	int rv = call(fd, "audit.checkpoint", (const uint8_t *)"\x80", 1, &res);
+
+	if (rv == DOT_OK) {
+		if (dot_dec_init(&d, res.data, res.len, NULL, NULL) != DOT_OK ||
+		    dot_dec_tstr(&d, &note, &n) != DOT_OK)
+			rv = -1;
+		else
+			rv = dot_audit_checkpoint_open(note, n, vk, 1, origin,
+						       strlen(origin), cp, &e);
+		if (rv != DOT_OK)
+			printf("# checkpoint: %s\n", e.msg);
+	}
+	dot_buf_free(&res);
+	return rv;
+}
+
+static void
+test_audit_methods(void)
+{
+	struct proc p;
+	struct dot_buf res = {0}, params = {0};
+	struct dot_audit_vkey vk;
+	struct dot_audit_checkpoint *cp1 = NULL, *cp2 = NULL;
+	struct dot_err e = {0};
+	struct dot_dec d;
+	char origin[128];
+	uint64_t cnt, k;
+	const char *s;
+	size_t n;
+	int fd;
+
+	mkdir_node(&p);
+	REQUIRE(start(&p) == 0);
+	fd = try_connect(p.sock);
+	REQUIRE(fd >= 0);
+	REQUIRE_RC(call(fd, "audit.key", (const uint8_t *)"\x80", 1, &res),
+		   DOT_OK);
+	REQUIRE(dot_dec_init(&d, res.data, res.len, NULL, NULL) == DOT_OK);
+	REQUIRE(dot_dec_map(&d, &cnt) == DOT_OK && cnt == 2);
+	REQUIRE(dot_dec_uint(&d, &k) == DOT_OK && dot_dec_tstr(&d, &s, &n) ==
+							  DOT_OK);
+	REQUIRE_RC(dot_audit_vkey_parse(&vk, s, n, &e), DOT_OK);
+	REQUIRE(dot_dec_uint(&d, &k) == DOT_OK && dot_dec_tstr(&d, &s, &n) ==
+							  DOT_OK);
+	REQUIRE(n < sizeof(origin));
+	memcpy(origin, s, n);
+	origin[n] = '\0';
+	REQUIRE(put(fd, "/a", "1", NULL, NULL) == DOT_OK);
+	REQUIRE(put(fd, "/b", "2", NULL, NULL) == DOT_OK);
+	REQUIRE_RC(checkpoint(fd, &vk, origin, &cp1), DOT_OK);
+	CHECK(cp1->size == 2);
+	REQUIRE(put(fd, "/c", "3", NULL, NULL) == DOT_OK);
+	REQUIRE_RC(checkpoint(fd, &vk, origin, &cp2), DOT_OK);
+	CHECK(cp2->size == 3);
+	/* every record proves against the newer checkpoint */
+	for (uint64_t seq = 0; seq < cp2->size; seq++) {
+		struct dot_audit_proof pr;
+		struct dot_tx *tx;
+		const uint8_t *pp, *tp, *rp;
+		size_t pn, tn, rn;
+		uint8_t rh[32], leaf[32];
+		uint64_t entry;
+
+		params.len = 0;
+		dot_enc_map(&params, 2);
+		dot_enc_uint(&params, 1);
+		dot_enc_uint(&params, seq);
+		dot_enc_uint(&params, 2);
+		dot_enc_uint(&params, cp2->size);
+		REQUIRE_RC(call(fd, "audit.prove", params.data, params.len,
+				&res),
+			   DOT_OK);
+		REQUIRE(dot_dec_init(&d, res.data, res.len, NULL, NULL) ==
+			DOT_OK);
+		REQUIRE(dot_dec_map(&d, &cnt) == DOT_OK && cnt == 4);
+		REQUIRE(dot_dec_uint(&d, &k) == DOT_OK &&
+			dot_dec_bstr(&d, &pp, &pn) == DOT_OK);
+		REQUIRE(dot_dec_uint(&d, &k) == DOT_OK &&
+			dot_dec_bstr(&d, &tp, &tn) == DOT_OK);
+		REQUIRE(dot_dec_uint(&d, &k) == DOT_OK &&
+			dot_dec_bstr(&d, &rp, &rn) == DOT_OK);
+		REQUIRE(dot_dec_uint(&d, &k) == DOT_OK &&
+			dot_dec_uint(&d, &entry) == DOT_OK);
+		REQUIRE_RC(dot_audit_proof_parse(pp, pn, &pr, &e), DOT_OK);
+		REQUIRE(dot_tx_parse(tp, tn, &tx, &e) == DOT_OK);
+		dot_receipt_hash(rp, rn, rh);
+		dot_audit_leaf(tx->id, rh, leaf);
+		dot_tx_free(tx);
+		CHECK_RC(dot_audit_checkpoint_verify_inclusion(cp2, leaf, seq,
+							       &pr, &e),
+			 DOT_OK);
+	}
+	/* the older checkpoint is a prefix of the newer one */
+	{
+		struct dot_audit_proof pr;
+		const uint8_t *pp;
+		size_t pn;
+		params.len = 0;
+		dot_enc_map(&params, 2);
+		dot_enc_uint(&params, 1);
+		dot_enc_uint(&params, cp1->size);
+		dot_enc_uint(&params, 2);
+		dot_enc_uint(&params, cp2->size);
+		REQUIRE_RC(call(fd, "audit.consistency", params.data,
+				params.len, &res),
+			   DOT_OK);
+		REQUIRE(dot_dec_init(&d, res.data, res.len, NULL, NULL) ==
+			DOT_OK);
+		REQUIRE(dot_dec_bstr(&d, &pp, &pn) == DOT_OK);
+		REQUIRE_RC(dot_audit_proof_parse(pp, pn, &pr, &e), DOT_OK);
+		CHECK_RC(dot_audit_checkpoint_verify_consistency(cp1, cp2, &pr,
+								 &e),
+			 DOT_OK);
+	}
+	/* a checkpoint checked against another node's key is refused */
+	{
+		struct dot_audit_vkey other;
+		struct dot_audit_checkpoint *cp3 = NULL;
+		uint8_t opk[DOT_SIGN_PK_MAX];
+		size_t opklen = dot_sign_sk_public(bob_sk, opk);
+		REQUIRE(dot_audit_vkey_from_pk(&other, vk.name, vk.name_len, opk,
+					       opklen) == DOT_OK);
+		CHECK(checkpoint(fd, &other, origin, &cp3) != DOT_OK);
+		dot_audit_checkpoint_free(cp3);
+	}
+	/* out of range */
+	params.len = 0;
+	dot_enc_map(&params, 2);
+	dot_enc_uint(&params, 1);
+	dot_enc_uint(&params, 99);
+	dot_enc_uint(&params, 2);
+	dot_enc_uint(&params, 3);
+	CHECK_RC(call(fd, "audit.prove", params.data, params.len, &res),
+		 DOT_EAUDIT_PROOF_RANGE);
+	dot_audit_checkpoint_free(cp1);
+	dot_audit_checkpoint_free(cp2);
+	close(fd);
+	cleanup(&p);
+	dot_buf_free(&res);
+	dot_buf_free(&params);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -702,6 +856,7 @@ main(int argc, char **argv)
 		T_CASE(test_racing_clients),
 		T_CASE(test_kill_during_writes),
 		T_CASE(test_tampered_log_refused),
+		T_CASE(test_audit_methods),
 	};
 
 	if (argc != 2) {

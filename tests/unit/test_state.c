@@ -1356,6 +1356,68 @@ test_query_and_read_receipts(void)
 	node_close(&n);
 }
 
+
+/* The ledger is an RFC 9162 log: every record provable, every earlier root
+ * consistent with the later one; a tampered record no longer proves. */
+static void
+test_audit_log(void)
+{
+	struct node n;
+	struct dot_buf a = {0}, tx = {0}, rc = {0};
+	struct dot_audit_proof pr;
+	struct dot_err e = {0};
+	struct txspec t;
+	uint8_t root5[32], root[32], rh[32], leaf[32];
+	uint64_t size5 = 0, size, entry;
+
+	node_open(&n);
+	for (int i = 0; i < 12; i++) {
+		char path[16];
+		snprintf(path, sizeof(path), "/f%d", i);
+		a_put(&a, path, "x", 1);
+		t = as("admin@active", i % 4 == 3 ? BOB : ADMIN, "fs.put", &a);
+		(void)run(&n, &t, NULL); /* refused ones are records too */
+		if (i == 4)
+			dot_state_log_root(n.st, &size5, root5);
+	}
+	dot_state_log_root(n.st, &size, root);
+	CHECK(size == 12 && size5 == 5);
+	for (uint64_t seq = 0; seq < size; seq++) {
+		struct dot_tx *ptx;
+		tx.len = rc.len = 0;
+		REQUIRE_RC(dot_state_log_get(n.st, seq, &entry, &tx, &rc, &e),
+			   DOT_OK);
+		REQUIRE(dot_tx_parse(tx.data, tx.len, &ptx, &e) == DOT_OK);
+		dot_receipt_hash(rc.data, rc.len, rh);
+		dot_audit_leaf(ptx->id, rh, leaf);
+		dot_tx_free(ptx);
+		REQUIRE_RC(dot_state_log_prove(n.st, seq, size, &pr, &e), DOT_OK);
+		CHECK_RC(dot_audit_verify_inclusion(seq, size, leaf,
+						    pr.hashes[0], pr.n, root),
+			 DOT_OK);
+		/* a leaf of another record does not prove at this index */
+		leaf[0] ^= 1;
+		CHECK_RC(dot_audit_verify_inclusion(seq, size, leaf,
+						    pr.hashes[0], pr.n, root),
+			 DOT_EAUDIT_INCLUSION);
+	}
+	REQUIRE_RC(dot_state_log_consistency(n.st, size5, size, &pr, &e),
+		   DOT_OK);
+	CHECK_RC(dot_audit_verify_consistency(size5, size, root5, root,
+					      pr.hashes[0], pr.n),
+		 DOT_OK);
+	root5[3] ^= 1;
+	CHECK_RC(dot_audit_verify_consistency(size5, size, root5, root,
+					      pr.hashes[0], pr.n),
+		 DOT_EAUDIT_CONSISTENCY);
+	CHECK_RC(dot_state_log_prove(n.st, 12, 12, &pr, &e),
+		 DOT_EAUDIT_PROOF_RANGE);
+	dot_buf_free(&a);
+	dot_buf_free(&tx);
+	dot_buf_free(&rc);
+	node_close(&n);
+}
+
 T_MAIN(T_CASE(test_genesis_and_files), T_CASE(test_large_file_chunks),
        T_CASE(test_mv), T_CASE(test_accounts_and_thresholds),
        T_CASE(test_authorization_matrix),
@@ -1363,4 +1425,5 @@ T_MAIN(T_CASE(test_genesis_and_files), T_CASE(test_large_file_chunks),
        T_CASE(test_same_entry_race), T_CASE(test_refused_tx_leaves_state),
        T_CASE(test_determinism_property), T_CASE(test_entry_rules),
        T_CASE(test_mailboxes), T_CASE(test_caps_grant_revoke_chown),
-       T_CASE(test_token_reads), T_CASE(test_query_and_read_receipts))
+       T_CASE(test_token_reads), T_CASE(test_query_and_read_receipts),
+       T_CASE(test_audit_log))
