@@ -882,6 +882,28 @@ open_node(struct node *n, struct dot_err *e)
 					   "%s: %s (create it with: dot init "
 					   "--dir %s --admin-key NAME)",
 					   path, strerror(errno), n->dir);
+		/* Try it on a scratch state first: a genesis that does not
+		 * apply must never reach the log. */
+		{
+			sqlite3 *scratch = NULL;
+			struct dot_state *sst = NULL;
+			rv = sqlite3_open(":memory:", &scratch) == SQLITE_OK
+				     ? dot_state_open(scratch, &sst, e)
+				     : DOT_ESTATE_STORAGE;
+			if (rv == DOT_OK)
+				rv = dot_state_apply(sst, 1, now_s(), g, glen,
+						     &r, e);
+			dot_state_close(sst);
+			sqlite3_close(scratch);
+			dot_buf_free(&r);
+			if (rv != DOT_OK) {
+				free(g);
+				return dot_err_set(e, DOT_ESTATE_GENESIS,
+						   "%s is not a valid genesis: "
+						   "%s",
+						   path, e->msg);
+			}
+		}
 		rv = write_entry(n, g, glen, &r, e);
 		free(g);
 		dot_buf_free(&r);

@@ -118,9 +118,26 @@ save_tail(int fd, const char *path, uint64_t off, uint64_t end)
 	close(out);
 }
 
+static int log_read(struct dotd_log *log, const char *path, dotd_log_fn fn,
+		    void *ctx, int readonly, struct dot_err *e);
+
 int
 dotd_log_open(struct dotd_log *log, const char *path, dotd_log_fn fn,
 	      void *ctx, struct dot_err *e)
+{
+	return log_read(log, path, fn, ctx, 0, e);
+}
+
+int
+dotd_log_scan(struct dotd_log *log, const char *path, dotd_log_fn fn,
+	      void *ctx, struct dot_err *e)
+{
+	return log_read(log, path, fn, ctx, 1, e);
+}
+
+static int
+log_read(struct dotd_log *log, const char *path, dotd_log_fn fn, void *ctx,
+	 int readonly, struct dot_err *e)
 {
 	uint8_t head[HEAD], h[DOT_HASH_LEN], stored[DOT_HASH_LEN];
 	uint8_t *entry = NULL;
@@ -130,7 +147,8 @@ dotd_log_open(struct dotd_log *log, const char *path, dotd_log_fn fn,
 	int rv = DOT_OK;
 
 	memset(log, 0, sizeof(*log));
-	log->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	log->fd = readonly ? open(path, O_RDONLY | O_CLOEXEC)
+			   : open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (log->fd < 0)
 		return dot_err_set(e, DOT_ESTATE_STORAGE, "%s: %s", path,
 				   strerror(errno));
@@ -138,6 +156,10 @@ dotd_log_open(struct dotd_log *log, const char *path, dotd_log_fn fn,
 		rv = dot_err_set(e, DOT_ESTATE_STORAGE, "%s: %s", path,
 				 strerror(errno));
 		goto fail;
+	}
+	if (sb.st_size == 0 && readonly) {
+		log->size = 0;
+		return DOT_OK;
 	}
 	if (sb.st_size == 0) {
 		if (write_full(log->fd, magic, sizeof(magic)) != 0 ||
@@ -215,6 +237,12 @@ bad:
 			 (unsigned long long)log->last_index);
 	goto fail;
 torn:
+	if (readonly) {
+		log->truncated = (uint64_t)sb.st_size - off;
+		log->size = off;
+		free(entry);
+		return DOT_OK;
+	}
 	/* The file ends inside a record: the append never completed, so it
 	 * was never acknowledged. Keep a copy of the tail beside the log (for
 	 * whoever investigates), then cut it off. */

@@ -39,6 +39,12 @@ typedef int (*dotd_log_fn)(void *ctx, uint64_t index, uint64_t time,
  */
 int dotd_log_open(struct dotd_log *log, const char *path, dotd_log_fn fn,
 		  void *ctx, struct dot_err *e);
+/*
+ * Check a log without changing it (for verification): as dotd_log_open,
+ * but a torn tail is only reported in log->truncated (its size), never cut.
+ */
+int dotd_log_scan(struct dotd_log *log, const char *path, dotd_log_fn fn,
+		  void *ctx, struct dot_err *e);
 /* Append entry `index` (last_index + 1) and make it durable. */
 int dotd_log_append(struct dotd_log *log, uint64_t index, uint64_t time,
 		    const uint8_t *entry, size_t n, struct dot_err *e);

@@ -157,7 +157,8 @@ struct dot_state_stat {
 	uint8_t id[DOT_OBJECT_ID_LEN];
 	int kind;             /* enum dot_object_kind */
 	uint64_t version;
-	uint64_t size;        /* content bytes; entries for a directory */
+	uint64_t size;        /* files, messages: content bytes; mailboxes:
+				 messages waiting; directories: 0 */
 	char owner[DOT_TX_MAX_ACCOUNT + 1];
 	uint64_t created;     /* ledger index */
 	uint64_t modified;    /* ledger index */

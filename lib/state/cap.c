@@ -9,6 +9,7 @@
  * signed block j+1 and may revoke it and everything after).
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "doteros/heap.h"
@@ -49,6 +50,24 @@ token_scope(struct op *o, const struct dot_token *t, char *out, size_t cap)
 	return obj_path(o->st, t->resource, out, cap, o->e);
 }
 
+/* The path a request through t is checked against: its narrowest path
+ * caveat, else its resource path (object tokens: the object's path, and
+ * the request names the object itself). */
+static void
+request_path(const struct dot_token *t, const char *scope, char *out,
+	     size_t cap)
+{
+	for (size_t i = t->nblocks; i-- > 0;)
+		if (t->blocks[i].cav.present & DOT_CAV_PATH &&
+		    t->blocks[i].cav.path_len < cap) {
+			memcpy(out, t->blocks[i].cav.path,
+			       t->blocks[i].cav.path_len);
+			out[t->blocks[i].cav.path_len] = '\0';
+			return;
+		}
+	snprintf(out, cap, "%s", scope);
+}
+
 /* cap.grant {1: token}: by the token's issuer account (account authority);
  * the token must verify (signatures, narrowing, not expired). */
 int
@@ -62,6 +81,7 @@ op_cap_grant(struct op *o)
 	struct dot_token_request req;
 	struct dot_token_result res;
 	char scope[DOT_TOKEN_MAX_PATH + 1], issuer[DOT_TX_MAX_ACCOUNT + 1];
+	char rpath[DOT_TOKEN_MAX_PATH + 1];
 	uint8_t ipk[DOT_SIGN_PK_MAX];
 	size_t ipklen;
 	sqlite3_stmt *s;
@@ -94,10 +114,13 @@ op_cap_grant(struct op *o)
 	memset(&tv, 0, sizeof(tv));
 	tv.issuer_pk = ipk;
 	tv.issuer_pk_len = ipklen;
+	tv.revoked = revoked_cb;
+	tv.revoked_ctx = o->st;
 	tv.cache = o->st->cache;
+	request_path(t, scope, rpath, sizeof(rpath));
 	memset(&req, 0, sizeof(req));
-	req.path = scope;
-	req.path_len = strlen(scope);
+	req.path = rpath;
+	req.path_len = strlen(rpath);
 	req.object_id = t->resource_kind == DOT_RESOURCE_OBJECT ? t->resource
 								: NULL;
 	req.now = o->time;
@@ -162,11 +185,15 @@ op_cap_revoke(struct op *o)
 						 "a prefix of the revoked one");
 				goto out;
 			}
-		o->target_id = t->resource_kind == DOT_RESOURCE_OBJECT
-				       ? t->resource
+		o->target_id = mine->resource_kind == DOT_RESOURCE_OBJECT
+				       ? mine->resource
 				       : NULL;
-		if ((rv = op_authorize(o, 0, scope, NULL)) != DOT_OK)
-			goto out;
+		{
+			char rpath[DOT_TOKEN_MAX_PATH + 1];
+			request_path(mine, scope, rpath, sizeof(rpath));
+			if ((rv = op_authorize(o, 0, rpath, NULL)) != DOT_OK)
+				goto out;
+		}
 	} else {
 		if ((rv = op_authorize(o, 0, scope, NULL)) != DOT_OK)
 			goto out;

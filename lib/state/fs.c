@@ -543,9 +543,12 @@ op_fs_mv(struct op *o)
 	static const char sql_self[] =
 		"UPDATE objects SET path = ?2, parent = ?3,"
 		" version = version + 1, modified = ?4 WHERE id = ?1";
+	/* Byte positions: substr on TEXT counts characters, on a BLOB bytes;
+	 * the cut is right after "from/", a character boundary. */
 	static const char sql_sub[] =
-		"UPDATE objects SET path = ?2 || substr(path, ?3)"
-		" WHERE substr(path, 1, ?4) = ?1";
+		"UPDATE objects SET path = ?2 ||"
+		" CAST(substr(CAST(path AS BLOB), ?3) AS TEXT)"
+		" WHERE substr(CAST(path AS BLOB), 1, ?4) = CAST(?1 AS BLOB)";
 	char from[DOT_TOKEN_MAX_PATH + 1], to[DOT_TOKEN_MAX_PATH + 1];
 	char prefix[DOT_TOKEN_MAX_PATH + 2];
 	sqlite3_stmt *s;
@@ -671,7 +674,7 @@ dot_state_list(struct dot_state *st, const char *path,
 	static const char sql[] =
 		"SELECT id, kind, owner, version, size, parent, created,"
 		" modified, policy, path FROM objects WHERE parent = ?1"
-		" ORDER BY path, created, id";
+		" ORDER BY path, id";
 	sqlite3_stmt *s;
 	struct obj ob;
 	int rv, rc;
@@ -691,13 +694,22 @@ dot_state_list(struct dot_state *st, const char *path,
 		struct obj child;
 		struct dot_state_stat cs;
 		const char *p = (const char *)sqlite3_column_text(s, 9);
-		const char *name = "";
+		const char *name;
+		char idhex[2 * DOT_OBJECT_ID_LEN + 1];
 
 		obj_row(s, &child);
 		to_stat(&child, &cs);
 		if (p != NULL) {
 			name = strrchr(p, '/');
 			name = name ? name + 1 : p;
+		} else { /* a message: named by its id, as fs.ls does */
+			static const char hx[] = "0123456789abcdef";
+			for (size_t i = 0; i < DOT_OBJECT_ID_LEN; i++) {
+				idhex[2 * i] = hx[child.id[i] >> 4];
+				idhex[2 * i + 1] = hx[child.id[i] & 15];
+			}
+			idhex[2 * DOT_OBJECT_ID_LEN] = '\0';
+			name = idhex;
 		}
 		rv = fn(ctx, name, &cs);
 		if (rv != DOT_OK)

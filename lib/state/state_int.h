@@ -10,7 +10,9 @@
 #include "doteros/codec.h"
 #include "doteros/state.h"
 
-#define STMT_CACHE 64
+/* Prepared statements, one per static SQL string in lib/state: the count
+ * is fixed by the code, and every one stays cached until close. */
+#define STMT_CACHE 128
 
 struct dot_state {
 	sqlite3 *db;
@@ -85,6 +87,9 @@ int authority_over(struct dot_state *st, const char *account,
 int resolve_issuer(struct dot_state *st, const struct dot_token *tok,
 		   uint8_t *pk, size_t *pklen, char *account,
 		   struct dot_err *e);
+/* The revocation check of token verifiers: 1 when rid is in the revoked
+ * set (or the lookup fails: fail closed). ctx is the state. */
+int revoked_cb(void *ctx, const uint8_t rid[DOT_RID_LEN]);
 /* Authorize a read of `rights` on path. */
 int reader_check(struct dot_state *st, const struct dot_state_reader *r,
 		 uint32_t rights, const char *path, struct dot_err *e);

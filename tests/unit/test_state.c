@@ -939,6 +939,83 @@ test_determinism_property(void)
 }
 
 static void
+test_bad_genesis_does_not_advance(void)
+{
+	sqlite3 *db;
+	struct dot_state *st;
+	struct dot_buf g = {0}, r = {0};
+	struct dot_err e = {0};
+	struct dot_tx_level_key ak;
+	uint64_t idx, tm;
+
+	keys_init();
+	REQUIRE(sqlite3_open(":memory:", &db) == SQLITE_OK);
+	REQUIRE(dot_state_open(db, &st, &e) == DOT_OK);
+	/* threshold above the weights: not a valid genesis */
+	ak.pk = K[ADMIN].pk;
+	ak.pk_len = K[ADMIN].pklen;
+	ak.weight = 1;
+	REQUIRE(dot_state_genesis_encode(CLUSTER, "admin", &ak, 1, 2, &g, &e) ==
+		DOT_OK);
+	CHECK_RC(dot_state_apply(st, 1, T0, g.data, g.len, &r, &e),
+		 DOT_ESTATE_GENESIS);
+	dot_state_position(st, &idx, &tm);
+	CHECK(idx == 0);
+	/* a batch cannot be entry 1 either */
+	CHECK_RC(dot_state_apply(st, 1, T0, (const uint8_t *)"\x82\x02\x80", 3,
+				 &r, &e),
+		 DOT_ESTATE_GENESIS);
+	dot_state_position(st, &idx, &tm);
+	CHECK(idx == 0);
+	/* the right one still applies */
+	g.len = 0;
+	REQUIRE(dot_state_genesis_encode(CLUSTER, "admin", &ak, 1, 1, &g, &e) ==
+		DOT_OK);
+	CHECK_RC(dot_state_apply(st, 1, T0, g.data, g.len, &r, &e), DOT_OK);
+	dot_state_close(st);
+	sqlite3_close(db);
+	dot_buf_free(&g);
+	dot_buf_free(&r);
+}
+
+/* Paths with multi-byte characters move with their subtree; messages
+ * that quote such paths stay valid UTF-8 in receipts. */
+static void
+test_utf8_paths(void)
+{
+	struct node n;
+	struct dot_buf a = {0}, out = {0}, tok = {0};
+	struct txspec t;
+	char longp[80];
+
+	node_open(&n);
+	a_path(&a, "/\xc3\xa9");
+	t = as("admin@active", ADMIN, "fs.mkdir", &a);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	a_put(&a, "/\xc3\xa9/x", "data", 4);
+	t = as("admin@active", ADMIN, "fs.put", &a);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	a_mv(&a, "/\xc3\xa9", "/b");
+	t = as("admin@active", ADMIN, "fs.mv", &a);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	CHECK_RC(cat(&n, "/b/x", &out), DOT_OK);
+	CHECK_RC(cat(&n, "/\xc3\xa9/x", &out), DOT_ESTATE_NOT_FOUND);
+	/* a refusal whose message cuts a path inside a character */
+	memset(longp, 'a', sizeof(longp));
+	longp[0] = '/';
+	memcpy(longp + 63, "\xc3\xa9", 2);
+	longp[65] = '\0';
+	a_path(&a, longp);
+	mint(&tok, ADMIN, "/a", DOT_RIGHTS_ALL, T0 + 3600, BOB);
+	t = with_token(&tok, BOB, "fs.mkdir", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_RESOURCE);
+	dot_buf_free(&a);
+	dot_buf_free(&out);
+	dot_buf_free(&tok);
+	node_close(&n);
+}
+
+static void
 test_entry_rules(void)
 {
 	struct node n;
@@ -1426,4 +1503,5 @@ T_MAIN(T_CASE(test_genesis_and_files), T_CASE(test_large_file_chunks),
        T_CASE(test_determinism_property), T_CASE(test_entry_rules),
        T_CASE(test_mailboxes), T_CASE(test_caps_grant_revoke_chown),
        T_CASE(test_token_reads), T_CASE(test_query_and_read_receipts),
-       T_CASE(test_audit_log))
+       T_CASE(test_audit_log), T_CASE(test_bad_genesis_does_not_advance),
+       T_CASE(test_utf8_paths))
