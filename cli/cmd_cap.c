@@ -1,6 +1,8 @@
 /*
  * cmd_cap.c - dot cap mint | attenuate | inspect | verify: capability
- * tokens (include/doteros/token.h, docs/token-format.md), offline.
+ * tokens (include/doteros/token.h, docs/token-format.md), offline; and
+ * dot cap grant | revoke, which record a grant or a revocation in the
+ * ledger through a node (client.c).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -10,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "doteros/codec.h"
 #include "dot.h"
 
 #define TOKEN_TEXT_MAX (4 + (DOT_TOKEN_MAX_LEN / 3 + 1) * 4 + 4096)
@@ -225,6 +228,12 @@ out:
 	dot_buf_free(&text);
 	dot_buf_free(&bin);
 	return rv;
+}
+
+int
+cli_token_load(const char *arg, struct dot_token **tok, struct dot_err *e)
+{
+	return load_token(arg, tok, e);
 }
 
 static void
@@ -1268,5 +1277,193 @@ out:
 	dot_token_free(tok);
 	dot_buf_free(&msg);
 	free(rev.rids);
+	return status;
+}
+
+/* ---- dot cap grant / revoke: through the node ---- */
+
+static const char grant_help[] =
+	"Records a token's grant (its block 0) in the ledger, for audit: who\n"
+	"granted what to whom. The token must verify and must have been\n"
+	"issued by a key of the account given with --as (the issuer account).\n"
+	"The token works without this; recording it makes it auditable.\n"
+	"\n"
+	"TOKEN is a dot1... token, a file holding one, or - for stdin.\n"
+	"\n";
+
+static void
+json_rid(struct json *j, void *ctx)
+{
+	const uint8_t *rid = ctx;
+
+	json_khex(j, "rid", rid, DOT_RID_LEN);
+}
+
+int
+cmd_cap_grant(const struct dot_cmd *self, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_AUTH_LONGOPTS,
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli_auth auth = {0};
+	struct cli_session s;
+	struct dot_token *tok = NULL;
+	struct dot_receipt *r = NULL;
+	struct dot_buf args = {0};
+	struct dot_err e = {0};
+	char rid[2 * DOT_RID_LEN + 1];
+	int c, k, status = DOT_EXIT_FAIL;
+
+	(void)self;
+	memset(&s, 0, sizeof(s));
+	s.node.fd = -1;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if ((k = cli_auth_option(&auth, c, optarg)) != 0) {
+			if (k < 0)
+				return DOT_EXIT_USAGE;
+			continue;
+		}
+		switch (c) {
+		case 'h':
+			cli_help(grant_help);
+			fputs(cli_auth_help, stdout);
+			return DOT_EXIT_OK;
+		default: return cli_badopt(c, argv);
+		}
+	}
+	if (argc - optind < 1)
+		return cli_usage("missing TOKEN (dot1..., a file, or -)");
+	if (argc - optind > 1)
+		return cli_usage("unexpected argument '%s'", argv[optind + 1]);
+	if (auth.token != NULL)
+		return cli_usage("a grant is recorded by its issuer account: "
+				 "use --as ACCOUNT@LEVEL, not --token");
+	if ((k = cli_auth_check(&auth)) != 0)
+		return k;
+	if (load_token(argv[optind], &tok, &e) != DOT_OK)
+		goto fail;
+	dot_enc_map(&args, 1);
+	dot_enc_uint(&args, 1);
+	dot_enc_bstr(&args, tok->bytes, tok->len);
+	if (cli_session_open(&s, &auth, &e) != DOT_OK ||
+	    cli_session_submit(&s, "cap.grant", &args, NULL, 0, &r, &e) !=
+		    DOT_OK) {
+		status = cli_session_fail(&s, &e);
+		goto out;
+	}
+	cli_hex(rid, tok->blocks[0].rid, DOT_RID_LEN);
+	status = cli_receipt_report("cap.grant", rid, r, json_rid,
+				    tok->blocks[0].rid);
+	goto out;
+fail:
+	status = cli_fail(&e);
+out:
+	dot_receipt_free(r);
+	cli_session_close(&s);
+	dot_token_free(tok);
+	dot_buf_free(&args);
+	return status;
+}
+
+static const char revoke_help[] =
+	"Revokes block N of TOKEN: its revocation id is added to the ledger's\n"
+	"revoked set, and every later use of that block, or of any token\n"
+	"derived from it, is refused on every path. Block 0 kills the whole\n"
+	"token. Allowed for the admin account, the token's issuer account\n"
+	"(--as), or a holder above the block, presenting its own token, a\n"
+	"prefix of TOKEN that ends before block N (--token MINE --key HOLDER).\n"
+	"\n"
+	"TOKEN is a dot1... token, a file holding one, or - for stdin.\n"
+	"\n"
+	"      --block N           the block to revoke (0 = the whole token; "
+	"'dot cap\n"
+	"                          inspect' lists the blocks)\n";
+
+int
+cmd_cap_revoke(const struct dot_cmd *self, int argc, char **argv)
+{
+	enum { OPT_BLOCK = 0x2000 };
+	static const struct option opts[] = {
+		CLI_AUTH_LONGOPTS,
+		{"block", required_argument, NULL, OPT_BLOCK},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli_auth auth = {0};
+	struct cli_session s;
+	struct dot_token *tok = NULL;
+	struct dot_receipt *r = NULL;
+	struct dot_buf args = {0};
+	struct dot_err e = {0};
+	const char *block_arg = NULL;
+	char rid[2 * DOT_RID_LEN + 1];
+	uint64_t block = 0;
+	int c, k, status = DOT_EXIT_FAIL;
+
+	(void)self;
+	memset(&s, 0, sizeof(s));
+	s.node.fd = -1;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if ((k = cli_auth_option(&auth, c, optarg)) != 0) {
+			if (k < 0)
+				return DOT_EXIT_USAGE;
+			continue;
+		}
+		switch (c) {
+		case OPT_BLOCK: block_arg = optarg; break;
+		case 'h':
+			cli_help(revoke_help);
+			fputs(cli_auth_help, stdout);
+			return DOT_EXIT_OK;
+		default: return cli_badopt(c, argv);
+		}
+	}
+	if (argc - optind < 1)
+		return cli_usage("missing TOKEN (dot1..., a file, or -)");
+	if (argc - optind > 1)
+		return cli_usage("unexpected argument '%s'", argv[optind + 1]);
+	if (block_arg == NULL)
+		return cli_usage("missing --block N: which block to revoke (0 "
+				 "revokes the whole token)");
+	if (cli_parse_u64(block_arg, 0, DOT_TOKEN_MAX_BLOCKS - 1, &block) !=
+	    0)
+		return cli_usage("--block '%s': give a block number 0-%d",
+				 block_arg, DOT_TOKEN_MAX_BLOCKS - 1);
+	if ((k = cli_auth_check(&auth)) != 0)
+		return k;
+	if (load_token(argv[optind], &tok, &e) != DOT_OK)
+		goto fail;
+	if (block >= tok->nblocks) {
+		status = cli_usage("--block %" PRIu64 ": the token has %zu "
+				   "block%s (0-%zu)",
+				   block, tok->nblocks,
+				   tok->nblocks == 1 ? "" : "s",
+				   tok->nblocks - 1);
+		goto out;
+	}
+	dot_enc_map(&args, 2);
+	dot_enc_uint(&args, 1);
+	dot_enc_bstr(&args, tok->bytes, tok->len);
+	dot_enc_uint(&args, 2);
+	dot_enc_uint(&args, block);
+	if (cli_session_open(&s, &auth, &e) != DOT_OK ||
+	    cli_session_submit(&s, "cap.revoke", &args, NULL, 0, &r, &e) !=
+		    DOT_OK) {
+		status = cli_session_fail(&s, &e);
+		goto out;
+	}
+	cli_hex(rid, tok->blocks[block].rid, DOT_RID_LEN);
+	status = cli_receipt_report("cap.revoke", rid, r, json_rid,
+				    tok->blocks[block].rid);
+	goto out;
+fail:
+	status = cli_fail(&e);
+out:
+	dot_receipt_free(r);
+	cli_session_close(&s);
+	dot_token_free(tok);
+	dot_buf_free(&args);
 	return status;
 }

@@ -3,10 +3,13 @@
  * dispatcher (docs/man/dot.1).
  *
  *   dot GROUP VERB [options] [arguments]
+ *   dot COMMAND [options] [arguments]     (init, status)
  *
  * Each row of dot_cmds[] names a group, a verb and the function that runs
  * it; each group lives in a file of its own (cmd_key.c, cmd_cap.c). The
  * dispatcher finds the row and hands the function argv from the verb on.
+ * A row without a verb is a group that is itself a command ("dot init"):
+ * its function gets argv from the group name on.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +49,57 @@ const struct dot_cmd dot_cmds[] = {
 	 "F] [--passphrase-file F] [--json]",
 	 "Verify a token for a request, with the holder's proof of "
 	 "possession"},
+	{"cap", "grant", cmd_cap_grant, "TOKEN --as ISSUER@LEVEL --key KEY... "
+	 "[--passphrase-file F] [--json]",
+	 "Record a minted token's grant in the ledger, for audit"},
+	{"cap", "revoke", cmd_cap_revoke,
+	 "TOKEN --block N (--as ACCOUNT@LEVEL --key KEY... | --token MINE "
+	 "--key HOLDER) [--passphrase-file F] [--json]",
+	 "Revoke a token's block N and everything derived from it"},
+	{"init", NULL, cmd_init,
+	 "--admin-key NAME|FILE|PK [--dir DIR] [--admin NAME] [--cluster-id "
+	 "HEX32] [--json]",
+	 "Create a node's data directory and the cluster's genesis"},
+	{"status", NULL, cmd_status, "[--json]",
+	 "Show the node's ledger index, time, cluster, state hash and admin"},
+	{"fs", "ls", cmd_fs_ls, "[PATH] AUTHORITY [--json]",
+	 "List a directory or mailbox"},
+	{"fs", "cat", cmd_fs_cat, "PATH AUTHORITY [--json]",
+	 "Write a file's content to standard output"},
+	{"fs", "put", cmd_fs_put,
+	 "PATH [FILE|-] AUTHORITY [--expect-version N] [--json]",
+	 "Create or replace a file with the content of FILE or stdin"},
+	{"fs", "append", cmd_fs_append,
+	 "PATH [FILE|-] AUTHORITY [--expect-version N] [--json]",
+	 "Append FILE or stdin to a file (creating it if missing)"},
+	{"fs", "mkdir", cmd_fs_mkdir, "PATH AUTHORITY [--json]",
+	 "Create a directory"},
+	{"fs", "mv", cmd_fs_mv, "FROM TO AUTHORITY [--expect-version N] [--json]",
+	 "Move or rename a file, directory or mailbox"},
+	{"fs", "rm", cmd_fs_rm, "PATH AUTHORITY [--expect-version N] [--json]",
+	 "Remove a file, an empty directory or an empty mailbox"},
+	{"fs", "stat", cmd_fs_stat, "PATH AUTHORITY [--json]",
+	 "Show an object's id, kind, version, size, owner and policy"},
+	{"fs", "chown", cmd_fs_chown, "PATH ACCOUNT AUTHORITY [--json]",
+	 "Hand an object, and authority over its subtree, to an account"},
+	{"fs", "policy", cmd_fs_policy,
+	 "PATH record-reads|none AUTHORITY [--json]",
+	 "Set an object's policy: whether its reads are recorded"},
+	{"msg", "create", cmd_msg_create, "MAILBOX AUTHORITY [--json]",
+	 "Create a mailbox"},
+	{"msg", "send", cmd_msg_send,
+	 "MAILBOX [FILE|-] [-m TEXT] AUTHORITY [--json]",
+	 "Send a message (FILE, stdin or TEXT) to a mailbox"},
+	{"msg", "recv", cmd_msg_recv, "MAILBOX AUTHORITY [--json]",
+	 "Receive (consume) the oldest message of a mailbox"},
+	{"account", "create", cmd_account_create,
+	 "NAME --pubkey PK... [--weight W...] [--threshold N] AUTHORITY "
+	 "[--json]",
+	 "Create an account whose owner and active levels are these keys"},
+	{"account", "set-level", cmd_account_set_level,
+	 "ACCOUNT LEVEL --pubkey PK... [--weight W...] [--threshold N] "
+	 "--as ACCOUNT@owner --key KEY... [--json]",
+	 "Set a permission level's keys, weights and threshold"},
 };
 const size_t dot_ncmds = sizeof(dot_cmds) / sizeof(dot_cmds[0]);
 
@@ -56,7 +110,13 @@ struct dot_group {
 
 static const struct dot_group groups[] = {
 	{"key", "signing keys in passphrase-protected key files"},
-	{"cap", "capability tokens: mint, attenuate, inspect, verify"},
+	{"cap", "capability tokens: mint, attenuate, inspect, verify, "
+		"grant, revoke"},
+	{"init", "create a node's data directory and genesis"},
+	{"status", "the state of the node"},
+	{"fs", "files and directories on the node"},
+	{"msg", "mailboxes: messages received exactly once"},
+	{"account", "accounts and their permission levels"},
 };
 
 static const struct dot_group *
@@ -71,10 +131,15 @@ find_group(const char *name)
 static const struct dot_cmd *
 find_cmd(const char *group, const char *name)
 {
-	for (size_t i = 0; i < dot_ncmds; i++)
-		if (strcmp(dot_cmds[i].group, group) == 0 &&
-		    strcmp(dot_cmds[i].name, name) == 0)
-			return &dot_cmds[i];
+	for (size_t i = 0; i < dot_ncmds; i++) {
+		const struct dot_cmd *c = &dot_cmds[i];
+
+		if (strcmp(c->group, group) != 0)
+			continue;
+		if (name == NULL ? c->name == NULL
+				 : c->name != NULL && strcmp(c->name, name) == 0)
+			return c;
+	}
 	return NULL;
 }
 
@@ -101,17 +166,25 @@ print_top(FILE *f)
 		"The Doteros command line.\n");
 	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
 		fprintf(f, "\n%s: %s\n", groups[g].name, groups[g].summary);
-		for (size_t i = 0; i < dot_ncmds; i++)
-			if (strcmp(dot_cmds[i].group, groups[g].name) == 0)
+		for (size_t i = 0; i < dot_ncmds; i++) {
+			if (strcmp(dot_cmds[i].group, groups[g].name) != 0)
+				continue;
+			if (dot_cmds[i].name == NULL) /* dot init */
+				fprintf(f, "  dot %-14s %s\n", groups[g].name,
+					dot_cmds[i].summary);
+			else
 				fprintf(f, "  dot %s %-10s %s\n",
 					groups[g].name, dot_cmds[i].name,
 					dot_cmds[i].summary);
+		}
 	}
 	fprintf(f,
 		"\nEvery command takes -h/--help; commands that print data "
 		"take --json.\n"
 		"Exit status: 0 success, 1 error or refusal, 2 usage.\n"
-		"Environment: DOT_DIR (default ~/.doteros), DOT_PASSPHRASE.\n"
+		"Environment: DOT_DIR (default ~/.doteros), DOT_PASSPHRASE,\n"
+		"DOT_ADDR (the node; default unix:$DOT_DIR/node/dotd.sock), "
+		"DOT_TIMEOUT.\n"
 		"See dot(1).\n");
 }
 
@@ -146,6 +219,10 @@ help(int argc, char **argv)
 				"help' for the list\n",
 			argv[0]);
 		return DOT_EXIT_USAGE;
+	}
+	if (argc == 1 && (c = find_cmd(g->name, NULL)) != NULL) {
+		hargv[0] = (char *)c->group;
+		return run(c, 2, hargv);
 	}
 	if (argc == 1) {
 		print_group(stdout, g);
@@ -197,6 +274,8 @@ main(int argc, char **argv)
 			argv[1]);
 		return DOT_EXIT_USAGE;
 	}
+	if ((c = find_cmd(g->name, NULL)) != NULL) /* dot init ... */
+		return run(c, argc - 1, argv + 1);
 	if (argc < 3) {
 		print_group(stderr, g);
 		return DOT_EXIT_USAGE;

@@ -18,13 +18,15 @@
 #include "doteros/crypto.h"
 #include "doteros/err.h"
 #include "doteros/token.h"
+#include "doteros/tx.h"
 
 /* Exit status: 0 success (token valid), 1 error or refusal, 2 usage. */
 enum { DOT_EXIT_OK = 0, DOT_EXIT_FAIL = 1, DOT_EXIT_USAGE = 2 };
 
 struct dot_cmd {
 	const char *group;    /* "key" */
-	const char *name;     /* "new" */
+	const char *name;     /* "new"; NULL: the group is the command
+				 ("dot init", "dot status") */
 	int (*run)(const struct dot_cmd *self, int argc, char **argv);
 	const char *synopsis; /* the arguments after "dot key new" */
 	const char *summary;  /* one line */
@@ -41,6 +43,31 @@ int cmd_cap_mint(const struct dot_cmd *self, int argc, char **argv);
 int cmd_cap_attenuate(const struct dot_cmd *self, int argc, char **argv);
 int cmd_cap_inspect(const struct dot_cmd *self, int argc, char **argv);
 int cmd_cap_verify(const struct dot_cmd *self, int argc, char **argv);
+int cmd_cap_grant(const struct dot_cmd *self, int argc, char **argv);
+int cmd_cap_revoke(const struct dot_cmd *self, int argc, char **argv);
+int cmd_init(const struct dot_cmd *self, int argc, char **argv);
+int cmd_status(const struct dot_cmd *self, int argc, char **argv);
+int cmd_fs_ls(const struct dot_cmd *self, int argc, char **argv);
+int cmd_fs_cat(const struct dot_cmd *self, int argc, char **argv);
+int cmd_fs_put(const struct dot_cmd *self, int argc, char **argv);
+int cmd_fs_append(const struct dot_cmd *self, int argc, char **argv);
+int cmd_fs_mkdir(const struct dot_cmd *self, int argc, char **argv);
+int cmd_fs_mv(const struct dot_cmd *self, int argc, char **argv);
+int cmd_fs_rm(const struct dot_cmd *self, int argc, char **argv);
+int cmd_fs_stat(const struct dot_cmd *self, int argc, char **argv);
+int cmd_fs_chown(const struct dot_cmd *self, int argc, char **argv);
+int cmd_fs_policy(const struct dot_cmd *self, int argc, char **argv);
+int cmd_msg_create(const struct dot_cmd *self, int argc, char **argv);
+int cmd_msg_send(const struct dot_cmd *self, int argc, char **argv);
+int cmd_msg_recv(const struct dot_cmd *self, int argc, char **argv);
+int cmd_account_create(const struct dot_cmd *self, int argc, char **argv);
+int cmd_account_set_level(const struct dot_cmd *self, int argc,
+			  char **argv);
+
+/* cmd_cap.c: a TOKEN argument (dot1... text, a file holding one, or "-"),
+ * parsed (not verified). */
+int cli_token_load(const char *arg, struct dot_token **tok,
+		   struct dot_err *e);
 
 /* ---- util.c: messages, options, files, keys, times ---- */
 
@@ -127,6 +154,156 @@ void cli_pass_free(char *pass);
 void cli_pk_text(const uint8_t *pk, size_t pklen, char out[DOT_PK_TEXT_MAX]);
 void cli_key_id_hex(const uint8_t *pk, size_t pklen,
 		    char out[2 * DOT_KEY_ID_LEN + 1]);
+
+/* ---- client.c: talking to a node (include/doteros/api.h) ---- */
+
+struct json;
+struct dot_dec;
+
+/*
+ * The node's address: DOT_ADDR ("unix:/path" or "127.0.0.1:PORT",
+ * "[::1]:PORT", "localhost:PORT"; TCP only on loopback), else
+ * unix:$DOT_DIR/node/dotd.sock. Waits at most DOT_TIMEOUT seconds
+ * (default 60) for an answer.
+ */
+struct cli_node {
+	int fd;
+	char addr[4200];    /* as shown in messages: "unix:/x/dotd.sock" */
+	char dir[4100];     /* the node directory to suggest, or "" */
+	uint64_t next_id;
+	int timeout_ms;
+	struct dot_buf rx;  /* bytes read past the last response */
+};
+
+/* Connect; DOT_EAPI_UNAVAILABLE ("cannot reach the node at ...: is dotd
+ * running? start it with: dotd --dir ...") or DOT_EINVAL (bad DOT_ADDR). */
+int cli_node_connect(struct cli_node *n, struct dot_err *e);
+void cli_node_close(struct cli_node *n); /* also on a failed connect */
+
+/*
+ * One request, one response. Returns a transport error (DOT_EAPI_*), or
+ * DOT_OK with *status the node's answer: 0 and the result item in *out,
+ * or an error code and its message (text, NUL-terminated) in *out.
+ */
+int cli_node_call(struct cli_node *n, const char *method,
+		  const uint8_t *params, size_t params_len, uint64_t *status,
+		  struct dot_buf *out, struct dot_err *e);
+
+/* What "status" answers. */
+struct cli_status {
+	uint64_t index;
+	uint64_t time;
+	uint8_t cluster_id[DOT_CLUSTER_ID_LEN];
+	uint8_t state_hash[DOT_HASH_LEN];
+	char admin[DOT_TX_MAX_ACCOUNT + 1];
+	char version[64];
+};
+
+/* The authority options every writing or reading command shares. */
+enum {
+	CLI_OPT_AS = 0x1000,
+	CLI_OPT_TOKEN,
+	CLI_OPT_KEY,
+	CLI_OPT_PASSFILE,
+	CLI_OPT_JSON,
+	CLI_OPT_EXPECT,
+};
+#define CLI_AUTH_LONGOPTS                                                      \
+	{"as", required_argument, NULL, CLI_OPT_AS},                           \
+	{"token", required_argument, NULL, CLI_OPT_TOKEN},                     \
+	{"key", required_argument, NULL, CLI_OPT_KEY},                         \
+	{"passphrase-file", required_argument, NULL, CLI_OPT_PASSFILE},        \
+	{"json", no_argument, NULL, CLI_OPT_JSON}
+/* Help lines for those options. */
+extern const char cli_auth_help[];
+
+struct cli_auth {
+	const char *as;    /* "account@level" */
+	const char *token; /* a TOKEN argument */
+	const char *keys[DOT_TX_MAX_SIGS];
+	size_t nkeys;
+	const char *passfile;
+};
+
+/* Take one of CLI_AUTH_LONGOPTS: 1 taken, 0 not one of them, or -1 after
+ * printing a usage error (return DOT_EXIT_USAGE). */
+int cli_auth_option(struct cli_auth *a, int c, const char *arg);
+/* Check the combination; 0, or the usage exit status after the message. */
+int cli_auth_check(const struct cli_auth *a);
+
+/*
+ * A session: a connection, the node's status (for the cluster id), and the
+ * authority with its keys opened (each passphrase asked once).
+ */
+struct cli_session {
+	struct cli_node node;
+	struct cli_status status;
+	const struct cli_auth *auth;
+	struct dot_sign_sk *sk[DOT_TX_MAX_SIGS];
+	size_t nsk;
+	struct dot_token *token; /* --token, parsed */
+	int refused;  /* the last error was the node's answer, not transport */
+};
+
+/* Connect and ask for the status; with auth (may be NULL: status only),
+ * load the token and open the keys. */
+int cli_session_open(struct cli_session *s, const struct cli_auth *auth,
+		     struct dot_err *e);
+void cli_session_close(struct cli_session *s);
+
+/* Build and sign a tx: op, args (one canonical item), consumed versions;
+ * a fresh random nonce, window [now - 30, now + 300), this cluster. */
+int cli_session_tx(struct cli_session *s, const char *op,
+		   const struct dot_buf *args,
+		   const struct dot_tx_objver *consumed, size_t nconsumed,
+		   struct dot_buf *tx, struct dot_err *e);
+
+/* Submit a tx and wait for its receipt (*r, owned by the caller). A
+ * refused tx is DOT_OK here with (*r)->status != 0. */
+int cli_session_submit(struct cli_session *s, const char *op,
+		       const struct dot_buf *args,
+		       const struct dot_tx_objver *consumed, size_t nconsumed,
+		       struct dot_receipt **r, struct dot_err *e);
+
+/* A signed read (fs.get, fs.stat, fs.ls of path): the answer item in ans.
+ * A refusal returns its code with s->refused set. */
+int cli_session_query(struct cli_session *s, const char *op,
+		      const char *path, struct dot_buf *ans,
+		      struct dot_err *e);
+
+/* An object's stat, as fs.stat answers it. */
+struct cli_stat {
+	uint8_t id[DOT_OBJECT_ID_LEN];
+	uint64_t kind, version, size, created, modified, policy;
+	char owner[DOT_TX_MAX_ACCOUNT + 1];
+};
+/* Parse one stat map at the decoder. */
+int cli_stat_dec(struct dot_dec *d, struct cli_stat *st, struct dot_err *e);
+/* fs.stat of path. */
+int cli_session_stat(struct cli_session *s, const char *path,
+		     struct cli_stat *st, struct dot_err *e);
+/* The consumed version for --expect-version N on path (a fs.stat first). */
+int cli_session_expect(struct cli_session *s, const char *path,
+		       uint64_t version, struct dot_tx_objver *cv,
+		       struct dot_err *e);
+const char *cli_kind_name(uint64_t kind); /* "file", "dir", ... */
+
+/* Report an error of a session: a refusal by the node ("refused: NAME
+ * (what it means): detail" and a hint), else as cli_fail. Returns 1. */
+int cli_session_fail(const struct cli_session *s, const struct dot_err *e);
+
+/*
+ * Report a receipt: on success "OP TARGET: ok, ledger index N[, version
+ * V], tx ID" (or JSON with extra fields from fn) and 0; a refusal as
+ * cli_session_fail, with the receipt's tx id and ledger index, and 1.
+ */
+typedef void (*cli_json_fn)(struct json *j, void *ctx);
+int cli_receipt_report(const char *op, const char *target,
+		       const struct dot_receipt *r, cli_json_fn fn, void *ctx);
+
+/* A PATH argument: absolute, no empty, "." or ".." part; else a usage
+ * error naming what (returns nonzero after printing it). */
+int cli_path_arg(const char *what, const char *path);
 
 /* ---- json.c: a small JSON writer (RFC 8259), indented ---- */
 

@@ -28,7 +28,9 @@ void
 cli_begin(const struct dot_cmd *cmd)
 {
 	cur_cmd = cmd;
-	if (cmd != NULL)
+	if (cmd != NULL && cmd->name == NULL) /* dot init */
+		snprintf(prog, sizeof(prog), "dot %.20s", cmd->group);
+	else if (cmd != NULL)
 		snprintf(prog, sizeof(prog), "dot %.20s %.20s", cmd->group,
 			 cmd->name);
 	else

@@ -1,0 +1,320 @@
+/*
+ * cmd_account.c - dot account create | set-level: accounts and their
+ * permission levels (lib/state/account.c). An account has levels (owner,
+ * active, or any other name), each a set of weighted keys and a
+ * threshold: a tx acting as ACCOUNT@LEVEL needs signers whose weights add
+ * up to the threshold.
+ *
+ * There is no "dot account show": the node answers no query about
+ * accounts yet.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "doteros/codec.h"
+#include "doteros/state.h"
+#include "dot.h"
+
+enum { OPT_PUBKEY = 0x2000, OPT_WEIGHT, OPT_THRESHOLD };
+
+struct level_args {
+	struct cli_auth auth;
+	const char *pubkeys[DOT_STATE_MAX_KEYS];
+	size_t npub;
+	const char *weights[DOT_STATE_MAX_KEYS];
+	size_t nweight;
+	const char *threshold;
+	char **pos;
+	int npos;
+	/* resolved */
+	uint8_t pk[DOT_STATE_MAX_KEYS][DOT_SIGN_PK_MAX];
+	size_t pklen[DOT_STATE_MAX_KEYS];
+	uint64_t w[DOT_STATE_MAX_KEYS];
+	uint64_t thr;
+};
+
+static const char keys_help[] =
+    "      --pubkey PK         a key of the level: dotpk1..., a key NAME "
+    "or FILE\n"
+    "                          (repeatable, up to 16)\n"
+    "      --weight W          the weight of the --pubkey in the same "
+    "position\n"
+    "                          (repeatable; default 1 each)\n"
+    "      --threshold N       the weight signers must reach (default "
+    "1)\n";
+
+static int
+name_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= max &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+/* -1 to go on, else the exit status. */
+static int
+level_parse(struct level_args *a, int argc, char **argv, const char *help,
+	    int npos, const char *missing)
+{
+	static const struct option opts[] = {
+	    CLI_AUTH_LONGOPTS,
+	    {"pubkey", required_argument, NULL, OPT_PUBKEY},
+	    {"weight", required_argument, NULL, OPT_WEIGHT},
+	    {"threshold", required_argument, NULL, OPT_THRESHOLD},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct dot_err e = {0};
+	uint64_t sum = 0;
+	int c, k;
+
+	memset(a, 0, sizeof(*a));
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if ((k = cli_auth_option(&a->auth, c, optarg)) != 0) {
+			if (k < 0)
+				return DOT_EXIT_USAGE;
+			continue;
+		}
+		switch (c) {
+		case OPT_PUBKEY:
+			if (a->npub == DOT_STATE_MAX_KEYS)
+				return cli_usage("at most %d --pubkey options",
+						 DOT_STATE_MAX_KEYS);
+			a->pubkeys[a->npub++] = optarg;
+			break;
+		case OPT_WEIGHT:
+			if (a->nweight == DOT_STATE_MAX_KEYS)
+				return cli_usage("at most %d --weight options",
+						 DOT_STATE_MAX_KEYS);
+			a->weights[a->nweight++] = optarg;
+			break;
+		case OPT_THRESHOLD:
+			a->threshold = optarg;
+			break;
+		case 'h':
+			cli_help(help);
+			fputs(keys_help, stdout);
+			fputs(cli_auth_help, stdout);
+			return DOT_EXIT_OK;
+		default:
+			return cli_badopt(c, argv);
+		}
+	}
+	a->pos = argv + optind;
+	a->npos = argc - optind;
+	if (a->npos < npos)
+		return cli_usage("missing %s", missing);
+	if (a->npos > npos)
+		return cli_usage("unexpected argument '%s'", a->pos[npos]);
+	if (a->npub == 0)
+		return cli_usage("missing --pubkey PK: the level's keys "
+				 "(dotpk1..., a key NAME or FILE)");
+	if (a->nweight != 0 && a->nweight != a->npub)
+		return cli_usage("give one --weight for each --pubkey (%zu "
+				 "keys, %zu weights), or none for weight 1 "
+				 "each",
+				 a->npub, a->nweight);
+	for (size_t i = 0; i < a->npub; i++) {
+		a->w[i] = 1;
+		if (a->nweight > 0 &&
+		    cli_parse_u64(a->weights[i], 1, UINT32_MAX, &a->w[i]) != 0)
+			return cli_usage("--weight '%s': give 1-%u",
+					 a->weights[i], UINT32_MAX);
+		sum += a->w[i];
+	}
+	a->thr = 1;
+	if (a->threshold != NULL &&
+	    cli_parse_u64(a->threshold, 1, UINT64_MAX, &a->thr) != 0)
+		return cli_usage("--threshold '%s': give a number from 1",
+				 a->threshold);
+	if (a->thr > sum)
+		return cli_usage("--threshold %" PRIu64 " can never be met: "
+				 "the weights add up to %" PRIu64,
+				 a->thr, sum);
+	if ((k = cli_auth_check(&a->auth)) != 0)
+		return k;
+	for (size_t i = 0; i < a->npub; i++) {
+		int rv = cli_public_key_arg(a->pubkeys[i], a->pk[i],
+					    &a->pklen[i], &e);
+		if (rv != DOT_OK) {
+			char ctx[sizeof(e.msg)];
+			snprintf(ctx, sizeof(ctx), "%s", e.msg);
+			dot_err_set(&e, rv, "--pubkey %s: %s", a->pubkeys[i],
+				    ctx);
+			return cli_fail(&e);
+		}
+		for (size_t j = 0; j < i; j++)
+			if (a->pklen[j] == a->pklen[i] &&
+			    memcmp(a->pk[j], a->pk[i], a->pklen[i]) == 0)
+				return cli_usage("--pubkey %s is the same key "
+						 "as --pubkey %s",
+						 a->pubkeys[i], a->pubkeys[j]);
+	}
+	return -1;
+}
+
+static void
+enc_keys(struct dot_buf *b, const struct level_args *a)
+{
+	dot_enc_array(b, a->npub);
+	for (size_t i = 0; i < a->npub; i++) {
+		dot_enc_array(b, 2);
+		dot_enc_bstr(b, a->pk[i], a->pklen[i]);
+		dot_enc_uint(b, a->w[i]);
+	}
+}
+
+struct level_json {
+	const struct level_args *a;
+	const char *account;
+	const char *level; /* NULL: owner and active */
+};
+
+static void
+json_level(struct json *j, void *ctx)
+{
+	const struct level_json *lj = ctx;
+	const struct level_args *a = lj->a;
+	char text[DOT_PK_TEXT_MAX], id[2 * DOT_KEY_ID_LEN + 1];
+
+	json_kstr(j, "account", lj->account);
+	json_key(j, "levels");
+	json_arr_begin(j);
+	if (lj->level != NULL) {
+		json_str(j, lj->level);
+	} else {
+		json_str(j, "owner");
+		json_str(j, "active");
+	}
+	json_arr_end(j);
+	json_kuint(j, "threshold", a->thr);
+	json_key(j, "keys");
+	json_arr_begin(j);
+	for (size_t i = 0; i < a->npub; i++) {
+		cli_pk_text(a->pk[i], a->pklen[i], text);
+		cli_key_id_hex(a->pk[i], a->pklen[i], id);
+		json_obj_begin(j);
+		json_kstr(j, "public_key", text);
+		json_kstr(j, "key_id", id);
+		json_kuint(j, "weight", a->w[i]);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+static int
+level_submit(struct level_args *a, const char *op, const char *target,
+	     const struct dot_buf *args, struct level_json *lj)
+{
+	struct cli_session s;
+	struct dot_receipt *r = NULL;
+	struct dot_err e = {0};
+	int status;
+
+	if (args->err) {
+		dot_err_set(&e, DOT_ENOMEM, "out of memory");
+		return cli_fail(&e);
+	}
+	if (cli_session_open(&s, &a->auth, &e) != DOT_OK ||
+	    cli_session_submit(&s, op, args, NULL, 0, &r, &e) != DOT_OK)
+		status = cli_session_fail(&s, &e);
+	else
+		status = cli_receipt_report(op, target, r, json_level, lj);
+	dot_receipt_free(r);
+	cli_session_close(&s);
+	return status;
+}
+
+/* ---- dot account create ---- */
+
+static const char create_help[] =
+    "Creates the account NAME; its owner level (which changes the levels)\n"
+    "and its active level (for everyday use) both start with the given\n"
+    "keys, weights and threshold. Acting as the admin account (or with a\n"
+    "token granting admin on /).\n"
+    "\n"
+    "Options:\n";
+
+int
+cmd_account_create(const struct dot_cmd *self, int argc, char **argv)
+{
+	struct level_args a;
+	struct level_json lj;
+	struct dot_buf args = {0};
+	int status;
+
+	(void)self;
+	if ((status = level_parse(&a, argc, argv, create_help, 1, "NAME")) >= 0)
+		return status;
+	if (!name_ok(a.pos[0], DOT_TX_MAX_ACCOUNT))
+		return cli_usage("NAME '%s': an account name is 1-%d of a-z, "
+				 "0-9, '.', '_' and '-'",
+				 a.pos[0], DOT_TX_MAX_ACCOUNT);
+	dot_enc_map(&args, 3);
+	dot_enc_uint(&args, 1);
+	dot_enc_tstr(&args, a.pos[0], strlen(a.pos[0]));
+	dot_enc_uint(&args, 2);
+	enc_keys(&args, &a);
+	dot_enc_uint(&args, 3);
+	dot_enc_uint(&args, a.thr);
+	lj.a = &a;
+	lj.account = a.pos[0];
+	lj.level = NULL;
+	status = level_submit(&a, "account.create", a.pos[0], &args, &lj);
+	dot_buf_free(&args);
+	return status;
+}
+
+/* ---- dot account set-level ---- */
+
+static const char set_level_help[] =
+    "Sets LEVEL of ACCOUNT (creating the level if new) to the given keys,\n"
+    "weights and threshold, replacing what it had. Only the account's own\n"
+    "owner level may do this (--as ACCOUNT@owner, with enough of its keys\n"
+    "to meet its threshold): not even the admin can take an account over.\n"
+    "Rotate keys by setting a level to the new ones; recover a lost\n"
+    "active key through owner.\n"
+    "\n"
+    "Options:\n";
+
+int
+cmd_account_set_level(const struct dot_cmd *self, int argc, char **argv)
+{
+	struct level_args a;
+	struct level_json lj;
+	struct dot_buf args = {0};
+	char target[DOT_TX_MAX_ACCOUNT + DOT_TX_MAX_LEVEL + 2];
+	int status;
+
+	(void)self;
+	if ((status = level_parse(&a, argc, argv, set_level_help, 2,
+				  "ACCOUNT and LEVEL")) >= 0)
+		return status;
+	if (!name_ok(a.pos[0], DOT_TX_MAX_ACCOUNT))
+		return cli_usage("ACCOUNT '%s': an account name is 1-%d of "
+				 "a-z, 0-9, '.', '_' and '-'",
+				 a.pos[0], DOT_TX_MAX_ACCOUNT);
+	if (!name_ok(a.pos[1], DOT_TX_MAX_LEVEL))
+		return cli_usage("LEVEL '%s': a level name is 1-%d of a-z, "
+				 "0-9, '.', '_' and '-' (e.g. owner, active)",
+				 a.pos[1], DOT_TX_MAX_LEVEL);
+	dot_enc_map(&args, 4);
+	dot_enc_uint(&args, 1);
+	dot_enc_tstr(&args, a.pos[0], strlen(a.pos[0]));
+	dot_enc_uint(&args, 2);
+	dot_enc_tstr(&args, a.pos[1], strlen(a.pos[1]));
+	dot_enc_uint(&args, 3);
+	enc_keys(&args, &a);
+	dot_enc_uint(&args, 4);
+	dot_enc_uint(&args, a.thr);
+	snprintf(target, sizeof(target), "%s@%s", a.pos[0], a.pos[1]);
+	lj.a = &a;
+	lj.account = a.pos[0];
+	lj.level = a.pos[1];
+	status = level_submit(&a, "account.set-level", target, &args, &lj);
+	dot_buf_free(&args);
+	return status;
+}

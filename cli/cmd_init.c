@@ -1,0 +1,269 @@
+/*
+ * cmd_init.c - dot init: create a node's data directory and the cluster's
+ * genesis entry (include/doteros/state.h), offline. dotd applies
+ * DIR/genesis as ledger entry 1 when it first starts with --dir DIR.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "doteros/state.h"
+#include "dot.h"
+
+static const char init_help[] =
+    "Creates the node's data directory DIR (default $DOT_DIR/node, mode\n"
+    "0700) and writes DIR/genesis: the cluster id and the admin account,\n"
+    "whose owner and active levels are the admin key (weight 1,\n"
+    "threshold 1). Needs no running node and no passphrase (only the\n"
+    "key's public half is read). Refuses when DIR/genesis exists.\n"
+    "Then start the node with: dotd --dir DIR\n"
+    "\n"
+    "Options:\n"
+    "      --admin-key K       the admin's key: a key NAME, FILE, or its "
+    "public key dotpk1...\n"
+    "      --dir DIR           the node's data directory (default "
+    "$DOT_DIR/node)\n"
+    "      --admin NAME        the admin account's name (default admin; "
+    "[a-z0-9._-], 1-64)\n"
+    "      --cluster-id HEX32  the cluster id, 32 hex digits (default "
+    "random)\n"
+    "      --json              print {ok, dir, genesis, cluster_id, admin, "
+    "admin_key, ...}\n"
+    "  -h, --help              this help\n";
+
+static int
+account_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > DOT_TX_MAX_ACCOUNT)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+		      s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* Write the genesis bytes to a new file (never replacing one). */
+static int
+write_genesis(const char *dir, const char *path, const struct dot_buf *g,
+	      struct dot_err *e)
+{
+	int fd, dfd, rv = DOT_OK;
+	size_t off = 0;
+	ssize_t w;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0 && errno == EEXIST)
+		return dot_err_set(e, DOT_EINVAL,
+				   "%s exists: this node directory is already "
+				   "initialized (start it with: dotd --dir "
+				   "%s); to start over, remove %s first",
+				   path, dir, dir);
+	if (fd < 0)
+		return dot_err_set(e, DOT_EINVAL, "cannot create %s: %s", path,
+				   strerror(errno));
+	while (off < g->len) {
+		w = write(fd, g->data + off, g->len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			rv = dot_err_set(e, DOT_EINVAL, "cannot write %s: %s",
+					 path, strerror(errno));
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) != 0)
+		rv = dot_err_set(e, DOT_EINVAL, "cannot write %s: %s", path,
+				 strerror(errno));
+out:
+	if (close(fd) != 0 && rv == DOT_OK)
+		rv = dot_err_set(e, DOT_EINVAL, "cannot write %s: %s", path,
+				 strerror(errno));
+	if (rv != DOT_OK) {
+		unlink(path);
+		return rv;
+	}
+	/* Make the new name durable too. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return DOT_OK;
+}
+
+int
+cmd_init(const struct dot_cmd *self, int argc, char **argv)
+{
+	enum { OPT_DIR = 256, OPT_ADMIN_KEY, OPT_ADMIN, OPT_CLUSTER, OPT_JSON };
+	static const struct option opts[] = {
+	    {"dir", required_argument, NULL, OPT_DIR},
+	    {"admin-key", required_argument, NULL, OPT_ADMIN_KEY},
+	    {"admin", required_argument, NULL, OPT_ADMIN},
+	    {"cluster-id", required_argument, NULL, OPT_CLUSTER},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	static const uint8_t zero[DOT_CLUSTER_ID_LEN];
+	const char *dir_arg = NULL, *key = NULL, *admin = "admin";
+	const char *cluster_arg = NULL;
+	char dir[4000], ddir[4000], path[4100], hex[2 * DOT_CLUSTER_ID_LEN + 1];
+	char pktext[DOT_PK_TEXT_MAX], keyid[2 * DOT_KEY_ID_LEN + 1];
+	uint8_t cluster[DOT_CLUSTER_ID_LEN], pk[DOT_SIGN_PK_MAX];
+	struct dot_tx_level_key ak;
+	struct dot_buf g = {0};
+	struct dot_err e = {0};
+	struct stat st;
+	size_t pklen;
+	struct json j;
+	int c, rv, n, status = DOT_EXIT_FAIL;
+
+	(void)self;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DIR:
+			dir_arg = optarg;
+			break;
+		case OPT_ADMIN_KEY:
+			key = optarg;
+			break;
+		case OPT_ADMIN:
+			admin = optarg;
+			break;
+		case OPT_CLUSTER:
+			cluster_arg = optarg;
+			break;
+		case OPT_JSON:
+			cli_set_json(1);
+			break;
+		case 'h':
+			return cli_help(init_help);
+		default:
+			return cli_badopt(c, argv);
+		}
+	}
+	if (optind < argc)
+		return cli_usage("unexpected argument '%s'", argv[optind]);
+	if (key == NULL)
+		return cli_usage("missing --admin-key K: the key of the "
+				 "cluster's admin account (create one with "
+				 "'dot key new admin')");
+	if (!account_name_valid(admin))
+		return cli_usage("--admin '%s': an account name is 1-%d of "
+				 "a-z, 0-9, '.', '_' and '-'",
+				 admin, DOT_TX_MAX_ACCOUNT);
+	if (cluster_arg != NULL) {
+		if (cli_parse_hex(cluster_arg, cluster, sizeof(cluster)) != 0)
+			return cli_usage("--cluster-id '%s': give 32 hex "
+					 "digits",
+					 cluster_arg);
+		if (memcmp(cluster, zero, sizeof(zero)) == 0)
+			return cli_usage("--cluster-id: all zeros is reserved "
+					 "(it means \"no cluster yet\")");
+	} else {
+		do
+			randombytes_buf(cluster, sizeof(cluster));
+		while (memcmp(cluster, zero, sizeof(zero)) == 0);
+	}
+	if (dir_arg == NULL) {
+		if (cli_dot_dir(ddir, sizeof(ddir), &e) != DOT_OK)
+			goto fail;
+		n = snprintf(dir, sizeof(dir), "%s/node", ddir);
+	} else {
+		n = snprintf(dir, sizeof(dir), "%s", dir_arg);
+	}
+	if (n <= 0 || (size_t)n >= sizeof(dir)) {
+		dot_err_set(&e, DOT_ETOOBIG, "directory path is too long");
+		goto fail;
+	}
+	while (n > 1 && dir[n - 1] == '/')
+		dir[--n] = '\0';
+	snprintf(path, sizeof(path), "%s/genesis", dir);
+	/* Refuse early, before creating anything. */
+	if (lstat(path, &st) == 0) {
+		dot_err_set(&e, DOT_EINVAL,
+			    "%s exists: this node directory is already "
+			    "initialized (start it with: dotd --dir %s); to "
+			    "start over, remove %s first",
+			    path, dir, dir);
+		goto fail;
+	}
+	if ((rv = cli_public_key_arg(key, pk, &pklen, &e)) != DOT_OK) {
+		char ctx[sizeof(e.msg)];
+		snprintf(ctx, sizeof(ctx), "%s", e.msg);
+		dot_err_set(&e, rv, "--admin-key: %s", ctx);
+		goto fail;
+	}
+	ak.pk = pk;
+	ak.pk_len = pklen;
+	ak.weight = 1;
+	rv = dot_state_genesis_encode(cluster, admin, &ak, 1, 1, &g, &e);
+	if (rv != DOT_OK) {
+		char ctx[sizeof(e.msg)];
+		snprintf(ctx, sizeof(ctx), "%s", e.msg);
+		dot_err_set(&e, rv, "cannot encode the genesis: %s",
+			    ctx[0] ? ctx : dot_strerror(rv));
+		goto fail;
+	}
+	if (cli_mkdirs(dir, &e) != DOT_OK)
+		goto fail;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		dot_err_set(&e, DOT_EINVAL, "%s is not a directory", dir);
+		goto fail;
+	}
+	if ((st.st_mode & 077) != 0)
+		cli_warn("warning: %s is accessible by others (mode %04o); "
+			 "run 'chmod 700 %s'",
+			 dir, (unsigned)(st.st_mode & 07777), dir);
+	if (write_genesis(dir, path, &g, &e) != DOT_OK)
+		goto fail;
+
+	cli_hex(hex, cluster, sizeof(cluster));
+	cli_pk_text(pk, pklen, pktext);
+	cli_key_id_hex(pk, pklen, keyid);
+	if (cli_json()) {
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		json_kbool(&j, "ok", 1);
+		json_kstr(&j, "dir", dir);
+		json_kstr(&j, "genesis", path);
+		json_kuint(&j, "size", g.len);
+		json_kstr(&j, "cluster_id", hex);
+		json_kstr(&j, "admin", admin);
+		json_kstr(&j, "admin_key", pktext);
+		json_kstr(&j, "admin_key_id", keyid);
+		json_obj_end(&j);
+		json_finish(&j);
+	} else {
+		printf("initialized %s\n"
+		       "cluster id: %s\n"
+		       "admin:      %s (key id %s)\n"
+		       "genesis:    %s (%zu bytes)\n"
+		       "start the node with: dotd --dir %s\n",
+		       dir, hex, admin, keyid, path, g.len, dir);
+		if (dir_arg != NULL)
+			printf("and point dot at it with: export "
+			       "DOT_ADDR=unix:%s/dotd.sock\n",
+			       dir);
+	}
+	status = DOT_EXIT_OK;
+	goto out;
+fail:
+	status = cli_fail(&e);
+out:
+	dot_buf_free(&g);
+	return status;
+}

@@ -1,0 +1,433 @@
+#!/usr/bin/env bash
+# tests/daemon/run.sh - end-to-end test of dot against one real dotd, in TAP.
+#
+#   tests/daemon/run.sh <path-to-dot> <path-to-dotd> <source-root>
+#
+# Makes a temporary DOT_DIR (fast key derivation, DOT_KDF_FAST=1), creates
+# keys, runs 'dot init', starts dotd on the node directory and drives every
+# node command: exit codes 0/1/2, --json fields, and the refusals end to end
+# (no authority, unknown key, threshold, token without the right, wrong
+# holder, expired, not yet valid, revoked, stale --expect-version, double
+# receive). dotd is stopped on exit.
+set -u
+
+DOT=${1:?usage: run.sh <path-to-dot> <path-to-dotd> <source-root>}
+DOTD=${2:?usage: run.sh <path-to-dot> <path-to-dotd> <source-root>}
+SRC=${3:-.}
+case $DOT in /*) ;; *) DOT=$PWD/$DOT ;; esac
+case $DOTD in /*) ;; *) DOTD=$PWD/$DOTD ;; esac
+: "$SRC"
+
+if ! command -v python3 >/dev/null 2>&1; then
+	echo "1..0 # SKIP python3 is needed to check --json output"
+	exit 0
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/dot-daemon-test.XXXXXX") || exit 1
+DOTD_PID=
+cleanup() {
+	if [ -n "$DOTD_PID" ]; then
+		kill "$DOTD_PID" 2>/dev/null
+		wait "$DOTD_PID" 2>/dev/null
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+export DOT_DIR=$TMP/dotdir DOT_KDF_FAST=1 DOT_PASSPHRASE=correct-horse
+export DOT_TIMEOUT=30
+unset DOT_ADDR DOT_AGENT_SOCK
+cd "$TMP" || exit 1
+
+n=0
+failed=0
+results=()
+
+ok() { # status description
+	local status=$1
+	shift
+	n=$((n + 1))
+	if [ "$status" -eq 0 ]; then
+		results+=("ok $n - $*")
+	else
+		failed=$((failed + 1))
+		results+=("not ok $n - $*")
+		results+=("# stdout: $(head -c 600 "$TMP/out" 2>/dev/null)")
+		results+=("# stderr: $(head -c 600 "$TMP/err" 2>/dev/null)")
+	fi
+}
+
+# run WANT_RC DESCRIPTION -- COMMAND...: stdout in $TMP/out, stderr in
+# $TMP/err, exit code in $RC.
+run() {
+	local want=$1 desc=$2
+	shift 3
+	"$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+	RC=$?
+	[ "$RC" -eq "$want" ]
+	ok $? "$desc (exit $want, got $RC)"
+}
+
+# Like run, with stdin from a file.
+run_in() {
+	local want=$1 desc=$2 in=$3
+	shift 4
+	"$@" >"$TMP/out" 2>"$TMP/err" <"$in"
+	RC=$?
+	[ "$RC" -eq "$want" ]
+	ok $? "$desc (exit $want, got $RC)"
+}
+
+pyok() {
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if eval(sys.argv[2]) else 1)' "$TMP/out" "$1" 2>>"$TMP/err"
+}
+pyget() {
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(eval(sys.argv[2]))' "$TMP/out" "$1"
+}
+json_ok() { pyok "$1"; ok $? "$2"; }
+out_has() { grep -qF -- "$1" "$TMP/out"; ok $? "$2"; }
+err_has() { grep -qF -- "$1" "$TMP/err"; ok $? "$2"; }
+# refused CODE DESCRIPTION -- COMMAND...: exit 1 and --json names CODE.
+refused() {
+	local code=$1 desc=$2
+	shift 3
+	run 1 "$desc" -- "$@" --json
+	json_ok "d['ok'] is False and d['error'] == '$code'" \
+		"$desc: refused with $code"
+}
+
+finish() {
+	echo "1..$n"
+	printf '%s\n' "${results[@]}"
+	[ "$failed" -eq 0 ]
+	exit $?
+}
+
+ADMIN=(--as admin@active --key admin)
+ALICE=(--as alice@active --key alice)
+
+# ---- keys and init (offline) ----
+for k in admin alice bob carol; do
+	run 0 "key new $k" -- "$DOT" key new "$k"
+done
+run 2 "init without --admin-key is a usage error" -- "$DOT" init
+run 2 "init with a bad --cluster-id" -- "$DOT" init --admin-key admin \
+	--cluster-id xyz
+run 0 "init" -- "$DOT" init --admin-key admin --json
+json_ok "d['ok'] and d['admin'] == 'admin' and len(d['cluster_id']) == 32" \
+	"init --json names the admin and the cluster id"
+CLUSTER=$(pyget "d['cluster_id']")
+[ -f "$DOT_DIR/node/genesis" ]
+ok $? "init wrote DOT_DIR/node/genesis"
+[ "$(stat -c %a "$DOT_DIR/node")" = 700 ]
+ok $? "the node directory is mode 0700"
+run 1 "a second init is refused" -- "$DOT" init --admin-key admin
+err_has "already initialized" "the refusal says the directory is initialized"
+
+# ---- no node yet ----
+run 1 "status without a node" -- "$DOT" status
+err_has "is dotd running? start it with: dotd --dir $DOT_DIR/node" \
+	"the error says how to start the node"
+DOT_ADDR=192.0.2.1:7000 run 1 "a non-loopback DOT_ADDR is refused" -- \
+	"$DOT" status
+err_has "not a loopback address" "the refusal names loopback"
+DOT_ADDR=garbage run 1 "a malformed DOT_ADDR is refused" -- "$DOT" status
+err_has "expected unix:" "the error shows the forms of DOT_ADDR"
+
+# ---- start dotd ----
+"$DOTD" --dir "$DOT_DIR/node" >"$TMP/dotd.log" 2>&1 &
+DOTD_PID=$!
+for _ in $(seq 1 100); do
+	[ -S "$DOT_DIR/node/dotd.sock" ] && break
+	kill -0 "$DOTD_PID" 2>/dev/null || break
+	sleep 0.1
+done
+if [ ! -S "$DOT_DIR/node/dotd.sock" ]; then
+	ok 1 "dotd started (log: $(head -c 400 "$TMP/dotd.log"))"
+	finish
+fi
+ok 0 "dotd started and made its socket"
+
+run 0 "status" -- "$DOT" status
+out_has "ledger index: 1" "status shows the genesis entry"
+run 0 "status --json" -- "$DOT" status --json
+json_ok "d['ok'] and d['ledger_index'] >= 1 and d['admin'] == 'admin' and \
+d['cluster_id'] == '$CLUSTER' and len(d['state_hash']) == 64" \
+	"status --json: index, admin, cluster id of init, state hash"
+DOT_ADDR=unix:$DOT_DIR/node/dotd.sock run 0 "DOT_ADDR=unix:PATH works" -- \
+	"$DOT" status
+
+# ---- help and usage of every new command ----
+for c in "init" "status" "fs ls" "fs cat" "fs put" "fs append" "fs mkdir" \
+	"fs mv" "fs rm" "fs stat" "fs chown" "fs policy" "msg create" \
+	"msg send" "msg recv" "account create" "account set-level" \
+	"cap grant" "cap revoke"; do
+	# shellcheck disable=SC2086
+	run 0 "dot $c --help" -- "$DOT" $c --help
+	out_has "usage: dot $c" "dot $c --help prints its usage"
+	# shellcheck disable=SC2086
+	run 2 "dot $c with an unknown option" -- "$DOT" $c --no-such-option
+done
+run 0 "dot help init" -- "$DOT" help init
+run 0 "dot help fs put" -- "$DOT" help fs put
+run 2 "fs ls without authority is a usage error" -- "$DOT" fs ls /
+err_has "--as ACCOUNT@LEVEL" "the error says how to give authority"
+run 2 "--as and --token together" -- "$DOT" fs ls / --as admin@active \
+	--token x --key admin
+run 2 "--as without --key" -- "$DOT" fs ls / --as admin@active
+run 2 "a malformed --as" -- "$DOT" fs ls / --as admin --key admin
+run 2 "a relative path" -- "$DOT" fs mkdir home "${ADMIN[@]}"
+run 2 "--expect-version on mkdir" -- "$DOT" fs mkdir /x \
+	--expect-version 1 "${ADMIN[@]}"
+run 2 "--expect-version 0" -- "$DOT" fs rm /x --expect-version 0 \
+	"${ADMIN[@]}"
+run 2 "fs policy with an unknown policy" -- "$DOT" fs policy / sometimes \
+	"${ADMIN[@]}"
+run 2 "cap revoke without --block" -- "$DOT" cap revoke x "${ADMIN[@]}"
+run 2 "account create without --pubkey" -- "$DOT" account create dave \
+	"${ADMIN[@]}"
+run 2 "account create with an unreachable threshold" -- "$DOT" account \
+	create dave --pubkey bob --threshold 2 "${ADMIN[@]}"
+
+# ---- files as the admin ----
+run 0 "fs ls / (empty)" -- "$DOT" fs ls / "${ADMIN[@]}" --json
+json_ok "d['ok'] and d['entries'] == []" "the root starts empty"
+run 0 "fs mkdir /home" -- "$DOT" fs mkdir /home "${ADMIN[@]}" --json
+json_ok "d['ok'] and d['op'] == 'fs.mkdir' and d['ledger_index'] >= 2 and \
+len(d['tx_id']) == 64 and d['versions'][0]['version'] == 1" \
+	"mkdir --json: op, ledger index, tx id, version 1"
+refused DOT_ESTATE_EXISTS "mkdir of an existing directory" -- \
+	"$DOT" fs mkdir /home "${ADMIN[@]}"
+refused DOT_ESTATE_NOT_FOUND "mkdir under a missing directory" -- \
+	"$DOT" fs mkdir /nope/x "${ADMIN[@]}"
+
+# ---- accounts ----
+run 0 "account create alice" -- "$DOT" account create alice --pubkey alice \
+	"${ADMIN[@]}" --json
+json_ok "d['ok'] and d['account'] == 'alice' and d['threshold'] == 1 and \
+d['levels'] == ['owner', 'active'] and len(d['keys']) == 1" \
+	"account create --json: account, levels, threshold, keys"
+refused DOT_ESTATE_EXISTS "account create of an existing account" -- \
+	"$DOT" account create alice --pubkey alice "${ADMIN[@]}"
+refused DOT_ETX_AUTHORITY "a key that is not the level's is refused" -- \
+	"$DOT" fs ls / --as admin@active --key carol
+refused DOT_ETX_AUTHORITY "an unknown account is refused" -- \
+	"$DOT" fs ls / --as mallory@active --key carol
+refused DOT_ESTATE_DENIED "alice may not create accounts" -- \
+	"$DOT" account create eve --pubkey carol "${ALICE[@]}"
+refused DOT_ESTATE_DENIED "alice has no authority over /home yet" -- \
+	"$DOT" fs mkdir /home/alice "${ALICE[@]}"
+run 0 "mkdir /home/alice" -- "$DOT" fs mkdir /home/alice "${ADMIN[@]}"
+run 0 "chown /home/alice alice" -- "$DOT" fs chown /home/alice alice \
+	"${ADMIN[@]}"
+refused DOT_ESTATE_NOT_FOUND "chown to an unknown account" -- \
+	"$DOT" fs chown /home/alice nobody "${ADMIN[@]}"
+
+# ---- files as alice ----
+printf 'hello' >"$TMP/hello.txt"
+run 0 "put a file" -- "$DOT" fs put /home/alice/hello.txt "$TMP/hello.txt" \
+	"${ALICE[@]}" --json
+json_ok "d['ok'] and d['target'] == '/home/alice/hello.txt' and \
+d['versions'][0]['version'] == 1" "put --json: version 1"
+run 0 "cat it" -- "$DOT" fs cat /home/alice/hello.txt "${ALICE[@]}"
+[ "$(cat "$TMP/out")" = hello ]
+ok $? "cat writes the bytes"
+printf ', world' >"$TMP/more.txt"
+run_in 0 "append from stdin" "$TMP/more.txt" -- "$DOT" fs append \
+	/home/alice/hello.txt "${ALICE[@]}"
+run 0 "cat --json" -- "$DOT" fs cat /home/alice/hello.txt "${ALICE[@]}" \
+	--json
+json_ok "d['size'] == 12 and __import__('base64').b64decode(\
+d['content_base64']) == b'hello, world'" "cat --json has the content"
+run 0 "stat" -- "$DOT" fs stat /home/alice/hello.txt "${ALICE[@]}" --json
+json_ok "d['kind'] == 'file' and d['version'] == 2 and d['size'] == 12 and \
+d['owner'] == 'alice' and d['policy'] == 'none' and len(d['id']) == 32" \
+	"stat --json: kind, version 2, size, owner, policy"
+run 0 "stat (text)" -- "$DOT" fs stat /home/alice/hello.txt "${ALICE[@]}"
+out_has "version:  2" "stat shows the version"
+printf '\000\001binary\377' >"$TMP/bin"
+run 0 "put a binary file with --expect-version" -- "$DOT" fs put \
+	/home/alice/hello.txt "$TMP/bin" --expect-version 2 "${ALICE[@]}"
+out_has "version 3" "the put made version 3"
+run 0 "cat the binary file" -- "$DOT" fs cat /home/alice/hello.txt \
+	"${ALICE[@]}"
+cmp -s "$TMP/out" "$TMP/bin"
+ok $? "cat returns the exact bytes"
+refused DOT_ESTATE_CONFLICT "a stale --expect-version is a conflict" -- \
+	"$DOT" fs put /home/alice/hello.txt "$TMP/hello.txt" \
+	--expect-version 2 "${ALICE[@]}"
+json_ok "d['ledger_index'] > 0 and len(d['tx_id']) == 64" \
+	"the refusal carries its receipt's ledger index and tx id"
+refused DOT_ESTATE_CONFLICT "a stale --expect-version on append" -- \
+	"$DOT" fs append /home/alice/hello.txt "$TMP/hello.txt" \
+	--expect-version 1 "${ALICE[@]}"
+refused DOT_ESTATE_NOT_FOUND "--expect-version on a missing file" -- \
+	"$DOT" fs rm /home/alice/missing --expect-version 1 "${ALICE[@]}"
+run 0 "put from stdin with -" -- bash -c "echo piped | '$DOT' fs put \
+/home/alice/piped.txt - --as alice@active --key alice"
+run 0 "mkdir /home/alice/docs" -- "$DOT" fs mkdir /home/alice/docs \
+	"${ALICE[@]}"
+run 0 "ls /home/alice" -- "$DOT" fs ls /home/alice "${ALICE[@]}" --json
+json_ok "[e['name'] for e in d['entries']] == ['docs', 'hello.txt', \
+'piped.txt'] and d['entries'][0]['kind'] == 'dir' and \
+d['entries'][1]['kind'] == 'file' and d['entries'][1]['size'] == 9 and \
+d['entries'][1]['version'] == 3 and d['entries'][1]['owner'] == 'alice'" \
+	"ls --json: names, kinds, size, version, owner"
+run 0 "ls (text)" -- "$DOT" fs ls /home/alice "${ALICE[@]}"
+out_has "hello.txt" "ls lists the file"
+run 0 "mv with --expect-version" -- "$DOT" fs mv /home/alice/piped.txt \
+	/home/alice/docs/piped.txt --expect-version 1 "${ALICE[@]}"
+refused DOT_ESTATE_NOT_FOUND "the old name is gone" -- \
+	"$DOT" fs stat /home/alice/piped.txt "${ALICE[@]}"
+run 0 "the new name is there" -- "$DOT" fs cat /home/alice/docs/piped.txt \
+	"${ALICE[@]}"
+out_has "piped" "the moved file keeps its content"
+refused DOT_ESTATE_NOT_EMPTY "rm of a non-empty directory" -- \
+	"$DOT" fs rm /home/alice/docs "${ALICE[@]}"
+refused DOT_ESTATE_IS_DIR "cat of a directory" -- \
+	"$DOT" fs cat /home/alice/docs "${ALICE[@]}"
+run 0 "rm a file" -- "$DOT" fs rm /home/alice/docs/piped.txt "${ALICE[@]}"
+run 0 "rm the empty directory" -- "$DOT" fs rm /home/alice/docs \
+	"${ALICE[@]}"
+run 0 "fs policy record-reads" -- "$DOT" fs policy /home/alice/hello.txt \
+	record-reads "${ALICE[@]}"
+run 0 "stat shows the policy" -- "$DOT" fs stat /home/alice/hello.txt \
+	"${ALICE[@]}" --json
+json_ok "d['policy'] == 'record-reads'" "the policy is record-reads"
+run 0 "a recorded read still answers" -- "$DOT" fs cat \
+	/home/alice/hello.txt "${ALICE[@]}"
+cmp -s "$TMP/out" "$TMP/bin"
+ok $? "the recorded read returns the content"
+run 0 "fs policy none" -- "$DOT" fs policy /home/alice/hello.txt none \
+	"${ALICE[@]}"
+
+# ---- tokens ----
+BOB_PK=$("$DOT" key show bob --json | python3 -c \
+	'import json,sys; print(json.load(sys.stdin)["public_key"])')
+run 0 "alice mints bob a read,list token" -- "$DOT" cap mint --key alice \
+	--holder "$BOB_PK" --resource /home/alice --rights read,list \
+	--expires +1h -o "$TMP/bob.tok"
+run 0 "bob reads with it" -- "$DOT" fs cat /home/alice/hello.txt \
+	--token "$TMP/bob.tok" --key bob
+cmp -s "$TMP/out" "$TMP/bin"
+ok $? "the token read returns the content"
+run 0 "bob lists with it" -- "$DOT" fs ls /home/alice --token \
+	"$TMP/bob.tok" --key bob
+refused DOT_ETOKEN_RIGHTS "a token without the write right" -- \
+	"$DOT" fs put /home/alice/hello.txt "$TMP/hello.txt" \
+	--token "$TMP/bob.tok" --key bob
+refused DOT_ETOKEN_WRONG_HOLDER "a token presented by another key" -- \
+	"$DOT" fs cat /home/alice/hello.txt --token "$TMP/bob.tok" \
+	--key carol
+refused DOT_ETOKEN_RESOURCE "a path outside the token's resource" -- \
+	"$DOT" fs ls /home --token "$TMP/bob.tok" --key bob
+run 2 "a token with two keys is a usage error" -- "$DOT" fs ls /home/alice \
+	--token "$TMP/bob.tok" --key bob --key alice
+run 0 "alice records the grant" -- "$DOT" cap grant "$TMP/bob.tok" \
+	"${ALICE[@]}" --json
+json_ok "d['ok'] and d['op'] == 'cap.grant' and len(d['rid']) == 64" \
+	"cap grant --json names the rid"
+refused DOT_ESTATE_DENIED "the admin cannot record alice's grant" -- \
+	"$DOT" cap grant "$TMP/bob.tok" "${ADMIN[@]}"
+run 2 "cap grant with --token is a usage error" -- "$DOT" cap grant \
+	"$TMP/bob.tok" --token "$TMP/bob.tok" --key bob
+run 0 "alice mints a token valid only in an hour" -- "$DOT" cap mint \
+	--key alice --holder bob --resource /home/alice --rights read \
+	--not-before +1h -o "$TMP/later.tok"
+refused DOT_ETOKEN_NOT_YET_VALID "a not-yet-valid token" -- \
+	"$DOT" fs cat /home/alice/hello.txt --token "$TMP/later.tok" --key bob
+PAST=$(($(date +%s) - 3600))
+run 0 "alice mints a token that expired an hour ago" -- "$DOT" cap mint \
+	--key alice --holder bob --resource /home/alice --rights read \
+	--expires "@$PAST" -o "$TMP/old.tok"
+refused DOT_ETOKEN_EXPIRED "an expired token" -- \
+	"$DOT" fs cat /home/alice/hello.txt --token "$TMP/old.tok" --key bob
+run 2 "cap revoke of a block the token lacks" -- "$DOT" cap revoke \
+	"$TMP/bob.tok" --block 3 "${ALICE[@]}"
+run 0 "alice revokes bob's token" -- "$DOT" cap revoke "$TMP/bob.tok" \
+	--block 0 "${ALICE[@]}" --json
+json_ok "d['ok'] and d['op'] == 'cap.revoke'" "cap revoke --json"
+refused DOT_ETOKEN_REVOKED "the revoked token is refused" -- \
+	"$DOT" fs cat /home/alice/hello.txt --token "$TMP/bob.tok" --key bob
+
+# ---- mailboxes ----
+run 0 "msg create" -- "$DOT" msg create /home/alice/inbox "${ALICE[@]}"
+refused DOT_ESTATE_EXISTS "msg create twice" -- \
+	"$DOT" msg create /home/alice/inbox "${ALICE[@]}"
+run 0 "alice mints bob a send token" -- "$DOT" cap mint --key alice \
+	--holder bob --resource /home/alice/inbox --rights send \
+	-o "$TMP/send.tok"
+run 0 "bob sends with it" -- "$DOT" msg send /home/alice/inbox \
+	-m "hi alice" --token "$TMP/send.tok" --key bob --json
+json_ok "d['ok'] and d['op'] == 'msg.send'" "msg send --json"
+refused DOT_ETOKEN_RIGHTS "bob may not receive with a send token" -- \
+	"$DOT" msg recv /home/alice/inbox --token "$TMP/send.tok" --key bob
+run_in 0 "alice sends a file from stdin" "$TMP/bin" -- "$DOT" msg send \
+	/home/alice/inbox "${ALICE[@]}"
+run 0 "ls the mailbox" -- "$DOT" fs ls /home/alice/inbox "${ALICE[@]}" \
+	--json
+json_ok "len(d['entries']) == 2 and all(e['kind'] == 'message' for e in \
+d['entries'])" "the mailbox holds two messages"
+run 0 "recv the oldest" -- "$DOT" msg recv /home/alice/inbox "${ALICE[@]}" \
+	--json
+json_ok "d['ok'] and d['size'] == 8 and len(d['message_id']) == 32 and \
+d['mailbox'] == '/home/alice/inbox'" "recv --json: the first message (8 bytes)"
+run 0 "recv the next" -- "$DOT" msg recv /home/alice/inbox "${ALICE[@]}"
+out_has "received message" "recv names the message"
+out_has "(9 bytes)" "recv gives its size"
+refused DOT_ESTATE_NOT_FOUND "recv of an empty mailbox" -- \
+	"$DOT" msg recv /home/alice/inbox "${ALICE[@]}"
+refused DOT_ESTATE_KIND "send to a file" -- \
+	"$DOT" msg send /home/alice/hello.txt -m x "${ALICE[@]}"
+# Two receivers race for one message: exactly one gets it.
+run 0 "send one message" -- "$DOT" msg send /home/alice/inbox -m once \
+	"${ALICE[@]}"
+"$DOT" msg recv /home/alice/inbox "${ALICE[@]}" >"$TMP/r1" 2>&1 &
+P1=$!
+"$DOT" msg recv /home/alice/inbox "${ALICE[@]}" >"$TMP/r2" 2>&1 &
+P2=$!
+wait $P1
+R1=$?
+wait $P2
+R2=$?
+[ $((R1 == 0)) -ne $((R2 == 0)) ] && [ $((R1 + R2)) -eq 1 ]
+ok $? "of two concurrent recv exactly one gets the message ($R1, $R2)"
+refused DOT_ESTATE_NOT_FOUND "the mailbox is empty after the race" -- \
+	"$DOT" msg recv /home/alice/inbox "${ALICE[@]}"
+
+# ---- levels: multi-signature ----
+refused DOT_ESTATE_DENIED "set-level needs ACCOUNT@owner" -- \
+	"$DOT" account set-level alice active --pubkey alice --pubkey bob \
+	--threshold 2 "${ALICE[@]}"
+refused DOT_ESTATE_DENIED "the admin cannot set alice's levels" -- \
+	"$DOT" account set-level alice active --pubkey carol \
+	--as admin@owner --key admin
+run 0 "alice makes active a 2-of-2 of alice and bob" -- "$DOT" account \
+	set-level alice active --pubkey alice --pubkey bob --threshold 2 \
+	--as alice@owner --key alice --json
+json_ok "d['ok'] and d['levels'] == ['active'] and d['threshold'] == 2 and \
+len(d['keys']) == 2" "set-level --json: level, threshold, keys"
+refused DOT_ETX_THRESHOLD "one signature no longer meets the threshold" -- \
+	"$DOT" fs put /home/alice/two.txt "$TMP/hello.txt" "${ALICE[@]}"
+run 0 "two signatures meet it" -- "$DOT" fs put /home/alice/two.txt \
+	"$TMP/hello.txt" --as alice@active --key alice --key bob
+run 1 "the same key twice is refused" -- "$DOT" fs ls /home/alice \
+	--as alice@active --key alice --key "$DOT_DIR/keys/alice.key"
+err_has "same key" "the error names the repeated key"
+
+# ---- the ledger moved on ----
+run 0 "status at the end" -- "$DOT" status --json
+json_ok "d['ledger_index'] > 30" "every write and refusal is a ledger entry"
+
+kill "$DOTD_PID" 2>/dev/null
+wait "$DOTD_PID" 2>/dev/null
+DOTD_PID=
+run 1 "after dotd stops, commands say so" -- "$DOT" fs ls / "${ADMIN[@]}"
+err_has "cannot reach the node" "the error names the node"
+
+finish
