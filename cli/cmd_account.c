@@ -5,8 +5,8 @@
  * threshold: a tx acting as ACCOUNT@LEVEL needs signers whose weights add
  * up to the threshold.
  *
- * There is no "dot account show": the node answers no query about
- * accounts yet.
+ * dot account show reads an account's levels with a signed account.get
+ * query.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -316,5 +316,154 @@ cmd_account_set_level(const struct dot_cmd *self, int argc, char **argv)
 	lj.level = a.pos[1];
 	status = level_submit(&a, "account.set-level", target, &args, &lj);
 	dot_buf_free(&args);
+	return status;
+}
+
+/* ---- dot account show ---- */
+
+static const char show_help[] =
+    "Shows ACCOUNT's permission levels: each level's threshold and its\n"
+    "keys with their weights. An account is read by itself (acting as any\n"
+    "of its levels) or by the admin.\n"
+    "\n"
+    "Options:\n";
+
+int
+cmd_account_show(const struct dot_cmd *self, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    CLI_AUTH_LONGOPTS,
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct cli_auth auth;
+	struct cli_session s;
+	struct dot_buf ans = {0};
+	struct dot_err e = {0};
+	struct dot_dec d;
+	struct json j;
+	const char *name;
+	size_t nlen;
+	uint64_t n, k, created, nlevels;
+	int c, r, status = DOT_EXIT_FAIL;
+
+	(void)self;
+	memset(&auth, 0, sizeof(auth));
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if ((r = cli_auth_option(&auth, c, optarg)) != 0) {
+			if (r < 0)
+				return DOT_EXIT_USAGE;
+			continue;
+		}
+		if (c == 'h') {
+			cli_help(show_help);
+			fputs(cli_auth_help, stdout);
+			return DOT_EXIT_OK;
+		}
+		return cli_badopt(c, argv);
+	}
+	if (argc - optind != 1)
+		return cli_usage(argc - optind < 1 ? "missing ACCOUNT"
+						   : "unexpected argument");
+	if (!name_ok(argv[optind], DOT_TX_MAX_ACCOUNT))
+		return cli_usage("ACCOUNT '%s': an account name is 1-%d of "
+				 "a-z, 0-9, '.', '_' and '-'",
+				 argv[optind], DOT_TX_MAX_ACCOUNT);
+	if ((r = cli_auth_check(&auth)) != 0)
+		return r;
+	if (cli_session_open(&s, &auth, &e) != DOT_OK ||
+	    cli_session_query(&s, "account.get", argv[optind], &ans, &e) !=
+		    DOT_OK) {
+		status = cli_session_fail(&s, &e);
+		goto out;
+	}
+	if (dot_dec_init(&d, ans.data, ans.len, NULL, NULL) != DOT_OK ||
+	    dot_dec_map(&d, &n) != DOT_OK || n != 3 ||
+	    dot_dec_uint(&d, &k) != DOT_OK ||
+	    dot_dec_tstr(&d, &name, &nlen) != DOT_OK ||
+	    dot_dec_uint(&d, &k) != DOT_OK ||
+	    dot_dec_uint(&d, &created) != DOT_OK ||
+	    dot_dec_uint(&d, &k) != DOT_OK ||
+	    dot_dec_array(&d, &nlevels) != DOT_OK) {
+		dot_err_set(&e, DOT_EAPI_FORMAT,
+			    "the node's account answer is malformed");
+		status = cli_fail(&e);
+		goto out;
+	}
+	if (cli_json()) {
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		json_kbool(&j, "ok", 1);
+		json_key(&j, "account");
+		json_strn(&j, name, nlen);
+		json_kuint(&j, "created", created);
+		json_key(&j, "levels");
+		json_arr_begin(&j);
+	} else {
+		printf("account %.*s (created at entry %" PRIu64 ")\n",
+		       (int)nlen, name, created);
+	}
+	for (uint64_t i = 0; i < nlevels; i++) {
+		const char *level;
+		size_t llen;
+		uint64_t three, thr, nk;
+
+		if (dot_dec_array(&d, &three) != DOT_OK || three != 3 ||
+		    dot_dec_tstr(&d, &level, &llen) != DOT_OK ||
+		    dot_dec_uint(&d, &thr) != DOT_OK ||
+		    dot_dec_array(&d, &nk) != DOT_OK)
+			goto bad;
+		if (cli_json()) {
+			json_obj_begin(&j);
+			json_key(&j, "level");
+			json_strn(&j, level, llen);
+			json_kuint(&j, "threshold", thr);
+			json_key(&j, "keys");
+			json_arr_begin(&j);
+		} else {
+			printf("  %.*s: threshold %" PRIu64 "\n", (int)llen,
+			       level, thr);
+		}
+		for (uint64_t q = 0; q < nk; q++) {
+			const uint8_t *pk;
+			size_t pklen;
+			uint64_t two, w;
+			char text[DOT_PK_TEXT_MAX], id[2 * DOT_KEY_ID_LEN + 1];
+
+			if (dot_dec_array(&d, &two) != DOT_OK || two != 2 ||
+			    dot_dec_bstr(&d, &pk, &pklen) != DOT_OK ||
+			    dot_dec_uint(&d, &w) != DOT_OK ||
+			    pklen > DOT_SIGN_PK_MAX)
+				goto bad;
+			cli_pk_text(pk, pklen, text);
+			cli_key_id_hex(pk, pklen, id);
+			if (cli_json()) {
+				json_obj_begin(&j);
+				json_kstr(&j, "public_key", text);
+				json_kstr(&j, "key_id", id);
+				json_kuint(&j, "weight", w);
+				json_obj_end(&j);
+			} else {
+				printf("    weight %" PRIu64 "  %s\n", w, text);
+			}
+		}
+		if (cli_json()) {
+			json_arr_end(&j);
+			json_obj_end(&j);
+		}
+	}
+	if (cli_json()) {
+		json_arr_end(&j);
+		json_obj_end(&j);
+		json_finish(&j);
+	}
+	status = DOT_EXIT_OK;
+	goto out;
+bad:
+	dot_err_set(&e, DOT_EAPI_FORMAT, "the node's account answer is malformed");
+	status = cli_fail(&e);
+out:
+	dot_buf_free(&ans);
+	cli_session_close(&s);
 	return status;
 }

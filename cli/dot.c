@@ -100,6 +100,8 @@ const struct dot_cmd dot_cmds[] = {
 	 "ACCOUNT LEVEL --pubkey PK... [--weight W...] [--threshold N] "
 	 "--as ACCOUNT@owner --key KEY... [--json]",
 	 "Set a permission level's keys, weights and threshold"},
+	{"account", "show", cmd_account_show, "ACCOUNT AUTHORITY [--json]",
+	 "Show an account's levels, thresholds, keys and weights"},
 };
 const size_t dot_ncmds = sizeof(dot_cmds) / sizeof(dot_cmds[0]);
 

@@ -61,6 +61,7 @@ int cmd_msg_create(const struct dot_cmd *self, int argc, char **argv);
 int cmd_msg_send(const struct dot_cmd *self, int argc, char **argv);
 int cmd_msg_recv(const struct dot_cmd *self, int argc, char **argv);
 int cmd_account_create(const struct dot_cmd *self, int argc, char **argv);
+int cmd_account_show(const struct dot_cmd *self, int argc, char **argv);
 int cmd_account_set_level(const struct dot_cmd *self, int argc,
 			  char **argv);
 

@@ -134,13 +134,15 @@ DOT_API DOT_MUST int dot_state_log_get(struct dot_state *st, uint64_t seq,
 
 /*
  * Answer a signed read: a tx whose op is fs.get, fs.stat or fs.ls (args
- * {1: path}), authorized exactly as dot_state_apply would authorize it at
+ * {1: path}) or account.get (args {1: account}), authorized exactly as dot_state_apply would authorize it at
  * time `now`, without writing anything. The answer, one CBOR item, is
  * appended to out:
  *   fs.get   the content (bstr)
  *   fs.stat  {1: id, 2: kind, 3: version, 4: size, 5: owner, 6: created,
  *             7: modified, 8: policy}
  *   fs.ls    [[name, stat map], ...] in name order (messages: by id)
+ *   account.get  {1: name, 2: created, 3: [[level, threshold,
+ *             [[key, weight], ...]], ...]} (the account itself or admin)
  * *record is set to 1 when the object's policy asks that its reads be
  * recorded: the caller then submits the same tx in a batch, where apply
  * authorizes it again and its receipt is the read receipt. Errors are the

@@ -388,3 +388,97 @@ op_account_set_level(struct op *o)
 		return rv;
 	return put_level(o->st, name, level, &ks, o->e);
 }
+
+/*
+ * account.get {1: account} (a read, through "query"): the account's levels
+ * {1: name, 2: created, 3: [[level, threshold, [[key, weight], ...]], ...]}.
+ * Readable by the account itself (any of its levels) and by the admin.
+ */
+int
+op_account_get(struct op *o)
+{
+	static const char lv[] = "SELECT level, threshold FROM levels"
+				 " WHERE account = ?1 ORDER BY level";
+	static const char ks[] = "SELECT pk, weight FROM level_keys"
+				 " WHERE account = ?1 AND level = ?2"
+				 " ORDER BY pk";
+	static const char cr[] = "SELECT created FROM accounts WHERE name = ?1";
+	char name[DOT_TX_MAX_ACCOUNT + 1];
+	struct dot_buf levels = {0};
+	sqlite3_stmt *s, *k;
+	uint64_t n, count = 0, created;
+	int rv, rc;
+
+	if (dot_dec_map(&o->args, &n) != DOT_OK || n != 1)
+		return dot_err_set(o->e, DOT_ESTATE_ARGS,
+				   "arguments: {1: account}");
+	if ((rv = arg_name(o, 1, "account", DOT_TX_MAX_ACCOUNT, name)) != DOT_OK)
+		return rv;
+	if (o->tx->p.auth_kind != DOT_TX_AUTH_ACCOUNT)
+		return dot_err_set(o->e, DOT_ESTATE_DENIED,
+				   "an account is read by itself or the admin, "
+				   "not through a token");
+	if ((rv = op_authorize(o, 0, "/", NULL)) != DOT_OK)
+		return rv;
+	if (strcmp(o->principal, name) != 0 &&
+	    strcmp(o->principal, o->st->admin) != 0)
+		return dot_err_set(o->e, DOT_ESTATE_DENIED,
+				   "%s may not read account %s", o->principal,
+				   name);
+	if ((rv = st_prepare(o->st, cr, &s, o->e)) != DOT_OK)
+		return rv;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		return dot_err_set(o->e, DOT_ESTATE_NOT_FOUND, "no account %s",
+				   name);
+	if (rc != SQLITE_ROW)
+		return st_sqlerr(o->st, o->e, "account");
+	created = (uint64_t)sqlite3_column_int64(s, 0);
+	if (o->out == NULL)
+		return DOT_OK;
+	if ((rv = st_prepare(o->st, lv, &s, o->e)) != DOT_OK)
+		return rv;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *level = (const char *)sqlite3_column_text(s, 0);
+		struct dot_buf keys = {0};
+		uint64_t nk = 0;
+
+		if ((rv = st_prepare(o->st, ks, &k, o->e)) != DOT_OK)
+			goto out;
+		sqlite3_bind_text(k, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(k, 2, level, -1, SQLITE_STATIC);
+		while (sqlite3_step(k) == SQLITE_ROW) {
+			dot_enc_array(&keys, 2);
+			dot_enc_bstr(&keys, sqlite3_column_blob(k, 0),
+				     (size_t)sqlite3_column_bytes(k, 0));
+			dot_enc_uint(&keys,
+				     (uint64_t)sqlite3_column_int64(k, 1));
+			nk++;
+		}
+		dot_enc_array(&levels, 3);
+		dot_enc_tstr(&levels, level, (size_t)sqlite3_column_bytes(s, 0));
+		dot_enc_uint(&levels, (uint64_t)sqlite3_column_int64(s, 1));
+		dot_enc_array(&levels, nk);
+		dot_buf_put(&levels, keys.data, keys.len);
+		dot_buf_free(&keys);
+		count++;
+	}
+	if (rc != SQLITE_DONE) {
+		rv = st_sqlerr(o->st, o->e, "levels");
+		goto out;
+	}
+	dot_enc_map(o->out, 3);
+	dot_enc_uint(o->out, 1);
+	dot_enc_tstr(o->out, name, strlen(name));
+	dot_enc_uint(o->out, 2);
+	dot_enc_uint(o->out, created);
+	dot_enc_uint(o->out, 3);
+	dot_enc_array(o->out, count);
+	dot_buf_put(o->out, levels.data, levels.len);
+	rv = o->out->err ? o->out->err : levels.err;
+out:
+	dot_buf_free(&levels);
+	return rv;
+}

@@ -733,6 +733,7 @@ static const struct {
 	{"fs.get", op_fs_get},
 	{"fs.stat", op_fs_stat},
 	{"fs.ls", op_fs_ls},
+	{"account.get", op_account_get},
 	{"msg.create", op_msg_create},
 	{"msg.send", op_msg_send},
 	{"msg.recv", op_msg_recv},
@@ -1190,9 +1191,10 @@ fail_after:
 static int
 is_read_op(const struct dot_tx *tx)
 {
-	static const char *const reads[] = {"fs.get", "fs.stat", "fs.ls"};
+	static const char *const reads[] = {"fs.get", "fs.stat", "fs.ls",
+					    "account.get"};
 
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 4; i++)
 		if (strlen(reads[i]) == tx->p.op_len &&
 		    memcmp(reads[i], tx->p.op, tx->p.op_len) == 0)
 			return 1;
@@ -1216,7 +1218,7 @@ dot_state_query(struct dot_state *st, const uint8_t *bytes, size_t n,
 	if (!is_read_op(tx)) {
 		rv = dot_err_set(e, DOT_ESTATE_OP,
 				 "\"%.*s\" is not a read (fs.get, fs.stat, "
-				 "fs.ls)",
+				 "fs.ls, account.get)",
 				 (int)tx->p.op_len, tx->p.op);
 		goto out;
 	}

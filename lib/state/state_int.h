@@ -148,6 +148,7 @@ int op_fs_get(struct op *o);
 int op_fs_stat(struct op *o);
 int op_fs_ls(struct op *o);
 int op_account_create(struct op *o);
+int op_account_get(struct op *o);
 int op_msg_create(struct op *o);
 int op_msg_send(struct op *o);
 int op_msg_recv(struct op *o);

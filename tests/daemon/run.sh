@@ -420,6 +420,16 @@ run 1 "the same key twice is refused" -- "$DOT" fs ls /home/alice \
 	--as alice@active --key alice --key "$DOT_DIR/keys/alice.key"
 err_has "same key" "the error names the repeated key"
 
+# ---- account show ----
+run 0 "account show by the account itself" -- "$DOT" account show alice \
+	--as alice@active --key alice --key bob --json
+json_ok "d['account'] == 'alice' and any(l['level'] == 'active' and \
+len(l['keys']) == 2 for l in d['levels'])" "account show --json: levels and keys"
+run 0 "account show by the admin" -- "$DOT" account show alice "${ADMIN[@]}"
+refused DOT_ESTATE_DENIED "an account cannot read another" -- \
+	"$DOT" account show admin --as alice@active --key alice --key bob
+run 2 "account show without a name" -- "$DOT" account show "${ADMIN[@]}"
+
 # ---- the ledger moved on ----
 run 0 "status at the end" -- "$DOT" status --json
 json_ok "d['ledger_index'] > 30" "every write and refusal is a ledger entry"
