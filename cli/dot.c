@@ -102,6 +102,17 @@ const struct dot_cmd dot_cmds[] = {
 	 "Set a permission level's keys, weights and threshold"},
 	{"account", "show", cmd_account_show, "ACCOUNT AUTHORITY [--json]",
 	 "Show an account's levels, thresholds, keys and weights"},
+	{"audit", "log", cmd_audit_log, "[--from SEQ] [--count N] [--json]",
+	 "List ledger records, each proved against the signed checkpoint"},
+	{"audit", "prove", cmd_audit_prove, "SEQ [--json]",
+	 "Prove that a ledger record is in the node's signed audit log"},
+	{"audit", "verify", cmd_audit_verify,
+	 "[--node-key KEY] [--recent N] [--json] | --dir DIR [--json]",
+	 "Check the node's signed log, or a data directory offline"},
+	{"shell", NULL, cmd_shell,
+	 "[--as ACCOUNT@LEVEL --key KEY... | --token TOKEN --key HOLDER] "
+	 "[--passphrase-file F]",
+	 "An interactive shell: DOS and Unix commands over the node's files"},
 };
 const size_t dot_ncmds = sizeof(dot_cmds) / sizeof(dot_cmds[0]);
 
@@ -119,6 +130,8 @@ static const struct dot_group groups[] = {
 	{"fs", "files and directories on the node"},
 	{"msg", "mailboxes: messages received exactly once"},
 	{"account", "accounts and their permission levels"},
+	{"audit", "audit log: records, inclusion proofs, verification"},
+	{"shell", "an interactive shell over the node (DIR, TYPE, ls, cat...)"},
 };
 
 static const struct dot_group *
@@ -248,9 +261,6 @@ help(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	const struct dot_group *g;
-	const struct dot_cmd *c;
-
 	if (argc < 2) {
 		print_top(stderr);
 		return DOT_EXIT_USAGE;
@@ -268,35 +278,46 @@ main(int argc, char **argv)
 		fprintf(stderr, "dot: cannot start libsodium\n");
 		return DOT_EXIT_FAIL;
 	}
-	if (strcmp(argv[1], "help") == 0)
-		return help(argc - 2, argv + 2);
-	if ((g = find_group(argv[1])) == NULL) {
+	return dot_dispatch(argc - 1, argv + 1);
+}
+
+int
+dot_dispatch(int argc, char **argv)
+{
+	const struct dot_group *g;
+	const struct dot_cmd *c;
+
+	if (argc < 1)
+		return cli_usage_top("no command");
+	if (strcmp(argv[0], "help") == 0)
+		return help(argc - 1, argv + 1);
+	if ((g = find_group(argv[0])) == NULL) {
 		fprintf(stderr, "dot: unknown command '%s'; run 'dot help' for "
 				"the list\n",
-			argv[1]);
+			argv[0]);
 		return DOT_EXIT_USAGE;
 	}
 	if ((c = find_cmd(g->name, NULL)) != NULL) /* dot init ... */
-		return run(c, argc - 1, argv + 1);
-	if (argc < 3) {
+		return run(c, argc, argv);
+	if (argc < 2) {
 		print_group(stderr, g);
 		return DOT_EXIT_USAGE;
 	}
-	if (strcmp(argv[2], "help") == 0) { /* dot key help [COMMAND] */
-		char *hargv[] = {argv[1], argc > 3 ? argv[3] : NULL, NULL};
-		if (argc > 4)
+	if (strcmp(argv[1], "help") == 0) { /* dot key help [COMMAND] */
+		char *hargv[] = {argv[0], argc > 2 ? argv[2] : NULL, NULL};
+		if (argc > 3)
 			return cli_usage_top("too many arguments to help");
-		return help(argc > 3 ? 2 : 1, hargv);
+		return help(argc > 2 ? 2 : 1, hargv);
 	}
-	if (strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "--help") == 0) {
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		print_group(stdout, g);
 		return DOT_EXIT_OK;
 	}
-	if ((c = find_cmd(g->name, argv[2])) == NULL) {
+	if ((c = find_cmd(g->name, argv[1])) == NULL) {
 		fprintf(stderr, "dot %s: unknown command '%s'; run 'dot help "
 				"%s' for the list\n",
-			g->name, argv[2], g->name);
+			g->name, argv[1], g->name);
 		return DOT_EXIT_USAGE;
 	}
-	return run(c, argc - 2, argv + 2);
+	return run(c, argc - 1, argv + 1);
 }

@@ -35,6 +35,11 @@ struct dot_cmd {
 extern const struct dot_cmd dot_cmds[];
 extern const size_t dot_ncmds;
 
+/* Run one command line from the group on (argv[0] is "fs", "init" or
+ * "help"), as main does after the program name; returns the exit status.
+ * The shell runs each of its commands through it. */
+int dot_dispatch(int argc, char **argv);
+
 /* Subcommands: argv[0] is the verb; return an exit status. */
 int cmd_key_new(const struct dot_cmd *self, int argc, char **argv);
 int cmd_key_show(const struct dot_cmd *self, int argc, char **argv);
@@ -64,6 +69,10 @@ int cmd_account_create(const struct dot_cmd *self, int argc, char **argv);
 int cmd_account_show(const struct dot_cmd *self, int argc, char **argv);
 int cmd_account_set_level(const struct dot_cmd *self, int argc,
 			  char **argv);
+int cmd_audit_log(const struct dot_cmd *self, int argc, char **argv);
+int cmd_audit_prove(const struct dot_cmd *self, int argc, char **argv);
+int cmd_audit_verify(const struct dot_cmd *self, int argc, char **argv);
+int cmd_shell(const struct dot_cmd *self, int argc, char **argv); /* shell.c */
 
 /* cmd_cap.c: a TOKEN argument (dot1... text, a file holding one, or "-"),
  * parsed (not verified). */
@@ -137,9 +146,17 @@ int cli_key_public(const char *arg, uint8_t pk[DOT_SIGN_PK_MAX],
 /* A public key given as dotpk1..., a key file or a key NAME. */
 int cli_public_key_arg(const char *arg, uint8_t pk[DOT_SIGN_PK_MAX],
 		       size_t *pklen, struct dot_err *e);
-/* Open a key file with a passphrase (see cli_passphrase). */
+/* Open a key file with a passphrase (see cli_passphrase); a key held
+ * with cli_key_hold under the same argument is copied instead. */
 int cli_key_open(const char *arg, const char *passfile,
 		 struct dot_sign_sk **sk, struct dot_err *e);
+/*
+ * Hold an opened key for the rest of the process (the shell unlocks its
+ * keys once per session): takes sk, which stays in guarded memory.
+ * cli_key_release frees every held key (zeroed).
+ */
+int cli_key_hold(const char *arg, struct dot_sign_sk *sk, struct dot_err *e);
+void cli_key_release(void);
 
 /*
  * A passphrase: the first line of passfile, else $DOT_PASSPHRASE, else a

@@ -674,6 +674,64 @@ cli_public_key_arg(const char *arg, uint8_t pk[DOT_SIGN_PK_MAX],
 	return cli_key_public(arg, pk, pklen, NULL, 0, e);
 }
 
+/* Keys held open for a shell session (cli_key_hold). */
+static struct {
+	char *arg;
+	struct dot_sign_sk *sk;
+} held[DOT_TX_MAX_SIGS];
+static size_t nheld;
+
+int
+cli_key_hold(const char *arg, struct dot_sign_sk *sk, struct dot_err *e)
+{
+	if (nheld == DOT_TX_MAX_SIGS) {
+		dot_sign_sk_free(sk);
+		return dot_err_set(e, DOT_EINVAL, "at most %d keys are held",
+				   DOT_TX_MAX_SIGS);
+	}
+	if ((held[nheld].arg = strdup(arg)) == NULL) {
+		dot_sign_sk_free(sk);
+		return dot_err_set(e, DOT_ENOMEM, "out of memory");
+	}
+	held[nheld++].sk = sk;
+	return DOT_OK;
+}
+
+void
+cli_key_release(void)
+{
+	for (size_t i = 0; i < nheld; i++) {
+		dot_sign_sk_free(held[i].sk);
+		free(held[i].arg);
+	}
+	nheld = 0;
+}
+
+/* A copy of the key held under arg; *found 0 when none is. */
+static int
+held_copy(const char *arg, struct dot_sign_sk **sk, int *found,
+	  struct dot_err *e)
+{
+	uint8_t seed[DOT_SEED_LEN];
+	int rv;
+
+	for (size_t i = 0; i < nheld; i++) {
+		if (strcmp(held[i].arg, arg) != 0)
+			continue;
+		*found = 1;
+		dot_sign_sk_seed(held[i].sk, seed);
+		rv = dot_sign_sk_from_seed(sk, dot_sign_sk_suite(held[i].sk),
+					   seed);
+		sodium_memzero(seed, sizeof(seed));
+		if (rv != DOT_OK)
+			return dot_err_set(e, rv, "cannot copy the key %s: %s",
+					   arg, dot_strerror(rv));
+		return DOT_OK;
+	}
+	*found = 0;
+	return DOT_OK;
+}
+
 int
 cli_key_open(const char *arg, const char *passfile, struct dot_sign_sk **sk,
 	     struct dot_err *e)
@@ -683,10 +741,12 @@ cli_key_open(const char *arg, const char *passfile, struct dot_sign_sk **sk,
 	uint8_t pk[DOT_SIGN_PK_MAX];
 	size_t pklen, passlen = 0;
 	char *pass = NULL;
-	int rv;
+	int rv, found;
 
 	*sk = NULL;
 	e->msg[0] = '\0';
+	if ((rv = held_copy(arg, sk, &found, e)) != DOT_OK || found)
+		return rv;
 	if ((rv = read_key_file(arg, path, sizeof(path), &text, e)) != DOT_OK)
 		goto out;
 	/* Check the file before asking for a passphrase. */
