@@ -635,12 +635,15 @@ dot_state_stat(struct dot_state *st, const char *path,
 	struct obj ob;
 	int rv;
 
-	if ((rv = read_path(path, e)) != DOT_OK ||
-	    (rv = reader_check(st, r, DOT_RIGHT_READ, path, e)) != DOT_OK ||
-	    (rv = obj_by_path(st, path, &ob, e)) != DOT_OK)
-		return rv;
-	to_stat(&ob, out);
-	return DOT_OK;
+	rv = read_path(path, e);
+	if (rv == DOT_OK)
+		rv = reader_check(st, r, DOT_RIGHT_READ, path, e);
+	if (rv == DOT_OK)
+		rv = obj_by_path(st, path, &ob, e);
+	if (rv == DOT_OK)
+		to_stat(&ob, out);
+	reset_all(st);
+	return rv;
 }
 
 int
@@ -652,17 +655,20 @@ dot_state_read(struct dot_state *st, const char *path,
 	struct obj ob;
 	int rv;
 
-	if ((rv = read_path(path, e)) != DOT_OK ||
-	    (rv = reader_check(st, r, DOT_RIGHT_READ, path, e)) != DOT_OK ||
-	    (rv = obj_by_path(st, path, &ob, e)) != DOT_OK)
-		return rv;
-	if (ob.kind != DOT_OBJ_FILE)
-		return dot_err_set(e, DOT_ESTATE_IS_DIR, "%s is not a file",
-				   path);
-	rv = fs_obj_content(st, ob.id, &list, e);
+	rv = read_path(path, e);
+	if (rv == DOT_OK)
+		rv = reader_check(st, r, DOT_RIGHT_READ, path, e);
+	if (rv == DOT_OK)
+		rv = obj_by_path(st, path, &ob, e);
+	if (rv == DOT_OK && ob.kind != DOT_OBJ_FILE)
+		rv = dot_err_set(e, DOT_ESTATE_IS_DIR, "%s is not a file",
+				 path);
+	if (rv == DOT_OK)
+		rv = fs_obj_content(st, ob.id, &list, e);
 	if (rv == DOT_OK)
 		rv = content_get(st, list.data, list.len, out, e);
 	dot_buf_free(&list);
+	reset_all(st);
 	return rv;
 }
 
@@ -681,8 +687,11 @@ dot_state_list(struct dot_state *st, const char *path,
 
 	if ((rv = read_path(path, e)) != DOT_OK ||
 	    (rv = reader_check(st, r, DOT_RIGHT_LIST, path, e)) != DOT_OK ||
-	    (rv = obj_by_path(st, path, &ob, e)) != DOT_OK)
+	    (rv = obj_by_path(st, path, &ob, e)) != DOT_OK) {
+		reset_all(st);
 		return rv;
+	}
+	reset_all(st);
 	if (ob.kind != DOT_OBJ_DIR && ob.kind != DOT_OBJ_MAILBOX)
 		return dot_err_set(e, DOT_ESTATE_NOT_DIR,
 				   "%s is not a directory", path);
@@ -718,6 +727,7 @@ dot_state_list(struct dot_state *st, const char *path,
 	if (rv == DOT_OK && rc != SQLITE_DONE)
 		rv = st_sqlerr(st, e, "list");
 	sqlite3_finalize(s);
+	reset_all(st);
 	return rv;
 }
 

@@ -84,6 +84,18 @@ st_exec(struct dot_state *st, const char *sql, struct dot_err *e)
 	return DOT_OK;
 }
 
+/*
+ * Reset every cached statement. A statement left after SQLITE_ROW keeps its
+ * read transaction open, which stops the WAL from being checkpointed: the
+ * log would grow without bound. Called when an entry or a read is done.
+ */
+void
+reset_all(struct dot_state *st)
+{
+	for (size_t i = 0; i < st->nstmts; i++)
+		sqlite3_reset(st->stmts[i].stmt);
+}
+
 static int
 meta_get(struct dot_state *st, const char *k, const void **v, int *n,
 	 struct dot_err *e)
@@ -1158,6 +1170,7 @@ dot_state_apply(struct dot_state *st, uint64_t index, uint64_t entry_time,
 		if (rv != DOT_OK)
 			goto fail;
 	}
+	reset_all(st);
 	rv = st_exec(st, "COMMIT", e);
 	if (rv != DOT_OK)
 		goto fail;
@@ -1178,6 +1191,7 @@ dot_state_apply(struct dot_state *st, uint64_t index, uint64_t entry_time,
 		return receipts->err;
 	return bad;
 fail:
+	reset_all(st);
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->frontier = st->saved;
 fail_after:
@@ -1242,6 +1256,7 @@ dot_state_query(struct dot_state *st, const uint8_t *bytes, size_t n,
 		rv = dot_err_set(e, DOT_ESTATE_STORAGE, "%s", e2.msg);
 	*record = rv == DOT_OK && o->record;
 out:
+	reset_all(st);
 	dot_free(o);
 	dot_tx_free(tx);
 	return rv;
@@ -1382,6 +1397,7 @@ dot_state_log_prove(struct dot_state *st, uint64_t seq, uint64_t size,
 				   (unsigned long long)size,
 				   (unsigned long long)st->frontier.size);
 	rv = dot_audit_prove_inclusion(&s, seq, size, p);
+	reset_all(st);
 	if (rv != DOT_OK)
 		return dot_err_set(e, rv, "inclusion proof: %s",
 				   dot_strerror(rv));
@@ -1403,6 +1419,7 @@ dot_state_log_consistency(struct dot_state *st, uint64_t size1,
 				   (unsigned long long)size2,
 				   (unsigned long long)st->frontier.size);
 	rv = dot_audit_prove_consistency(&s, size1, size2, p);
+	reset_all(st);
 	if (rv != DOT_OK)
 		return dot_err_set(e, rv, "consistency proof: %s",
 				   dot_strerror(rv));
@@ -1434,5 +1451,6 @@ dot_state_log_get(struct dot_state *st, uint64_t seq, uint64_t *entry,
 		    (size_t)sqlite3_column_bytes(s, 1));
 	dot_buf_put(receipt, sqlite3_column_blob(s, 2),
 		    (size_t)sqlite3_column_bytes(s, 2));
+	sqlite3_reset(s);
 	return tx->err ? tx->err : receipt->err;
 }

@@ -66,6 +66,8 @@ int st_prepare(struct dot_state *st, const char *sql, sqlite3_stmt **s,
 	       struct dot_err *e);
 int st_sqlerr(struct dot_state *st, struct dot_err *e, const char *what);
 int st_exec(struct dot_state *st, const char *sql, struct dot_err *e);
+/* Reset every cached statement (ends their read transactions). */
+void reset_all(struct dot_state *st);
 
 /* Fill o from a row of "id, kind, owner, version, size, parent, created,
  * modified, policy". */
