@@ -281,6 +281,28 @@ a_account(struct dot_buf *b, const char *name, const int *keys, size_t nk,
 	dot_enc_uint(b, threshold);
 }
 
+static void
+a_recv(struct dot_buf *b, const char *mb, const uint8_t id[16])
+{
+	b->len = 0;
+	dot_enc_map(b, 2);
+	dot_enc_uint(b, 1);
+	dot_enc_tstr(b, mb, strlen(mb));
+	dot_enc_uint(b, 2);
+	dot_enc_bstr(b, id, 16);
+}
+
+static void
+a_revoke(struct dot_buf *b, const struct dot_buf *tok, uint64_t block)
+{
+	b->len = 0;
+	dot_enc_map(b, 2);
+	dot_enc_uint(b, 1);
+	dot_enc_bstr(b, tok->data, tok->len);
+	dot_enc_uint(b, 2);
+	dot_enc_uint(b, block);
+}
+
 static struct txspec
 as(const char *account, int signer, const char *op, const struct dot_buf *a)
 {
@@ -631,88 +653,117 @@ test_authorization_matrix(void)
 	static const struct {
 		const char *op;
 		uint32_t right;
+		int setup; /* 0 none, 1 a file, 2 a mailbox, 3 a message */
 	} ops[] = {
-		{"fs.mkdir", DOT_RIGHT_CREATE},
-		{"fs.put", DOT_RIGHT_CREATE},   /* new file */
-		{"fs.put", DOT_RIGHT_WRITE},    /* existing file */
-		{"fs.append", DOT_RIGHT_APPEND},
-		{"fs.rm", DOT_RIGHT_DELETE},
+		{"fs.mkdir", DOT_RIGHT_CREATE, 0},
+		{"fs.put", DOT_RIGHT_CREATE, 0},   /* new file */
+		{"fs.put", DOT_RIGHT_WRITE, 1},    /* existing file */
+		{"fs.append", DOT_RIGHT_APPEND, 1},
+		{"fs.rm", DOT_RIGHT_DELETE, 1},
+		{"fs.mv", DOT_RIGHT_DELETE, 1},    /* and create at the target */
+		{"fs.chown", DOT_RIGHT_ADMIN, 1},
+		{"fs.policy", DOT_RIGHT_ADMIN, 1},
+		{"fs.get", DOT_RIGHT_READ, 1},     /* a read, applied */
+		{"fs.stat", DOT_RIGHT_READ, 1},
+		{"fs.ls", DOT_RIGHT_LIST, 0},
+		{"msg.create", DOT_RIGHT_CREATE, 0},
+		{"msg.send", DOT_RIGHT_SEND, 2},
+		{"msg.recv", DOT_RIGHT_RECEIVE, 3},
 	};
 	struct dot_buf a = {0}, tok = {0}, att = {0};
 
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		struct node n;
 		struct txspec t;
-		int existing = ops[i].right != DOT_RIGHT_CREATE;
-		const char *path = "/data/f";
+		struct dot_tx_objver msg = {{0}, 0};
+		const char *op = ops[i].op;
+		uint32_t need = ops[i].right;
 
 		node_open(&n);
 		a_path(&a, "/data");
 		t = as("admin@active", ADMIN, "fs.mkdir", &a);
 		REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
-		if (existing) {
-			a_put(&a, path, "v1", 2);
+		if (ops[i].setup == 1) {
+			a_put(&a, "/data/f", "v1", 2);
 			t = as("admin@active", ADMIN, "fs.put", &a);
 			REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+		} else if (ops[i].setup >= 2) {
+			a_path(&a, "/data/f");
+			t = as("admin@active", ADMIN, "msg.create", &a);
+			REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+			if (ops[i].setup == 3) {
+				a_put(&a, "/data/f", "hi", 2);
+				t = as("admin@active", ADMIN, "msg.send", &a);
+				REQUIRE_RC(run(&n, &t, &msg), DOT_OK);
+			}
 		}
-		if (strcmp(ops[i].op, "fs.mkdir") == 0 ||
-		    strcmp(ops[i].op, "fs.rm") == 0)
-			a_path(&a, path);
-		else
-			a_put(&a, path, "v2", 2);
+		/* the op's arguments */
+		if (strcmp(op, "fs.put") == 0 || strcmp(op, "fs.append") == 0 ||
+		    strcmp(op, "msg.send") == 0)
+			a_put(&a, "/data/f", "v2", 2);
+		else if (strcmp(op, "fs.mv") == 0)
+			a_mv(&a, "/data/f", "/data/g");
+		else if (strcmp(op, "fs.chown") == 0)
+			a_mv(&a, "/data/f", "admin");
+		else if (strcmp(op, "fs.ls") == 0)
+			a_path(&a, "/data");
+		else if (strcmp(op, "msg.recv") == 0)
+			a_recv(&a, "/data/f", msg.id);
+		else if (strcmp(op, "fs.policy") == 0) {
+			a.len = 0;
+			dot_enc_map(&a, 2);
+			dot_enc_uint(&a, 1);
+			dot_enc_tstr(&a, "/data/f", 7);
+			dot_enc_uint(&a, 2);
+			dot_enc_uint(&a, DOT_POLICY_RECORD_READS);
+		} else
+			a_path(&a, "/data/f");
 
 		/* without the right */
-		mint(&tok, ADMIN, "/data", DOT_RIGHTS_ALL & ~ops[i].right,
-		     T0 + 3600, BOB);
-		t = with_token(&tok, BOB, ops[i].op, &a);
+		mint(&tok, ADMIN, "/data", DOT_RIGHTS_ALL & ~need, T0 + 3600,
+		     BOB);
+		t = with_token(&tok, BOB, op, &a);
 		CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_RIGHTS);
 		/* attenuated below it */
 		mint(&tok, ADMIN, "/data", DOT_RIGHTS_ALL, T0 + 3600, BOB);
-		attenuate(&att, &tok, BOB, DOT_RIGHT_READ, CAROL);
-		t = with_token(&att, CAROL, ops[i].op, &a);
+		attenuate(&att, &tok, BOB, DOT_RIGHTS_ALL & ~need, CAROL);
+		t = with_token(&att, CAROL, op, &a);
 		CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_RIGHTS);
 		/* presented by someone else */
-		t = with_token(&tok, CAROL, ops[i].op, &a);
+		t = with_token(&tok, CAROL, op, &a);
 		CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_WRONG_HOLDER);
 		/* expired (the entry time passes the expiry) */
 		mint(&tok, ADMIN, "/data", DOT_RIGHTS_ALL, n.time + 1, BOB);
-		t = with_token(&tok, BOB, ops[i].op, &a);
+		t = with_token(&tok, BOB, op, &a);
 		CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_EXPIRED);
 		/* outside the resource */
 		mint(&tok, ADMIN, "/other", DOT_RIGHTS_ALL, T0 + 3600, BOB);
-		t = with_token(&tok, BOB, ops[i].op, &a);
+		t = with_token(&tok, BOB, op, &a);
 		CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_RESOURCE);
 		/* minted by a key with no authority (alice's, no account) */
 		mint(&tok, ALICE, "/data", DOT_RIGHTS_ALL, T0 + 3600, BOB);
-		t = with_token(&tok, BOB, ops[i].op, &a);
+		t = with_token(&tok, BOB, op, &a);
 		CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_ISSUER);
-		/* revoked: the holder's block id in the revoked set */
+		/* revoked through cap.revoke by the admin */
 		mint(&tok, ADMIN, "/data", DOT_RIGHTS_ALL, T0 + 3600, BOB);
 		{
-			struct dot_token *pt;
-			struct dot_err e = {0};
-			sqlite3_stmt *s;
-			REQUIRE(dot_token_parse(tok.data, tok.len, &pt, &e) ==
-				DOT_OK);
-			REQUIRE(sqlite3_prepare_v2(
-					n.db,
-					"INSERT INTO revoked (rid, at) VALUES "
-					"(?1, 0)",
-					-1, &s, NULL) == SQLITE_OK);
-			sqlite3_bind_blob(s, 1, pt->blocks[0].rid, 32,
-					  SQLITE_TRANSIENT);
-			REQUIRE(sqlite3_step(s) == SQLITE_DONE);
-			sqlite3_finalize(s);
-			dot_token_free(pt);
+			struct dot_buf rv = {0};
+			struct txspec r;
+			a_revoke(&rv, &tok, 0);
+			r = as("admin@active", ADMIN, "cap.revoke", &rv);
+			REQUIRE_RC(run(&n, &r, NULL), DOT_OK);
+			dot_buf_free(&rv);
 		}
-		t = with_token(&tok, BOB, ops[i].op, &a);
+		t = with_token(&tok, BOB, op, &a);
 		CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_REVOKED);
 		/* account threshold not met: a key outside admin's level */
-		t = as("admin@active", BOB, ops[i].op, &a);
+		t = as("admin@active", BOB, op, &a);
 		CHECK_RC(run(&n, &t, NULL), DOT_ETX_AUTHORITY);
-		/* with the right: allowed (a fresh token) */
-		mint(&tok, ADMIN, "/data", ops[i].right, T0 + 3600, BOB);
-		t = with_token(&tok, BOB, ops[i].op, &a);
+		/* with exactly the right (mv also needs create at the target) */
+		mint(&tok, ADMIN, "/data",
+		     need | (strcmp(op, "fs.mv") == 0 ? DOT_RIGHT_CREATE : 0),
+		     T0 + 3600, BOB);
+		t = with_token(&tok, BOB, op, &a);
 		CHECK_RC(run(&n, &t, NULL), DOT_OK);
 		node_close(&n);
 	}
@@ -1051,16 +1102,6 @@ test_entry_rules(void)
 }
 
 
-static void
-a_recv(struct dot_buf *b, const char *mb, const uint8_t id[16])
-{
-	b->len = 0;
-	dot_enc_map(b, 2);
-	dot_enc_uint(b, 1);
-	dot_enc_tstr(b, mb, strlen(mb));
-	dot_enc_uint(b, 2);
-	dot_enc_bstr(b, id, 16);
-}
 
 struct listing {
 	size_t n;
@@ -1159,16 +1200,6 @@ test_mailboxes(void)
 	node_close(&n);
 }
 
-static void
-a_revoke(struct dot_buf *b, const struct dot_buf *tok, uint64_t block)
-{
-	b->len = 0;
-	dot_enc_map(b, 2);
-	dot_enc_uint(b, 1);
-	dot_enc_bstr(b, tok->data, tok->len);
-	dot_enc_uint(b, 2);
-	dot_enc_uint(b, block);
-}
 
 static void
 test_caps_grant_revoke_chown(void)
