@@ -68,6 +68,7 @@ struct node {
 	int have_tcp;
 	uv_signal_t sigint, sigterm;
 	struct conn *conns;
+	struct sigwork *works; /* signature checks under way */
 	int stopping;
 	int lock_fd;
 	uint64_t entries_written;
@@ -89,6 +90,17 @@ struct conn {
 	int paused;   /* reading stopped: the buffer is full while waiting */
 	int closing;
 	struct conn *next;
+};
+
+/* A submitted tx whose signatures a worker checks. */
+struct sigwork {
+	uv_work_t req;
+	struct node *node;
+	struct conn *conn; /* NULL once the connection is gone */
+	uint64_t id;
+	struct dot_tx *tx;
+	int ok;
+	struct sigwork *next;
 };
 
 static void
@@ -193,6 +205,9 @@ conn_close(struct conn *c)
 	for (struct pending *p = n->head; p; p = p->next)
 		if (p->conn == c)
 			p->conn = NULL;
+	for (struct sigwork *w = n->works; w; w = w->next)
+		if (w->conn == c)
+			w->conn = NULL;
 	uv_close((uv_handle_t *)&c->h.stream, on_closed);
 }
 
@@ -228,6 +243,43 @@ enqueue(struct node *n, const uint8_t *tx, size_t len, struct conn *c,
 	if (!uv_is_active((uv_handle_t *)&n->flusher))
 		uv_idle_start(&n->flusher, on_flush);
 	return DOT_OK;
+}
+
+
+static void
+sig_work(uv_work_t *req)
+{
+	struct sigwork *w = req->data;
+
+	/* Pure: the tx's own bytes, libsodium; nothing shared. */
+	w->ok = dot_tx_check_signatures(w->tx, NULL) == DOT_OK;
+}
+
+static void
+sig_done(uv_work_t *req, int status)
+{
+	struct sigwork *w = req->data;
+	struct node *n = w->node;
+	struct sigwork **pp;
+	int rv;
+
+	for (pp = &n->works; *pp; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	if (status == 0 && w->ok)
+		dot_state_signatures_checked(n->st, w->tx);
+	/* Queued even if a signature failed: apply refuses it with its
+	 * receipt, as every node would. */
+	rv = enqueue(n, w->tx->bytes, w->tx->len, w->conn, w->id);
+	if (rv != DOT_OK && w->conn != NULL) {
+		w->conn->waiting = 0;
+		respond(w->conn, w->id, rv, NULL, 0, NULL);
+		process(w->conn);
+	}
+	dot_tx_free(w->tx);
+	free(w);
 }
 
 static void
@@ -320,15 +372,34 @@ do_submit(struct conn *c, const struct dot_api_msg *m)
 	/* The cheap check: a tx that does not even parse never reaches the
 	 * log (the state machine checks everything else when applying). */
 	rv = dot_tx_parse(p, len, &tx, &e);
-	dot_tx_free(tx);
 	if (rv != DOT_OK) {
 		respond(c, m->id, rv, NULL, 0, e.msg);
 		return;
 	}
-	rv = enqueue(c->node, p, len, c, m->id);
-	if (rv != DOT_OK) {
-		respond(c, m->id, rv, NULL, 0, NULL);
-		return;
+	/* Its signatures are checked on a worker (the second core), off the
+	 * apply loop; the tx is queued when that is done. */
+	{
+		struct sigwork *w = calloc(1, sizeof(*w));
+		if (w == NULL) {
+			dot_tx_free(tx);
+			respond(c, m->id, DOT_ENOMEM, NULL, 0, NULL);
+			return;
+		}
+		w->node = c->node;
+		w->conn = c;
+		w->id = m->id;
+		w->tx = tx;
+		w->req.data = w;
+		w->next = c->node->works;
+		c->node->works = w;
+		if (uv_queue_work(c->node->loop, &w->req, sig_work,
+				  sig_done) != 0) {
+			c->node->works = w->next;
+			dot_tx_free(tx);
+			free(w);
+			respond(c, m->id, DOT_ENOMEM, NULL, 0, NULL);
+			return;
+		}
 	}
 	c->waiting = 1;
 }

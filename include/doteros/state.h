@@ -81,6 +81,15 @@ DOT_API DOT_MUST int dot_state_apply(struct dot_state *st, uint64_t index,
 				     size_t n, struct dot_buf *receipts,
 				     struct dot_err *e);
 
+/*
+ * Tell the state that every signature of tx was checked
+ * (dot_tx_check_signatures returned DOT_OK, e.g. on a worker thread when
+ * the tx was submitted): apply then skips those signature checks and does
+ * every other. Only for signatures this process checked itself.
+ */
+DOT_API void dot_state_signatures_checked(struct dot_state *st,
+					  const struct dot_tx *tx);
+
 /* The last applied index and entry time (0 before genesis). */
 DOT_API void dot_state_position(const struct dot_state *st, uint64_t *index,
 				uint64_t *time);

@@ -231,6 +231,10 @@ struct dot_tx_verifier {
 	/* Account authority. NULL: account txs are refused. */
 	dot_tx_level_fn level;
 	void *level_ctx;
+	/* Signatures already known to verify (dot_tx_sig_cache_add), or
+	 * NULL. A hit skips only that signature's check; every other check
+	 * runs, so the result is the same with or without it. */
+	struct dot_token_cache *sig_cache;
 };
 
 struct dot_tx_verify_result {
@@ -262,6 +266,19 @@ DOT_API DOT_MUST int dot_tx_verify(const struct dot_tx *tx,
 				   const struct dot_tx_verifier *v,
 				   struct dot_tx_verify_result *res,
 				   struct dot_err *e);
+
+/*
+ * Check every signature of tx over its id, and nothing else: no state, no
+ * clock, no shared memory, so it may run on another thread (a node checks
+ * submissions on a worker before they reach the apply loop). DOT_OK or
+ * DOT_ETX_SIGNATURE naming the pair.
+ */
+DOT_API DOT_MUST int dot_tx_check_signatures(const struct dot_tx *tx,
+					     struct dot_err *e);
+/* Record that every signature of tx verified (after
+ * dot_tx_check_signatures returned DOT_OK). */
+DOT_API void dot_tx_sig_cache_add(struct dot_token_cache *c,
+				  const struct dot_tx *tx);
 
 /*
  * Split the text form "account@level" into its parts (pointers into text),

@@ -200,6 +200,8 @@ dot_state_open(sqlite3 *db, struct dot_state **out, struct dot_err *e)
 		return DOT_ENOMEM;
 	st->db = db;
 	rv = dot_token_cache_new(&st->cache, 4096);
+	if (rv == DOT_OK)
+		rv = dot_token_cache_new(&st->sig_cache, 65536);
 	if (rv != DOT_OK)
 		goto fail;
 	rv = st_exec(st, schema, e);
@@ -223,6 +225,7 @@ dot_state_close(struct dot_state *st)
 	for (size_t i = 0; i < st->nstmts; i++)
 		sqlite3_finalize(st->stmts[i].stmt);
 	dot_token_cache_free(st->cache);
+	dot_token_cache_free(st->sig_cache);
 	dot_free(st);
 }
 
@@ -232,6 +235,12 @@ dot_state_position(const struct dot_state *st, uint64_t *index,
 {
 	*index = st->index;
 	*time = st->time;
+}
+
+void
+dot_state_signatures_checked(struct dot_state *st, const struct dot_tx *tx)
+{
+	dot_tx_sig_cache_add(st->sig_cache, tx);
 }
 
 const char *
@@ -598,6 +607,7 @@ op_authorize(struct op *o, uint32_t rights, const char *path,
 	memset(&v, 0, sizeof(v));
 	v.now = o->time;
 	v.cluster_id = st->cluster_id;
+	v.sig_cache = st->sig_cache;
 	if (tx->p.auth_kind == DOT_TX_AUTH_TOKEN) {
 		char issuer[DOT_TX_MAX_ACCOUNT + 1];
 

@@ -22,6 +22,7 @@ struct dot_state {
 	} stmts[STMT_CACHE];
 	size_t nstmts;
 	struct dot_token_cache *cache;
+	struct dot_token_cache *sig_cache; /* tx signatures known good */
 	uint64_t index;
 	uint64_t time;
 	uint8_t cluster_id[DOT_CLUSTER_ID_LEN];

@@ -166,3 +166,16 @@ dot_token__cache_count_sig(struct dot_token_cache *c)
 {
 	c->st.sig_checks++;
 }
+
+int
+dot_token__cache_probe(struct dot_token_cache *c,
+		       const uint8_t key[DOT_HASH_LEN])
+{
+	return has(c, key);
+}
+
+void
+dot_token__cache_add(struct dot_token_cache *c, const uint8_t key[DOT_HASH_LEN])
+{
+	put(c, key);
+}

@@ -30,5 +30,11 @@ void dot_token__cache_insert(struct dot_token_cache *c, const uint8_t *ipk,
 			     size_t ipklen, const struct dot_token *tok,
 			     size_t from);
 void dot_token__cache_count_sig(struct dot_token_cache *c);
+/* The cache as a plain set of 32-byte keys (lib/tx's verified-signature
+ * cache uses it with keys of its own domain). */
+int dot_token__cache_probe(struct dot_token_cache *c,
+			   const uint8_t key[DOT_HASH_LEN]);
+void dot_token__cache_add(struct dot_token_cache *c,
+			  const uint8_t key[DOT_HASH_LEN]);
 
 #endif

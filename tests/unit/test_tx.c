@@ -1591,8 +1591,54 @@ heap_failures(void)
 	dot_buf_free(&tok);
 }
 
+
+/* The verified-signature cache: results equal with and without it; a
+ * cached good signature never vouches for another signature; a failed
+ * check is never cached. */
+static void
+sig_cache_equals_cold(void)
+{
+	struct dot_tx_payload p;
+	struct dot_buf good = {0}, forged = {0};
+	struct dot_tx *tx = NULL, *ftx = NULL;
+	struct dot_tx_verifier v;
+	struct dot_token_cache *cache = NULL;
+	struct dot_err e = {0, ""};
+	const int two[] = {0, 1};
+
+	setup();
+	make_payload(&p);
+	REQUIRE_RC(build_tx(&p, two, 2, &good), DOT_OK);
+	REQUIRE_RC(dot_tx_parse(good.data, good.len, &tx, &e), DOT_OK);
+	REQUIRE_RC(dot_tx_check_signatures(tx, &e), DOT_OK);
+	REQUIRE_RC(dot_token_cache_new(&cache, 64), DOT_OK);
+	account_verifier(&v, 1200);
+	CHECK_RC(dot_tx_verify(tx, &v, NULL, &e), DOT_OK);
+	v.sig_cache = cache;
+	dot_tx_sig_cache_add(cache, tx);
+	CHECK_RC(dot_tx_verify(tx, &v, NULL, &e), DOT_OK);
+	/* every other check still runs on a cached tx */
+	v.now = 1600;
+	CHECK_RC(dot_tx_verify(tx, &v, NULL, &e), DOT_ETX_EXPIRED);
+	v.now = 1200;
+	/* the same tx with one signature byte changed: refused, cache or not */
+	dot_buf_put(&forged, good.data, good.len);
+	forged.data[forged.len - 3] ^= 0x40;
+	REQUIRE_RC(dot_tx_parse(forged.data, forged.len, &ftx, &e), DOT_OK);
+	CHECK_RC(dot_tx_check_signatures(ftx, &e), DOT_ETX_SIGNATURE);
+	CHECK_RC(dot_tx_verify(ftx, &v, NULL, &e), DOT_ETX_SIGNATURE);
+	v.sig_cache = NULL;
+	CHECK_RC(dot_tx_verify(ftx, &v, NULL, &e), DOT_ETX_SIGNATURE);
+	dot_tx_free(tx);
+	dot_tx_free(ftx);
+	dot_token_cache_free(cache);
+	dot_buf_free(&good);
+	dot_buf_free(&forged);
+}
+
 T_MAIN(T_CASE(payload_roundtrip), T_CASE(payload_known_bytes),
        T_CASE(payload_strict), T_CASE(payload_encode_strict),
+       T_CASE(sig_cache_equals_cold),
        T_CASE(tx_roundtrip), T_CASE(tx_strict), T_CASE(tx_every_byte),
        T_CASE(tx_window), T_CASE(tx_cluster), T_CASE(tx_account),
        T_CASE(account_split), T_CASE(tx_token), T_CASE(tx_token_delegated),
