@@ -26,73 +26,8 @@ if ! command -v python3 >/dev/null 2>&1; then
 	exit 0
 fi
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/dot-audit-test.XXXXXX") || exit 1
-DOTD_PID=
-cleanup() {
-	if [ -n "$DOTD_PID" ]; then
-		kill "$DOTD_PID" 2>/dev/null
-		wait "$DOTD_PID" 2>/dev/null
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-export DOT_DIR=$TMP/dotdir DOT_KDF_FAST=1 DOT_PASSPHRASE=correct-horse
-export DOT_TIMEOUT=30
-unset DOT_ADDR DOT_AGENT_SOCK
-cd "$TMP" || exit 1
-
-n=0
-failed=0
-results=()
-
-ok() { # status description
-	local status=$1
-	shift
-	n=$((n + 1))
-	if [ "$status" -eq 0 ]; then
-		results+=("ok $n - $*")
-	else
-		failed=$((failed + 1))
-		results+=("not ok $n - $*")
-		results+=("# stdout: $(head -c 800 "$TMP/out" 2>/dev/null)")
-		results+=("# stderr: $(head -c 800 "$TMP/err" 2>/dev/null)")
-	fi
-}
-skip() { n=$((n + 1)); results+=("ok $n # SKIP $*"); }
-
-# run WANT_RC DESCRIPTION -- COMMAND...: stdout in $TMP/out, stderr in
-# $TMP/err, exit code in $RC.
-run() {
-	local want=$1 desc=$2
-	shift 3
-	"$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-	RC=$?
-	[ "$RC" -eq "$want" ]
-	ok $? "$desc (exit $want, got $RC)"
-}
-
-pyok() {
-	python3 -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
-sys.exit(0 if eval(sys.argv[2]) else 1)' "$TMP/out" "$1" 2>>"$TMP/err"
-}
-pyget() {
-	python3 -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
-print(eval(sys.argv[2]))' "$TMP/out" "$1"
-}
-json_ok() { pyok "$1"; ok $? "$2"; }
-out_has() { grep -qF -- "$1" "$TMP/out"; ok $? "$2"; }
-err_has() { grep -qF -- "$1" "$TMP/err"; ok $? "$2"; }
-
-finish() {
-	echo "1..$n"
-	printf '%s\n' "${results[@]}"
-	[ "$failed" -eq 0 ]
-	exit $?
-}
+TEST_NAME=audit
+. "$(dirname "$0")/lib.sh"
 
 start_dotd() {
 	"$DOTD" --dir "$DOT_DIR/node" >>"$TMP/dotd.log" 2>&1 &
