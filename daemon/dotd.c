@@ -1073,6 +1073,24 @@ on_signal(uv_signal_t *s, int sig)
 	uv_stop(n->loop);
 }
 
+/* Release what open_node took (any part of it may be missing). */
+static void
+close_node(struct node *n)
+{
+	dot_state_close(n->st);
+	n->st = NULL;
+	if (n->db != NULL)
+		sqlite3_close(n->db);
+	n->db = NULL;
+	dot_sign_sk_free(n->node_key);
+	n->node_key = NULL;
+	if (n->log.fd > 0)
+		dotd_log_close(&n->log);
+	if (n->lock_fd >= 0)
+		close(n->lock_fd);
+	n->lock_fd = -1;
+}
+
 static void
 usage(FILE *f)
 {
@@ -1153,6 +1171,7 @@ main(int argc, char **argv)
 	n.loop = uv_default_loop();
 	if (open_node(&n, &e) != DOT_OK) {
 		logmsg("%s", e.msg);
+		close_node(&n);
 		return 1;
 	}
 	if (sock == NULL) {
@@ -1162,6 +1181,7 @@ main(int argc, char **argv)
 	if (listen_unix(&n, sock, &e) != DOT_OK ||
 	    (listen != NULL && listen_tcp(&n, listen, &e) != DOT_OK)) {
 		logmsg("%s", e.msg);
+		close_node(&n);
 		return 1;
 	}
 	uv_idle_init(n.loop, &n.flusher);
@@ -1176,10 +1196,7 @@ main(int argc, char **argv)
 	uv_run(n.loop, UV_RUN_DEFAULT);
 	/* Stopped: queued but unwritten txs were never acknowledged. */
 	unlink(n.sock_path);
-	dot_state_close(n.st);
-	sqlite3_close(n.db);
-	dot_sign_sk_free(n.node_key);
-	dotd_log_close(&n.log);
+	close_node(&n);
 	logmsg("stopped at entry %llu", (unsigned long long)n.log.last_index);
 	return 0;
 }
