@@ -918,12 +918,13 @@ open_node(struct node *n, struct dot_err *e)
 	/* The log is the durable record; the database may lag it after a
 	 * crash and is brought forward by replay. */
 	/* 64 MiB of page cache and memory-mapped reads keep the working set
-	 * out of pread; checkpoints run every 4000 pages (16 MiB of WAL). */
+	 * out of pread. Checkpoints every 1000 pages (4 MiB of WAL): larger
+	 * ones raise throughput a little and the p99 latency a lot. */
 	if (sqlite3_exec(n->db,
 			 "PRAGMA journal_mode = WAL; PRAGMA synchronous = "
 			 "NORMAL; PRAGMA cache_size = -65536; PRAGMA "
 			 "mmap_size = 268435456; PRAGMA wal_autocheckpoint = "
-			 "4000; PRAGMA temp_store = MEMORY;",
+			 "1000; PRAGMA temp_store = MEMORY;",
 			 NULL, NULL, NULL) != SQLITE_OK)
 		return dot_err_set(e, DOT_ESTATE_STORAGE, "%s: %s", path,
 				   sqlite3_errmsg(n->db));

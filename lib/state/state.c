@@ -21,8 +21,10 @@ static const char schema[] =
 	" modified INTEGER NOT NULL, policy INTEGER NOT NULL DEFAULT 0)"
 	" WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS objects_parent ON objects(parent, path);"
-	"CREATE TABLE IF NOT EXISTS chunks (hash BLOB PRIMARY KEY,"
-	" data BLOB NOT NULL, refs INTEGER NOT NULL) WITHOUT ROWID;"
+	/* A rowid table: chunks are large rows, appended in order; only the
+	 * (small) hash index takes the random inserts. */
+	"CREATE TABLE IF NOT EXISTS chunks (hash BLOB NOT NULL UNIQUE,"
+	" data BLOB NOT NULL, refs INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS accounts (name TEXT PRIMARY KEY,"
 	" created INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS levels (account TEXT NOT NULL,"
