@@ -14,72 +14,9 @@ DOT=${1:?usage: run.sh <path-to-dot> <source-root>}
 SRC=${2:-.}
 case $DOT in /*) ;; *) DOT=$PWD/$DOT ;; esac
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/dot-cli-test.XXXXXX") || exit 1
-trap 'rm -rf "$TMP"' EXIT
-export DOT_DIR=$TMP/dotdir DOT_KDF_FAST=1 DOT_PASSPHRASE=correct-horse
-unset DOT_ADDR DOT_AGENT_SOCK
-cd "$TMP" || exit 1
+TEST_NAME=cli
+. "$(dirname "$0")/../lib.sh"
 
-n=0
-failed=0
-results=()
-
-ok() { # condition-status description
-	local status=$1
-	shift
-	n=$((n + 1))
-	if [ "$status" -eq 0 ]; then
-		results+=("ok $n - $*")
-	else
-		failed=$((failed + 1))
-		results+=("not ok $n - $*")
-		results+=("# stdout: $(head -c 600 "$TMP/out" 2>/dev/null)")
-		results+=("# stderr: $(head -c 600 "$TMP/err" 2>/dev/null)")
-	fi
-}
-
-# run WANT_RC DESCRIPTION -- COMMAND...: stdout in $TMP/out, stderr in
-# $TMP/err, exit code in $RC.
-run() {
-	local want=$1 desc=$2
-	shift 3
-	"$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-	RC=$?
-	[ "$RC" -eq "$want" ]
-	ok $? "$desc (exit $want, got $RC)"
-}
-
-# Like run, with stdin from a file.
-run_in() {
-	local want=$1 desc=$2 in=$3
-	shift 4
-	"$@" >"$TMP/out" 2>"$TMP/err" <"$in"
-	RC=$?
-	[ "$RC" -eq "$want" ]
-	ok $? "$desc (exit $want, got $RC)"
-}
-
-# py EXPR: evaluate a Python expression over d = the JSON on stdin of the
-# last command; exit 0 when it is true.
-pyok() {
-	python3 -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
-sys.exit(0 if eval(sys.argv[2]) else 1)' "$TMP/out" "$1" 2>>"$TMP/err"
-}
-# pyget EXPR: print a value from the JSON of the last command.
-pyget() {
-	python3 -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
-print(eval(sys.argv[2]))' "$TMP/out" "$1"
-}
-json_ok() { # description: the output parses and EXPR holds
-	pyok "$1"
-	ok $? "$2"
-}
-out_has() { grep -qF -- "$1" "$TMP/out"; ok $? "$2"; }
-err_has() { grep -qF -- "$1" "$TMP/err"; ok $? "$2"; }
 first_line() { head -n 1 "$TMP/out"; }
 
 # ---- top level, help, usage ----
@@ -492,6 +429,4 @@ else
 	n=$((n + 1)); results+=("ok $n - scripts/demo # SKIP not found")
 fi
 
-echo "1..$n"
-printf '%s\n' "${results[@]}"
-[ "$failed" -eq 0 ]
+finish

@@ -27,7 +27,7 @@ if ! command -v python3 >/dev/null 2>&1; then
 fi
 
 TEST_NAME=audit
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 start_dotd() {
 	"$DOTD" --dir "$DOT_DIR/node" >>"$TMP/dotd.log" 2>&1 &

@@ -24,7 +24,7 @@ if ! command -v python3 >/dev/null 2>&1; then
 fi
 
 TEST_NAME=daemon
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 ADMIN=(--as admin@active --key admin)
 ALICE=(--as alice@active --key alice)

@@ -1,5 +1,6 @@
-# tests/daemon/lib.sh - the TAP helpers of the node tests (run.sh,
-# audit.sh), sourced after they set TEST_NAME, DOT and DOTD.
+# tests/lib.sh - the TAP helpers of the shell-script tests (cli/run.sh,
+# daemon/run.sh, daemon/audit.sh), sourced after they set TEST_NAME (and
+# DOT, DOTD as they need).
 #
 # Makes a temporary directory (removed on exit, and dotd stopped if
 # DOTD_PID is set), exports a DOT_DIR with fast key derivation, and defines:
