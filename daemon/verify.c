@@ -59,10 +59,10 @@ static const struct {
 	 "account || '@' || level || ' key ' || hex(substr(pk, 1, 8))"},
 	{"revoked", "rid, at", "'rid ' || hex(rid)"},
 	{"grants", "rid, issuer, token, at", "'grant ' || hex(rid)"},
-	{"txs", "id, not_after, at", "'tx ' || hex(id)"},
+	{"txs", "not_after, at, pos, id", "'tx ' || hex(id)"},
 	{"ledger", "seq, entry, txid, tx, receipt",
 	 "'ledger record ' || seq || ' (entry ' || entry || ')'"},
-	{"merkle", "level, idx, hash",
+	{"merkle", "pos, level, idx, hash",
 	 "'Merkle node ' || level || '/' || idx"},
 };
 

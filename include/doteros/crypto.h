@@ -67,6 +67,11 @@ DOT_API void dot_hash(uint8_t out[DOT_HASH_LEN], const void *in, size_t n);
 DOT_API void dot_hash_init(struct dot_hash_ctx *h);
 DOT_API void dot_hash_update(struct dot_hash_ctx *h, const void *in, size_t n);
 DOT_API void dot_hash_final(struct dot_hash_ctx *h, uint8_t out[DOT_HASH_LEN]);
+/* SipHash-2-4 of in under a 16-byte key: for hash tables whose inputs an
+ * adversary may choose (keyed with a secret, they cannot aim at a bucket). */
+#define DOT_SHORTHASH_KEY_LEN 16
+DOT_API uint64_t dot_shorthash(const uint8_t key[DOT_SHORTHASH_KEY_LEN],
+			       const void *in, size_t n);
 /* BLAKE2b with any output length 16..64 and an optional key (0..64 bytes). */
 DOT_API DOT_MUST int dot_blake2b(uint8_t *out, size_t outlen, const void *in,
 				 size_t n, const uint8_t *key, size_t keylen);

@@ -101,6 +101,19 @@ dot_blake2b(uint8_t *out, size_t outlen, const void *in, size_t n,
 	return DOT_OK;
 }
 
+uint64_t
+dot_shorthash(const uint8_t key[DOT_SHORTHASH_KEY_LEN], const void *in,
+	      size_t n)
+{
+	unsigned char h[crypto_shorthash_siphash24_BYTES];
+	uint64_t v = 0;
+
+	crypto_shorthash_siphash24(h, in, n, key);
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)h[i] << (8 * i);
+	return v;
+}
+
 /* ---- SHA-256 ---- */
 
 _Static_assert(sizeof(crypto_hash_sha256_state) <=

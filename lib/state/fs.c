@@ -67,8 +67,14 @@ content_put(struct dot_state *st, const uint8_t *data, size_t n,
 {
 	struct dot_buf hashes = {0};
 	size_t count = 0;
-	int rv = chunks_of(st, data, n, &hashes, &count, e);
+	int rv;
 
+	if (n <= DOT_STATE_INLINE) {
+		/* Small content lives in the object row: no chunk rows. */
+		dot_enc_bstr(list, n ? data : (const uint8_t *)"", n);
+		return list->err;
+	}
+	rv = chunks_of(st, data, n, &hashes, &count, e);
 	if (rv == DOT_OK) {
 		dot_enc_array(list, count);
 		dot_buf_put(list, hashes.data, hashes.len);
@@ -76,6 +82,24 @@ content_put(struct dot_state *st, const uint8_t *data, size_t n,
 	}
 	dot_buf_free(&hashes);
 	return rv;
+}
+
+/* Stored content is inline (a CBOR byte string) or a chunk list (an
+ * array); the first byte's major type tells them apart. */
+static int
+content_inline(const uint8_t *list, size_t n, const uint8_t **p,
+	       size_t *len, struct dot_err *e)
+{
+	struct dot_dec d;
+
+	if (n == 0 || (list[0] & 0xe0) != 0x40)
+		return 0;
+	if (dot_dec_init(&d, list, n, NULL, NULL) != DOT_OK ||
+	    dot_dec_bstr(&d, p, len) != DOT_OK || d.off != d.len ||
+	    *len > DOT_STATE_INLINE)
+		return -dot_err_set(e, DOT_ESTATE_STORAGE,
+				    "stored inline content is damaged");
+	return 1;
 }
 
 /* Iterate the hashes of a stored chunk list. */
@@ -115,8 +139,17 @@ content_get(struct dot_state *st, const uint8_t *list, size_t n,
 {
 	struct dot_dec d;
 	uint64_t count;
-	int rv = list_open(&d, list, n, &count, e);
+	const uint8_t *p;
+	size_t len;
+	int rv = content_inline(list, n, &p, &len, e);
 
+	if (rv < 0)
+		return -rv;
+	if (rv > 0) {
+		dot_buf_put(out, p, len);
+		return out->err;
+	}
+	rv = list_open(&d, list, n, &count, e);
 	for (uint64_t i = 0; rv == DOT_OK && i < count; i++) {
 		const uint8_t *h;
 		if (dot_dec_bstr_fixed(&d, &h, DOT_HASH_LEN) != DOT_OK)
@@ -157,10 +190,15 @@ content_release(struct dot_state *st, const uint8_t *list, size_t n,
 {
 	struct dot_dec d;
 	uint64_t count;
+	const uint8_t *p;
+	size_t len;
 	int rv;
 
 	if (n == 0)
 		return DOT_OK;
+	rv = content_inline(list, n, &p, &len, e);
+	if (rv != 0)
+		return rv < 0 ? -rv : DOT_OK; /* inline: nothing to release */
 	rv = list_open(&d, list, n, &count, e);
 	for (uint64_t i = 0; rv == DOT_OK && i < count; i++) {
 		const uint8_t *h;
@@ -403,7 +441,7 @@ op_fs_append(struct op *o)
 	char path[DOT_TOKEN_MAX_PATH + 1];
 	struct dot_buf old = {0}, list = {0}, hashes = {0}, tail = {0};
 	const uint8_t *data, *h = NULL;
-	size_t n, count = 0;
+	size_t n, nin, count = 0;
 	uint64_t nold;
 	struct dot_dec d;
 	struct obj ob;
@@ -431,8 +469,25 @@ op_fs_append(struct op *o)
 		return dot_err_set(o->e, DOT_ESTATE_TOO_BIG,
 				   "%s would exceed %u bytes", path,
 				   DOT_STATE_MAX_FILE);
-	if ((rv = fs_obj_content(o->st, ob.id, &old, o->e)) != DOT_OK ||
-	    (rv = list_open(&d, old.data, old.len, &nold, o->e)) != DOT_OK)
+	if ((rv = fs_obj_content(o->st, ob.id, &old, o->e)) != DOT_OK)
+		goto out;
+	if ((rv = content_inline(old.data, old.len, &h, &nin, o->e)) != 0) {
+		/* Inline: the old bytes and the new, stored afresh (inline
+		 * again while they fit). */
+		if (rv < 0) {
+			rv = -rv;
+			goto out;
+		}
+		dot_buf_put(&tail, h, nin);
+		dot_buf_put(&tail, data, n);
+		rv = tail.err != DOT_OK ? tail.err
+					: content_put(o->st, tail.data, tail.len,
+						      &list, o->e);
+		if (rv == DOT_OK)
+			rv = update_content(o, &ob, ob.size + n, &list);
+		goto out;
+	}
+	if ((rv = list_open(&d, old.data, old.len, &nold, o->e)) != DOT_OK)
 		goto out;
 	/* Keep every full chunk; re-chunk the last one with the new data. */
 	for (uint64_t i = 0; i < nold; i++) {

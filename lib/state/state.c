@@ -38,14 +38,21 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS grants (rid BLOB PRIMARY KEY,"
 	" issuer TEXT NOT NULL, token BLOB NOT NULL, at INTEGER NOT NULL)"
 	" WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS txs (id BLOB NOT NULL UNIQUE,"
-	" not_after INTEGER NOT NULL, at INTEGER NOT NULL);"
+	/* The ids of applied txs whose window is open, for the replay check.
+	 * Keyed by the end of the window, then where the tx was applied:
+	 * inserts land at the end of the tree and pruning deletes a prefix.
+	 * Lookups by id go to the in-memory set (struct txset) loaded from
+	 * this table, so no index on id takes random inserts. */
+	"CREATE TABLE IF NOT EXISTS txs (not_after INTEGER NOT NULL,"
+	" at INTEGER NOT NULL, pos INTEGER NOT NULL, id BLOB NOT NULL,"
+	" PRIMARY KEY (not_after, at, pos)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS ledger (seq INTEGER PRIMARY KEY,"
 	" entry INTEGER NOT NULL, txid BLOB NOT NULL, tx BLOB NOT NULL,"
 	" receipt BLOB NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS merkle (level INTEGER NOT NULL,"
-	" idx INTEGER NOT NULL, hash BLOB NOT NULL,"
-	" PRIMARY KEY (level, idx)) WITHOUT ROWID;";
+	/* Keyed by the node's post-order position (merkle_pos): nodes are
+	 * appended in the order they complete. */
+	"CREATE TABLE IF NOT EXISTS merkle (pos INTEGER PRIMARY KEY,"
+	" level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL);";
 
 /* ---- SQLite plumbing ---- */
 
@@ -189,6 +196,44 @@ load_meta(struct dot_state *st, struct dot_err *e)
 	return DOT_OK;
 }
 
+/* The replay set: every id in the txs table. */
+static int
+load_seen(struct dot_state *st, struct dot_err *e)
+{
+	sqlite3_stmt *s;
+	int rc, rv = DOT_OK;
+
+	txset_clear(&st->seen);
+	if (sqlite3_prepare_v2(st->db, "SELECT id FROM txs", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return st_sqlerr(st, e, "txs");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(s, 0) != DOT_TX_ID_LEN) {
+			rv = dot_err_set(e, DOT_ESTATE_STORAGE,
+					 "a txs row has a bad id");
+			break;
+		}
+		if ((rv = txset_add(&st->seen, sqlite3_column_blob(s, 0))) !=
+		    DOT_OK)
+			break;
+	}
+	if (rv == DOT_OK && rc != SQLITE_DONE)
+		rv = st_sqlerr(st, e, "txs");
+	sqlite3_finalize(s);
+	return rv;
+}
+
+/* Undo the replay set's changes of an entry that is not committed. */
+static void
+seen_undo(struct dot_state *st)
+{
+	for (size_t i = 0; i + DOT_TX_ID_LEN <= st->seen_added.len;
+	     i += DOT_TX_ID_LEN)
+		txset_del(&st->seen, st->seen_added.data + i);
+	st->seen_added.len = 0;
+	st->seen_pruned.len = 0;
+}
+
 int
 dot_state_open(sqlite3 *db, struct dot_state **out, struct dot_err *e)
 {
@@ -200,6 +245,13 @@ dot_state_open(sqlite3 *db, struct dot_state **out, struct dot_err *e)
 	if (st == NULL)
 		return DOT_ENOMEM;
 	st->db = db;
+	rv = txset_init(&st->seen);
+	if (rv != DOT_OK) {
+		dot_free(st);
+		return rv == DOT_ENOMEM ? rv
+					: dot_err_set(e, rv, "no random key for "
+							     "the replay set");
+	}
 	rv = dot_token_cache_new(&st->cache, 4096);
 	if (rv == DOT_OK)
 		rv = dot_token_cache_new(&st->sig_cache, 65536);
@@ -209,6 +261,8 @@ dot_state_open(sqlite3 *db, struct dot_state **out, struct dot_err *e)
 	if (rv != DOT_OK)
 		goto fail;
 	rv = load_meta(st, e);
+	if (rv == DOT_OK)
+		rv = load_seen(st, e);
 	if (rv != DOT_OK)
 		goto fail;
 	*out = st;
@@ -227,6 +281,9 @@ dot_state_close(struct dot_state *st)
 		sqlite3_finalize(st->stmts[i].stmt);
 	dot_token_cache_free(st->cache);
 	dot_token_cache_free(st->sig_cache);
+	txset_free(&st->seen);
+	dot_buf_free(&st->seen_added);
+	dot_buf_free(&st->seen_pruned);
 	dot_free(st);
 }
 
@@ -690,21 +747,17 @@ op_use(struct op *o, const uint8_t id[DOT_OBJECT_ID_LEN])
 void
 op_new_id(struct op *o, uint8_t id[DOT_OBJECT_ID_LEN])
 {
-	static const char dom[] = "dot-oid";
-	struct dot_hash_ctx h;
-	uint8_t full[DOT_HASH_LEN], k[4];
-
-	k[0] = (uint8_t)(o->next_output >> 24);
-	k[1] = (uint8_t)(o->next_output >> 16);
-	k[2] = (uint8_t)(o->next_output >> 8);
-	k[3] = (uint8_t)o->next_output;
+	/* Where the object was created: the entry's index, the tx's place in
+	 * the entry, the tx's output counter. Unique by construction, the
+	 * same on every node, and increasing, so the id index takes appends
+	 * (docs/decisions/0011). */
+	for (int i = 0; i < 8; i++)
+		id[i] = (uint8_t)(o->index >> (56 - 8 * i));
+	for (int i = 0; i < 4; i++) {
+		id[8 + i] = (uint8_t)(o->pos >> (24 - 8 * i));
+		id[12 + i] = (uint8_t)(o->next_output >> (24 - 8 * i));
+	}
 	o->next_output++;
-	dot_hash_init(&h);
-	dot_hash_update(&h, dom, sizeof(dom) - 1);
-	dot_hash_update(&h, o->tx->id, DOT_TX_ID_LEN);
-	dot_hash_update(&h, k, sizeof(k));
-	dot_hash_final(&h, full);
-	memcpy(id, full, DOT_OBJECT_ID_LEN);
 }
 
 int
@@ -836,21 +889,38 @@ run_op(struct op *o)
 	return DOT_OK;
 }
 
+/*
+ * The post-order position of the subtree (level, index): the number of
+ * nodes completed before it, when leaves are appended one by one and each
+ * parent completes right after its right child. Leaf n is at
+ * 2n - popcount(n); a subtree at level k ends with leaf (index + 1) 2^k - 1
+ * and completes k nodes after it. Positions grow as nodes are written.
+ */
+static int64_t
+merkle_pos(unsigned level, uint64_t index)
+{
+	uint64_t last = ((index + 1) << level) - 1;
+
+	return (int64_t)(2 * last - (uint64_t)__builtin_popcountll(last) +
+			 level);
+}
+
 static int
 merkle_put(void *ctx, unsigned level, uint64_t index,
 	   const uint8_t hash[DOT_AUDIT_HASH_LEN])
 {
-	static const char sql[] =
-		"INSERT INTO merkle (level, idx, hash) VALUES (?1, ?2, ?3)";
+	static const char sql[] = "INSERT INTO merkle (pos, level, idx, hash)"
+				  " VALUES (?1, ?2, ?3, ?4)";
 	struct dot_state *st = ctx;
 	sqlite3_stmt *s;
 	int rv = st_prepare(st, sql, &s, NULL);
 
 	if (rv != DOT_OK)
 		return rv;
-	sqlite3_bind_int(s, 1, (int)level);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)index);
-	sqlite3_bind_blob(s, 3, hash, DOT_AUDIT_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 1, merkle_pos(level, index));
+	sqlite3_bind_int(s, 2, (int)level);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)index);
+	sqlite3_bind_blob(s, 4, hash, DOT_AUDIT_HASH_LEN, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return DOT_ESTATE_STORAGE;
 	return DOT_OK;
@@ -888,41 +958,32 @@ record(struct dot_state *st, uint64_t index, const uint8_t txid[32],
 }
 
 static int
-seen_tx(struct dot_state *st, const uint8_t id[DOT_TX_ID_LEN],
-	struct dot_err *e)
+seen_tx(struct dot_state *st, const struct dot_tx *tx)
 {
-	static const char sql[] = "SELECT 1 FROM txs WHERE id = ?1";
-	sqlite3_stmt *s;
-	int rv = st_prepare(st, sql, &s, e), rc;
-
-	if (rv != DOT_OK)
-		return -rv;
-	sqlite3_bind_blob(s, 1, id, DOT_TX_ID_LEN, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc != SQLITE_DONE)
-		return -st_sqlerr(st, e, "txs");
-	return 0;
+	return txset_has(&st->seen, tx->id);
 }
 
 static int
 mark_tx(struct dot_state *st, const struct dot_tx *tx, uint64_t index,
-	struct dot_err *e)
+	uint32_t pos, struct dot_err *e)
 {
-	static const char sql[] = "INSERT INTO txs (id, not_after, at)"
-				  " VALUES (?1, ?2, ?3)";
+	static const char sql[] = "INSERT INTO txs (not_after, at, pos, id)"
+				  " VALUES (?1, ?2, ?3, ?4)";
 	sqlite3_stmt *s;
 	int rv = st_prepare(st, sql, &s, e);
 
 	if (rv != DOT_OK)
 		return rv;
-	sqlite3_bind_blob(s, 1, tx->id, DOT_TX_ID_LEN, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)tx->p.not_after);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)index);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)tx->p.not_after);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)index);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)pos);
+	sqlite3_bind_blob(s, 4, tx->id, DOT_TX_ID_LEN, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return st_sqlerr(st, e, "txs");
-	return DOT_OK;
+	dot_buf_put(&st->seen_added, tx->id, DOT_TX_ID_LEN);
+	if (st->seen_added.err)
+		return st->seen_added.err;
+	return txset_add(&st->seen, tx->id);
 }
 
 /*
@@ -931,7 +992,7 @@ mark_tx(struct dot_state *st, const struct dot_tx *tx, uint64_t index,
  * DOT_ESTATE_STORAGE or DOT_ENOMEM when the entry must be abandoned.
  */
 static int
-apply_tx(struct dot_state *st, uint64_t index, uint64_t time,
+apply_tx(struct dot_state *st, uint64_t index, uint32_t pos, uint64_t time,
 	 const uint8_t *bytes, size_t n, struct dot_buf *receipts,
 	 struct dot_err *fe)
 {
@@ -959,11 +1020,7 @@ apply_tx(struct dot_state *st, uint64_t index, uint64_t time,
 		goto receipt;
 	}
 	memcpy(r.tx_id, tx->id, DOT_TX_ID_LEN);
-	seen = seen_tx(st, tx->id, &e2);
-	if (seen < 0) {
-		fatal = -seen;
-		goto out;
-	}
+	seen = seen_tx(st, tx);
 	if (seen) {
 		status = dot_err_set(&e, DOT_ESTATE_DUPLICATE,
 				     "this tx was applied before");
@@ -977,6 +1034,7 @@ apply_tx(struct dot_state *st, uint64_t index, uint64_t time,
 	o->st = st;
 	o->tx = tx;
 	o->index = index;
+	o->pos = pos;
 	o->time = time;
 	o->e = &e;
 	if ((rv = st_exec(st, "SAVEPOINT op", &e2)) != DOT_OK) {
@@ -1002,7 +1060,7 @@ apply_tx(struct dot_state *st, uint64_t index, uint64_t time,
 	/* An authentic tx (its authority checked) is used up, whatever its
 	 * outcome; an unauthenticated one is not, so a forged copy cannot
 	 * burn a genuine tx's id. */
-	if (o->principal[0] != '\0' && (rv = mark_tx(st, tx, index, &e2)) !=
+	if (o->principal[0] != '\0' && (rv = mark_tx(st, tx, index, pos, &e2)) !=
 					       DOT_OK) {
 		fatal = rv;
 		goto out;
@@ -1069,10 +1127,26 @@ save_position(struct dot_state *st, uint64_t index, uint64_t time,
 static int
 prune_txs(struct dot_state *st, uint64_t time, struct dot_err *e)
 {
-	static const char sql[] = "DELETE FROM txs WHERE not_after <= ?1";
+	static const char sel[] = "SELECT id FROM txs WHERE not_after <= ?1";
+	static const char del[] = "DELETE FROM txs WHERE not_after <= ?1";
 	sqlite3_stmt *s;
-	int rv = st_prepare(st, sql, &s, e);
+	int rv = st_prepare(st, sel, &s, e), rc;
 
+	if (rv != DOT_OK)
+		return rv;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)time);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(s, 0) != DOT_TX_ID_LEN)
+			return dot_err_set(e, DOT_ESTATE_STORAGE,
+					   "a txs row has a bad id");
+		dot_buf_put(&st->seen_pruned, sqlite3_column_blob(s, 0),
+			    DOT_TX_ID_LEN);
+	}
+	if (rc != SQLITE_DONE)
+		return st_sqlerr(st, e, "txs prune");
+	if (st->seen_pruned.err)
+		return st->seen_pruned.err;
+	rv = st_prepare(st, del, &s, e);
 	if (rv != DOT_OK)
 		return rv;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)time);
@@ -1104,6 +1178,8 @@ dot_state_apply(struct dot_state *st, uint64_t index, uint64_t entry_time,
 	if (rv != DOT_OK)
 		return rv;
 	st->saved = st->frontier;
+	st->seen_added.len = 0;
+	st->seen_pruned.len = 0;
 
 	/* The entry's shape; a malformed entry is a no-op (bad != OK). */
 	if ((bad = dot_dec_init(&d, entry, n, &lim, e)) == DOT_OK &&
@@ -1144,7 +1220,7 @@ dot_state_apply(struct dot_state *st, uint64_t index, uint64_t entry_time,
 						i);
 					break;
 				}
-				rv = apply_tx(st, index, entry_time, p, len,
+				rv = apply_tx(st, index, (uint32_t)i, entry_time, p, len,
 					      &out, e);
 				if (rv != DOT_OK) {
 					dot_err_set(e, rv,
@@ -1162,6 +1238,7 @@ dot_state_apply(struct dot_state *st, uint64_t index, uint64_t entry_time,
 			    (rv = st_exec(st, "BEGIN IMMEDIATE", e)) != DOT_OK)
 				goto fail;
 			st->frontier = st->saved;
+			seen_undo(st);
 			ntx = 0;
 			out.len = count_at;
 		}
@@ -1185,6 +1262,11 @@ dot_state_apply(struct dot_state *st, uint64_t index, uint64_t entry_time,
 	rv = st_exec(st, "COMMIT", e);
 	if (rv != DOT_OK)
 		goto fail;
+	for (size_t i = 0; i + DOT_TX_ID_LEN <= st->seen_pruned.len;
+	     i += DOT_TX_ID_LEN)
+		txset_del(&st->seen, st->seen_pruned.data + i);
+	st->seen_added.len = 0;
+	st->seen_pruned.len = 0;
 	st->index = index;
 	st->time = entry_time;
 	if (kind == 1 && bad == DOT_OK && (rv = load_meta(st, e)) != DOT_OK)
@@ -1205,6 +1287,7 @@ fail:
 	reset_all(st);
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->frontier = st->saved;
+	seen_undo(st);
 fail_after:
 	dot_buf_free(&out);
 	dot_token_cache_clear(st->cache);
@@ -1342,11 +1425,12 @@ dot_state_hash(struct dot_state *st, uint8_t out[DOT_HASH_LEN],
 		{"revoked", "SELECT rid, at FROM revoked ORDER BY rid"},
 		{"grants", "SELECT rid, issuer, token, at FROM grants"
 			   " ORDER BY rid"},
-		{"txs", "SELECT id, not_after, at FROM txs ORDER BY id"},
+		{"txs", "SELECT not_after, at, pos, id FROM txs"
+			" ORDER BY not_after, at, pos"},
 		{"ledger", "SELECT seq, entry, txid, tx, receipt FROM ledger"
 			   " ORDER BY seq"},
-		{"merkle", "SELECT level, idx, hash FROM merkle"
-			   " ORDER BY level, idx"},
+		{"merkle", "SELECT pos, level, idx, hash FROM merkle"
+			   " ORDER BY pos"},
 	};
 	static const char dom[] = "dot-state-v1";
 	struct dot_hash_ctx h;
@@ -1368,16 +1452,20 @@ static int
 merkle_node(void *ctx, unsigned level, uint64_t index,
 	    uint8_t out[DOT_AUDIT_HASH_LEN])
 {
-	static const char sql[] =
-		"SELECT hash FROM merkle WHERE level = ?1 AND idx = ?2";
+	static const char sql[] = "SELECT hash FROM merkle WHERE pos = ?1"
+				  " AND level = ?2 AND idx = ?3";
 	struct dot_state *st = ctx;
 	sqlite3_stmt *s;
-	int rv = st_prepare(st, sql, &s, NULL);
+	int rv;
 
+	if (level > 62 || index >= (UINT64_C(1) << (62 - level)))
+		return DOT_EAUDIT_STORE; /* no such node in any real log */
+	rv = st_prepare(st, sql, &s, NULL);
 	if (rv != DOT_OK)
 		return rv;
-	sqlite3_bind_int(s, 1, (int)level);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)index);
+	sqlite3_bind_int64(s, 1, merkle_pos(level, index));
+	sqlite3_bind_int(s, 2, (int)level);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)index);
 	if (sqlite3_step(s) != SQLITE_ROW ||
 	    sqlite3_column_bytes(s, 0) != DOT_AUDIT_HASH_LEN)
 		return DOT_EAUDIT_STORE;

@@ -14,6 +14,24 @@
  * is fixed by the code, and every one stays cached until close. */
 #define STMT_CACHE 128
 
+/* The ids of the txs in the `txs` table (txset.c). */
+struct txslot {
+	uint8_t id[DOT_TX_ID_LEN];
+	uint8_t used;
+};
+struct txset {
+	struct txslot *slots;
+	size_t cap; /* a power of two */
+	size_t n;
+	uint8_t key[DOT_SHORTHASH_KEY_LEN];
+};
+int txset_init(struct txset *s);
+void txset_free(struct txset *s);
+void txset_clear(struct txset *s);
+int txset_has(const struct txset *s, const uint8_t id[DOT_TX_ID_LEN]);
+int txset_add(struct txset *s, const uint8_t id[DOT_TX_ID_LEN]);
+void txset_del(struct txset *s, const uint8_t id[DOT_TX_ID_LEN]);
+
 struct dot_state {
 	sqlite3 *db;
 	struct {
@@ -29,6 +47,9 @@ struct dot_state {
 	char admin[DOT_TX_MAX_ACCOUNT + 1];
 	struct dot_audit_frontier frontier; /* the Merkle log of the ledger */
 	struct dot_audit_frontier saved;    /* at the start of an entry */
+	struct txset seen;                  /* ids in `txs` */
+	struct dot_buf seen_added;  /* ids added by the entry being applied */
+	struct dot_buf seen_pruned; /* ids it pruned: dropped after COMMIT */
 };
 
 /* One transaction being applied. */
@@ -36,6 +57,7 @@ struct op {
 	struct dot_state *st;
 	const struct dot_tx *tx;
 	uint64_t index;
+	uint32_t pos;               /* the tx's place in its entry */
 	uint64_t time;
 	struct dot_dec args;        /* cursor over the args item */
 	char principal[DOT_TX_MAX_ACCOUNT + 1]; /* whose authority acts */

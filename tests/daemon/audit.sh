@@ -251,6 +251,13 @@ else
 fi
 
 # ---- offline ----
+# Over DOT_STATE_INLINE (3 KiB): stored as chunks, not in its object row.
+head -c 100000 /dev/urandom >"$TMP/big.bin"
+run 0 "put /home/big.bin (100 kB, two chunks)" -- "$DOT" fs put \
+	/home/big.bin "$TMP/big.bin" "${ADMIN[@]}"
+SIZE=$((SIZE + 1))
+run 0 "audit verify after it (the client keeps the new checkpoint)" -- \
+	"$DOT" audit verify
 stop_dotd
 run 1 "online verify with dotd stopped" -- "$DOT" audit verify
 err_has "cannot reach the node" "the error names the node"
@@ -266,13 +273,33 @@ run 2 "audit verify --dir of a directory without a log" -- "$DOT" audit \
 	verify --dir "$TMP"
 err_has "cannot read" "the error says what cannot be read"
 
-# Tamper 1: one byte of a file's content in state.db.
+# Tamper 1: one byte of a small file's content, stored inline in its
+# object row in state.db.
+cp -r "$DOT_DIR/node" "$TMP/inline-tampered"
+python3 - "$TMP/inline-tampered/state.db" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+content, = db.execute("SELECT content FROM objects WHERE path = ?",
+                      ("/home/hello.txt",)).fetchone()
+assert content[0] & 0xe0 == 0x40, "small content is an inline byte string"
+content = bytearray(content)
+content[len(content) // 2] ^= 0x01
+db.execute("UPDATE objects SET content = ? WHERE path = ?",
+           (bytes(content), "/home/hello.txt"))
+db.commit()
+EOF
+run 1 "a changed byte of a small file's content is found" -- "$DOT" audit \
+	verify --dir "$TMP/inline-tampered"
+out_has "state: objects: /home/hello.txt" "the report names the file"
+err_has "no longer matches" "the summary says it no longer matches"
+
+# Tamper 1b: one byte of a large file's content, in one of its chunks.
 cp -r "$DOT_DIR/node" "$TMP/db-tampered"
 python3 - "$TMP/db-tampered/state.db" <<'EOF'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 content, = db.execute("SELECT content FROM objects WHERE path = ?",
-                      ("/home/hello.txt",)).fetchone()
+                      ("/home/big.bin",)).fetchone()
 rows = db.execute("SELECT hash, data FROM chunks").fetchall()
 h, data = next((h, d) for h, d in rows if h in content)
 data = bytearray(data)
@@ -280,15 +307,15 @@ data[len(data) // 2] ^= 0x01
 db.execute("UPDATE chunks SET data = ? WHERE hash = ?", (bytes(data), h))
 db.commit()
 EOF
-run 1 "a changed byte of a file's content is found" -- "$DOT" audit verify \
-	--dir "$TMP/db-tampered"
+run 1 "a changed byte of a large file's chunk is found" -- "$DOT" audit \
+	verify --dir "$TMP/db-tampered"
 out_has "state: chunks: chunk" "the report names the table and the chunk"
-out_has "(content of /home/hello.txt)" "the report names the file"
+out_has "(content of /home/big.bin)" "the report names the file"
 err_has "no longer matches" "the summary says it no longer matches"
 run 1 "the same with --json" -- "$DOT" audit verify --dir \
 	"$TMP/db-tampered" --json
 json_ok "d['ok'] is False and len(d['findings']) >= 1 and \
-all('/home/hello.txt' in f for f in d['findings'])" \
+all('/home/big.bin' in f for f in d['findings'])" \
 	"--json findings name the file"
 
 # Tamper 2: a changed object row (the size of a file).

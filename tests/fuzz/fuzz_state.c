@@ -24,7 +24,8 @@
  *     every table as it was except the position;
  *   - the tree is whole: every object but the root has a parent, and a path
  *     that extends its parent's by one name; every chunk's reference count
- *     is the number of content lists naming it, and a file's size is the
+ *     is the number of content lists naming it, inline content is at most
+ *     DOT_STATE_INLINE bytes, and a file's size is the
  *     length of its chunks;
  *   - reads (stat, read, list, by an account or a token with its proof)
  *     give the same answer on both databases and write nothing.
@@ -428,9 +429,26 @@ check_structure(sqlite3 *db)
 		uint64_t count = 0, total = 0;
 		struct dot_dec d;
 
-		if (dot_dec_init(&d, list, n, NULL, NULL) != DOT_OK ||
-		    dot_dec_array(&d, &count) != DOT_OK)
-			fail("a content list is not an array", NULL);
+		if (dot_dec_init(&d, list, n, NULL, NULL) != DOT_OK)
+			fail("stored content is not canonical CBOR", NULL);
+		if (n > 0 && (list[0] & 0xe0) == 0x40) {
+			/* Inline content: a byte string of at most
+			 * DOT_STATE_INLINE bytes, naming no chunk. */
+			const uint8_t *p;
+			size_t len;
+
+			if (dot_dec_bstr(&d, &p, &len) != DOT_OK ||
+			    len > DOT_STATE_INLINE)
+				fail("inline content is over the limit", NULL);
+			if (sqlite3_column_int(s, 0) == DOT_OBJ_FILE &&
+			    len != (uint64_t)sqlite3_column_int64(s, 1))
+				fail("a file's size is not its inline length",
+				     NULL);
+			continue;
+		}
+		if (dot_dec_array(&d, &count) != DOT_OK)
+			fail("stored content is neither inline nor a chunk list",
+			     NULL);
 		for (uint64_t i = 0; i < count; i++) {
 			const uint8_t *h;
 

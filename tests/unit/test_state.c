@@ -8,6 +8,7 @@
 #include "doteros/codec.h"
 #include "doteros/state.h"
 #include "harness.h"
+#include "../../lib/state/state_int.h" /* the replay set (txset.c) */
 
 #define T0 1800000000u
 
@@ -460,6 +461,218 @@ test_large_file_chunks(void)
 	free(data);
 	dot_buf_free(&a);
 	dot_buf_free(&out);
+	node_close(&n);
+}
+
+static int
+count_rows(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Content of at most DOT_STATE_INLINE bytes lives in the object row; one
+ * byte more goes to chunks; appends cross the boundary both ways right. */
+static void
+test_inline_content(void)
+{
+	struct node n;
+	struct dot_buf a = {0}, out = {0};
+	struct txspec t;
+	uint8_t data[2 * DOT_STATE_INLINE + 10];
+	uint64_t seed = 7;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)t_rand(&seed);
+	node_open(&n);
+	/* exactly the limit: inline, no chunk */
+	a_put(&a, "/small", data, DOT_STATE_INLINE);
+	t = as("admin@active", ADMIN, "fs.put", &a);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	CHECK(count_rows(n.db, "SELECT count(*) FROM chunks") == 0);
+	/* a CBOR byte string (head 59 0c 00), not a chunk list */
+	CHECK(count_rows(n.db, "SELECT count(*) FROM objects WHERE path ="
+			       " '/small' AND substr(content, 1, 3) ="
+			       " x'590c00'") == 1);
+	REQUIRE_RC(cat(&n, "/small", &out), DOT_OK);
+	CHECK(out.len == DOT_STATE_INLINE &&
+	      memcmp(out.data, data, DOT_STATE_INLINE) == 0);
+	/* an empty file is inline too */
+	a_put(&a, "/empty", data, 0);
+	t = as("admin@active", ADMIN, "fs.put", &a);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	REQUIRE_RC(cat(&n, "/empty", &out), DOT_OK);
+	CHECK(out.len == 0);
+	CHECK(count_rows(n.db, "SELECT count(*) FROM chunks") == 0);
+	/* one byte over: one chunk */
+	a_put(&a, "/over", data, DOT_STATE_INLINE + 1);
+	t = as("admin@active", ADMIN, "fs.put", &a);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	CHECK(count_rows(n.db, "SELECT count(*) FROM chunks") == 1);
+	REQUIRE_RC(cat(&n, "/over", &out), DOT_OK);
+	CHECK(out.len == DOT_STATE_INLINE + 1 &&
+	      memcmp(out.data, data, DOT_STATE_INLINE + 1) == 0);
+	/* an append that stays inline, then one that crosses to chunks */
+	a_put(&a, "/empty", data, 10);
+	t = as("admin@active", ADMIN, "fs.append", &a);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	CHECK(count_rows(n.db, "SELECT count(*) FROM chunks") == 1);
+	a_put(&a, "/empty", data + 10, DOT_STATE_INLINE);
+	t = as("admin@active", ADMIN, "fs.append", &a);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	CHECK(count_rows(n.db, "SELECT count(*) FROM chunks") == 2);
+	REQUIRE_RC(cat(&n, "/empty", &out), DOT_OK);
+	CHECK(out.len == DOT_STATE_INLINE + 10 &&
+	      memcmp(out.data, data, DOT_STATE_INLINE + 10) == 0);
+	/* a chunked file appended to stays chunked and reads back whole */
+	a_put(&a, "/empty", data + 10 + DOT_STATE_INLINE, DOT_STATE_INLINE);
+	t = as("admin@active", ADMIN, "fs.append", &a);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	REQUIRE_RC(cat(&n, "/empty", &out), DOT_OK);
+	CHECK(out.len == 2 * DOT_STATE_INLINE + 10 &&
+	      memcmp(out.data, data, 2 * DOT_STATE_INLINE + 10) == 0);
+	/* replacing chunked content with small content frees its chunk */
+	a_put(&a, "/over", data, 5);
+	t = as("admin@active", ADMIN, "fs.put", &a);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	CHECK(count_rows(n.db, "SELECT count(*) FROM chunks") == 1);
+	REQUIRE_RC(cat(&n, "/over", &out), DOT_OK);
+	CHECK(out.len == 5 && memcmp(out.data, data, 5) == 0);
+	/* damaged inline content is a storage error, not a wrong answer */
+	REQUIRE(sqlite3_exec(n.db, "UPDATE objects SET content = x'45'"
+				   " WHERE path = '/small'",
+			     NULL, NULL, NULL) == SQLITE_OK);
+	CHECK_RC(cat(&n, "/small", &out), DOT_ESTATE_STORAGE);
+	dot_buf_free(&a);
+	dot_buf_free(&out);
+	node_close(&n);
+}
+
+static int
+count_txs(struct node *n)
+{
+	return count_rows(n->db, "SELECT count(*) FROM txs");
+}
+
+/* The replay set against a sorted reference, through growth, shrinking,
+ * wrap-around runs and backward-shift deletion. */
+static void
+test_txset_model(void)
+{
+	enum { UNIVERSE = 3000 };
+	static uint8_t ids[UNIVERSE][DOT_TX_ID_LEN];
+	static char in[UNIVERSE];
+	struct txset set;
+	uint64_t seed = 99;
+	size_t n = 0, bad = 0;
+
+	REQUIRE_RC(txset_init(&set), DOT_OK);
+	for (size_t i = 0; i < UNIVERSE; i++)
+		for (size_t j = 0; j < DOT_TX_ID_LEN; j++)
+			ids[i][j] = (uint8_t)t_rand(&seed);
+	memset(in, 0, sizeof(in));
+	for (int round = 0; round < 60000; round++) {
+		/* phases: mostly adds, then mostly deletes, so the table
+		 * grows past the minimum and shrinks back */
+		int adding = (round / 15000) % 2 == 0;
+		size_t k = (size_t)(t_rand(&seed) % UNIVERSE);
+		uint64_t r = t_rand(&seed) % 4;
+
+		if ((adding && r != 0) || (!adding && r == 0)) {
+			if (txset_add(&set, ids[k]) != DOT_OK)
+				bad++;
+			if (!in[k])
+				n++;
+			in[k] = 1;
+		} else {
+			txset_del(&set, ids[k]);
+			if (in[k])
+				n--;
+			in[k] = 0;
+		}
+		if (round % 1000 == 999)
+			for (size_t i = 0; i < UNIVERSE; i++)
+				if (txset_has(&set, ids[i]) != in[i])
+					bad++;
+		if (set.n != n)
+			bad++;
+	}
+	CHECK(bad == 0);
+	CHECK(set.cap >= 2 * set.n);
+	txset_clear(&set);
+	CHECK(set.n == 0 && !txset_has(&set, ids[0]));
+	txset_free(&set);
+}
+
+/* The replay check survives a restart (the set is rebuilt from `txs`),
+ * forgets a tx whose entry was dropped, and forgets ids once their
+ * window has closed (a replay is then refused as expired). */
+static void
+test_replay_set(void)
+{
+	struct node n;
+	struct dot_buf a = {0}, tx = {0}, tx2 = {0}, entry = {0}, rec = {0};
+	struct dot_err e = {0};
+	struct txspec t;
+	int before;
+
+	node_open(&n);
+	a_path(&a, "/r1");
+	t = as("admin@active", ADMIN, "fs.mkdir", &a);
+	t.nonce = 7001;
+	build_tx(&n, &t, &tx);
+	CHECK_RC(apply_txs(&n, &tx, 1, 0, NULL, NULL), DOT_OK);
+	before = count_txs(&n);
+	CHECK(before >= 1);
+
+	/* restart: a new dot_state over the same database */
+	dot_state_close(n.st);
+	REQUIRE_RC(dot_state_open(n.db, &n.st, &e), DOT_OK);
+	CHECK_RC(apply_txs(&n, &tx, 1, 0, NULL, NULL), DOT_ESTATE_DUPLICATE);
+
+	/* an entry malformed after a good tx is dropped whole: the good tx
+	 * is not remembered and applies later */
+	a_path(&a, "/r2");
+	t = as("admin@active", ADMIN, "fs.mkdir", &a);
+	t.nonce = 7002;
+	build_tx(&n, &t, &tx2);
+	dot_enc_array(&entry, 2);
+	dot_enc_uint(&entry, 2);
+	dot_enc_array(&entry, 2);
+	dot_enc_bstr(&entry, tx2.data, tx2.len);
+	dot_enc_uint(&entry, 5); /* not a byte string */
+	n.index++;
+	n.time++;
+	CHECK(dot_state_apply(n.st, n.index, n.time, entry.data, entry.len,
+			      &rec, &e) == DOT_ESTATE_ARGS);
+	CHECK(count_txs(&n) == before);
+	CHECK_RC(apply_txs(&n, &tx2, 1, 0, NULL, NULL), DOT_OK);
+	CHECK_RC(apply_txs(&n, &tx2, 1, 0, NULL, NULL), DOT_ESTATE_DUPLICATE);
+
+	/* past the window (not_after = build time + 600): pruned from the
+	 * table and the set; the replay is refused as expired */
+	n.time += 700;
+	a_path(&a, "/r3");
+	t = as("admin@active", ADMIN, "fs.mkdir", &a);
+	t.nonce = 7003;
+	tx2.len = 0;
+	build_tx(&n, &t, &tx2);
+	CHECK_RC(apply_txs(&n, &tx2, 1, 0, NULL, NULL), DOT_OK);
+	CHECK(count_txs(&n) == 1);
+	CHECK(n.st->seen.n == 1);
+	CHECK_RC(apply_txs(&n, &tx, 1, 0, NULL, NULL), DOT_ETX_EXPIRED);
+	dot_buf_free(&a);
+	dot_buf_free(&tx);
+	dot_buf_free(&tx2);
+	dot_buf_free(&entry);
+	dot_buf_free(&rec);
 	node_close(&n);
 }
 
@@ -1527,6 +1740,8 @@ test_audit_log(void)
 }
 
 T_MAIN(T_CASE(test_genesis_and_files), T_CASE(test_large_file_chunks),
+       T_CASE(test_inline_content), T_CASE(test_txset_model),
+       T_CASE(test_replay_set),
        T_CASE(test_mv), T_CASE(test_accounts_and_thresholds),
        T_CASE(test_authorization_matrix),
        T_CASE(test_versions_conflict_and_duplicates),
