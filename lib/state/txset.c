@@ -145,7 +145,7 @@ txset_del(struct txset *s, const uint8_t id[DOT_TX_ID_LEN])
 	}
 	s->slots[i].used = 0;
 	s->n--;
-	/* Shrink when a quarter full or less (not below the minimum). */
+	/* Shrink when an eighth full or less (not below the minimum). */
 	if (s->cap > TXSET_MIN && 8 * s->n <= s->cap)
 		(void)resize(s, s->cap / 2);
 }
