@@ -13,8 +13,11 @@
  * for another background pass first. The WAL is then wholly copied and the
  * next write starts it again from the beginning.
  *
- * States: IDLE -> (WAL >= start) BULK -> (pass over) DONE -> tail on the
- * writer -> IDLE; DONE -> (tail > start / 4) BULK again.
+ * Thresholds, in WAL frames (pages): a background pass whenever `start`
+ * frames are not yet copied; the tail on the writer once the WAL holds
+ * `reset` frames and at most `start` are left to copy; at `limit` the
+ * writer waits for the pass under way and resets the WAL whatever is left,
+ * so the WAL never holds more than `limit` frames plus one entry's.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -34,9 +37,10 @@ struct dotd_ckpt {
 	pthread_cond_t cv;
 	int state;       /* under mu */
 	int pass_rc;     /* the last pass's SQLite result, under mu */
-	int backfilled;  /* frames the last pass copied, under mu */
+	int backfilled;  /* frames of the WAL copied so far, under mu */
 	int frames;      /* frames in the WAL after the last commit (writer) */
-	unsigned start, limit;
+	int last_frames; /* the same, one commit before */
+	unsigned start, reset, limit;
 	struct dotd_ckpt_stats stats;
 };
 
@@ -70,7 +74,8 @@ run(void *arg)
 					       &nlog, &nckpt);
 		pthread_mutex_lock(&c->mu);
 		c->pass_rc = rc;
-		c->backfilled = rc == SQLITE_OK ? nckpt : 0;
+		if (rc == SQLITE_OK)
+			c->backfilled = nckpt;
 		c->stats.bulk++;
 		if (c->state == BULK)
 			c->state = DONE;
@@ -82,8 +87,8 @@ run(void *arg)
 
 int
 dotd_ckpt_start(struct dotd_ckpt **out, sqlite3 *writer,
-		const char *db_path, unsigned start, unsigned limit,
-		struct dot_err *e)
+		const char *db_path, unsigned start, unsigned reset,
+		unsigned limit, struct dot_err *e)
 {
 	struct dotd_ckpt *c = calloc(1, sizeof(*c));
 
@@ -92,7 +97,8 @@ dotd_ckpt_start(struct dotd_ckpt **out, sqlite3 *writer,
 		return DOT_ENOMEM;
 	c->writer = writer;
 	c->start = start;
-	c->limit = limit > start ? limit : start * 4;
+	c->reset = reset > start ? reset : start;
+	c->limit = limit > c->reset ? limit : c->reset * 2;
 	if (sqlite3_open_v2(db_path, &c->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK ||
@@ -136,49 +142,54 @@ now_us(void)
 void
 dotd_ckpt_after_commit(struct dotd_ckpt *c)
 {
-	int frames = c->frames, backfilled, rc;
+	int frames = c->frames, rc, force = 0;
 
 	pthread_mutex_lock(&c->mu);
 	c->stats.wal_frames = (uint64_t)frames;
-	if (c->state == IDLE && frames >= (int)c->start) {
-		c->state = BULK;
-		pthread_cond_broadcast(&c->cv);
-	}
-	if (c->state == BULK && frames >= (int)c->limit) {
-		/* The disk is behind: hold the writer until the pass ends. */
-		c->stats.waits++;
+	if (frames < c->last_frames)
+		c->backfilled = 0; /* the WAL started again */
+	c->last_frames = frames;
+	if (frames >= (int)c->limit) {
+		/* The background passes fall behind: hold the writer until
+		 * the pass under way ends, then reset the WAL whatever is
+		 * left. This is the WAL's bound. */
+		force = 1;
+		if (c->state == BULK)
+			c->stats.waits++;
 		while (c->state == BULK)
 			pthread_cond_wait(&c->cv, &c->mu);
 	}
-	if (c->state != DONE) {
+	if (c->state == DONE)
+		c->state = IDLE;
+	if (c->state != IDLE) {
 		pthread_mutex_unlock(&c->mu);
 		return;
 	}
-	backfilled = c->backfilled;
-	if (c->pass_rc == SQLITE_OK && frames - backfilled > (int)c->start / 4) {
-		/* Much was committed during the pass: another one. */
-		c->state = BULK;
-		pthread_cond_broadcast(&c->cv);
-		pthread_mutex_unlock(&c->mu);
-		return;
-	}
-	c->state = IDLE;
-	pthread_mutex_unlock(&c->mu);
-	/* The tail, on the writer: nobody commits meanwhile, so this pass
-	 * copies the WAL whole and the next write resets it. */
-	{
-		uint64_t t0 = now_us(), dt;
+	if (force || (frames >= (int)c->reset &&
+		      frames - c->backfilled <= (int)c->start)) {
+		/* The tail, on the writer: nobody commits meanwhile, so this
+		 * pass copies the WAL whole and the next write resets it. */
+		uint64_t t0, dt;
 		int nlog = 0, nckpt = 0;
 
+		pthread_mutex_unlock(&c->mu);
+		t0 = now_us();
 		rc = sqlite3_wal_checkpoint_v2(c->writer, NULL,
 					       SQLITE_CHECKPOINT_PASSIVE, &nlog,
 					       &nckpt);
 		dt = now_us() - t0;
-		(void)rc; /* a busy or failed pass is tried again later */
+		pthread_mutex_lock(&c->mu);
+		if (rc == SQLITE_OK)
+			c->backfilled = nckpt;
+		/* a busy or failed pass is tried again later */
 		c->stats.tail++;
 		if (dt > c->stats.tail_us_max)
 			c->stats.tail_us_max = dt;
+	} else if (frames - c->backfilled >= (int)c->start) {
+		c->state = BULK;
+		pthread_cond_broadcast(&c->cv);
 	}
+	pthread_mutex_unlock(&c->mu);
 }
 
 void

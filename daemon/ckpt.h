@@ -25,15 +25,15 @@ struct dotd_ckpt_stats {
  * Take over checkpointing of `writer` (a WAL database at db_path, used by
  * the calling thread only): its automatic checkpoints stop; a thread with
  * its own connection copies the WAL into the database in the background
- * once it holds `start` frames, and the writer finishes each checkpoint
- * with the few frames committed meanwhile, so the WAL is reset and stays
- * bounded. If the WAL reaches `limit` frames while a pass runs, the writer
- * waits for it. Returns DOT_ESTATE_STORAGE when the thread or its
+ * whenever `start` frames are not yet copied; once the WAL holds `reset`
+ * frames the writer copies the few left itself, so the next write starts
+ * the WAL again. At `limit` frames the writer waits for the pass under way
+ * and resets the WAL whatever is left: the WAL's bound. Returns DOT_ESTATE_STORAGE when the thread or its
  * connection cannot start (the writer is then left as it was).
  */
 int dotd_ckpt_start(struct dotd_ckpt **out, sqlite3 *writer,
-		    const char *db_path, unsigned start, unsigned limit,
-		    struct dot_err *e);
+		    const char *db_path, unsigned start, unsigned reset,
+		    unsigned limit, struct dot_err *e);
 
 /* Call on the writer's thread after each commit. */
 void dotd_ckpt_after_commit(struct dotd_ckpt *c);

@@ -41,10 +41,13 @@
 #endif
 
 #define MAX_PENDING 8192      /* queued txs before the node says busy */
-/* WAL checkpoints (ckpt.c): a background pass from 1000 frames (4 MiB);
- * the writer waits for it only if the WAL reaches 16000 (64 MiB). */
-#define CKPT_START 1000
-#define CKPT_LIMIT 16000
+/* WAL checkpoints (ckpt.c): the WAL is reset once it holds --wal-reset
+ * frames (pages; default 8000, 32 MiB); a background pass copies every
+ * sixteenth of that; the writer waits for a pass only if the WAL reaches
+ * four times it. */
+#define WAL_RESET_DEFAULT 8000
+#define WAL_RESET_MIN 16
+#define WAL_RESET_MAX 1000000
 #define MAX_CONN_BUF (DOT_API_MAX_FRAME + 4)
 
 struct conn;
@@ -69,6 +72,7 @@ struct node {
 	struct pending *head, *tail;
 	size_t npending;
 	size_t batch_max;
+	unsigned wal_reset;    /* --wal-reset: WAL frames before a reset */
 	uv_idle_t flusher;
 	uv_pipe_t unix_server;
 	uv_tcp_t tcp_server;
@@ -1193,7 +1197,9 @@ open_node(struct node *n, struct dot_err *e)
 	if (rv != DOT_OK)
 		return rv;
 	snprintf(path, sizeof(path), "%s/state.db", n->dir);
-	rv = dotd_ckpt_start(&n->ckpt, n->db, path, CKPT_START, CKPT_LIMIT, e);
+	rv = dotd_ckpt_start(&n->ckpt, n->db, path,
+			     n->wal_reset / 16 > 8 ? n->wal_reset / 16 : 8,
+			     n->wal_reset, 4 * n->wal_reset, e);
 	if (rv != DOT_OK)
 		return rv;
 	logmsg("state at entry %llu (%llu replayed from the log)",
@@ -1310,13 +1316,20 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: dotd --dir DIR [--socket PATH] [--listen 127.0.0.1:PORT]\n"
-		"            [--batch N]\n"
+		"            [--batch N] [--wal-reset PAGES]\n"
 		"\n"
 		"Runs one Doteros node on the data directory DIR (made by\n"
 		"'dot init'): applies its genesis on first start, replays its\n"
 		"log on every start, and serves the local API on a Unix socket\n"
 		"(default DIR/dotd.sock, owner-only) and, with --listen, on\n"
-		"TCP loopback. See dotd(8).\n");
+		"TCP loopback.\n"
+		"\n"
+		"  --batch N          at most N txs per ledger entry (256)\n"
+		"  --wal-reset PAGES  start the state database's WAL again\n"
+		"                     once it holds PAGES pages of 4 KiB\n"
+		"                     (8000; 16 to 1000000)\n"
+		"\n"
+		"See dotd(8).\n");
 }
 
 int
@@ -1327,6 +1340,7 @@ main(int argc, char **argv)
 		{"socket", required_argument, NULL, 's'},
 		{"listen", required_argument, NULL, 'l'},
 		{"batch", required_argument, NULL, 'b'},
+		{"wal-reset", required_argument, NULL, 'w'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -1339,6 +1353,7 @@ main(int argc, char **argv)
 
 	memset(&n, 0, sizeof(n));
 	n.batch_max = 256;
+	n.wal_reset = WAL_RESET_DEFAULT;
 	n.lock_fd = -1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -1360,6 +1375,20 @@ main(int argc, char **argv)
 				return 2;
 			}
 			n.batch_max = (size_t)v;
+			break;
+		}
+		case 'w': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end != '\0' || v < WAL_RESET_MIN ||
+			    v > WAL_RESET_MAX) {
+				fprintf(stderr,
+					"dotd: --wal-reset must be %d to %d "
+					"(pages of 4 KiB)\n",
+					WAL_RESET_MIN, WAL_RESET_MAX);
+				return 2;
+			}
+			n.wal_reset = (unsigned)v;
 			break;
 		}
 		case 'h':
