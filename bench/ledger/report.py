@@ -170,9 +170,11 @@ stopped after it; for each client count the three run one after the other, in an
 rotates from round to round, for {rounds} rounds. Each measurement lasts {duration} s after its set-up
 and warm-up. The table gives the median over rounds and the range; each ratio is computed
 within a round (adjacent runs) and the median and range of those are given.
-- *Doteros dotd (checked)*: the release dotd, its write path as shipped: a batch of queued
-  txs becomes one ledger entry, appended to the entry log and made durable (fdatasync)
-  before it is applied by lib/state (SQLite, WAL) and before any receipt is sent.
+- *Doteros dotd (checked)*: the release dotd, its write path as shipped: each tx's
+  signature is checked on a worker thread; a batch of queued txs becomes one ledger entry,
+  appended to the entry log and made durable (fdatasync, on dotd's log thread) before it is
+  applied by lib/state (SQLite, WAL; checkpoints on a thread of their own) and before any
+  receipt is sent; the sync of entry N+1 overlaps the apply of entry N (decision 0012).
   `bench_ledger_load` (bench/ledger/load.c) connects C clients to dotd's Unix socket from one
   thread with poll(2). Set-up, untimed: `fs.mkdir /bench-cC` under the admin account; a
   capability token minted by the admin key for the benchmark's holder key (path
@@ -185,9 +187,10 @@ within a round (adjacent runs) and the median and range of those are given.
   Per-request latency is from writing the request to reading its receipt. "txs per entry"
   is timed txs over ledger entries written meanwhile (dotd's group commit).
 - *dotd, checks off*: the same dotd and load from a benchmark-only build
-  (`meson -Dbench_unchecked=true`, which defines DOT_BENCH_UNCHECKED for lib/ only): in
-  `op_authorize` no tx signature, validity window, holder or token chain is checked (the
-  issuer is still resolved from the state and becomes the principal). Its negative control
+  (`meson -Dbench_unchecked=true`, which defines DOT_BENCH_UNCHECKED for lib/ and dotd):
+  dotd queues each parsed tx at once, with no signature worker, and in `op_authorize` no
+  tx signature, validity window, holder or token chain is checked (the issuer is still
+  resolved from the state and becomes the principal). Its negative control
   is reversed: the other key's put must be *accepted*, or the run aborts, so the build
   really has its checks off.
 - *etcd*: a single member (`etcd --name m1`, data directory on the same disk, loopback
@@ -206,9 +209,9 @@ limit). {summary}
 {chr(10).join(rtable)}
 
 Reading the numbers (medians over rounds):
-- Node CPU: at {top} clients the checked dotd spends {cpu_top:.0f} µs of CPU per tx and is busy
-  {busy_top * 100:.0f} % of the time on its one loop thread{" (CPU-bound: the batches are large, so the fdatasync per entry is spread thin)" if busy_top >= 0.85 else ""};
-  at {min(clients)} client it is busy {busy_one * 100:.0f} %, the rest waiting on the fdatasync and the round trip. The checks add {check_cpu[top]:.0f} µs of CPU per tx at {top} clients
+- Node CPU: at {top} clients the checked dotd spends {cpu_top:.0f} µs of CPU per tx (all its
+  threads: loop, log, checkpoints, signature workers), {busy_top * 100:.0f} % of one core;
+  at {min(clients)} client {busy_one * 100:.0f} %, the rest waiting on the fdatasync and the round trip. The checks add {check_cpu[top]:.0f} µs of CPU per tx at {top} clients
   ({", ".join(f"{check_cpu[c]:.0f} µs at {c}" for c in clients if c != top)}): essentially one
   Ed25519 verify of the tx's signature, the holder's proof (about 43 µs here, see the Token
   section), plus the cached chain check and the revocation lookups; with the cache warm no

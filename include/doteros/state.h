@@ -36,6 +36,9 @@ typedef struct sqlite3 sqlite3;
 /* Content of at most this many bytes is stored inline in its object row
  * (which then fits one 4 KiB SQLite page); larger content in chunks. */
 #define DOT_STATE_INLINE 3072u
+/* The database layout this code writes (meta key "layout", set by the
+ * genesis); a database of another layout is refused when opened. */
+#define DOT_STATE_LAYOUT 2
 #define DOT_STATE_MAX_FILE (64u << 20)   /* largest file content */
 #define DOT_STATE_MAX_BATCH 1024         /* transactions in one entry */
 #define DOT_STATE_MAX_KEYS 16            /* keys in one permission level */

@@ -225,7 +225,8 @@ genesis_apply(struct dot_state *st, const uint8_t *entry, size_t n,
 		" size, content, created, modified)"
 		" VALUES (?1, 1, '/', NULL, ?2, 1, 0, NULL, ?3, ?3)";
 	static const char meta[] =
-		"INSERT INTO meta (k, v) VALUES ('cluster', ?1), ('admin', ?2)";
+		"INSERT INTO meta (k, v) VALUES ('cluster', ?1), ('admin', ?2),"
+		" ('layout', ?3)";
 	static const char dom[] = "dot-oid-root";
 	struct dot_dec d;
 	struct keyset ks;
@@ -282,6 +283,10 @@ genesis_apply(struct dot_state *st, const uint8_t *entry, size_t n,
 		return rv;
 	sqlite3_bind_blob(s, 1, cid, DOT_CLUSTER_ID_LEN, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, name, (int)alen, SQLITE_STATIC);
+	{
+		static const uint8_t layout[1] = {DOT_STATE_LAYOUT};
+		sqlite3_bind_blob(s, 3, layout, 1, SQLITE_STATIC);
+	}
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return st_sqlerr(st, e, "meta");
 	return DOT_OK;

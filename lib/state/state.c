@@ -184,6 +184,19 @@ load_meta(struct dot_state *st, struct dot_err *e)
 		return dot_err_set(e, DOT_ESTATE_STORAGE, "bad position record");
 	st->index = rd64(v);
 	st->time = rd64((const uint8_t *)v + 8);
+	rv = meta_get(st, "layout", &v, &n, e);
+	if (rv != DOT_OK && rv != DOT_ESTATE_NOT_FOUND)
+		return rv;
+	if (rv != DOT_OK || n != 1 || *(const uint8_t *)v != DOT_STATE_LAYOUT)
+		return dot_err_set(e, DOT_ESTATE_STORAGE,
+				   "the state database has layout %d, this "
+				   "build uses layout %d: it was written by "
+				   "another version (move state.db aside and "
+				   "restart: the node rebuilds it from its log)",
+				   rv == DOT_OK && n == 1
+					   ? *(const uint8_t *)v
+					   : 1,
+				   DOT_STATE_LAYOUT);
 	rv = meta_get(st, "cluster", &v, &n, e);
 	if (rv != DOT_OK || n != DOT_CLUSTER_ID_LEN)
 		return dot_err_set(e, DOT_ESTATE_STORAGE, "bad cluster record");

@@ -561,6 +561,29 @@ count_txs(struct node *n)
 	return count_rows(n->db, "SELECT count(*) FROM txs");
 }
 
+/* A database written with another layout is refused on open, with a
+ * message that says what to do. */
+static void
+test_layout_checked(void)
+{
+	struct node n;
+	struct dot_state *st2 = NULL;
+	struct dot_err e = {0};
+
+	node_open(&n);
+	REQUIRE(sqlite3_exec(n.db, "UPDATE meta SET v = x'01' WHERE k ="
+				   " 'layout'",
+			     NULL, NULL, NULL) == SQLITE_OK);
+	CHECK_RC(dot_state_open(n.db, &st2, &e), DOT_ESTATE_STORAGE);
+	CHECK(strstr(e.msg, "layout 1") != NULL &&
+	      strstr(e.msg, "rebuilds it from its log") != NULL);
+	REQUIRE(sqlite3_exec(n.db, "DELETE FROM meta WHERE k = 'layout'",
+			     NULL, NULL, NULL) == SQLITE_OK);
+	CHECK_RC(dot_state_open(n.db, &st2, &e), DOT_ESTATE_STORAGE);
+	CHECK(st2 == NULL);
+	node_close(&n);
+}
+
 /* The replay set against a sorted reference, through growth, shrinking,
  * wrap-around runs and backward-shift deletion. */
 static void
@@ -1741,6 +1764,7 @@ test_audit_log(void)
 
 T_MAIN(T_CASE(test_genesis_and_files), T_CASE(test_large_file_chunks),
        T_CASE(test_inline_content), T_CASE(test_txset_model),
+       T_CASE(test_layout_checked),
        T_CASE(test_replay_set),
        T_CASE(test_mv), T_CASE(test_accounts_and_thresholds),
        T_CASE(test_authorization_matrix),
