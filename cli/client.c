@@ -806,17 +806,15 @@ out:
 }
 
 int
-cli_session_query(struct cli_session *s, const char *op, const char *path,
-		  struct dot_buf *ans, struct dot_err *e)
+cli_session_query_args(struct cli_session *s, const char *op,
+		       const struct dot_buf *args, struct dot_buf *ans,
+		       struct dot_err *e)
 {
-	struct dot_buf args = {0}, tx = {0};
+	struct dot_buf tx = {0};
 	uint8_t id[DOT_TX_ID_LEN];
 	int rv;
 
-	dot_enc_map(&args, 1);
-	dot_enc_uint(&args, 1);
-	dot_enc_tstr(&args, path, strlen(path));
-	if ((rv = build_tx(s, op, &args, NULL, 0, &tx, id, e)) != DOT_OK)
+	if ((rv = build_tx(s, op, args, NULL, 0, &tx, id, e)) != DOT_OK)
 		goto out;
 	rv = call_tx(s, "query", &tx, ans, e);
 	if (rv == DOT_OK &&
@@ -826,8 +824,22 @@ cli_session_query(struct cli_session *s, const char *op, const char *path,
 				 "canonical item",
 				 op);
 out:
-	dot_buf_free(&args);
 	dot_buf_free(&tx);
+	return rv;
+}
+
+int
+cli_session_query(struct cli_session *s, const char *op, const char *path,
+		  struct dot_buf *ans, struct dot_err *e)
+{
+	struct dot_buf args = {0};
+	int rv;
+
+	dot_enc_map(&args, 1);
+	dot_enc_uint(&args, 1);
+	dot_enc_tstr(&args, path, strlen(path));
+	rv = cli_session_query_args(s, op, &args, ans, e);
+	dot_buf_free(&args);
 	return rv;
 }
 

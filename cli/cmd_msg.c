@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "doteros/codec.h"
 #include "doteros/state.h"
 #include "dot.h"
@@ -175,14 +177,14 @@ out:
 /* ---- dot msg recv ---- */
 
 static const char recv_help[] =
-    "Receives the oldest message of MAILBOX: lists the mailbox, then\n"
-    "consumes that message in a transaction. Exactly one receiver gets a\n"
-    "message; one that loses the race tries the next oldest (up to 5\n"
-    "times). Prints the message's id and size and the receipt. Exits 1\n"
-    "when the mailbox is empty. Rights: list and receive on the mailbox.\n"
-    "\n"
-    "LIMITATION: the node has no read-by-id query yet, so the message's\n"
-    "body cannot be fetched: recv prints its id and size only.\n"
+    "Receives the oldest message of MAILBOX: lists the mailbox, reads\n"
+    "the message (msg.read), then consumes it in a transaction. Exactly\n"
+    "one receiver gets a message; one that loses the race tries the next\n"
+    "oldest (up to 5 times). Writes the body to standard output, byte for\n"
+    "byte, and a line naming the message and the receipt to standard\n"
+    "error; with --json, prints {ok, ..., mailbox, message_id, size,\n"
+    "body_base64} instead. Exits 1 when the mailbox is empty. Rights:\n"
+    "list and receive on the mailbox.\n"
     "\n"
     "Options:\n";
 
@@ -190,6 +192,8 @@ struct recv_info {
 	const char *mailbox;
 	uint8_t id[DOT_OBJECT_ID_LEN];
 	uint64_t size;
+	struct dot_buf body;
+	char *b64;
 };
 
 static void
@@ -200,6 +204,45 @@ json_recv(struct json *j, void *ctx)
 	json_kstr(j, "mailbox", ri->mailbox);
 	json_khex(j, "message_id", ri->id, DOT_OBJECT_ID_LEN);
 	json_kuint(j, "size", ri->size);
+	json_kstr(j, "body_base64", ri->b64 ? ri->b64 : "");
+}
+
+/* The body of message ri->id (msg.read): 1 read, 0 gone meanwhile, -1
+ * error (e set). */
+static int
+read_body(struct cli_session *s, struct recv_info *ri, struct dot_err *e)
+{
+	struct dot_buf args = {0}, ans = {0};
+	struct dot_dec d;
+	const uint8_t *p;
+	size_t n;
+	int rv, k = -1;
+
+	dot_enc_map(&args, 2);
+	dot_enc_uint(&args, 1);
+	dot_enc_tstr(&args, ri->mailbox, strlen(ri->mailbox));
+	dot_enc_uint(&args, 2);
+	dot_enc_bstr(&args, ri->id, DOT_OBJECT_ID_LEN);
+	rv = cli_session_query_args(s, "msg.read", &args, &ans, e);
+	if (rv == DOT_ESTATE_CONFLICT) {
+		k = 0;
+	} else if (rv == DOT_OK) {
+		if (dot_dec_init(&d, ans.data, ans.len, NULL, NULL) != DOT_OK ||
+		    dot_dec_bstr(&d, &p, &n) != DOT_OK) {
+			dot_err_set(e, DOT_EAPI_FORMAT,
+				    "the node's answer to msg.read is not "
+				    "bytes");
+		} else {
+			ri->body.len = 0;
+			dot_buf_put(&ri->body, p, n);
+			k = ri->body.err ? -1 : 1;
+			if (ri->body.err)
+				dot_err_set(e, ri->body.err, "out of memory");
+		}
+	}
+	dot_buf_free(&args);
+	dot_buf_free(&ans);
+	return k;
 }
 
 /* Find the oldest message in a fs.ls answer: 1 found, 0 empty, -1 bad. */
@@ -276,6 +319,20 @@ cmd_msg_recv(const struct dot_cmd *self, int argc, char **argv)
 			status = cli_fail(&e);
 			goto out;
 		}
+		/* The body first: once received, the message is gone. */
+		k = read_body(&s, &ri, &e);
+		if (k < 0)
+			goto fail;
+		if (k == 0) {
+			if (attempt + 1 == RECV_ATTEMPTS) {
+				dot_err_set(&e, DOT_ESTATE_CONFLICT,
+					    "other receivers took each "
+					    "message first; try again");
+				status = cli_fail(&e);
+				goto out;
+			}
+			continue; /* received by another meanwhile */
+		}
 		args.len = 0;
 		dot_enc_map(&args, 2);
 		dot_enc_uint(&args, 1);
@@ -293,9 +350,40 @@ cmd_msg_recv(const struct dot_cmd *self, int argc, char **argv)
 		/* Another receiver got it first: take the next one. */
 	}
 	if (r->status == DOT_OK && !cli_json()) {
+		char tx[2 * DOT_TX_ID_LEN + 1];
+
+		/* The body is the output; the note goes to stderr. */
+		if ((ri.body.len > 0 &&
+		     fwrite(ri.body.data, 1, ri.body.len, stdout) !=
+			     ri.body.len) ||
+		    fflush(stdout) != 0) {
+			dot_err_set(&e, DOT_EINVAL, "cannot write stdout");
+			status = cli_fail(&e);
+			goto out;
+		}
 		cli_hex(hex, ri.id, DOT_OBJECT_ID_LEN);
-		printf("received message %s (%" PRIu64 " bytes) from %s\n", hex,
-		       ri.size, pos[0]);
+		cli_hex(tx, r->tx_id, DOT_TX_ID_LEN);
+		fprintf(stderr,
+			"received message %s (%zu bytes) from %s: ledger "
+			"index %" PRIu64 ", tx %s\n",
+			hex, ri.body.len, pos[0], r->ledger_index, tx);
+		status = DOT_EXIT_OK;
+		goto out;
+	}
+	if (r->status == DOT_OK) {
+		size_t cap = sodium_base64_ENCODED_LEN(
+			ri.body.len, sodium_base64_VARIANT_ORIGINAL);
+		ri.b64 = malloc(cap);
+		if (ri.b64 == NULL) {
+			dot_err_set(&e, DOT_ENOMEM, "out of memory");
+			status = cli_fail(&e);
+			goto out;
+		}
+		sodium_bin2base64(ri.b64, cap,
+				  ri.body.len ? ri.body.data
+					      : (const uint8_t *)"",
+				  ri.body.len, sodium_base64_VARIANT_ORIGINAL);
+		ri.size = ri.body.len;
 	}
 	status = cli_receipt_report("msg.recv", pos[0], r, json_recv, &ri);
 	goto out;
@@ -305,6 +393,8 @@ out:
 	dot_receipt_free(r);
 	dot_buf_free(&ans);
 	dot_buf_free(&args);
+	dot_buf_free(&ri.body);
+	free(ri.b64);
 	cli_session_close(&s);
 	return status;
 }

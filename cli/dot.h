@@ -285,6 +285,10 @@ int cli_session_submit(struct cli_session *s, const char *op,
 
 /* A signed read (fs.get, fs.stat, fs.ls of path): the answer item in ans.
  * A refusal returns its code with s->refused set. */
+/* A signed read with its argument map as given. */
+int cli_session_query_args(struct cli_session *s, const char *op,
+			   const struct dot_buf *args, struct dot_buf *ans,
+			   struct dot_err *e);
 int cli_session_query(struct cli_session *s, const char *op,
 		      const char *path, struct dot_buf *ans,
 		      struct dot_err *e);

@@ -68,7 +68,7 @@ run_in() {
 
 pyok() {
 	python3 -c '
-import json, sys
+import base64, json, sys
 d = json.load(open(sys.argv[1]))
 sys.exit(0 if eval(sys.argv[2]) else 1)' "$TMP/out" "$1" 2>>"$TMP/err"
 }

@@ -112,6 +112,79 @@ out:
 	return rv;
 }
 
+/* The mailbox and the message named by {1: mailbox path, 2: message id},
+ * with `right` on the mailbox. A message not (or no longer) in it is
+ * DOT_ESTATE_CONFLICT. */
+static int
+message_of(struct op *o, uint64_t right, char *path, size_t cap,
+	   struct obj *mb, struct obj *msg)
+{
+	const uint8_t *mid;
+	int rv;
+
+	if ((rv = fs_args_map(o, 2)) != DOT_OK ||
+	    (rv = fs_args_key(o, 1)) != DOT_OK ||
+	    (rv = arg_path(o, "mailbox", path, cap)) != DOT_OK ||
+	    (rv = fs_args_key(o, 2)) != DOT_OK)
+		return rv;
+	if (dot_dec_bstr_fixed(&o->args, &mid, DOT_OBJECT_ID_LEN) != DOT_OK)
+		return dot_err_set(o->e, DOT_ESTATE_ARGS,
+				   "message id must be %d bytes",
+				   DOT_OBJECT_ID_LEN);
+	rv = mailbox(o, path, mb);
+	if (rv == DOT_OK)
+		o->target_id = mb->id;
+	if (rv != DOT_OK && rv != DOT_ESTATE_NOT_FOUND && rv != DOT_ESTATE_KIND)
+		return rv;
+	{
+		int arv = op_authorize(o, right, path, path);
+		if (arv != DOT_OK)
+			return arv;
+	}
+	if (rv != DOT_OK)
+		return rv;
+	rv = obj_by_id(o->st, mid, msg, o->e);
+	if (rv == DOT_ESTATE_NOT_FOUND || (rv == DOT_OK &&
+					   (msg->kind != DOT_OBJ_MESSAGE ||
+					    !msg->has_parent ||
+					    memcmp(msg->parent, mb->id,
+						   DOT_OBJECT_ID_LEN) != 0)))
+		return dot_err_set(o->e, DOT_ESTATE_CONFLICT,
+				   "the message is not in %s (received "
+				   "already, or never sent there)",
+				   path);
+	return rv;
+}
+
+/* msg.read {1: mailbox path, 2: message id}: a read; right receive on the
+ * mailbox (whoever may take the message may look at it first); answers the
+ * body. */
+int
+op_msg_read(struct op *o)
+{
+	char path[DOT_TOKEN_MAX_PATH + 1];
+	struct dot_buf list = {0}, data = {0};
+	struct obj mb, msg;
+	int rv;
+
+	if ((rv = message_of(o, DOT_RIGHT_RECEIVE, path, sizeof(path), &mb,
+			     &msg)) != DOT_OK)
+		return rv;
+	o->record = (mb.policy & DOT_POLICY_RECORD_READS) != 0;
+	if (o->out == NULL)
+		return DOT_OK; /* applied: recorded, nothing to answer */
+	rv = fs_obj_content(o->st, msg.id, &list, o->e);
+	if (rv == DOT_OK)
+		rv = content_get(o->st, list.data, list.len, &data, o->e);
+	if (rv == DOT_OK) {
+		dot_enc_bstr(o->out, data.data, data.len);
+		rv = o->out->err;
+	}
+	dot_buf_free(&list);
+	dot_buf_free(&data);
+	return rv;
+}
+
 /* msg.recv {1: mailbox path, 2: message id}: right receive on the mailbox;
  * consumes the message. */
 int
@@ -120,43 +193,12 @@ op_msg_recv(struct op *o)
 	static const char del[] = "DELETE FROM objects WHERE id = ?1";
 	char path[DOT_TOKEN_MAX_PATH + 1];
 	struct dot_buf list = {0};
-	const uint8_t *mid;
 	sqlite3_stmt *s;
 	struct obj mb, msg;
 	int rv;
 
-	if ((rv = fs_args_map(o, 2)) != DOT_OK ||
-	    (rv = fs_args_key(o, 1)) != DOT_OK ||
-	    (rv = arg_path(o, "mailbox", path, sizeof(path))) != DOT_OK ||
-	    (rv = fs_args_key(o, 2)) != DOT_OK)
-		return rv;
-	if (dot_dec_bstr_fixed(&o->args, &mid, DOT_OBJECT_ID_LEN) != DOT_OK)
-		return dot_err_set(o->e, DOT_ESTATE_ARGS,
-				   "message id must be %d bytes",
-				   DOT_OBJECT_ID_LEN);
-	rv = mailbox(o, path, &mb);
-	if (rv == DOT_OK)
-		o->target_id = mb.id;
-	if (rv != DOT_OK && rv != DOT_ESTATE_NOT_FOUND && rv != DOT_ESTATE_KIND)
-		return rv;
-	{
-		int arv = op_authorize(o, DOT_RIGHT_RECEIVE, path, path);
-		if (arv != DOT_OK)
-			return arv;
-	}
-	if (rv != DOT_OK)
-		return rv;
-	rv = obj_by_id(o->st, mid, &msg, o->e);
-	if (rv == DOT_ESTATE_NOT_FOUND || (rv == DOT_OK &&
-					   (msg.kind != DOT_OBJ_MESSAGE ||
-					    !msg.has_parent ||
-					    memcmp(msg.parent, mb.id,
-						   DOT_OBJECT_ID_LEN) != 0)))
-		return dot_err_set(o->e, DOT_ESTATE_CONFLICT,
-				   "the message is not in %s (received "
-				   "already, or never sent there)",
-				   path);
-	if (rv != DOT_OK)
+	if ((rv = message_of(o, DOT_RIGHT_RECEIVE, path, sizeof(path), &mb,
+			     &msg)) != DOT_OK)
 		return rv;
 	if ((rv = fs_obj_content(o->st, msg.id, &list, o->e)) != DOT_OK ||
 	    (rv = content_release(o->st, list.data, list.len, o->e)) != DOT_OK)

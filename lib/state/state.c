@@ -826,6 +826,7 @@ static const struct {
 	{"msg.create", op_msg_create},
 	{"msg.send", op_msg_send},
 	{"msg.recv", op_msg_recv},
+	{"msg.read", op_msg_read},
 	{"cap.grant", op_cap_grant},
 	{"cap.revoke", op_cap_revoke},
 };
@@ -1313,9 +1314,9 @@ static int
 is_read_op(const struct dot_tx *tx)
 {
 	static const char *const reads[] = {"fs.get", "fs.stat", "fs.ls",
-					    "account.get"};
+					    "account.get", "msg.read"};
 
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
 		if (strlen(reads[i]) == tx->p.op_len &&
 		    memcmp(reads[i], tx->p.op, tx->p.op_len) == 0)
 			return 1;
@@ -1339,7 +1340,7 @@ dot_state_query(struct dot_state *st, const uint8_t *bytes, size_t n,
 	if (!is_read_op(tx)) {
 		rv = dot_err_set(e, DOT_ESTATE_OP,
 				 "\"%.*s\" is not a read (fs.get, fs.stat, "
-				 "fs.ls, account.get)",
+				 "fs.ls, account.get, msg.read)",
 				 (int)tx->p.op_len, tx->p.op);
 		goto out;
 	}

@@ -177,6 +177,7 @@ int op_account_get(struct op *o);
 int op_msg_create(struct op *o);
 int op_msg_send(struct op *o);
 int op_msg_recv(struct op *o);
+int op_msg_read(struct op *o);
 int op_cap_grant(struct op *o);
 int op_cap_revoke(struct op *o);
 int op_account_set_level(struct op *o);

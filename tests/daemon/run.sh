@@ -294,10 +294,14 @@ d['entries'])" "the mailbox holds two messages"
 run 0 "recv the oldest" -- "$DOT" msg recv /home/alice/inbox "${ALICE[@]}" \
 	--json
 json_ok "d['ok'] and d['size'] == 8 and len(d['message_id']) == 32 and \
-d['mailbox'] == '/home/alice/inbox'" "recv --json: the first message (8 bytes)"
+d['mailbox'] == '/home/alice/inbox' and \
+base64.b64decode(d['body_base64']) == b'hi alice'" \
+	"recv --json: the first message (8 bytes) and its body"
 run 0 "recv the next" -- "$DOT" msg recv /home/alice/inbox "${ALICE[@]}"
-out_has "received message" "recv names the message"
-out_has "(9 bytes)" "recv gives its size"
+cmp -s "$TMP/out" "$TMP/bin"
+ok $? "recv writes the body to stdout, byte for byte"
+err_has "received message" "recv names the message on stderr"
+err_has "(9 bytes)" "recv gives its size"
 refused DOT_ESTATE_NOT_FOUND "recv of an empty mailbox" -- \
 	"$DOT" msg recv /home/alice/inbox "${ALICE[@]}"
 refused DOT_ESTATE_KIND "send to a file" -- \

@@ -1239,10 +1239,15 @@ tx_from_input(struct run *R, struct rd *r, int op)
 		t.op = READ_OPS[u8(r) % 3];
 		enc_path_map(&t.args, pa);
 		break;
-	case OP_MSG_RECV:
+	case OP_MSG_RECV: {
+		uint8_t k = u8(r);
+
+		if (k & 0x80)
+			t.op = "msg.read"; /* applied: a read receipt */
 		enc_path_and(&t.args, pa);
-		enc_some_id(R, &t.args, u8(r));
+		enc_some_id(R, &t.args, k);
 		break;
+	}
 	case OP_CAP_GRANT:
 	case OP_CAP_REVOKE: {
 		struct dot_buf tok = {0};

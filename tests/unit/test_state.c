@@ -905,6 +905,7 @@ test_authorization_matrix(void)
 		{"msg.create", DOT_RIGHT_CREATE, 0},
 		{"msg.send", DOT_RIGHT_SEND, 2},
 		{"msg.recv", DOT_RIGHT_RECEIVE, 3},
+		{"msg.read", DOT_RIGHT_RECEIVE, 3}, /* a read, applied */
 	};
 	struct dot_buf a = {0}, tok = {0}, att = {0};
 
@@ -943,7 +944,8 @@ test_authorization_matrix(void)
 			a_mv(&a, "/data/f", "admin");
 		else if (strcmp(op, "fs.ls") == 0)
 			a_path(&a, "/data");
-		else if (strcmp(op, "msg.recv") == 0)
+		else if (strcmp(op, "msg.recv") == 0 ||
+			 strcmp(op, "msg.read") == 0)
 			a_recv(&a, "/data/f", msg.id);
 		else if (strcmp(op, "fs.policy") == 0) {
 			a.len = 0;
@@ -1405,6 +1407,42 @@ test_mailboxes(void)
 	/* and across entries too */
 	t.nonce = 503;
 	CHECK_RC(run(&n, &t, NULL), DOT_ESTATE_CONFLICT);
+	/* msg.read: the body of a message still there, without taking it;
+	 * a received one is a conflict */
+	{
+		struct dot_buf q = {0}, out = {0};
+		struct dot_dec d;
+		const uint8_t *p;
+		size_t len;
+		int record = -1;
+
+		a_recv(&a, "/mb/inbox", m2.id);
+		t = as("admin@active", ADMIN, "msg.read", &a);
+		t.nonce = 504;
+		build_tx(&n, &t, &q);
+		REQUIRE_RC(dot_state_query(n.st, q.data, q.len, n.time, &out,
+					   &record, &e),
+			   DOT_OK);
+		CHECK(record == 0);
+		CHECK(dot_dec_init(&d, out.data, out.len, NULL, NULL) ==
+			      DOT_OK &&
+		      dot_dec_bstr(&d, &p, &len) == DOT_OK && len == 3 &&
+		      memcmp(p, "two", 3) == 0);
+		REQUIRE_RC(dot_state_stat(n.st, "/mb/inbox", &r, &mst, &e),
+			   DOT_OK);
+		CHECK(mst.size == 1);
+		a_recv(&a, "/mb/inbox", m1.id);
+		t = as("admin@active", ADMIN, "msg.read", &a);
+		t.nonce = 505;
+		q.len = 0;
+		out.len = 0;
+		build_tx(&n, &t, &q);
+		CHECK_RC(dot_state_query(n.st, q.data, q.len, n.time, &out,
+					 &record, &e),
+			 DOT_ESTATE_CONFLICT);
+		dot_buf_free(&q);
+		dot_buf_free(&out);
+	}
 	/* tokens: send refused without send; receive with receive */
 	mint(&tok, ADMIN, "/mb/inbox", DOT_RIGHT_RECEIVE, T0 + 3600, BOB);
 	a_put(&a, "/mb/inbox", "three", 5);
