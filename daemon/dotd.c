@@ -101,6 +101,14 @@ struct node {
 	} job;
 	struct dot_buf spare;  /* an entry buffer kept for reuse */
 	uint64_t next_index;   /* the index of the next entry (loop) */
+	/* status (do_status): the hash on a worker, over its own connection */
+	sqlite3 *rdb;
+	uv_work_t status_req;
+	struct statusreq *status_wait, *status_run;
+	int status_busy, status_rv;
+	uint64_t status_index, status_time;
+	uint8_t status_hash[DOT_HASH_LEN];
+	struct dot_err status_e;
 	uint64_t last_time;    /* the time of the last entry (loop) */
 	struct dot_sign_sk *node_key;  /* signs checkpoints */
 	char key_name[64];             /* "node-<key id hex>" */
@@ -120,6 +128,13 @@ struct conn {
 	int paused;   /* reading stopped: the buffer is full while waiting */
 	int closing;
 	struct conn *next;
+};
+
+/* A status request waiting for its answer (do_status). */
+struct statusreq {
+	struct conn *conn; /* NULL once the connection is gone */
+	uint64_t id;
+	struct statusreq *next;
 };
 
 /* A submitted tx whose signatures a worker checks. */
@@ -242,6 +257,12 @@ conn_close(struct conn *c)
 	for (struct sigwork *w = n->works; w; w = w->next)
 		if (w->conn == c)
 			w->conn = NULL;
+	for (struct statusreq *q = n->status_wait; q; q = q->next)
+		if (q->conn == c)
+			q->conn = NULL;
+	for (struct statusreq *q = n->status_run; q; q = q->next)
+		if (q->conn == c)
+			q->conn = NULL;
 	uv_close((uv_handle_t *)&c->h.stream, on_closed);
 }
 
@@ -316,41 +337,127 @@ sig_done(uv_work_t *req, int status)
 	free(w);
 }
 
+/*
+ * status: the position and the state hash. Hashing reads the whole state,
+ * so it runs on a worker over a read connection of its own (a snapshot in
+ * WAL mode; the loop goes on applying). One computation at a time; status
+ * requests that arrive meanwhile wait for the next one, which starts after
+ * they arrived, so an answer never predates its request.
+ */
+static void resume_conn(struct conn *c);
+
+static void
+status_work(uv_work_t *req)
+{
+	struct node *n = req->data;
+	char path[4200];
+
+	memset(&n->status_e, 0, sizeof(n->status_e));
+	if (n->rdb == NULL) {
+		snprintf(path, sizeof(path), "%s/state.db", n->dir);
+		if (sqlite3_open_v2(path, &n->rdb,
+				    SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+				    NULL) != SQLITE_OK ||
+		    sqlite3_exec(n->rdb, "PRAGMA mmap_size = 268435456;",
+				 NULL, NULL, NULL) != SQLITE_OK) {
+			n->status_rv = dot_err_set(&n->status_e,
+						   DOT_ESTATE_STORAGE,
+						   "%s: %s", path,
+						   sqlite3_errmsg(n->rdb));
+			sqlite3_close(n->rdb);
+			n->rdb = NULL;
+			return;
+		}
+	}
+	n->status_rv = dot_state_hash_snapshot(n->rdb, &n->status_index,
+					       &n->status_time,
+					       n->status_hash, &n->status_e);
+}
+
+static void start_status(struct node *n);
+
+static void
+status_done(uv_work_t *req, int st)
+{
+	struct node *n = req->data;
+	struct dot_buf r = {0};
+	uint8_t cid[DOT_CLUSTER_ID_LEN];
+	int rv = st == 0 ? n->status_rv : DOT_ENOMEM;
+
+	dot_state_cluster_id(n->st, cid);
+	if (rv == DOT_OK) {
+		const char *admin = dot_state_admin(n->st);
+
+		dot_enc_map(&r, 6);
+		dot_enc_uint(&r, 1);
+		dot_enc_uint(&r, n->status_index);
+		dot_enc_uint(&r, 2);
+		dot_enc_uint(&r, n->status_time);
+		dot_enc_uint(&r, 3);
+		dot_enc_bstr(&r, cid, sizeof(cid));
+		dot_enc_uint(&r, 4);
+		dot_enc_bstr(&r, n->status_hash, sizeof(n->status_hash));
+		dot_enc_uint(&r, 5);
+		dot_enc_tstr(&r, admin, strlen(admin));
+		dot_enc_uint(&r, 6);
+		dot_enc_tstr(&r, DOT_VERSION, strlen(DOT_VERSION));
+		rv = r.err;
+	}
+	n->status_busy = 0;
+	while (n->status_run != NULL) {
+		struct statusreq *q = n->status_run;
+		struct conn *c = q->conn;
+
+		n->status_run = q->next;
+		if (c != NULL) {
+			if (rv == DOT_OK)
+				respond(c, q->id, DOT_OK, r.data, r.len, NULL);
+			else
+				respond(c, q->id, rv, NULL, 0,
+					n->status_e.msg[0] ? n->status_e.msg
+							   : NULL);
+			c->waiting = 0;
+			resume_conn(c);
+		}
+		free(q);
+	}
+	dot_buf_free(&r);
+	if (n->status_wait != NULL && !n->stopping)
+		start_status(n);
+}
+
+static void
+start_status(struct node *n)
+{
+	n->status_run = n->status_wait;
+	n->status_wait = NULL;
+	n->status_busy = 1;
+	n->status_req.data = n;
+	if (uv_queue_work(n->loop, &n->status_req, status_work,
+			  status_done) != 0) {
+		n->status_rv = DOT_ENOMEM;
+		status_done(&n->status_req, -1);
+	}
+}
+
 static void
 do_status(struct conn *c, uint64_t id)
 {
 	struct node *n = c->node;
-	struct dot_buf r = {0};
-	struct dot_err e = {0};
-	uint8_t cid[DOT_CLUSTER_ID_LEN], h[DOT_HASH_LEN];
-	uint64_t index, t;
-	int rv;
+	struct statusreq *q = calloc(1, sizeof(*q)), **pp;
 
-	dot_state_position(n->st, &index, &t);
-	dot_state_cluster_id(n->st, cid);
-	rv = dot_state_hash(n->st, h, &e);
-	if (rv != DOT_OK) {
-		respond(c, id, rv, NULL, 0, e.msg);
+	if (q == NULL) {
+		respond(c, id, DOT_ENOMEM, NULL, 0, NULL);
 		return;
 	}
-	dot_enc_map(&r, 6);
-	dot_enc_uint(&r, 1);
-	dot_enc_uint(&r, index);
-	dot_enc_uint(&r, 2);
-	dot_enc_uint(&r, t);
-	dot_enc_uint(&r, 3);
-	dot_enc_bstr(&r, cid, sizeof(cid));
-	dot_enc_uint(&r, 4);
-	dot_enc_bstr(&r, h, sizeof(h));
-	dot_enc_uint(&r, 5);
-	dot_enc_tstr(&r, dot_state_admin(n->st), strlen(dot_state_admin(n->st)));
-	dot_enc_uint(&r, 6);
-	dot_enc_tstr(&r, DOT_VERSION, strlen(DOT_VERSION));
-	if (r.err)
-		respond(c, id, r.err, NULL, 0, NULL);
-	else
-		respond(c, id, DOT_OK, r.data, r.len, NULL);
-	dot_buf_free(&r);
+	q->conn = c;
+	q->id = id;
+	for (pp = &n->status_wait; *pp; pp = &(*pp)->next)
+		;
+	*pp = q;
+	c->waiting = 1;
+	if (!n->status_busy)
+		start_status(n);
 }
 
 static int
@@ -835,6 +942,21 @@ start_entry(struct node *n)
 	pthread_mutex_unlock(&n->log_mu);
 }
 
+/* A connection no longer waiting: handle its buffered frames, read on. */
+static void
+resume_conn(struct conn *c)
+{
+	if (c->waiting || c->closing)
+		return;
+	if (c->in_len > 0)
+		process(c);
+	if (!c->closing && c->paused && !c->waiting) {
+		c->paused = 0;
+		if (uv_read_start(&c->h.stream, on_alloc, on_read) != 0)
+			conn_close(c);
+	}
+}
+
 /* Apply a durable entry and answer each waiting client, in order. */
 static void
 finish_entry(struct node *n, uint64_t index, uint64_t t,
@@ -885,15 +1007,7 @@ finish_entry(struct node *n, uint64_t index, uint64_t t,
 	/* Connections that were waiting may have more frames buffered. */
 	for (struct conn *c = n->conns, *cn; c; c = cn) {
 		cn = c->next; /* process may close c */
-		if (c->waiting)
-			continue;
-		if (c->in_len > 0)
-			process(c);
-		if (!c->closing && c->paused && !c->waiting) {
-			c->paused = 0;
-			if (uv_read_start(&c->h.stream, on_alloc, on_read) != 0)
-				conn_close(c);
-		}
+		resume_conn(c);
 	}
 }
 
@@ -1307,6 +1421,14 @@ close_node(struct node *n)
 	dot_buf_free(&n->spare);
 	dotd_ckpt_stop(n->ckpt);
 	n->ckpt = NULL;
+	if (n->rdb != NULL)
+		sqlite3_close(n->rdb);
+	n->rdb = NULL;
+	for (struct statusreq *q = n->status_wait, *qn; q; q = qn) {
+		qn = q->next;
+		free(q);
+	}
+	n->status_wait = NULL;
 	dot_state_close(n->st);
 	n->st = NULL;
 	if (n->db != NULL)
@@ -1452,6 +1574,9 @@ main(int argc, char **argv)
 	logmsg("serving on %s%s%s", sock, listen ? " and " : "",
 	       listen ? listen : "");
 	uv_run(n.loop, UV_RUN_DEFAULT);
+	/* A status hash under way reads the database: let it finish. */
+	while (n.status_busy)
+		uv_run(n.loop, UV_RUN_ONCE);
 	/* Stopped: queued but unwritten txs were never acknowledged. */
 	unlink(n.sock_path);
 	close_node(&n);

@@ -115,6 +115,17 @@ DOT_API DOT_MUST int dot_state_hash(struct dot_state *st,
 				    uint8_t out[DOT_HASH_LEN],
 				    struct dot_err *e);
 
+/*
+ * The same hash over another connection to a state database, inside one
+ * read transaction, with the position it reflects: for a reader beside the
+ * writer (WAL mode), which goes on applying meanwhile. *index is 0 before
+ * the genesis.
+ */
+DOT_API DOT_MUST int dot_state_hash_snapshot(sqlite3 *db, uint64_t *index,
+					     uint64_t *time,
+					     uint8_t out[DOT_HASH_LEN],
+					     struct dot_err *e);
+
 /* ---- the audit log ----
  *
  * Every ledger record (a tx and its receipt, in apply order, seq 0, 1, ...)

@@ -1373,15 +1373,16 @@ out:
 /* ---- state hash ---- */
 
 static int
-hash_table(struct dot_state *st, struct dot_hash_ctx *h, const char *name,
+hash_table(sqlite3 *db, struct dot_hash_ctx *h, const char *name,
 	   const char *sql, struct dot_err *e)
 {
 	sqlite3_stmt *s;
 	struct dot_buf row = {0};
 	int rc, rv = DOT_OK;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return st_sqlerr(st, e, name);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return dot_err_set(e, DOT_ESTATE_STORAGE, "%s: %s", name,
+				   sqlite3_errmsg(db));
 	dot_hash_update(h, name, strlen(name) + 1);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int ncol = sqlite3_column_count(s);
@@ -1413,15 +1414,15 @@ hash_table(struct dot_state *st, struct dot_hash_ctx *h, const char *name,
 		dot_hash_update(h, row.data, row.len);
 	}
 	if (rv == DOT_OK && rc != SQLITE_DONE)
-		rv = st_sqlerr(st, e, name);
+		rv = dot_err_set(e, DOT_ESTATE_STORAGE, "%s: %s", name,
+				 sqlite3_errmsg(db));
 	sqlite3_finalize(s);
 	dot_buf_free(&row);
 	return rv;
 }
 
-int
-dot_state_hash(struct dot_state *st, uint8_t out[DOT_HASH_LEN],
-	       struct dot_err *e)
+static int
+hash_db(sqlite3 *db, uint8_t out[DOT_HASH_LEN], struct dot_err *e)
 {
 	static const struct {
 		const char *name, *sql;
@@ -1452,12 +1453,54 @@ dot_state_hash(struct dot_state *st, uint8_t out[DOT_HASH_LEN],
 	dot_hash_init(&h);
 	dot_hash_update(&h, dom, sizeof(dom) - 1);
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-		int rv = hash_table(st, &h, tables[i].name, tables[i].sql, e);
+		int rv = hash_table(db, &h, tables[i].name, tables[i].sql, e);
 		if (rv != DOT_OK)
 			return rv;
 	}
 	dot_hash_final(&h, out);
 	return DOT_OK;
+}
+
+int
+dot_state_hash(struct dot_state *st, uint8_t out[DOT_HASH_LEN],
+	       struct dot_err *e)
+{
+	return hash_db(st->db, out, e);
+}
+
+int
+dot_state_hash_snapshot(sqlite3 *db, uint64_t *index, uint64_t *time,
+			uint8_t out[DOT_HASH_LEN], struct dot_err *e)
+{
+	sqlite3_stmt *s;
+	int rv, rc;
+
+	*index = *time = 0;
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return dot_err_set(e, DOT_ESTATE_STORAGE, "snapshot: %s",
+				   sqlite3_errmsg(db));
+	/* The first read fixes the snapshot: position and hash agree. */
+	rv = DOT_OK;
+	if (sqlite3_prepare_v2(db, "SELECT v FROM meta WHERE k = 'position'",
+			       -1, &s, NULL) != SQLITE_OK) {
+		rv = dot_err_set(e, DOT_ESTATE_STORAGE, "snapshot: %s",
+				 sqlite3_errmsg(db));
+	} else {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 16) {
+			*index = rd64(sqlite3_column_blob(s, 0));
+			*time = rd64((const uint8_t *)sqlite3_column_blob(s, 0) +
+				     8);
+		} else if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+			rv = dot_err_set(e, DOT_ESTATE_STORAGE, "snapshot: %s",
+					 sqlite3_errmsg(db));
+		}
+		sqlite3_finalize(s);
+	}
+	if (rv == DOT_OK)
+		rv = hash_db(db, out, e);
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	return rv;
 }
 
 /* ---- the audit log ---- */

@@ -696,6 +696,23 @@ test_wal_stays_bounded(void)
 	printf("# largest WAL seen: %lld bytes\n", (long long)most);
 	CHECK(most > 0);
 	CHECK(most <= (off_t)(4 * RESET + 64) * (4096 + 24) + 32);
+	/* status (hashed on a worker over a snapshot) reflects every write
+	 * acknowledged before it: genesis plus one entry per put */
+	{
+		struct dot_buf res = {0};
+		struct dot_dec d;
+		uint64_t nk, key, index = 0;
+
+		REQUIRE_RC(call(fd, "status", (const uint8_t *)"\x80", 1, &res),
+			   DOT_OK);
+		CHECK(dot_dec_init(&d, res.data, res.len, NULL, NULL) ==
+			      DOT_OK &&
+		      dot_dec_map(&d, &nk) == DOT_OK && nk == 6 &&
+		      dot_dec_uint(&d, &key) == DOT_OK && key == 1 &&
+		      dot_dec_uint(&d, &index) == DOT_OK);
+		CHECK(index == 1 + WRITES);
+		dot_buf_free(&res);
+	}
 	close(fd);
 	stop(&p, SIGKILL);
 	REQUIRE(start(&p) == 0);
