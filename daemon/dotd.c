@@ -79,7 +79,10 @@ struct node {
 	int have_tcp;
 	uv_signal_t sigint, sigterm;
 	struct conn *conns;
-	struct sigwork *works; /* signature checks under way */
+	struct sigitem *sig_head, *sig_tail; /* submits not yet dispatched */
+	size_t sig_n;
+	uv_check_t sig_check;  /* dispatches them after each poll */
+	struct sigbatch *batches; /* with the workers */
 	int stopping;
 	int lock_fd;
 	uint64_t entries_written;
@@ -137,15 +140,26 @@ struct statusreq {
 	struct statusreq *next;
 };
 
-/* A submitted tx whose signatures a worker checks. */
-struct sigwork {
-	uv_work_t req;
-	struct node *node;
+/* A submitted tx on its way to the queue: a worker parses it and checks
+ * its signatures (sigbatch). */
+struct sigitem {
 	struct conn *conn; /* NULL once the connection is gone */
 	uint64_t id;
-	struct dot_tx *tx;
-	int ok;
-	struct sigwork *next;
+	uint8_t *bytes;
+	size_t len;
+	struct dot_tx *tx;   /* parsed by the worker */
+	int rv;              /* the parse's result */
+	int ok;              /* its signatures verify */
+	struct dot_err e;
+	struct sigitem *next;
+};
+
+/* The submits one turn of the loop read, checked by one worker. */
+struct sigbatch {
+	uv_work_t req;
+	struct node *node;
+	struct sigitem *items;
+	struct sigbatch *next;
 };
 
 static void
@@ -254,9 +268,13 @@ conn_close(struct conn *c)
 	     p = p->next)
 		if (p->conn == c)
 			p->conn = NULL;
-	for (struct sigwork *w = n->works; w; w = w->next)
-		if (w->conn == c)
-			w->conn = NULL;
+	for (struct sigitem *it = n->sig_head; it; it = it->next)
+		if (it->conn == c)
+			it->conn = NULL;
+	for (struct sigbatch *b = n->batches; b; b = b->next)
+		for (struct sigitem *it = b->items; it; it = it->next)
+			if (it->conn == c)
+				it->conn = NULL;
 	for (struct statusreq *q = n->status_wait; q; q = q->next)
 		if (q->conn == c)
 			q->conn = NULL;
@@ -269,9 +287,10 @@ conn_close(struct conn *c)
 static void process(struct conn *c);
 static void on_flush(uv_idle_t *h);
 
+/* Queue a tx for the next entry; takes `tx` (malloc'd) on success. */
 static int
-enqueue(struct node *n, const uint8_t *tx, size_t len, struct conn *c,
-	uint64_t id)
+enqueue_owned(struct node *n, uint8_t *tx, size_t len, struct conn *c,
+	      uint64_t id)
 {
 	struct pending *p;
 
@@ -280,12 +299,7 @@ enqueue(struct node *n, const uint8_t *tx, size_t len, struct conn *c,
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return DOT_ENOMEM;
-	p->tx = malloc(len);
-	if (p->tx == NULL) {
-		free(p);
-		return DOT_ENOMEM;
-	}
-	memcpy(p->tx, tx, len);
+	p->tx = tx;
 	p->len = len;
 	p->conn = c;
 	p->id = id;
@@ -300,42 +314,122 @@ enqueue(struct node *n, const uint8_t *tx, size_t len, struct conn *c,
 	return DOT_OK;
 }
 
-
-static void
-sig_work(uv_work_t *req)
+static int
+enqueue(struct node *n, const uint8_t *tx, size_t len, struct conn *c,
+	uint64_t id)
 {
-	struct sigwork *w = req->data;
-
-	/* Pure: the tx's own bytes, libsodium; nothing shared. */
-	w->ok = dot_tx_check_signatures(w->tx, NULL) == DOT_OK;
-}
-
-static void
-sig_done(uv_work_t *req, int status)
-{
-	struct sigwork *w = req->data;
-	struct node *n = w->node;
-	struct sigwork **pp;
+	uint8_t *copy = malloc(len ? len : 1);
 	int rv;
 
-	for (pp = &n->works; *pp; pp = &(*pp)->next)
-		if (*pp == w) {
-			*pp = w->next;
+	if (copy == NULL)
+		return DOT_ENOMEM;
+	memcpy(copy, tx, len);
+	rv = enqueue_owned(n, copy, len, c, id);
+	if (rv != DOT_OK)
+		free(copy);
+	return rv;
+}
+
+
+static void resume_conn(struct conn *c);
+
+#ifndef DOT_BENCH_UNCHECKED /* (the bench build has no signature worker) */
+static void
+sigbatch_work(uv_work_t *req)
+{
+	struct sigbatch *b = req->data;
+
+	/* Pure: each tx's own bytes, libsodium; nothing shared. */
+	for (struct sigitem *it = b->items; it; it = it->next) {
+		it->rv = dot_tx_parse(it->bytes, it->len, &it->tx, &it->e);
+		it->ok = it->rv == DOT_OK &&
+			 dot_tx_check_signatures(it->tx, NULL) == DOT_OK;
+	}
+}
+
+static void
+sigbatch_done(uv_work_t *req, int status)
+{
+	struct sigbatch *b = req->data, **pp;
+	struct node *n = b->node;
+
+	for (pp = &n->batches; *pp; pp = &(*pp)->next)
+		if (*pp == b) {
+			*pp = b->next;
 			break;
 		}
-	if (status == 0 && w->ok)
-		dot_state_signatures_checked(n->st, w->tx);
-	/* Queued even if a signature failed: apply refuses it with its
-	 * receipt, as every node would. */
-	rv = enqueue(n, w->tx->bytes, w->tx->len, w->conn, w->id);
-	if (rv != DOT_OK && w->conn != NULL) {
-		w->conn->waiting = 0;
-		respond(w->conn, w->id, rv, NULL, 0, NULL);
-		process(w->conn);
+	while (b->items != NULL) {
+		struct sigitem *it = b->items;
+		struct conn *c = it->conn;
+		int rv = status == 0 ? it->rv : DOT_ENOMEM;
+
+		b->items = it->next;
+		if (rv == DOT_OK) {
+			if (it->ok)
+				dot_state_signatures_checked(n->st, it->tx);
+			/* Queued even if a signature failed: apply refuses
+			 * it with its receipt, as every node would. */
+			rv = enqueue_owned(n, it->bytes, it->len, c, it->id);
+			if (rv == DOT_OK)
+				it->bytes = NULL;
+			it->e.msg[0] = '\0';
+		}
+		if (rv != DOT_OK && c != NULL) {
+			/* A tx that does not even parse never reaches the
+			 * log; a full queue is said so. */
+			respond(c, it->id, rv, NULL, 0,
+				it->e.msg[0] ? it->e.msg : NULL);
+			c->waiting = 0;
+			resume_conn(c);
+		}
+		dot_tx_free(it->tx);
+		free(it->bytes);
+		free(it);
 	}
-	dot_tx_free(w->tx);
-	free(w);
+	free(b);
 }
+
+/* After each poll: the submits read in this turn go to the workers, in
+ * at most two batches (two cores), instead of one hand-off per tx. */
+static void
+on_sig_check(uv_check_t *h)
+{
+	struct node *n = h->data;
+	size_t nb = n->sig_n >= 8 ? 2 : 1;
+
+	uv_check_stop(h);
+	for (size_t k = 0; k < nb && n->sig_head != NULL; k++) {
+		struct sigbatch *b = calloc(1, sizeof(*b));
+		size_t take = k + 1 == nb ? n->sig_n : n->sig_n / nb;
+		struct sigitem **tail;
+
+		if (b == NULL) {
+			uv_check_start(h, on_sig_check); /* next turn */
+			return;
+		}
+		b->node = n;
+		b->req.data = b;
+		b->items = n->sig_head;
+		tail = &b->items;
+		for (size_t i = 0; i < take && *tail; i++)
+			tail = &(*tail)->next;
+		n->sig_head = *tail;
+		*tail = NULL;
+		n->sig_n -= take;
+		if (n->sig_head == NULL)
+			n->sig_tail = NULL;
+		b->next = n->batches;
+		n->batches = b;
+		if (uv_queue_work(n->loop, &b->req, sigbatch_work,
+				  sigbatch_done) != 0) {
+			/* cannot happen with a live loop; answer them */
+			for (struct sigitem *it = b->items; it; it = it->next)
+				it->rv = DOT_ENOMEM;
+			sigbatch_done(&b->req, -1);
+		}
+	}
+}
+#endif
 
 /*
  * status: the position and the state hash. Hashing reads the whole state,
@@ -344,7 +438,6 @@ sig_done(uv_work_t *req, int status)
  * requests that arrive meanwhile wait for the next one, which starts after
  * they arrived, so an answer never predates its request.
  */
-static void resume_conn(struct conn *c);
 
 static void
 status_work(uv_work_t *req)
@@ -499,60 +592,56 @@ do_query(struct conn *c, const struct dot_api_msg *m)
 static void
 do_submit(struct conn *c, const struct dot_api_msg *m)
 {
-	struct dot_tx *tx = NULL;
-	struct dot_err e = {0};
 	const uint8_t *p;
 	size_t len;
-	int rv;
 
 	if (param_bytes(m, &p, &len) != DOT_OK) {
 		respond(c, m->id, DOT_EAPI_FORMAT, NULL, 0,
 			"submit takes the signed tx as a byte string");
 		return;
 	}
-	/* The cheap check: a tx that does not even parse never reaches the
-	 * log (the state machine checks everything else when applying). */
-	rv = dot_tx_parse(p, len, &tx, &e);
-	if (rv != DOT_OK) {
-		respond(c, m->id, rv, NULL, 0, e.msg);
-		return;
-	}
 #ifdef DOT_BENCH_UNCHECKED
-	/* BENCHMARK ONLY: no signature check, so no worker: queued now. */
-	rv = enqueue(c->node, tx->bytes, tx->len, c, m->id);
+	/* BENCHMARK ONLY: no signature check, so no worker: parsed (the
+	 * cheap check) and queued now. */
+	struct dot_tx *tx = NULL;
+	struct dot_err e = {0};
+	int rv = dot_tx_parse(p, len, &tx, &e);
+	if (rv == DOT_OK)
+		rv = enqueue(c->node, tx->bytes, tx->len, c, m->id);
 	dot_tx_free(tx);
 	if (rv != DOT_OK)
-		respond(c, m->id, rv, NULL, 0, NULL);
+		respond(c, m->id, rv, NULL, 0, e.msg[0] ? e.msg : NULL);
 	else
 		c->waiting = 1;
 	return;
-#endif
-	/* Its signatures are checked on a worker (the second core), off the
-	 * apply loop; the tx is queued when that is done. */
+#else
+	/* Parsed (a tx that does not parse never reaches the log) and its
+	 * signatures checked on a worker, off the apply loop; queued when
+	 * that is done (sigbatch_done). */
 	{
-		struct sigwork *w = calloc(1, sizeof(*w));
-		if (w == NULL) {
-			dot_tx_free(tx);
+		struct node *n = c->node;
+		struct sigitem *it = calloc(1, sizeof(*it));
+
+		if (it == NULL || (it->bytes = malloc(len ? len : 1)) == NULL) {
+			free(it);
 			respond(c, m->id, DOT_ENOMEM, NULL, 0, NULL);
 			return;
 		}
-		w->node = c->node;
-		w->conn = c;
-		w->id = m->id;
-		w->tx = tx;
-		w->req.data = w;
-		w->next = c->node->works;
-		c->node->works = w;
-		if (uv_queue_work(c->node->loop, &w->req, sig_work,
-				  sig_done) != 0) {
-			c->node->works = w->next;
-			dot_tx_free(tx);
-			free(w);
-			respond(c, m->id, DOT_ENOMEM, NULL, 0, NULL);
-			return;
-		}
+		memcpy(it->bytes, p, len);
+		it->len = len;
+		it->conn = c;
+		it->id = m->id;
+		if (n->sig_tail)
+			n->sig_tail->next = it;
+		else
+			n->sig_head = it;
+		n->sig_tail = it;
+		n->sig_n++;
+		if (!uv_is_active((uv_handle_t *)&n->sig_check))
+			uv_check_start(&n->sig_check, on_sig_check);
 	}
 	c->waiting = 1;
+#endif
 }
 
 /* Params {1: a, 2: b} of two unsigned integers. */
@@ -1565,6 +1654,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	uv_idle_init(n.loop, &n.flusher);
+	uv_check_init(n.loop, &n.sig_check);
+	n.sig_check.data = &n;
 	n.flusher.data = &n;
 	uv_signal_init(n.loop, &n.sigint);
 	uv_signal_init(n.loop, &n.sigterm);
