@@ -1,5 +1,6 @@
 /*
- * crypto.h - Doteros' small crypto API over libsodium (docs/crypto.md).
+ * crypto.h - Doteros' small crypto API over libsodium, with the AEAD also over
+ * OpenSSL's libcrypto where built (docs/crypto.md).
  *
  * Every key, signature and ciphertext that leaves this module carries a
  * one-byte suite identifier first, so the hybrid post-quantum suites slot in
@@ -48,7 +49,12 @@ enum dot_suite {
 #define DOT_SIGN_SIG_MAX (1 + 64 + 3309)
 #define DOT_PK_TEXT_MAX 2800    /* "dotpk1" + base64url(pk + checksum) + NUL */
 
-/* sodium_init(); DOT_ECRYPTO_UNAVAILABLE if libsodium cannot start. */
+/*
+ * sodium_init(); DOT_ECRYPTO_UNAVAILABLE if libsodium cannot start. The
+ * first call also chooses the AEAD backend: OpenSSL's libcrypto if the
+ * library was built with it and its self-test passes, else libsodium
+ * (dot_aead_backend).
+ */
 DOT_API DOT_MUST int dot_crypto_init(void);
 
 /* A human name ("ed25519") for a suite, or NULL if unknown. */
@@ -166,18 +172,50 @@ DOT_API int dot_aead_available(uint8_t suite);
 /* ChaCha20-Poly1305 unless AES-256-GCM is accelerated here. */
 DOT_API uint8_t dot_aead_preferred(void);
 
-/* Raw AEAD: out = ciphertext || tag (n + 16 bytes). */
+/*
+ * Raw AEAD: out = ciphertext || tag (n + 16 bytes). DOT_ERANGE beyond the
+ * suite's bound (2^38 - 64 bytes for ChaCha20-Poly1305, 2^36 - 32 for
+ * AES-256-GCM); DOT_ENOMEM or DOT_ECRYPTO_UNAVAILABLE if OpenSSL fails
+ * (out is then zeroed).
+ */
 DOT_API DOT_MUST int dot_aead_encrypt(uint8_t suite,
 				      const uint8_t key[DOT_AEAD_KEY_LEN],
 				      const uint8_t nonce[DOT_AEAD_NONCE_LEN],
 				      const void *ad, size_t adlen,
 				      const void *pt, size_t n, uint8_t *out);
-/* Raw AEAD open: out = plaintext (n - 16 bytes). DOT_ECRYPTO_DECRYPT. */
+/* Raw AEAD open: out = plaintext (n - 16 bytes). DOT_ECRYPTO_DECRYPT,
+ * with out zeroed, for a wrong key, nonce, AD or any tampered byte. */
 DOT_API DOT_MUST int dot_aead_decrypt(uint8_t suite,
 				      const uint8_t key[DOT_AEAD_KEY_LEN],
 				      const uint8_t nonce[DOT_AEAD_NONCE_LEN],
 				      const void *ad, size_t adlen,
 				      const uint8_t *ct, size_t n, uint8_t *out);
+
+/*
+ * AEAD backends (docs/crypto.md §2.1). dot_aead_encrypt/decrypt run on
+ * OpenSSL 3's libcrypto (EVP) when the library was built with it and its
+ * self-test passed in dot_crypto_init, else on libsodium; both give the
+ * same bytes. AES-256-GCM is available on the same CPUs either way.
+ */
+#define DOT_AEAD_BACKEND_SODIUM 1
+#define DOT_AEAD_BACKEND_OPENSSL 2
+
+/* "openssl" or "libsodium": what dot_aead_encrypt/decrypt use. */
+DOT_API const char *dot_aead_backend(void);
+
+/*
+ * For tests and benchmarks: dot_aead_encrypt/decrypt through one backend,
+ * with the same checks and results. DOT_EINVAL for an unknown backend,
+ * DOT_ECRYPTO_UNAVAILABLE for one not built into this library.
+ */
+DOT_API DOT_MUST int dot_aead_encrypt_with(
+	int backend, uint8_t suite, const uint8_t key[DOT_AEAD_KEY_LEN],
+	const uint8_t nonce[DOT_AEAD_NONCE_LEN], const void *ad, size_t adlen,
+	const void *pt, size_t n, uint8_t *out);
+DOT_API DOT_MUST int dot_aead_decrypt_with(
+	int backend, uint8_t suite, const uint8_t key[DOT_AEAD_KEY_LEN],
+	const uint8_t nonce[DOT_AEAD_NONCE_LEN], const void *ad, size_t adlen,
+	const uint8_t *ct, size_t n, uint8_t *out);
 
 /* Sealed box: appends suite || nonce || ciphertext || tag to out. */
 DOT_API DOT_MUST int dot_aead_seal(uint8_t suite,

@@ -109,7 +109,29 @@
 	X(DOT_EAPI_FORMAT, "malformed API message")                            \
 	X(DOT_EAPI_METHOD, "unknown API method")                               \
 	X(DOT_EAPI_BUSY, "node is busy: too many pending requests")           \
-	X(DOT_EAPI_UNAVAILABLE, "node is not reachable")
+	X(DOT_EAPI_UNAVAILABLE, "node is not reachable")                       \
+	/* secure channels (lib/net, docs/wire-protocol.md) */                 \
+	X(DOT_ENET_FRAME, "malformed channel frame")                           \
+	X(DOT_ENET_STATE, "frame or call not valid in this channel state")     \
+	X(DOT_ENET_VERSION, "unsupported channel protocol version")            \
+	X(DOT_ENET_CIPHER, "channel cipher not offered or not accepted")       \
+	X(DOT_ENET_KEM, "post-quantum KEM not supported by this version")      \
+	X(DOT_ENET_PAYLOAD, "malformed handshake payload")                     \
+	X(DOT_ENET_HANDSHAKE, "handshake message failed authentication")       \
+	X(DOT_ENET_MAC, "handshake message has no valid MAC")                  \
+	X(DOT_ENET_COOKIE, "responder under load: cookie reply sent")          \
+	X(DOT_ENET_REFUSED, "peer's static key is not authorized")             \
+	X(DOT_ENET_ROLE, "peer's claimed role does not match its key")         \
+	X(DOT_ENET_REFUSED_BY_PEER, "the peer refused this channel")           \
+	X(DOT_ENET_AUTH, "channel frame failed authentication")                \
+	X(DOT_ENET_REPLAY, "channel frame replayed or too old")                \
+	X(DOT_ENET_EPOCH, "channel frame under unknown or erased keys")        \
+	X(DOT_ENET_HANDSHAKE_TIMEOUT, "channel handshake timed out")           \
+	X(DOT_ENET_IDLE_TIMEOUT, "channel idle for too long")                  \
+	X(DOT_ENET_TOO_MANY_DROPS, "too many bad frames: channel closed")      \
+	X(DOT_ENET_KEYS_EXHAUSTED, "channel keys used up before a rekey")      \
+	X(DOT_ENET_CLOSED, "channel is closed")                                \
+	X(DOT_ENET_PEER_CLOSED, "the peer closed the channel")
 
 enum dot_errcode {
 #define DOT_X_ENUM(name, msg) name,

@@ -1,10 +1,13 @@
 /*
- * crypto.c - libsodium behind Doteros' suite-tagged API (crypto.h).
+ * crypto.c - libsodium behind Doteros' suite-tagged API (crypto.h); the
+ * AEAD also through OpenSSL's libcrypto where built (aead_openssl.c).
  */
+#include <stdatomic.h>
 #include <string.h>
 
 #include <sodium.h>
 
+#include "aead_openssl.h"
 #include "doteros/crypto.h"
 #include "doteros/heap.h"
 
@@ -15,10 +18,28 @@ struct dot_sign_sk {
 	uint8_t pk[crypto_sign_ed25519_PUBLICKEYBYTES];
 };
 
+/*
+ * The backend of dot_aead_encrypt/decrypt: 0 until dot_crypto_init has
+ * chosen (libsodium meanwhile), then DOT_AEAD_BACKEND_OPENSSL if it was
+ * built and passed its self-test, else DOT_AEAD_BACKEND_SODIUM.
+ */
+static atomic_int aead_backend;
+
 int
 dot_crypto_init(void)
 {
-	return sodium_init() < 0 ? DOT_ECRYPTO_UNAVAILABLE : DOT_OK;
+	int b = DOT_AEAD_BACKEND_SODIUM;
+
+	if (sodium_init() < 0)
+		return DOT_ECRYPTO_UNAVAILABLE;
+	if (atomic_load(&aead_backend) != 0)
+		return DOT_OK;
+#ifdef DOT_HAVE_OPENSSL
+	if (dot_aead_openssl_selftest() == DOT_OK)
+		b = DOT_AEAD_BACKEND_OPENSSL;
+#endif
+	atomic_store(&aead_backend, b);
+	return DOT_OK;
 }
 
 static const struct {
@@ -381,24 +402,138 @@ dot_aead_preferred(void)
 		       : DOT_SUITE_CHACHA20POLY1305;
 }
 
+const char *
+dot_aead_backend(void)
+{
+	return atomic_load(&aead_backend) == DOT_AEAD_BACKEND_OPENSSL
+		       ? "openssl"
+		       : "libsodium";
+}
+
+/*
+ * What both backends share: the suite, AES-256-GCM only where libsodium
+ * has it (AES-NI and PCLMUL, even though OpenSSL could run it in software),
+ * and the message bound of each AEAD (2^38 - 64 bytes for ChaCha20-Poly1305,
+ * RFC 8439 §2.8; 2^36 - 32 for GCM, SP 800-38D §5.2.1.1).
+ */
+static int
+aead_check(uint8_t suite, size_t *max)
+{
+	switch (suite) {
+	case DOT_SUITE_CHACHA20POLY1305:
+		*max = crypto_aead_chacha20poly1305_ietf_MESSAGEBYTES_MAX;
+		return DOT_OK;
+	case DOT_SUITE_AES256GCM:
+		if (!crypto_aead_aes256gcm_is_available())
+			return DOT_ECRYPTO_UNAVAILABLE;
+		*max = crypto_aead_aes256gcm_MESSAGEBYTES_MAX;
+		return DOT_OK;
+	}
+	return DOT_ECRYPTO_SUITE;
+}
+
+/* A backend this library has: DOT_OK, DOT_ECRYPTO_UNAVAILABLE if not
+ * built, DOT_EINVAL if unknown. */
+static int
+aead_backend_check(int backend)
+{
+	switch (backend) {
+	case DOT_AEAD_BACKEND_SODIUM:
+		return DOT_OK;
+	case DOT_AEAD_BACKEND_OPENSSL:
+#ifdef DOT_HAVE_OPENSSL
+		return DOT_OK;
+#else
+		return DOT_ECRYPTO_UNAVAILABLE;
+#endif
+	}
+	return DOT_EINVAL;
+}
+
+static int
+aead_current(void)
+{
+	return atomic_load(&aead_backend) == DOT_AEAD_BACKEND_OPENSSL
+		       ? DOT_AEAD_BACKEND_OPENSSL
+		       : DOT_AEAD_BACKEND_SODIUM;
+}
+
+int
+dot_aead_encrypt_with(int backend, uint8_t suite,
+		      const uint8_t key[DOT_AEAD_KEY_LEN],
+		      const uint8_t nonce[DOT_AEAD_NONCE_LEN], const void *ad,
+		      size_t adlen, const void *pt, size_t n, uint8_t *out)
+{
+	size_t max = 0;
+	int rv;
+
+	rv = aead_backend_check(backend);
+	if (rv != DOT_OK)
+		return rv;
+	rv = aead_check(suite, &max);
+	if (rv != DOT_OK)
+		return rv;
+	if (n > max)
+		return DOT_ERANGE;
+#ifdef DOT_HAVE_OPENSSL
+	if (backend == DOT_AEAD_BACKEND_OPENSSL)
+		return dot_aead_openssl_encrypt(suite, key, nonce, ad, adlen,
+						pt, n, out);
+#endif
+	if (suite == DOT_SUITE_CHACHA20POLY1305)
+		crypto_aead_chacha20poly1305_ietf_encrypt(
+			out, NULL, pt, n, ad, adlen, NULL, nonce, key);
+	else
+		crypto_aead_aes256gcm_encrypt(out, NULL, pt, n, ad, adlen, NULL,
+					      nonce, key);
+	return DOT_OK;
+}
+
+int
+dot_aead_decrypt_with(int backend, uint8_t suite,
+		      const uint8_t key[DOT_AEAD_KEY_LEN],
+		      const uint8_t nonce[DOT_AEAD_NONCE_LEN], const void *ad,
+		      size_t adlen, const uint8_t *ct, size_t n, uint8_t *out)
+{
+	size_t max = 0;
+	int rc;
+
+	rc = aead_backend_check(backend);
+	if (rc != DOT_OK)
+		return rc;
+	if (n < DOT_AEAD_TAG_LEN)
+		return DOT_ECRYPTO_DECRYPT;
+	rc = aead_check(suite, &max);
+	if (rc != DOT_OK)
+		return rc;
+	/* Longer than any encryption makes: nothing is written. */
+	if (n - DOT_AEAD_TAG_LEN > max)
+		return DOT_ECRYPTO_DECRYPT;
+#ifdef DOT_HAVE_OPENSSL
+	if (backend == DOT_AEAD_BACKEND_OPENSSL)
+		return dot_aead_openssl_decrypt(suite, key, nonce, ad, adlen,
+						ct, n, out);
+#endif
+	if (suite == DOT_SUITE_CHACHA20POLY1305)
+		rc = crypto_aead_chacha20poly1305_ietf_decrypt(
+			out, NULL, NULL, ct, n, ad, adlen, nonce, key);
+	else
+		rc = crypto_aead_aes256gcm_decrypt(out, NULL, NULL, ct, n, ad,
+						   adlen, nonce, key);
+	if (rc != 0) {
+		sodium_memzero(out, n - DOT_AEAD_TAG_LEN);
+		return DOT_ECRYPTO_DECRYPT;
+	}
+	return DOT_OK;
+}
+
 int
 dot_aead_encrypt(uint8_t suite, const uint8_t key[DOT_AEAD_KEY_LEN],
 		 const uint8_t nonce[DOT_AEAD_NONCE_LEN], const void *ad,
 		 size_t adlen, const void *pt, size_t n, uint8_t *out)
 {
-	switch (suite) {
-	case DOT_SUITE_CHACHA20POLY1305:
-		crypto_aead_chacha20poly1305_ietf_encrypt(
-			out, NULL, pt, n, ad, adlen, NULL, nonce, key);
-		return DOT_OK;
-	case DOT_SUITE_AES256GCM:
-		if (!crypto_aead_aes256gcm_is_available())
-			return DOT_ECRYPTO_UNAVAILABLE;
-		crypto_aead_aes256gcm_encrypt(out, NULL, pt, n, ad, adlen, NULL,
-					      nonce, key);
-		return DOT_OK;
-	}
-	return DOT_ECRYPTO_SUITE;
+	return dot_aead_encrypt_with(aead_current(), suite, key, nonce, ad,
+				     adlen, pt, n, out);
 }
 
 int
@@ -406,29 +541,8 @@ dot_aead_decrypt(uint8_t suite, const uint8_t key[DOT_AEAD_KEY_LEN],
 		 const uint8_t nonce[DOT_AEAD_NONCE_LEN], const void *ad,
 		 size_t adlen, const uint8_t *ct, size_t n, uint8_t *out)
 {
-	int rc;
-
-	if (n < DOT_AEAD_TAG_LEN)
-		return DOT_ECRYPTO_DECRYPT;
-	switch (suite) {
-	case DOT_SUITE_CHACHA20POLY1305:
-		rc = crypto_aead_chacha20poly1305_ietf_decrypt(
-			out, NULL, NULL, ct, n, ad, adlen, nonce, key);
-		break;
-	case DOT_SUITE_AES256GCM:
-		if (!crypto_aead_aes256gcm_is_available())
-			return DOT_ECRYPTO_UNAVAILABLE;
-		rc = crypto_aead_aes256gcm_decrypt(out, NULL, NULL, ct, n, ad,
-						   adlen, nonce, key);
-		break;
-	default:
-		return DOT_ECRYPTO_SUITE;
-	}
-	if (rc != 0) {
-		sodium_memzero(out, n - DOT_AEAD_TAG_LEN);
-		return DOT_ECRYPTO_DECRYPT;
-	}
-	return DOT_OK;
+	return dot_aead_decrypt_with(aead_current(), suite, key, nonce, ad,
+				     adlen, ct, n, out);
 }
 
 int

@@ -7,14 +7,20 @@
  *   - attacks tried and refused (bit flips, malleable and small-order
  *     points, low-order X25519 peers, tampered boxes and key files, hostile
  *     KDF costs);
- *   - round trips and strictness of the text forms and key files.
+ *   - round trips and strictness of the text forms and key files;
+ *   - the two AEAD backends (libsodium, OpenSSL's libcrypto) byte-equal
+ *     over thousands of seeded random cases, each opening the other's
+ *     output, each refusing every tampered bit (skipped, and said so, when
+ *     the library was built without OpenSSL).
  *
  * Every expected value below that is not copied from a standard was computed
  * with an independent implementation (Python's hashlib for BLAKE2b, the
  * `cryptography` package over OpenSSL for Argon2id, ChaCha20-Poly1305 and
  * base64), never with libsodium, and is hard-coded here.
  */
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -648,50 +654,129 @@ test_x25519_low_order(void)
 /* ------------------------------------------------------------------ */
 /* AEAD                                                                */
 
-static void
-test_chacha20poly1305_rfc8439(void)
+/* RFC 8439 §2.8.2 (key 80..9f). */
+static const char rfc8439_pt[] =
+	"Ladies and Gentlemen of the class of '99: If I could offer you "
+	"only one tip for the future, sunscreen would be it.";
+static const char rfc8439_nonce[] = "070000004041424344454647";
+static const char rfc8439_ad[] = "50515253c0c1c2c3c4c5c6c7";
+static const char rfc8439_ct[] =
+	"d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d6"
+	"3dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36"
+	"92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc"
+	"3ff4def08e4b7a9de576d26586cec64b6116"
+	"1ae10b594f09e26a7e902ecbd0600691"; /* tag */
+
+/*
+ * McGrew & Viega, "The Galois/Counter Mode of Operation (GCM)", Appendix B,
+ * Test Case 16: 256-bit key, 96-bit IV, 60-byte plaintext, 20-byte AD.
+ */
+static const char gcm16_key[] =
+	"feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308";
+static const char gcm16_iv[] = "cafebabefacedbaddecaf888";
+static const char gcm16_ad[] = "feedfacedeadbeeffeedfacedeadbeefabaddad2";
+static const char gcm16_pt[] =
+	"d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+	"1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39";
+static const char gcm16_ct[] =
+	"522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+	"8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662"
+	"76fc6ece0f4e1768cddf8853bb2d551b"; /* tag */
+
+/* backend 0: dot_aead_encrypt/decrypt (whichever backend was chosen);
+ * else dot_aead_encrypt_with/decrypt_with that backend. */
+static int
+aead_enc(int backend, uint8_t suite, const uint8_t *key, const uint8_t *nonce,
+	 const void *ad, size_t adlen, const void *pt, size_t n, uint8_t *out)
 {
-	/* RFC 8439 §2.8.2. */
-	static const char pt[] =
-		"Ladies and Gentlemen of the class of '99: If I could offer you "
-		"only one tip for the future, sunscreen would be it.";
-	static const char ct_hex[] =
-		"d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d6"
-		"3dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36"
-		"92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc"
-		"3ff4def08e4b7a9de576d26586cec64b6116"
-		"1ae10b594f09e26a7e902ecbd0600691"; /* tag */
+	if (backend == 0)
+		return dot_aead_encrypt(suite, key, nonce, ad, adlen, pt, n,
+					out);
+	return dot_aead_encrypt_with(backend, suite, key, nonce, ad, adlen,
+				     pt, n, out);
+}
+
+static int
+aead_dec(int backend, uint8_t suite, const uint8_t *key, const uint8_t *nonce,
+	 const void *ad, size_t adlen, const uint8_t *ct, size_t n,
+	 uint8_t *out)
+{
+	if (backend == 0)
+		return dot_aead_decrypt(suite, key, nonce, ad, adlen, ct, n,
+					out);
+	return dot_aead_decrypt_with(backend, suite, key, nonce, ad, adlen,
+				     ct, n, out);
+}
+
+/* 1 if this library was built with the OpenSSL backend. */
+static int
+have_openssl(void)
+{
+	uint8_t z[32] = {0}, out[16];
+
+	return dot_aead_encrypt_with(DOT_AEAD_BACKEND_OPENSSL,
+				     DOT_SUITE_CHACHA20POLY1305, z, z, NULL, 0,
+				     NULL, 0, out) == DOT_OK;
+}
+
+#define NO_OPENSSL "OpenSSL backend not built (no libcrypto >= 3.0 at setup)"
+
+static void
+kat_rfc8439(int backend)
+{
 	uint8_t key[32], nonce[12], ad[12], want[114 + 16], out[114 + 16];
 	uint8_t back[114];
-	size_t n = sizeof(pt) - 1;
+	size_t n = sizeof(rfc8439_pt) - 1;
 
-	INIT();
 	REQUIRE(n == 114);
 	for (size_t i = 0; i < 32; i++)
 		key[i] = (uint8_t)(0x80 + i);
-	t_unhex(nonce, sizeof(nonce), "070000004041424344454647");
-	t_unhex(ad, sizeof(ad), "50515253c0c1c2c3c4c5c6c7");
-	t_unhex(want, sizeof(want), ct_hex);
-	CHECK_RC(dot_aead_encrypt(DOT_SUITE_CHACHA20POLY1305, key, nonce, ad,
-				  sizeof(ad), pt, n, out),
+	t_unhex(nonce, sizeof(nonce), rfc8439_nonce);
+	t_unhex(ad, sizeof(ad), rfc8439_ad);
+	t_unhex(want, sizeof(want), rfc8439_ct);
+	CHECK_RC(aead_enc(backend, DOT_SUITE_CHACHA20POLY1305, key, nonce, ad,
+			  sizeof(ad), rfc8439_pt, n, out),
 		 DOT_OK);
 	CHECK_MEM(out, want, sizeof(want));
-	CHECK_RC(dot_aead_decrypt(DOT_SUITE_CHACHA20POLY1305, key, nonce, ad,
-				  sizeof(ad), want, sizeof(want), back),
+	CHECK_RC(aead_dec(backend, DOT_SUITE_CHACHA20POLY1305, key, nonce, ad,
+			  sizeof(ad), want, sizeof(want), back),
 		 DOT_OK);
-	CHECK_MEM(back, pt, n);
+	CHECK_MEM(back, rfc8439_pt, n);
+}
+
+/* Run only where AES-256-GCM is available. */
+static void
+kat_gcm16(int backend)
+{
+	uint8_t key[32], iv[12], ad[20], pt[60], want[60 + 16], out[60 + 16];
+	uint8_t back[60];
+
+	t_unhex(key, sizeof(key), gcm16_key);
+	t_unhex(iv, sizeof(iv), gcm16_iv);
+	t_unhex(ad, sizeof(ad), gcm16_ad);
+	t_unhex(pt, sizeof(pt), gcm16_pt);
+	t_unhex(want, sizeof(want), gcm16_ct);
+	CHECK_RC(aead_enc(backend, DOT_SUITE_AES256GCM, key, iv, ad,
+			  sizeof(ad), pt, sizeof(pt), out),
+		 DOT_OK);
+	CHECK_MEM(out, want, sizeof(want));
+	CHECK_RC(aead_dec(backend, DOT_SUITE_AES256GCM, key, iv, ad,
+			  sizeof(ad), want, sizeof(want), back),
+		 DOT_OK);
+	CHECK_MEM(back, pt, sizeof(pt));
+}
+
+static void
+test_chacha20poly1305_rfc8439(void)
+{
+	INIT();
+	kat_rfc8439(0);
 }
 
 static void
 test_aes256gcm_vector(void)
 {
-	/*
-	 * McGrew & Viega, "The Galois/Counter Mode of Operation (GCM)",
-	 * Appendix B, Test Case 16: 256-bit key, 96-bit IV, 60-byte plaintext,
-	 * 20-byte AD.
-	 */
-	uint8_t key[32], iv[12], ad[20], pt[60], want[60 + 16], out[60 + 16];
-	uint8_t back[60];
+	uint8_t out[16];
 
 	INIT();
 	if (!dot_aead_available(DOT_SUITE_AES256GCM)) {
@@ -701,30 +786,16 @@ test_aes256gcm_vector(void)
 			 DOT_ECRYPTO_UNAVAILABLE);
 		SKIP("AES-256-GCM needs AES-NI and PCLMUL on this CPU");
 	}
-	t_unhex(key, sizeof(key),
-		"feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308");
-	t_unhex(iv, sizeof(iv), "cafebabefacedbaddecaf888");
-	t_unhex(ad, sizeof(ad), "feedfacedeadbeeffeedfacedeadbeefabaddad2");
-	t_unhex(pt, sizeof(pt),
-		"d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
-		"1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39");
-	t_unhex(want, sizeof(want),
-		"522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
-		"8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662"
-		"76fc6ece0f4e1768cddf8853bb2d551b"); /* tag */
-	CHECK_RC(dot_aead_encrypt(DOT_SUITE_AES256GCM, key, iv, ad, sizeof(ad),
-				  pt, sizeof(pt), out),
-		 DOT_OK);
-	CHECK_MEM(out, want, sizeof(want));
-	CHECK_RC(dot_aead_decrypt(DOT_SUITE_AES256GCM, key, iv, ad, sizeof(ad),
-				  want, sizeof(want), back),
-		 DOT_OK);
-	CHECK_MEM(back, pt, sizeof(pt));
+	kat_gcm16(0);
 	CHECK(dot_aead_preferred() == DOT_SUITE_AES256GCM);
 }
 
+/*
+ * Every single-bit change of ciphertext, tag, associated data, nonce and
+ * key is refused with DOT_ECRYPTO_DECRYPT, and out is left all zero.
+ */
 static void
-aead_tamper_suite(uint8_t suite)
+aead_tamper_suite(int backend, uint8_t suite)
 {
 	static const uint8_t pt[] = "the quick brown fox";
 	uint8_t key[32], nonce[12], ad[9] = "header-1";
@@ -736,60 +807,64 @@ aead_tamper_suite(uint8_t suite)
 		key[i] = (uint8_t)(i + suite);
 	for (size_t i = 0; i < 12; i++)
 		nonce[i] = (uint8_t)(0xf0 - i);
-	REQUIRE_RC(dot_aead_encrypt(suite, key, nonce, ad, sizeof(ad), pt,
-				    sizeof(pt), ct),
+	REQUIRE_RC(aead_enc(backend, suite, key, nonce, ad, sizeof(ad), pt,
+			    sizeof(pt), ct),
 		   DOT_OK);
-	REQUIRE_RC(dot_aead_decrypt(suite, key, nonce, ad, sizeof(ad), ct, n,
-				    out),
+	REQUIRE_RC(aead_dec(backend, suite, key, nonce, ad, sizeof(ad), ct, n,
+			    out),
 		   DOT_OK);
 	CHECK_MEM(out, pt, sizeof(pt));
 
+/* Decrypt into a dirtied out; count acceptances and non-zero outputs. */
+#define TRY_REFUSED()                                                          \
+	do {                                                                   \
+		memset(out, 0x55, sizeof(out));                                \
+		accepted += aead_dec(backend, suite, key, nonce, ad,           \
+				     sizeof(ad), ct, n,                        \
+				     out) != DOT_ECRYPTO_DECRYPT;              \
+		bad_zero += !all_zero(out, sizeof(out)); /* no partial pt */   \
+	} while (0)
+
 	/* Every bit of ciphertext and tag. */
 	for (size_t i = 0; i < n * 8; i++) {
-		int rc;
 		ct[i / 8] ^= (uint8_t)(1u << (i % 8));
-		memset(out, 0x55, sizeof(out));
-		rc = dot_aead_decrypt(suite, key, nonce, ad, sizeof(ad), ct, n,
-				      out);
-		accepted += rc != DOT_ECRYPTO_DECRYPT;
-		bad_zero += !all_zero(out, sizeof(out)); /* no partial pt */
+		TRY_REFUSED();
 		ct[i / 8] ^= (uint8_t)(1u << (i % 8));
 	}
 	/* Every bit of the associated data, the nonce and the key. */
 	for (size_t i = 0; i < sizeof(ad) * 8; i++) {
 		ad[i / 8] ^= (uint8_t)(1u << (i % 8));
-		accepted += dot_aead_decrypt(suite, key, nonce, ad, sizeof(ad),
-					     ct, n, out) != DOT_ECRYPTO_DECRYPT;
+		TRY_REFUSED();
 		ad[i / 8] ^= (uint8_t)(1u << (i % 8));
 	}
 	for (size_t i = 0; i < sizeof(nonce) * 8; i++) {
 		nonce[i / 8] ^= (uint8_t)(1u << (i % 8));
-		accepted += dot_aead_decrypt(suite, key, nonce, ad, sizeof(ad),
-					     ct, n, out) != DOT_ECRYPTO_DECRYPT;
+		TRY_REFUSED();
 		nonce[i / 8] ^= (uint8_t)(1u << (i % 8));
 	}
 	for (size_t i = 0; i < sizeof(key) * 8; i++) {
 		key[i / 8] ^= (uint8_t)(1u << (i % 8));
-		accepted += dot_aead_decrypt(suite, key, nonce, ad, sizeof(ad),
-					     ct, n, out) != DOT_ECRYPTO_DECRYPT;
+		TRY_REFUSED();
 		key[i / 8] ^= (uint8_t)(1u << (i % 8));
 	}
+#undef TRY_REFUSED
 	CHECK(accepted == 0);
 	CHECK(bad_zero == 0);
 	/* AD dropped or truncated; ciphertext truncated. */
-	CHECK_RC(dot_aead_decrypt(suite, key, nonce, NULL, 0, ct, n, out),
+	CHECK_RC(aead_dec(backend, suite, key, nonce, NULL, 0, ct, n, out),
 		 DOT_ECRYPTO_DECRYPT);
-	CHECK_RC(dot_aead_decrypt(suite, key, nonce, ad, sizeof(ad) - 1, ct, n,
-				  out),
+	CHECK_RC(aead_dec(backend, suite, key, nonce, ad, sizeof(ad) - 1, ct,
+			  n, out),
 		 DOT_ECRYPTO_DECRYPT);
 	for (size_t k = 0; k < n; k++)
-		CHECK_RC(dot_aead_decrypt(suite, key, nonce, ad, sizeof(ad), ct,
-					  k, out),
+		CHECK_RC(aead_dec(backend, suite, key, nonce, ad, sizeof(ad),
+				  ct, k, out),
 			 DOT_ECRYPTO_DECRYPT);
 	/* Untouched, it still opens. */
-	CHECK_RC(dot_aead_decrypt(suite, key, nonce, ad, sizeof(ad), ct, n,
-				  out),
+	CHECK_RC(aead_dec(backend, suite, key, nonce, ad, sizeof(ad), ct, n,
+			  out),
 		 DOT_OK);
+	CHECK_MEM(out, pt, sizeof(pt));
 }
 
 static void
@@ -798,9 +873,9 @@ test_aead_tamper(void)
 	uint8_t z[32] = {0}, out[32];
 
 	INIT();
-	aead_tamper_suite(DOT_SUITE_CHACHA20POLY1305);
+	aead_tamper_suite(0, DOT_SUITE_CHACHA20POLY1305);
 	if (dot_aead_available(DOT_SUITE_AES256GCM))
-		aead_tamper_suite(DOT_SUITE_AES256GCM);
+		aead_tamper_suite(0, DOT_SUITE_AES256GCM);
 	/* Unknown and non-AEAD suites. */
 	CHECK_RC(dot_aead_encrypt(0x00, z, z, NULL, 0, z, 0, out),
 		 DOT_ECRYPTO_SUITE);
@@ -810,6 +885,355 @@ test_aead_tamper(void)
 		 DOT_ECRYPTO_SUITE);
 	if (!dot_aead_available(DOT_SUITE_AES256GCM))
 		SKIP("AES-256-GCM tampering: not available on this CPU");
+}
+
+/* ---- the two AEAD backends (docs/crypto.md §2.1) ---- */
+
+static void
+test_aead_backend_selected(void)
+{
+	uint8_t z[32] = {0}, out[32];
+	static const int bad[] = {0, 3, -1, 0x7fffffff};
+
+	INIT();
+	/* Unknown backends, whatever was built. */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_RC(dot_aead_encrypt_with(bad[i],
+					       DOT_SUITE_CHACHA20POLY1305, z,
+					       z, NULL, 0, z, 0, out),
+			 DOT_EINVAL);
+		CHECK_RC(dot_aead_decrypt_with(bad[i],
+					       DOT_SUITE_CHACHA20POLY1305, z,
+					       z, NULL, 0, z, 16, out),
+			 DOT_EINVAL);
+	}
+	/* libsodium is always there. */
+	CHECK_RC(dot_aead_encrypt_with(DOT_AEAD_BACKEND_SODIUM,
+				       DOT_SUITE_CHACHA20POLY1305, z, z, NULL,
+				       0, z, 0, out),
+		 DOT_OK);
+	/* A second init keeps the choice. */
+	INIT();
+	if (!have_openssl()) {
+		CHECK_RC(dot_aead_encrypt_with(DOT_AEAD_BACKEND_OPENSSL,
+					       DOT_SUITE_CHACHA20POLY1305, z,
+					       z, NULL, 0, z, 0, out),
+			 DOT_ECRYPTO_UNAVAILABLE);
+		CHECK(strcmp(dot_aead_backend(), "libsodium") == 0);
+		SKIP(NO_OPENSSL);
+	}
+	/* Built, and its self-test at dot_crypto_init passed. */
+	CHECK(strcmp(dot_aead_backend(), "openssl") == 0);
+}
+
+static void
+test_aead_openssl_known_answers(void)
+{
+	INIT();
+	if (!have_openssl())
+		SKIP(NO_OPENSSL);
+	kat_rfc8439(DOT_AEAD_BACKEND_OPENSSL);
+	kat_rfc8439(DOT_AEAD_BACKEND_SODIUM);
+	if (!dot_aead_available(DOT_SUITE_AES256GCM)) {
+		uint8_t z[32] = {0}, out[16];
+		/* The same availability rule through either backend. */
+		CHECK_RC(dot_aead_encrypt_with(DOT_AEAD_BACKEND_OPENSSL,
+					       DOT_SUITE_AES256GCM, z, z, NULL,
+					       0, z, 0, out),
+			 DOT_ECRYPTO_UNAVAILABLE);
+		SKIP("AES-256-GCM needs AES-NI and PCLMUL on this CPU");
+	}
+	kat_gcm16(DOT_AEAD_BACKEND_OPENSSL);
+	kat_gcm16(DOT_AEAD_BACKEND_SODIUM);
+}
+
+static void
+test_aead_backends_tamper(void)
+{
+	static const int backends[] = {DOT_AEAD_BACKEND_SODIUM,
+				       DOT_AEAD_BACKEND_OPENSSL};
+
+	INIT();
+	if (!have_openssl())
+		SKIP(NO_OPENSSL);
+	for (size_t b = 0; b < 2; b++) {
+		aead_tamper_suite(backends[b], DOT_SUITE_CHACHA20POLY1305);
+		if (dot_aead_available(DOT_SUITE_AES256GCM))
+			aead_tamper_suite(backends[b], DOT_SUITE_AES256GCM);
+	}
+	if (!dot_aead_available(DOT_SUITE_AES256GCM))
+		SKIP("AES-256-GCM: not available on this CPU");
+}
+
+static void
+t_fill(uint64_t *s, uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t v = t_rand(s);
+		size_t k = n - i < 8 ? n - i : 8;
+		memcpy(p + i, &v, k);
+	}
+}
+
+#define EQ_SEED 0x0d07e205aeadull
+#define EQ_ROUNDS 2000
+#define EQ_MAX 4096
+
+/*
+ * One case: encrypt with both backends, compare the bytes; open each one's
+ * output with the other; and through OpenSSL, in place. 1 if all holds.
+ */
+/* memcmp that takes NULL for an empty range. */
+static int
+mem_eq(const void *a, const void *b, size_t n)
+{
+	return n == 0 || memcmp(a, b, n) == 0;
+}
+
+static int
+aead_equal_one(uint8_t suite, const uint8_t *key, const uint8_t *nonce,
+	       const uint8_t *ad, size_t adlen, const uint8_t *pt, size_t n,
+	       uint8_t *cs, uint8_t *co, uint8_t *back)
+{
+	const int S = DOT_AEAD_BACKEND_SODIUM, O = DOT_AEAD_BACKEND_OPENSSL;
+	size_t cn = n + DOT_AEAD_TAG_LEN;
+
+	if (aead_enc(S, suite, key, nonce, ad, adlen, pt, n, cs) != DOT_OK ||
+	    aead_enc(O, suite, key, nonce, ad, adlen, pt, n, co) != DOT_OK ||
+	    memcmp(cs, co, cn) != 0)
+		return 0;
+	memset(back, 0xaa, n + 1);
+	if (aead_dec(O, suite, key, nonce, ad, adlen, cs, cn, back) !=
+		    DOT_OK ||
+	    !mem_eq(back, pt, n) || back[n] != 0xaa)
+		return 0;
+	memset(back, 0xaa, n + 1);
+	if (aead_dec(S, suite, key, nonce, ad, adlen, co, cn, back) !=
+		    DOT_OK ||
+	    !mem_eq(back, pt, n) || back[n] != 0xaa)
+		return 0;
+	/* In place: out == in, as libsodium also allows. */
+	if (n > 0)
+		memcpy(back, pt, n);
+	if (aead_enc(O, suite, key, nonce, ad, adlen, back, n, back) !=
+		    DOT_OK ||
+	    memcmp(back, cs, cn) != 0)
+		return 0;
+	if (aead_dec(O, suite, key, nonce, ad, adlen, back, cn, back) !=
+		    DOT_OK ||
+	    !mem_eq(back, pt, n))
+		return 0;
+	return 1;
+}
+
+static void
+test_aead_backends_equal(void)
+{
+	static const uint8_t suites[] = {DOT_SUITE_CHACHA20POLY1305,
+					 DOT_SUITE_AES256GCM};
+	static const size_t edges[] = {0,  1,  15,  16,  17,   63,
+				       64, 65, 255, 256, 4095, 4096};
+	/* The large cases cross the backend's 256 KiB feeding chunks. */
+	static const struct {
+		size_t n, adlen;
+	} large[] = {
+		{(size_t)1 << 20, 16},
+		{((size_t)1 << 20) + 17, ((size_t)1 << 18) + 3},
+	};
+	uint8_t key[32], nonce[12], ad[512];
+	uint8_t *pt = NULL, *cs = NULL, *co = NULL, *back = NULL, *big = NULL;
+	size_t cap = large[1].n + DOT_AEAD_TAG_LEN + 1;
+	uint64_t seed = EQ_SEED;
+	long cases = 0, bad = 0;
+
+	INIT();
+	if (!have_openssl())
+		SKIP(NO_OPENSSL);
+	pt = malloc(cap);
+	cs = malloc(cap);
+	co = malloc(cap);
+	back = malloc(cap);
+	big = malloc(large[1].adlen);
+	if (pt == NULL || cs == NULL || co == NULL || back == NULL ||
+	    big == NULL) {
+		CHECK(!"out of memory");
+		goto out;
+	}
+	for (size_t si = 0; si < sizeof(suites); si++) {
+		uint8_t suite = suites[si];
+
+		if (!dot_aead_available(suite))
+			continue;
+		for (long r = 0; r < EQ_ROUNDS + (long)(sizeof(edges) /
+							sizeof(edges[0]));
+		     r++) {
+			size_t n, adlen;
+			uint64_t at = seed;
+
+			/* The edges first, then random lengths. */
+			if (r < (long)(sizeof(edges) / sizeof(edges[0])))
+				n = edges[r];
+			else
+				n = (size_t)(t_rand(&seed) % (EQ_MAX + 1));
+			/* Mostly short AD, sometimes none, sometimes long. */
+			switch (t_rand(&seed) % 4) {
+			case 0:
+				adlen = 0;
+				break;
+			case 1:
+				adlen = (size_t)(t_rand(&seed) % sizeof(ad));
+				break;
+			default:
+				adlen = (size_t)(t_rand(&seed) % 33);
+			}
+			t_fill(&seed, key, sizeof(key));
+			t_fill(&seed, nonce, sizeof(nonce));
+			t_fill(&seed, ad, adlen);
+			t_fill(&seed, pt, n);
+			cases++;
+			if (!aead_equal_one(suite, key, nonce,
+					    adlen ? ad : NULL, adlen,
+					    n ? pt : NULL, n, cs, co, back)) {
+				if (bad++ < 5)
+					printf("# %s: case %ld differs (n %zu, "
+					       "ad %zu, PRNG state %#" PRIx64
+					       ")\n",
+					       dot_suite_name(suite), r, n, adlen,
+					       at);
+			}
+		}
+		for (size_t li = 0; li < sizeof(large) / sizeof(large[0]);
+		     li++) {
+			t_fill(&seed, key, sizeof(key));
+			t_fill(&seed, nonce, sizeof(nonce));
+			t_fill(&seed, big, large[li].adlen);
+			t_fill(&seed, pt, large[li].n);
+			cases++;
+			if (!aead_equal_one(suite, key, nonce, big,
+					    large[li].adlen, pt, large[li].n,
+					    cs, co, back)) {
+				bad++;
+				printf("# %s: large case %zu differs\n",
+				       dot_suite_name(suite), large[li].n);
+			}
+		}
+	}
+	CHECK(bad == 0);
+	CHECK(cases >= 2 * (EQ_ROUNDS + 2) ||
+	      (!dot_aead_available(DOT_SUITE_AES256GCM) &&
+	       cases >= EQ_ROUNDS + 2));
+out:
+	free(big);
+	free(back);
+	free(co);
+	free(cs);
+	free(pt);
+	if (!dot_aead_available(DOT_SUITE_AES256GCM))
+		SKIP("AES-256-GCM: not available on this CPU");
+}
+
+/* The message bounds, refused before any byte is touched, by both. */
+static void
+test_aead_bounds(void)
+{
+	static const int backends[] = {DOT_AEAD_BACKEND_SODIUM,
+				       DOT_AEAD_BACKEND_OPENSSL};
+	uint8_t z[32] = {0}, out[16];
+	const size_t cc_max = crypto_aead_chacha20poly1305_ietf_MESSAGEBYTES_MAX;
+	const size_t gcm_max = crypto_aead_aes256gcm_MESSAGEBYTES_MAX;
+	size_t nb;
+
+	INIT();
+	nb = have_openssl() ? 2 : 1;
+	if (SIZE_MAX <= UINT32_MAX)
+		SKIP("a 32-bit size_t cannot reach the bounds");
+	for (size_t b = 0; b < nb; b++) {
+		int be = backends[b];
+		CHECK_RC(dot_aead_encrypt_with(be, DOT_SUITE_CHACHA20POLY1305,
+					       z, z, NULL, 0, z, cc_max + 1,
+					       out),
+			 DOT_ERANGE);
+		CHECK_RC(dot_aead_encrypt_with(be, DOT_SUITE_CHACHA20POLY1305,
+					       z, z, NULL, 0, z, SIZE_MAX,
+					       out),
+			 DOT_ERANGE);
+		CHECK_RC(dot_aead_decrypt_with(be, DOT_SUITE_CHACHA20POLY1305,
+					       z, z, NULL, 0, z,
+					       cc_max + 17, out),
+			 DOT_ECRYPTO_DECRYPT);
+		CHECK_RC(dot_aead_decrypt_with(be, DOT_SUITE_CHACHA20POLY1305,
+					       z, z, NULL, 0, z, SIZE_MAX,
+					       out),
+			 DOT_ECRYPTO_DECRYPT);
+		if (!dot_aead_available(DOT_SUITE_AES256GCM))
+			continue;
+		CHECK_RC(dot_aead_encrypt_with(be, DOT_SUITE_AES256GCM, z, z,
+					       NULL, 0, z, gcm_max + 1, out),
+			 DOT_ERANGE);
+		CHECK_RC(dot_aead_decrypt_with(be, DOT_SUITE_AES256GCM, z, z,
+					       NULL, 0, z, gcm_max + 17, out),
+			 DOT_ECRYPTO_DECRYPT);
+	}
+	CHECK(cc_max == ((size_t)1 << 38) - 64);
+	CHECK(gcm_max == ((size_t)1 << 36) - 32);
+	CHECK(all_zero(z, sizeof(z)));
+	if (nb == 1)
+		SKIP(NO_OPENSSL);
+}
+
+/* Threads that use the OpenSSL backend (dot_crypto_init chose it) and
+ * exit: each one's cached contexts are freed by the thread-exit destructor
+ * (LeakSanitizer and valgrind report a leak otherwise). */
+static void *
+aead_thread(void *arg)
+{
+	uint8_t key[32], nonce[12], pt[256], ct[256 + 16], back[256];
+	uint64_t s = (uint64_t)(uintptr_t)arg;
+	long bad = 0;
+
+	for (int i = 0; i < 50; i++) {
+		uint8_t suite = (i & 1) && dot_aead_available(
+						   DOT_SUITE_AES256GCM)
+					? DOT_SUITE_AES256GCM
+					: DOT_SUITE_CHACHA20POLY1305;
+		t_fill(&s, key, sizeof(key));
+		t_fill(&s, nonce, sizeof(nonce));
+		t_fill(&s, pt, sizeof(pt));
+		bad += dot_aead_encrypt(suite, key, nonce, NULL, 0, pt,
+					sizeof(pt), ct) != DOT_OK;
+		bad += dot_aead_decrypt(suite, key, nonce, NULL, 0, ct,
+					sizeof(ct), back) != DOT_OK;
+		bad += memcmp(back, pt, sizeof(pt)) != 0;
+		/* A refusal too (OpenSSL's per-thread error state). */
+		ct[i] ^= 1;
+		bad += dot_aead_decrypt(suite, key, nonce, NULL, 0, ct,
+					sizeof(ct), back) != DOT_ECRYPTO_DECRYPT;
+	}
+	return (void *)(intptr_t)bad;
+}
+
+static void
+test_aead_threads(void)
+{
+	pthread_t th[4];
+	long bad = 0;
+
+	INIT();
+	if (!have_openssl())
+		SKIP(NO_OPENSSL);
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 4; i++)
+			REQUIRE(pthread_create(&th[i], NULL, aead_thread,
+					       (void *)(uintptr_t)(round * 4 +
+								   i + 1)) ==
+				0);
+		for (int i = 0; i < 4; i++) {
+			void *rv = NULL;
+			REQUIRE(pthread_join(th[i], &rv) == 0);
+			bad += (long)(intptr_t)rv;
+		}
+	}
+	CHECK(bad == 0);
 }
 
 static void
@@ -1872,6 +2296,10 @@ T_MAIN(T_CASE(test_suites), T_CASE(test_siphash), T_CASE(test_ed25519_rfc8032),
        T_CASE(test_pk_text), T_CASE(test_x25519_rfc7748),
        T_CASE(test_x25519_low_order), T_CASE(test_chacha20poly1305_rfc8439),
        T_CASE(test_aes256gcm_vector), T_CASE(test_aead_tamper),
+       T_CASE(test_aead_backend_selected),
+       T_CASE(test_aead_openssl_known_answers),
+       T_CASE(test_aead_backends_tamper), T_CASE(test_aead_backends_equal),
+       T_CASE(test_aead_bounds), T_CASE(test_aead_threads),
        T_CASE(test_sealed_box), T_CASE(test_blake2b),
        T_CASE(test_argon2id_reference), T_CASE(test_argon2id_wrapper),
        T_CASE(test_b64url_roundtrip), T_CASE(test_b64url_strict),

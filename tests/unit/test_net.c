@@ -1,0 +1,1246 @@
+/*
+ * test_net.c - lib/net: the Noise core against published vectors, and the
+ * channel state machine with two ends in one process, a fake clock and
+ * deterministic randomness (include/doteros/net.h, docs/wire-protocol.md).
+ *
+ * Nothing here sleeps or reads a clock: time is a counter the test advances.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "doteros/buf.h"
+#include "doteros/crypto.h"
+#include "doteros/heap.h"
+#include "doteros/net.h"
+#include "harness.h"
+#include "net/net_int.h"
+
+#define SEC 1000000ull
+#define INIT() REQUIRE_RC(dot_crypto_init(), DOT_OK)
+
+static const uint8_t CID[DOT_NET_CLUSTER_ID_LEN] = "doteros-test-cl";
+
+/* ------------------------------------------------------------------ */
+/* deterministic randomness and an allowlist                           */
+
+struct rng {
+	uint64_t s;
+};
+
+static void
+rng_fill(void *ctx, uint8_t *out, size_t n)
+{
+	struct rng *r = ctx;
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i % 8 == 0)
+			v = t_rand(&r->s);
+		out[i] = (uint8_t)(v >> (8 * (i % 8)));
+	}
+}
+
+struct acl {
+	int n;
+	uint8_t key[4][32];
+	int verdict[4];
+	const char *name[4];
+	unsigned calls;
+};
+
+static int
+acl_accept(void *ctx, const uint8_t pk[32], char account[DOT_NET_MAX_NAME + 1])
+{
+	struct acl *a = ctx;
+
+	a->calls++;
+	for (int i = 0; i < a->n; i++) {
+		if (memcmp(a->key[i], pk, 32) != 0)
+			continue;
+		if (a->name[i])
+			snprintf(account, DOT_NET_MAX_NAME + 1, "%s",
+				 a->name[i]);
+		return a->verdict[i];
+	}
+	return DOT_NET_REFUSE;
+}
+
+static void
+acl_add(struct acl *a, const uint8_t pk[32], int verdict, const char *name)
+{
+	memcpy(a->key[a->n], pk, 32);
+	a->verdict[a->n] = verdict;
+	a->name[a->n] = name;
+	a->n++;
+}
+
+static void
+keypair(uint8_t seedbyte, uint8_t sk[32], uint8_t pk[32])
+{
+	uint8_t full[DOT_X25519_PK_LEN];
+
+	memset(sk, seedbyte, 32);
+	if (dot_kx_keypair(DOT_SUITE_X25519, sk, sk, full) != DOT_OK)
+		abort();
+	memcpy(pk, full + 1, 32);
+}
+
+/* ------------------------------------------------------------------ */
+/* two ends                                                            */
+
+struct ep {
+	struct dot_net *ch;
+	struct dot_net_io io;
+	struct rng rng;
+	struct acl acl;
+	struct dot_net_config cfg;
+	uint8_t sk[32], pk[32];
+	uint8_t src[4];
+};
+
+struct pair {
+	struct ep a, b; /* a initiates, b responds */
+	struct dot_net_gate *gate;
+	struct rng grng;
+	uint64_t now;
+};
+
+/* Fill both configurations; the test may change them before pair_start. */
+static void
+pair_setup(struct pair *p, int ik, uint8_t cipher)
+{
+	memset(p, 0, sizeof(*p));
+	p->now = 1000 * SEC;
+	keypair(0x11, p->a.sk, p->a.pk);
+	keypair(0x22, p->b.sk, p->b.pk);
+	p->a.rng.s = 1;
+	p->b.rng.s = 2;
+	p->grng.s = 3;
+	acl_add(&p->a.acl, p->b.pk, DOT_NET_NODE, NULL);
+	acl_add(&p->b.acl, p->a.pk, DOT_NET_ACCOUNT, "alice");
+	memcpy(p->b.src, "\x0a\x00\x00\x01", 4);
+	for (int i = 0; i < 2; i++) {
+		struct ep *e = i ? &p->b : &p->a;
+		struct dot_net_config *c = &e->cfg;
+		c->initiator = !i;
+		memcpy(c->cluster_id, CID, sizeof(CID));
+		memcpy(c->static_sk, e->sk, 32);
+		c->role = i ? DOT_NET_NODE : DOT_NET_ACCOUNT;
+		c->accept = acl_accept;
+		c->accept_ctx = &e->acl;
+		c->rand = rng_fill;
+		c->rand_ctx = &e->rng;
+		c->max_drops = 100000;
+	}
+	p->a.cfg.cipher = cipher;
+	if (ik)
+		p->a.cfg.remote_static = p->b.pk;
+	p->b.cfg.src = p->b.src;
+	p->b.cfg.srclen = sizeof(p->b.src);
+}
+
+static int
+pair_start(struct pair *p)
+{
+	int rv = dot_net_gate_new(&p->gate, CID, rng_fill, &p->grng);
+
+	if (rv != DOT_OK)
+		return rv;
+	p->b.cfg.gate = p->gate;
+	rv = dot_net_new(&p->b.ch, &p->b.cfg, p->now, &p->b.io);
+	if (rv != DOT_OK)
+		return rv;
+	return dot_net_new(&p->a.ch, &p->a.cfg, p->now, &p->a.io);
+}
+
+static void
+pair_free(struct pair *p)
+{
+	dot_net_free(p->a.ch);
+	dot_net_free(p->b.ch);
+	dot_net_gate_free(p->gate);
+	dot_buf_free(&p->a.io.out);
+	dot_buf_free(&p->a.io.data);
+	dot_buf_free(&p->b.io.out);
+	dot_buf_free(&p->b.io.data);
+}
+
+/* Take the first frame out of an endpoint's output; 0 if none. */
+static size_t
+pop(struct ep *e, uint8_t *f, size_t cap)
+{
+	size_t n;
+	struct dot_err err;
+
+	if (dot_net_frame_next(e->io.out.data, e->io.out.len, &n, &err) !=
+		    DOT_OK ||
+	    n == 0 || n > cap)
+		return 0;
+	memcpy(f, e->io.out.data, n);
+	memmove(e->io.out.data, e->io.out.data + n, e->io.out.len - n);
+	e->io.out.len -= n;
+	return n;
+}
+
+static uint8_t fbuf[DOT_NET_MAX_FRAME];
+
+/* Deliver everything from one end to the other; the first failure. */
+static int
+flush(struct pair *p, struct ep *from, struct ep *to)
+{
+	int first = DOT_OK;
+	size_t n;
+
+	while ((n = pop(from, fbuf, sizeof(fbuf))) != 0) {
+		int rv = dot_net_input(to->ch, p->now, fbuf, n, &to->io);
+		if (rv != DOT_OK && first == DOT_OK)
+			first = rv;
+	}
+	return first;
+}
+
+/* Run the handshake to the end (both directions until quiet). */
+static void
+pump(struct pair *p)
+{
+	for (int i = 0; i < 8; i++) {
+		if (p->a.io.out.len == 0 && p->b.io.out.len == 0)
+			break;
+		(void)flush(p, &p->a, &p->b);
+		(void)flush(p, &p->b, &p->a);
+	}
+}
+
+static void
+clear(struct ep *e)
+{
+	e->io.out.len = 0;
+	e->io.data.len = 0;
+	e->io.events = 0;
+}
+
+/* Send msg from one end and check the other receives exactly it. */
+static int
+roundtrip(struct pair *p, struct ep *from, struct ep *to, const char *msg)
+{
+	size_t n = strlen(msg);
+
+	to->io.data.len = 0;
+	to->io.events = 0;
+	if (dot_net_send(from->ch, p->now, msg, n, &from->io) != DOT_OK)
+		return 0;
+	if (flush(p, from, to) != DOT_OK)
+		return 0;
+	return (to->io.events & DOT_NET_EV_DATA) && to->io.data.len == n &&
+	       memcmp(to->io.data.data, msg, n) == 0;
+}
+
+static uint64_t
+dh_of(struct dot_net *ch)
+{
+	struct dot_net_stats s;
+
+	dot_net_stats(ch, &s);
+	return s.dh;
+}
+
+static uint64_t
+drops_of(struct dot_net *ch)
+{
+	struct dot_net_stats s;
+
+	dot_net_stats(ch, &s);
+	return s.drops;
+}
+
+static uint8_t
+epoch_of(struct dot_net *ch)
+{
+	struct dot_net_stats s;
+
+	dot_net_stats(ch, &s);
+	return s.epoch;
+}
+
+/* ------------------------------------------------------------------ */
+/* Noise known answers (tests/vectors/noise/SOURCE)                    */
+
+static size_t
+json_hex(const char *text, const char *key, const char **from, uint8_t *out,
+	 size_t cap)
+{
+	char pat[64];
+	const char *p, *q;
+	size_t n = 0;
+
+	snprintf(pat, sizeof(pat), "\"%s\": \"", key);
+	p = strstr(*from, pat);
+	if (p == NULL) {
+		fprintf(stderr, "vector: no %s\n", key);
+		abort();
+	}
+	p += strlen(pat);
+	q = strchr(p, '"');
+	if (q == NULL || (size_t)(q - p) / 2 > cap)
+		abort();
+	for (; p + 1 < q; p += 2) {
+		unsigned v;
+		if (sscanf(p, "%2x", &v) != 1)
+			abort();
+		out[n++] = (uint8_t)v;
+	}
+	*from = q;
+	(void)text;
+	return n;
+}
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n)
+		abort();
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void
+run_vector(const char *path, int pattern, uint8_t suite)
+{
+	char *text = slurp(path);
+	const char *cur;
+	uint8_t prologue[64], is[32], ie[32], rsk[32], re[32], rs_pub[32];
+	uint8_t hh[64], pt[256], ct[512], out[512], got[256];
+	size_t plen, pl, cl, on, gn;
+	struct noise_hs hi, hr;
+	struct noise_cipher i2r, r2i, x1, x2;
+	int msgs;
+
+	REQUIRE(text != NULL);
+	cur = text;
+	plen = json_hex(text, "init_prologue", &cur, prologue,
+			sizeof(prologue));
+	json_hex(text, "init_static", &cur, is, 32);
+	json_hex(text, "init_ephemeral", &cur, ie, 32);
+	if (pattern == NOISE_IK)
+		json_hex(text, "init_remote_static", &cur, rs_pub, 32);
+	json_hex(text, "resp_static", &cur, rsk, 32);
+	json_hex(text, "resp_ephemeral", &cur, re, 32);
+	{
+		const char *c2 = cur;
+		json_hex(text, "handshake_hash", &c2, hh, 64);
+	}
+	REQUIRE_RC(noise_hs_init(&hi, pattern, suite, 1, prologue, plen, is,
+				 pattern == NOISE_IK ? rs_pub : NULL),
+		   DOT_OK);
+	REQUIRE_RC(noise_hs_init(&hr, pattern, suite, 0, prologue, plen, rsk,
+				 NULL),
+		   DOT_OK);
+	noise_hs_set_ephemeral(&hi, ie);
+	noise_hs_set_ephemeral(&hr, re);
+	msgs = pattern == NOISE_XX ? 3 : 2;
+	for (int i = 0; i < 6; i++) {
+		int from_i = i % 2 == 0;
+		pl = json_hex(text, "payload", &cur, pt, sizeof(pt));
+		cl = json_hex(text, "ciphertext", &cur, ct, sizeof(ct));
+		if (i < msgs) {
+			struct noise_hs *w = from_i ? &hi : &hr;
+			struct noise_hs *r = from_i ? &hr : &hi;
+			REQUIRE_RC(noise_hs_write(w, pt, pl, out, sizeof(out),
+						  &on),
+				   DOT_OK);
+			CHECK(on == cl);
+			CHECK_MEM(out, ct, cl);
+			REQUIRE_RC(noise_hs_read(r, ct, cl, got, sizeof(got),
+						 &gn),
+				   DOT_OK);
+			CHECK(gn == pl);
+			CHECK_MEM(got, pt, pl);
+			if (i == msgs - 1) {
+				CHECK_MEM(hi.ss.h, hh, 64);
+				CHECK_MEM(hr.ss.h, hh, 64);
+				REQUIRE(noise_hs_done(&hi) &&
+					noise_hs_done(&hr));
+				REQUIRE_RC(noise_hs_split(&hi, &i2r, &r2i),
+					   DOT_OK);
+				REQUIRE_RC(noise_hs_split(&hr, &x1, &x2),
+					   DOT_OK);
+			}
+			continue;
+		}
+		{
+			struct noise_cipher *s = from_i ? &i2r : &r2i;
+			struct noise_cipher *r = from_i ? &x1 : &x2;
+			REQUIRE_RC(noise_encrypt(s, NULL, 0, pt, pl, out),
+				   DOT_OK);
+			CHECK(pl + 16 == cl);
+			CHECK_MEM(out, ct, cl);
+			REQUIRE_RC(noise_decrypt(r, NULL, 0, ct, cl, got),
+				   DOT_OK);
+			CHECK_MEM(got, pt, pl);
+			/* one flipped bit and it fails */
+			ct[0] ^= 1;
+			r->n--;
+			CHECK_RC(noise_decrypt(r, NULL, 0, ct, cl, got),
+				 DOT_ECRYPTO_DECRYPT);
+			r->n++;
+		}
+	}
+	free(text);
+}
+
+static void
+test_noise_vectors(void)
+{
+	INIT();
+	CHECK(strcmp(noise_protocol_name(NOISE_XX, DOT_SUITE_CHACHA20POLY1305),
+		     "Noise_XX_25519_ChaChaPoly_BLAKE2b") == 0);
+	CHECK(strcmp(noise_protocol_name(NOISE_IK, DOT_SUITE_AES256GCM),
+		     "Noise_IK_25519_AESGCM_BLAKE2b") == 0);
+	run_vector("tests/vectors/noise/Noise_IK_25519_ChaChaPoly_BLAKE2b.json",
+		   NOISE_IK, DOT_SUITE_CHACHA20POLY1305);
+	if (!dot_aead_available(DOT_SUITE_AES256GCM))
+		SKIP("AES-256-GCM not available on this CPU");
+	run_vector("tests/vectors/noise/Noise_XX_25519_AESGCM_BLAKE2b.json",
+		   NOISE_XX, DOT_SUITE_AES256GCM);
+}
+
+static void
+test_nonce_encoding(void)
+{
+	uint8_t n[12];
+	static const uint8_t cc[12] = {0, 0, 0, 0, 0x08, 0x07, 0x06, 0x05,
+				       0x04, 0x03, 0x02, 0x01};
+	static const uint8_t gcm[12] = {0, 0, 0, 0, 0x01, 0x02, 0x03, 0x04,
+					0x05, 0x06, 0x07, 0x08};
+
+	noise_nonce(DOT_SUITE_CHACHA20POLY1305, 0x0102030405060708ull, n);
+	CHECK_MEM(n, cc, 12);
+	noise_nonce(DOT_SUITE_AES256GCM, 0x0102030405060708ull, n);
+	CHECK_MEM(n, gcm, 12);
+}
+
+/* ------------------------------------------------------------------ */
+/* handshakes                                                          */
+
+static void
+handshake_case(int ik, uint8_t cipher)
+{
+	struct pair p;
+	const struct dot_net_peer *pa, *pb;
+	uint8_t ha[64], hb[64];
+
+	pair_setup(&p, ik, cipher);
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	CHECK(dot_net_state(p.a.ch) == DOT_NET_S_HANDSHAKE);
+	CHECK(dot_net_peer(p.a.ch) == NULL);
+	pump(&p);
+	REQUIRE(dot_net_state(p.a.ch) == DOT_NET_S_ESTABLISHED);
+	REQUIRE(dot_net_state(p.b.ch) == DOT_NET_S_ESTABLISHED);
+	CHECK(p.a.io.events & DOT_NET_EV_ESTABLISHED);
+	CHECK(p.b.io.events & DOT_NET_EV_ESTABLISHED);
+	CHECK(dot_net_cipher(p.a.ch) == cipher);
+	CHECK(dot_net_cipher(p.b.ch) == cipher);
+	pa = dot_net_peer(p.a.ch);
+	pb = dot_net_peer(p.b.ch);
+	REQUIRE(pa != NULL && pb != NULL);
+	CHECK_MEM(pa->static_pk, p.b.pk, 32);
+	CHECK(pa->role == DOT_NET_NODE && pa->account[0] == '\0');
+	CHECK_MEM(pb->static_pk, p.a.pk, 32);
+	CHECK(pb->role == DOT_NET_ACCOUNT && strcmp(pb->account, "alice") == 0);
+	CHECK(p.a.acl.calls == 1 && p.b.acl.calls == 1);
+	dot_net_handshake_hash(p.a.ch, ha);
+	dot_net_handshake_hash(p.b.ch, hb);
+	CHECK_MEM(ha, hb, 64);
+	/* DH work as the patterns say: XX 3, IK 4 on each side */
+	CHECK(dh_of(p.a.ch) == (ik ? 4u : 3u));
+	CHECK(dh_of(p.b.ch) == (ik ? 4u : 3u));
+	clear(&p.a);
+	clear(&p.b);
+	CHECK(roundtrip(&p, &p.a, &p.b, "hello node"));
+	CHECK(roundtrip(&p, &p.b, &p.a, "hello client"));
+	CHECK(roundtrip(&p, &p.a, &p.b, ""));
+	{
+		static uint8_t big[DOT_NET_MAX_MSG + 1];
+		memset(big, 'x', sizeof(big));
+		CHECK_RC(dot_net_send(p.a.ch, p.now, big, sizeof(big),
+				      &p.a.io),
+			 DOT_ETOOBIG);
+		p.b.io.data.len = 0;
+		CHECK_RC(dot_net_send(p.a.ch, p.now, big, DOT_NET_MAX_MSG,
+				      &p.a.io),
+			 DOT_OK);
+		CHECK_RC(flush(&p, &p.a, &p.b), DOT_OK);
+		CHECK(p.b.io.data.len == DOT_NET_MAX_MSG);
+	}
+	pair_free(&p);
+}
+
+static void
+test_handshake_xx_chacha(void)
+{
+	INIT();
+	handshake_case(0, DOT_SUITE_CHACHA20POLY1305);
+}
+
+static void
+test_handshake_ik_chacha(void)
+{
+	INIT();
+	handshake_case(1, DOT_SUITE_CHACHA20POLY1305);
+}
+
+static void
+test_handshake_xx_aes(void)
+{
+	INIT();
+	if (!dot_aead_available(DOT_SUITE_AES256GCM))
+		SKIP("AES-256-GCM not available on this CPU");
+	handshake_case(0, DOT_SUITE_AES256GCM);
+}
+
+static void
+test_handshake_ik_aes(void)
+{
+	INIT();
+	if (!dot_aead_available(DOT_SUITE_AES256GCM))
+		SKIP("AES-256-GCM not available on this CPU");
+	handshake_case(1, DOT_SUITE_AES256GCM);
+}
+
+static void
+test_send_before_established(void)
+{
+	struct pair p;
+
+	INIT();
+	pair_setup(&p, 0, DOT_SUITE_CHACHA20POLY1305);
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	CHECK_RC(dot_net_send(p.a.ch, p.now, "x", 1, &p.a.io), DOT_ENET_STATE);
+	CHECK_RC(dot_net_send(p.b.ch, p.now, "x", 1, &p.b.io), DOT_ENET_STATE);
+	pair_free(&p);
+}
+
+/* ------------------------------------------------------------------ */
+/* bit flips                                                           */
+
+/* Flip every byte of the next frame from `from`; each must be dropped by
+ * `to` with nothing sent back; then the original goes through. */
+static void
+flip_all(struct pair *p, struct ep *from, struct ep *to, int *ok)
+{
+	static uint8_t f[DOT_NET_MAX_FRAME], g[DOT_NET_MAX_FRAME];
+	size_t n = pop(from, f, sizeof(f));
+	uint64_t drops = drops_of(to->ch);
+	size_t flips = 0;
+
+	*ok = 0;
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		int rv;
+		memcpy(g, f, n);
+		g[i] ^= 0xff;
+		to->io.events = 0;
+		to->io.data.len = 0;
+		rv = dot_net_input(to->ch, p->now, g, n, &to->io);
+		if (rv == DOT_OK || to->io.out.len != 0 ||
+		    (to->io.events & (DOT_NET_EV_DATA | DOT_NET_EV_CLOSED |
+				      DOT_NET_EV_ESTABLISHED)) ||
+		    dot_net_state(to->ch) == DOT_NET_S_CLOSED) {
+			printf("# flip of byte %zu of frame type 0x%02x "
+			       "accepted (%s)\n",
+			       i, f[0], dot_errname(rv));
+			return;
+		}
+		flips++;
+	}
+	if (drops_of(to->ch) != drops + flips)
+		return;
+	/* The untouched frame still works. */
+	to->io.events = 0;
+	if (dot_net_input(to->ch, p->now, f, n, &to->io) != DOT_OK)
+		return;
+	*ok = 1;
+}
+
+static void
+flip_case(int ik, uint8_t cipher)
+{
+	struct pair p;
+	int ok;
+
+	pair_setup(&p, ik, cipher);
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	/* HS1 at the responder */
+	flip_all(&p, &p.a, &p.b, &ok);
+	CHECK(ok);
+	/* HS2 at the initiator */
+	flip_all(&p, &p.b, &p.a, &ok);
+	CHECK(ok);
+	if (!ik) {
+		/* HS3 at the responder */
+		flip_all(&p, &p.a, &p.b, &ok);
+		CHECK(ok);
+		/* the responder's confirming KEEPALIVE */
+		CHECK_RC(flush(&p, &p.b, &p.a), DOT_OK);
+	}
+	REQUIRE(dot_net_state(p.a.ch) == DOT_NET_S_ESTABLISHED);
+	REQUIRE(dot_net_state(p.b.ch) == DOT_NET_S_ESTABLISHED);
+	/* a transport frame each way */
+	REQUIRE_RC(dot_net_send(p.a.ch, p.now, "transport one", 13, &p.a.io),
+		   DOT_OK);
+	flip_all(&p, &p.a, &p.b, &ok);
+	CHECK(ok);
+	CHECK(p.b.io.data.len == 13);
+	REQUIRE_RC(dot_net_send(p.b.ch, p.now, "back", 4, &p.b.io), DOT_OK);
+	flip_all(&p, &p.b, &p.a, &ok);
+	CHECK(ok);
+	pair_free(&p);
+}
+
+static void
+test_flip_every_byte(void)
+{
+	INIT();
+	flip_case(0, DOT_SUITE_CHACHA20POLY1305);
+	flip_case(1, DOT_SUITE_CHACHA20POLY1305);
+	if (dot_aead_available(DOT_SUITE_AES256GCM)) {
+		flip_case(0, DOT_SUITE_AES256GCM);
+		flip_case(1, DOT_SUITE_AES256GCM);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* replay window                                                       */
+
+static void
+established(struct pair *p, int ik)
+{
+	pair_setup(p, ik, DOT_SUITE_CHACHA20POLY1305);
+	if (pair_start(p) != DOT_OK)
+		abort();
+	pump(p);
+	clear(&p->a);
+	clear(&p->b);
+}
+
+static void
+test_replay_and_reorder(void)
+{
+	static uint8_t fr[8][256];
+	size_t fn[8];
+	struct pair p;
+
+	INIT();
+	established(&p, 0);
+	REQUIRE(dot_net_state(p.b.ch) == DOT_NET_S_ESTABLISHED);
+	for (int i = 0; i < 8; i++) {
+		char m[8];
+		snprintf(m, sizeof(m), "m%d", i);
+		REQUIRE_RC(dot_net_send(p.a.ch, p.now, m, 2, &p.a.io), DOT_OK);
+		fn[i] = pop(&p.a, fr[i], sizeof(fr[i]));
+		REQUIRE(fn[i] > 0);
+	}
+#define IN(i) dot_net_input(p.b.ch, p.now, fr[i], fn[i], &p.b.io)
+	CHECK_RC(IN(0), DOT_OK);
+	CHECK_RC(IN(0), DOT_ENET_REPLAY);
+	CHECK_RC(IN(3), DOT_OK);
+	/* reordered inside the window: accepted, once */
+	p.b.io.data.len = 0;
+	CHECK_RC(IN(1), DOT_OK);
+	CHECK(p.b.io.data.len == 2 && memcmp(p.b.io.data.data, "m1", 2) == 0);
+	CHECK_RC(IN(1), DOT_ENET_REPLAY);
+	CHECK_RC(IN(2), DOT_OK);
+	CHECK_RC(IN(3), DOT_ENET_REPLAY);
+	CHECK_RC(IN(7), DOT_OK);
+	CHECK_RC(IN(5), DOT_OK);
+	CHECK_RC(IN(5), DOT_ENET_REPLAY);
+	/* Push the window far ahead: 4 stays unseen but is now too old. */
+	for (int i = 0; i < 2100; i++) {
+		REQUIRE_RC(dot_net_send(p.a.ch, p.now, "f", 1, &p.a.io),
+			   DOT_OK);
+		p.a.io.out.len = 0; /* lost */
+	}
+	REQUIRE_RC(dot_net_send(p.a.ch, p.now, "last", 4, &p.a.io), DOT_OK);
+	CHECK_RC(flush(&p, &p.a, &p.b), DOT_OK);
+	CHECK_RC(IN(4), DOT_ENET_REPLAY);
+	CHECK_RC(IN(6), DOT_ENET_REPLAY);
+#undef IN
+	pair_free(&p);
+}
+
+/* ------------------------------------------------------------------ */
+/* rekeying                                                            */
+
+static void
+test_rekey_after_time(void)
+{
+	static uint8_t old1[256], old2[256], oldb[256];
+	size_t n1, n2, nb;
+	struct pair p;
+	uint64_t t0;
+
+	INIT();
+	established(&p, 0);
+	t0 = p.now;
+	/* frames sealed under the first keys, delivered later */
+	REQUIRE_RC(dot_net_send(p.a.ch, p.now, "old1", 4, &p.a.io), DOT_OK);
+	n1 = pop(&p.a, old1, sizeof(old1));
+	REQUIRE_RC(dot_net_send(p.a.ch, p.now, "old2", 4, &p.a.io), DOT_OK);
+	n2 = pop(&p.a, old2, sizeof(old2));
+	REQUIRE_RC(dot_net_send(p.b.ch, p.now, "oldb", 4, &p.b.io), DOT_OK);
+	nb = pop(&p.b, oldb, sizeof(oldb));
+	REQUIRE(n1 && n2 && nb);
+
+	/* 59.9 s: nothing; 60 s: the initiator starts a rekey */
+	p.now = t0 + 60 * SEC - 1;
+	REQUIRE_RC(dot_net_tick(p.a.ch, p.now, &p.a.io), DOT_OK);
+	CHECK(p.a.io.out.len == 0 || p.a.io.out.data[0] == DOT_NET_F_KEEPALIVE);
+	p.a.io.out.len = 0;
+	p.now = t0 + 60 * SEC;
+	REQUIRE_RC(dot_net_tick(p.a.ch, p.now, &p.a.io), DOT_OK);
+	REQUIRE(p.a.io.out.len > 0 && p.a.io.out.data[0] == DOT_NET_F_REKEY1);
+	CHECK_RC(flush(&p, &p.a, &p.b), DOT_OK);
+	CHECK(p.b.io.events & DOT_NET_EV_REKEYED);
+	CHECK(epoch_of(p.b.ch) == 1);
+	REQUIRE(p.b.io.out.len > 0 && p.b.io.out.data[0] == DOT_NET_F_REKEY2);
+	CHECK_RC(flush(&p, &p.b, &p.a), DOT_OK);
+	CHECK(p.a.io.events & DOT_NET_EV_REKEYED);
+	CHECK(epoch_of(p.a.ch) == 1);
+	/* the ephemeral DH of the IK rekey: 4 more on each side */
+	clear(&p.a);
+	clear(&p.b);
+	CHECK(roundtrip(&p, &p.a, &p.b, "after rekey"));
+	CHECK(roundtrip(&p, &p.b, &p.a, "after rekey back"));
+	/* Within the overlap an old frame in flight is still accepted... */
+	p.now += 1 * SEC;
+	CHECK_RC(dot_net_input(p.b.ch, p.now, old1, n1, &p.b.io), DOT_OK);
+	/* ...and after it the old keys are gone. */
+	p.now += 5 * SEC;
+	REQUIRE_RC(dot_net_tick(p.b.ch, p.now, &p.b.io), DOT_OK);
+	REQUIRE_RC(dot_net_tick(p.a.ch, p.now, &p.a.io), DOT_OK);
+	CHECK_RC(dot_net_input(p.b.ch, p.now, old2, n2, &p.b.io),
+		 DOT_ENET_EPOCH);
+	CHECK_RC(dot_net_input(p.a.ch, p.now, oldb, nb, &p.a.io),
+		 DOT_ENET_EPOCH);
+	clear(&p.a);
+	clear(&p.b);
+	CHECK(roundtrip(&p, &p.a, &p.b, "still fine"));
+	/* and again 60 s later: epoch 2 */
+	p.now += 60 * SEC;
+	REQUIRE_RC(dot_net_tick(p.a.ch, p.now, &p.a.io), DOT_OK);
+	pump(&p);
+	CHECK(epoch_of(p.a.ch) == 2 && epoch_of(p.b.ch) == 2);
+	pair_free(&p);
+}
+
+static void
+test_rekey_after_messages(void)
+{
+	struct pair p;
+	int rv = DOT_OK;
+
+	INIT();
+	pair_setup(&p, 1, DOT_SUITE_CHACHA20POLY1305);
+	p.a.cfg.rekey_after_messages = 8;
+	p.b.cfg.rekey_after_messages = 8;
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	pump(&p);
+	clear(&p.a);
+	clear(&p.b);
+	/* the initiator's own sends */
+	for (int i = 0; i < 7; i++)
+		REQUIRE_RC(dot_net_send(p.a.ch, p.now, "x", 1, &p.a.io),
+			   DOT_OK);
+	CHECK_RC(flush(&p, &p.a, &p.b), DOT_OK);
+	CHECK(epoch_of(p.a.ch) == 0);
+	REQUIRE_RC(dot_net_send(p.a.ch, p.now, "x", 1, &p.a.io), DOT_OK);
+	pump(&p);
+	CHECK(epoch_of(p.a.ch) == 1 && epoch_of(p.b.ch) == 1);
+	clear(&p.a);
+	clear(&p.b);
+	/* the responder's sends: the initiator sees the counter, rekeys */
+	for (int i = 0; i < 8; i++)
+		REQUIRE_RC(dot_net_send(p.b.ch, p.now, "y", 1, &p.b.io),
+			   DOT_OK);
+	CHECK_RC(flush(&p, &p.b, &p.a), DOT_OK);
+	REQUIRE(p.a.io.out.len > 0 && p.a.io.out.data[0] == DOT_NET_F_REKEY1);
+	pump(&p);
+	CHECK(epoch_of(p.a.ch) == 2 && epoch_of(p.b.ch) == 2);
+	/* a responder whose peer never rekeys stops at the hard limit */
+	clear(&p.a);
+	clear(&p.b);
+	for (int i = 0; i < 16 && rv == DOT_OK; i++)
+		rv = dot_net_send(p.b.ch, p.now, "z", 1, &p.b.io);
+	CHECK_RC(rv, DOT_OK);
+	CHECK_RC(dot_net_send(p.b.ch, p.now, "z", 1, &p.b.io),
+		 DOT_ENET_KEYS_EXHAUSTED);
+	pair_free(&p);
+}
+
+/* ------------------------------------------------------------------ */
+/* authorization                                                       */
+
+static void
+test_refuse_unknown_key(void)
+{
+	struct pair p;
+	int rv;
+
+	INIT();
+	/* XX: the responder does not know the initiator */
+	pair_setup(&p, 0, DOT_SUITE_CHACHA20POLY1305);
+	p.b.acl.n = 0;
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	CHECK_RC(flush(&p, &p.a, &p.b), DOT_OK);         /* HS1 */
+	CHECK_RC(flush(&p, &p.b, &p.a), DOT_OK);         /* HS2 */
+	/* the initiator may already send: nothing must come of it */
+	CHECK_RC(dot_net_send(p.a.ch, p.now, "secret", 6, &p.a.io), DOT_OK);
+	rv = flush(&p, &p.a, &p.b);                      /* HS3 + data */
+	CHECK_RC(rv, DOT_ENET_REFUSED);
+	CHECK(dot_net_state(p.b.ch) == DOT_NET_S_CLOSED);
+	CHECK_RC(dot_net_close_reason(p.b.ch), DOT_ENET_REFUSED);
+	CHECK(!(p.b.io.events & DOT_NET_EV_DATA) && p.b.io.data.len == 0);
+	CHECK(dot_net_peer(p.b.ch) == NULL);
+	REQUIRE(p.b.io.out.len > 0 && p.b.io.out.data[0] == DOT_NET_F_REFUSE);
+	CHECK_RC(flush(&p, &p.b, &p.a), DOT_ENET_REFUSED_BY_PEER);
+	CHECK_RC(dot_net_close_reason(p.a.ch), DOT_ENET_REFUSED_BY_PEER);
+	pair_free(&p);
+
+	/* IK: refused on the first message */
+	pair_setup(&p, 1, DOT_SUITE_CHACHA20POLY1305);
+	p.b.acl.n = 0;
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	CHECK_RC(flush(&p, &p.a, &p.b), DOT_ENET_REFUSED);
+	CHECK(p.b.acl.calls == 1);
+	CHECK_RC(flush(&p, &p.b, &p.a), DOT_ENET_REFUSED_BY_PEER);
+	CHECK(dot_net_state(p.a.ch) == DOT_NET_S_CLOSED);
+	pair_free(&p);
+
+	/* the initiator refuses the responder (XX and IK) */
+	for (int ik = 0; ik < 2; ik++) {
+		pair_setup(&p, ik, DOT_SUITE_CHACHA20POLY1305);
+		p.a.acl.n = 0;
+		REQUIRE_RC(pair_start(&p), DOT_OK);
+		CHECK_RC(flush(&p, &p.a, &p.b), DOT_OK);
+		CHECK_RC(flush(&p, &p.b, &p.a), DOT_ENET_REFUSED);
+		CHECK_RC(flush(&p, &p.a, &p.b), DOT_ENET_REFUSED_BY_PEER);
+		CHECK(dot_net_state(p.b.ch) == DOT_NET_S_CLOSED);
+		CHECK_RC(dot_net_send(p.b.ch, p.now, "x", 1, &p.b.io),
+			 DOT_ENET_CLOSED);
+		pair_free(&p);
+	}
+
+	/* a key the responder knows as a node, claiming to be a client */
+	pair_setup(&p, 1, DOT_SUITE_CHACHA20POLY1305);
+	p.b.acl.verdict[0] = DOT_NET_NODE;
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	CHECK_RC(flush(&p, &p.a, &p.b), DOT_ENET_ROLE);
+	pair_free(&p);
+}
+
+/* ------------------------------------------------------------------ */
+/* timeouts and closing                                                */
+
+static void
+test_handshake_timeout(void)
+{
+	struct pair p;
+	uint64_t t0;
+
+	INIT();
+	/* an initiator whose peer never answers */
+	pair_setup(&p, 0, DOT_SUITE_CHACHA20POLY1305);
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	t0 = p.now;
+	CHECK_RC(dot_net_tick(p.a.ch, t0 + 10 * SEC - 1, &p.a.io), DOT_OK);
+	CHECK(dot_net_state(p.a.ch) == DOT_NET_S_HANDSHAKE);
+	CHECK_RC(dot_net_tick(p.a.ch, t0 + 10 * SEC, &p.a.io),
+		 DOT_ENET_HANDSHAKE_TIMEOUT);
+	CHECK(p.a.io.events & DOT_NET_EV_CLOSED);
+	CHECK_RC(dot_net_close_reason(p.a.ch), DOT_ENET_HANDSHAKE_TIMEOUT);
+	/* a responder whose initiator stops after HS1 */
+	CHECK_RC(flush(&p, &p.a, &p.b), DOT_OK);
+	CHECK(p.b.io.out.len > 0);
+	CHECK_RC(dot_net_tick(p.b.ch, t0 + 10 * SEC, &p.b.io),
+		 DOT_ENET_HANDSHAKE_TIMEOUT);
+	CHECK(dot_net_state(p.b.ch) == DOT_NET_S_CLOSED);
+	pair_free(&p);
+
+	/* configurable */
+	pair_setup(&p, 0, DOT_SUITE_CHACHA20POLY1305);
+	p.a.cfg.handshake_timeout = 2 * SEC;
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	CHECK_RC(dot_net_tick(p.a.ch, p.now + 2 * SEC, &p.a.io),
+		 DOT_ENET_HANDSHAKE_TIMEOUT);
+	pair_free(&p);
+}
+
+static void
+test_idle_timeout_and_close(void)
+{
+	struct pair p;
+	uint64_t t0;
+
+	INIT();
+	pair_setup(&p, 1, DOT_SUITE_CHACHA20POLY1305);
+	p.a.cfg.idle_timeout = 30 * SEC;
+	p.a.cfg.keepalive_interval = 10 * SEC;
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	pump(&p);
+	clear(&p.a);
+	clear(&p.b);
+	t0 = p.now;
+	/* the initiator keeps sending keepalives, but hears nothing */
+	p.now = t0 + 10 * SEC;
+	CHECK_RC(dot_net_tick(p.a.ch, p.now, &p.a.io), DOT_OK);
+	CHECK(p.a.io.out.len > 0 && p.a.io.out.data[0] == DOT_NET_F_KEEPALIVE);
+	p.a.io.out.len = 0;
+	p.now = t0 + 30 * SEC;
+	CHECK_RC(dot_net_tick(p.a.ch, p.now, &p.a.io), DOT_ENET_IDLE_TIMEOUT);
+	CHECK(p.a.io.events & DOT_NET_EV_CLOSED);
+	REQUIRE(p.a.io.out.len > 0 && p.a.io.out.data[0] == DOT_NET_F_CLOSE);
+	CHECK_RC(flush(&p, &p.a, &p.b), DOT_OK);
+	CHECK(dot_net_state(p.b.ch) == DOT_NET_S_CLOSED);
+	CHECK_RC(dot_net_close_reason(p.b.ch), DOT_ENET_PEER_CLOSED);
+	pair_free(&p);
+
+	/* orderly close */
+	established(&p, 0);
+	dot_net_close(p.b.ch, &p.b.io);
+	CHECK(dot_net_state(p.b.ch) == DOT_NET_S_CLOSED);
+	CHECK_RC(flush(&p, &p.b, &p.a), DOT_OK);
+	CHECK_RC(dot_net_close_reason(p.a.ch), DOT_ENET_PEER_CLOSED);
+	pair_free(&p);
+}
+
+static void
+test_too_many_drops(void)
+{
+	struct pair p;
+	uint8_t junk[DOT_NET_HDR_LEN + 30];
+
+	INIT();
+	pair_setup(&p, 0, DOT_SUITE_CHACHA20POLY1305);
+	p.b.cfg.max_drops = 3;
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	pump(&p);
+	memset(junk, 0, sizeof(junk));
+	junk[0] = DOT_NET_F_DATA;
+	junk[5] = 30;
+	for (int i = 0; i < 2; i++) {
+		junk[10] = (uint8_t)i;
+		CHECK_RC(dot_net_input(p.b.ch, p.now, junk, sizeof(junk),
+				       &p.b.io),
+			 DOT_ENET_AUTH);
+		CHECK(dot_net_state(p.b.ch) == DOT_NET_S_ESTABLISHED);
+	}
+	junk[10] = 9;
+	CHECK_RC(dot_net_input(p.b.ch, p.now, junk, sizeof(junk), &p.b.io),
+		 DOT_ENET_AUTH);
+	CHECK(dot_net_state(p.b.ch) == DOT_NET_S_CLOSED);
+	CHECK_RC(dot_net_close_reason(p.b.ch), DOT_ENET_TOO_MANY_DROPS);
+	pair_free(&p);
+}
+
+/* ------------------------------------------------------------------ */
+/* cipher negotiation and downgrade                                    */
+
+/* Recompute HS1's mac1 as a man in the middle can (docs §5.1: the key
+ * derives from the cluster id only). */
+static void
+fix_mac1(uint8_t *f, size_t n)
+{
+	uint8_t in[64], key[32];
+	size_t tl = strlen("dot-net-v1 mac1");
+
+	memcpy(in, "dot-net-v1 mac1", tl);
+	memcpy(in + tl, CID, 16);
+	if (dot_blake2b(key, 32, in, tl + 16, NULL, 0) != DOT_OK ||
+	    dot_blake2b(f + n - 32, 16, f, n - 32, key, 32) != DOT_OK)
+		abort();
+}
+
+static void
+test_downgrade(void)
+{
+	static uint8_t f[4096];
+	struct pair p;
+	size_t n;
+
+	INIT();
+	if (!dot_aead_available(DOT_SUITE_AES256GCM))
+		SKIP("AES-256-GCM not available on this CPU");
+	/* 1. HS1's cipher rewritten to ChaCha: the responder follows, the
+	 * initiator sees its proposal not echoed */
+	for (int ik = 0; ik < 2; ik++) {
+		pair_setup(&p, ik, DOT_SUITE_AES256GCM);
+		REQUIRE_RC(pair_start(&p), DOT_OK);
+		n = pop(&p.a, f, sizeof(f));
+		REQUIRE(n > 0 && f[8] == DOT_SUITE_AES256GCM);
+		f[8] = DOT_SUITE_CHACHA20POLY1305;
+		fix_mac1(f, n);
+		if (ik) {
+			/* IK's first message is already encrypted under the
+			 * transcript: the responder itself detects it */
+			CHECK_RC(dot_net_input(p.b.ch, p.now, f, n, &p.b.io),
+				 DOT_ENET_HANDSHAKE);
+			CHECK(p.b.io.out.len == 0);
+			CHECK(dot_net_state(p.b.ch) == DOT_NET_S_HANDSHAKE);
+			pair_free(&p);
+			continue;
+		}
+		CHECK_RC(dot_net_input(p.b.ch, p.now, f, n, &p.b.io), DOT_OK);
+		CHECK(dot_net_cipher(p.b.ch) == DOT_SUITE_CHACHA20POLY1305);
+		n = pop(&p.b, f, sizeof(f));
+		REQUIRE(n > 0);
+		CHECK_RC(dot_net_input(p.a.ch, p.now, f, n, &p.a.io),
+			 DOT_ENET_CIPHER);
+		/* 2. ... and the answer rewritten back: the transcript
+		 * (prologue and protocol name) differs, so it fails */
+		f[8] = DOT_SUITE_AES256GCM;
+		CHECK_RC(dot_net_input(p.a.ch, p.now, f, n, &p.a.io),
+			 DOT_ENET_HANDSHAKE);
+		CHECK(dot_net_state(p.a.ch) == DOT_NET_S_HANDSHAKE);
+		CHECK(dot_net_peer(p.a.ch) == NULL);
+		pair_free(&p);
+	}
+	/* 3. an honest responder that only takes ChaCha refuses AES */
+	pair_setup(&p, 0, DOT_SUITE_AES256GCM);
+	p.b.cfg.cipher = DOT_SUITE_CHACHA20POLY1305;
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	CHECK_RC(flush(&p, &p.a, &p.b), DOT_ENET_CIPHER);
+	CHECK_RC(flush(&p, &p.b, &p.a), DOT_ENET_CIPHER);
+	CHECK_RC(dot_net_close_reason(p.a.ch), DOT_ENET_CIPHER);
+	pair_free(&p);
+}
+
+static void
+test_kem_slot(void)
+{
+	static uint8_t f[4096], g[4096 + 8];
+	struct pair p;
+	size_t n;
+
+	INIT();
+	/* a KEM id, even with a correct mac1: refused, no DH */
+	pair_setup(&p, 0, DOT_SUITE_CHACHA20POLY1305);
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	n = pop(&p.a, f, sizeof(f));
+	REQUIRE(n > 0 && f[9] == DOT_NET_KEM_NONE && f[10] == 0 && f[11] == 0);
+	f[9] = 1;
+	fix_mac1(f, n);
+	CHECK_RC(dot_net_input(p.b.ch, p.now, f, n, &p.b.io), DOT_ENET_KEM);
+	CHECK(dh_of(p.b.ch) == 0);
+	pair_free(&p);
+	/* a non-empty KEM field */
+	pair_setup(&p, 0, DOT_SUITE_CHACHA20POLY1305);
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	n = pop(&p.a, f, sizeof(f));
+	memcpy(g, f, 12);
+	g[11] = 4;
+	memset(g + 12, 0xaa, 4);
+	memcpy(g + 16, f + 12, n - 12);
+	g[5] = (uint8_t)(g[5] + 4);
+	fix_mac1(g, n + 4);
+	CHECK_RC(dot_net_input(p.b.ch, p.now, g, n + 4, &p.b.io),
+		 DOT_ENET_KEM);
+	pair_free(&p);
+}
+
+/* ------------------------------------------------------------------ */
+/* cookies                                                             */
+
+static void
+test_cookie_under_load(void)
+{
+	static uint8_t hs1[4096];
+	struct pair p;
+	size_t n;
+
+	INIT();
+	pair_setup(&p, 1, DOT_SUITE_CHACHA20POLY1305);
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	dot_net_gate_set_load(p.gate, 1);
+	n = pop(&p.a, hs1, sizeof(hs1));
+	REQUIRE(n > 0);
+	/* under load: a cookie reply, no DH */
+	CHECK_RC(dot_net_input(p.b.ch, p.now, hs1, n, &p.b.io),
+		 DOT_ENET_COOKIE);
+	CHECK(dh_of(p.b.ch) == 0);
+	CHECK(p.b.io.events & DOT_NET_EV_COOKIE);
+	REQUIRE(p.b.io.out.len > 0 && p.b.io.out.data[0] == DOT_NET_F_COOKIE);
+	CHECK(dot_net_state(p.b.ch) == DOT_NET_S_HANDSHAKE);
+	/* the initiator repeats HS1 with mac2; now the work is done */
+	CHECK_RC(flush(&p, &p.b, &p.a), DOT_OK);
+	CHECK(p.a.io.events & DOT_NET_EV_COOKIE);
+	REQUIRE(p.a.io.out.len > 0 && p.a.io.out.data[0] == DOT_NET_F_HS1);
+	pump(&p);
+	CHECK(dot_net_state(p.a.ch) == DOT_NET_S_ESTABLISHED);
+	CHECK(dot_net_state(p.b.ch) == DOT_NET_S_ESTABLISHED);
+	CHECK(dh_of(p.b.ch) == 4);
+	clear(&p.a);
+	clear(&p.b);
+	CHECK(roundtrip(&p, &p.a, &p.b, "through the cookie"));
+	pair_free(&p);
+}
+
+static void
+test_gate_no_dh_without_mac(void)
+{
+	static uint8_t hs1[4096], again[4096];
+	struct pair p;
+	struct dot_buf out = {0};
+	size_t n;
+	uint8_t other[4] = {10, 0, 0, 2};
+
+	INIT();
+	pair_setup(&p, 1, DOT_SUITE_CHACHA20POLY1305);
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	n = pop(&p.a, hs1, sizeof(hs1));
+	REQUIRE(n > 0);
+	/* a bad mac1: dropped before any DH, loaded or not */
+	for (int load = 0; load < 2; load++) {
+		dot_net_gate_set_load(p.gate, load);
+		memcpy(again, hs1, n);
+		again[n - 20] ^= 1;
+		CHECK_RC(dot_net_input(p.b.ch, p.now, again, n, &p.b.io),
+			 DOT_ENET_MAC);
+		CHECK(dh_of(p.b.ch) == 0);
+		CHECK(p.b.io.out.len == 0);
+	}
+	/* a garbage mac2: not under load, dropped; under load, a cookie */
+	memcpy(again, hs1, n);
+	again[n - 1] ^= 1;
+	dot_net_gate_set_load(p.gate, 0);
+	CHECK_RC(dot_net_input(p.b.ch, p.now, again, n, &p.b.io),
+		 DOT_ENET_MAC);
+	dot_net_gate_set_load(p.gate, 1);
+	CHECK_RC(dot_net_input(p.b.ch, p.now, again, n, &p.b.io),
+		 DOT_ENET_COOKIE);
+	CHECK(dh_of(p.b.ch) == 0);
+	/* A cookie is bound to its source: the initiator's mac2 made with
+	 * the cookie for 10.0.0.1 does not pass from 10.0.0.2. */
+	p.b.io.out.len = 0;
+	CHECK_RC(dot_net_input(p.b.ch, p.now, hs1, n, &p.b.io),
+		 DOT_ENET_COOKIE);
+	CHECK_RC(flush(&p, &p.b, &p.a), DOT_OK);
+	n = pop(&p.a, again, sizeof(again));
+	REQUIRE(n > 0);
+	CHECK_RC(dot_net_gate_check(p.gate, p.now, other, 4, again, n, &out),
+		 DOT_ENET_COOKIE);
+	CHECK(out.len > 0);
+	CHECK_RC(dot_net_gate_check(p.gate, p.now, p.b.src, 4, again, n,
+				    &out),
+		 DOT_OK);
+	/* the cookie secret rotates: still good one period later, not two */
+	CHECK_RC(dot_net_gate_check(p.gate, p.now + 130 * SEC, p.b.src, 4,
+				    again, n, NULL),
+		 DOT_OK);
+	CHECK_RC(dot_net_gate_check(p.gate, p.now + 260 * SEC, p.b.src, 4,
+				    again, n, NULL),
+		 DOT_ENET_COOKIE);
+	dot_buf_free(&out);
+	pair_free(&p);
+}
+
+/* ------------------------------------------------------------------ */
+/* framing                                                             */
+
+static void
+test_frame_next(void)
+{
+	uint8_t s[64];
+	size_t n;
+	struct dot_err e = {0};
+
+	memset(s, 0, sizeof(s));
+	/* KEEPALIVE (24-byte body) then half a CLOSE */
+	s[0] = DOT_NET_F_KEEPALIVE;
+	s[5] = 24;
+	s[30] = DOT_NET_F_CLOSE;
+	s[35] = 25;
+	CHECK_RC(dot_net_frame_next(s, 3, &n, &e), DOT_OK);
+	CHECK(n == 0);
+	CHECK_RC(dot_net_frame_next(s, 29, &n, &e), DOT_OK);
+	CHECK(n == 0);
+	CHECK_RC(dot_net_frame_next(s, 64, &n, &e), DOT_OK);
+	CHECK(n == 30);
+	CHECK_RC(dot_net_frame_next(s + 30, 30, &n, &e), DOT_OK);
+	CHECK(n == 0);
+	CHECK_RC(dot_net_frame_next(s + 30, 34, &n, &e), DOT_OK);
+	CHECK(n == 31);
+	/* unknown type, bad flags, lengths out of bounds */
+	s[0] = 0x7f;
+	CHECK_RC(dot_net_frame_next(s, 64, &n, &e), DOT_ENET_FRAME);
+	CHECK(e.msg[0] != '\0');
+	s[0] = DOT_NET_F_HS1;
+	s[1] = 1;
+	s[5] = 80;
+	CHECK_RC(dot_net_frame_next(s, 64, &n, &e), DOT_ENET_FRAME);
+	s[1] = 0;
+	s[2] = 1; /* 16 MiB */
+	CHECK_RC(dot_net_frame_next(s, 64, &n, &e), DOT_ENET_FRAME);
+	s[0] = DOT_NET_F_DATA;
+	s[2] = 0;
+	s[3] = 1;
+	s[4] = 0x00;
+	s[5] = 0x18; /* 65536 + 24: one byte over */
+	CHECK_RC(dot_net_frame_next(s, 64, &n, &e), DOT_ENET_FRAME);
+	s[5] = 0x17;
+	CHECK_RC(dot_net_frame_next(s, 64, &n, &e), DOT_OK);
+	CHECK(n == 0);
+	CHECK(DOT_NET_MAX_FRAME == 6 + 65535 + 24);
+}
+
+static void
+test_bad_config(void)
+{
+	struct pair p;
+	struct dot_net *ch;
+	struct dot_net_io io = {0};
+
+	INIT();
+	pair_setup(&p, 0, DOT_SUITE_CHACHA20POLY1305);
+	p.a.cfg.rand = NULL;
+	CHECK_RC(dot_net_new(&ch, &p.a.cfg, 0, &io), DOT_EINVAL);
+	p.a.cfg.rand = rng_fill;
+	p.a.cfg.cipher = 0x99;
+	CHECK_RC(dot_net_new(&ch, &p.a.cfg, 0, &io), DOT_ECRYPTO_SUITE);
+	p.b.cfg.gate = NULL; /* a responder needs its gate */
+	CHECK_RC(dot_net_new(&ch, &p.b.cfg, 0, &io), DOT_EINVAL);
+	CHECK(io.out.len == 0);
+	dot_buf_free(&io.out);
+	/* cipher 0 takes dot_aead_preferred() */
+	p.a.cfg.cipher = 0;
+	REQUIRE_RC(dot_net_new(&ch, &p.a.cfg, 0, &io), DOT_OK);
+	CHECK(dot_net_cipher(ch) == dot_aead_preferred());
+	dot_net_free(ch);
+	dot_net_free(NULL);
+	dot_net_gate_free(NULL);
+	dot_buf_free(&io.out);
+}
+
+T_MAIN(T_CASE(test_noise_vectors), T_CASE(test_nonce_encoding),
+       T_CASE(test_handshake_xx_chacha), T_CASE(test_handshake_ik_chacha),
+       T_CASE(test_handshake_xx_aes), T_CASE(test_handshake_ik_aes),
+       T_CASE(test_send_before_established), T_CASE(test_flip_every_byte),
+       T_CASE(test_replay_and_reorder), T_CASE(test_rekey_after_time),
+       T_CASE(test_rekey_after_messages), T_CASE(test_refuse_unknown_key),
+       T_CASE(test_handshake_timeout), T_CASE(test_idle_timeout_and_close),
+       T_CASE(test_too_many_drops), T_CASE(test_downgrade),
+       T_CASE(test_kem_slot), T_CASE(test_cookie_under_load),
+       T_CASE(test_gate_no_dh_without_mac), T_CASE(test_frame_next),
+       T_CASE(test_bad_config))
