@@ -161,6 +161,19 @@ DOT_API DOT_MUST int dot_kx_keypair(uint8_t suite,
 				    const uint8_t seed[DOT_SEED_LEN],
 				    uint8_t sk[32],
 				    uint8_t pk[DOT_X25519_PK_LEN]);
+/*
+ * The X25519 key of a signing key (RFC 7748 birational map, libsodium's
+ * crypto_sign_ed25519_*_to_curve25519): the secure channel's static key of
+ * a node or an account is its Ed25519 ledger key in Montgomery form, so
+ * the state that names the signing key names the channel key too
+ * (docs/decisions/0013). Raw 32-byte outputs, no suite byte.
+ * DOT_ECRYPTO_SUITE for a non-Ed25519 key, DOT_ECRYPTO_KEY for a key that
+ * does not map.
+ */
+DOT_API DOT_MUST int dot_sign_pk_to_kx(const uint8_t *pk, size_t pklen,
+				       uint8_t out[32]);
+DOT_API DOT_MUST int dot_sign_sk_to_kx(const struct dot_sign_sk *sk,
+				       uint8_t out[32]);
 /* Shared secret; DOT_ECRYPTO_KEY for a low-order peer key (all-zero out). */
 DOT_API DOT_MUST int dot_kx(const uint8_t sk[32], const uint8_t *peer_pk,
 			    size_t peer_len, uint8_t shared[32]);

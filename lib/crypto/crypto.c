@@ -354,6 +354,28 @@ dot_pk_from_text(const char *text, uint8_t *pk, size_t cap, size_t *pklen)
 /* ---- key exchange ---- */
 
 int
+dot_sign_pk_to_kx(const uint8_t *pk, size_t pklen, uint8_t out[32])
+{
+	int rv = dot_sign_pk_check(pk, pklen);
+
+	if (rv != DOT_OK)
+		return rv;
+	if (crypto_sign_ed25519_pk_to_curve25519(out, pk + 1) != 0)
+		return DOT_ECRYPTO_KEY;
+	return DOT_OK;
+}
+
+int
+dot_sign_sk_to_kx(const struct dot_sign_sk *sk, uint8_t out[32])
+{
+	if (sk->suite != DOT_SUITE_ED25519)
+		return DOT_ECRYPTO_SUITE;
+	if (crypto_sign_ed25519_sk_to_curve25519(out, sk->sk) != 0)
+		return DOT_ECRYPTO_KEY;
+	return DOT_OK;
+}
+
+int
 dot_kx_keypair(uint8_t suite, const uint8_t seed[DOT_SEED_LEN],
 	       uint8_t sk[32], uint8_t pk[DOT_X25519_PK_LEN])
 {

@@ -1353,6 +1353,42 @@ test_sealed_box(void)
 	}
 }
 
+/* The channel key of a signing key: the public and secret maps agree
+ * (X25519 of the mapped secret is the mapped public key), two keys map
+ * apart, a non-Ed25519 or off-curve key is refused. */
+static void
+test_sign_to_kx(void)
+{
+	uint8_t seed[DOT_SEED_LEN], pk[DOT_SIGN_PK_MAX], xs[32], xp[32],
+		xp2[32], base[32];
+	struct dot_sign_sk *sk = NULL, *sk2 = NULL;
+	size_t pklen;
+
+	INIT();
+	for (size_t i = 0; i < sizeof(seed); i++)
+		seed[i] = (uint8_t)(7 * i + 1);
+	REQUIRE(dot_sign_sk_from_seed(&sk, DOT_SUITE_ED25519, seed) == DOT_OK);
+	pklen = dot_sign_sk_public(sk, pk);
+	REQUIRE(pklen == DOT_ED25519_PK_LEN);
+	CHECK_RC(dot_sign_pk_to_kx(pk, pklen, xp), DOT_OK);
+	CHECK_RC(dot_sign_sk_to_kx(sk, xs), DOT_OK);
+	crypto_scalarmult_curve25519_base(base, xs);
+	CHECK_MEM(base, xp, 32);
+	seed[0] ^= 1;
+	REQUIRE(dot_sign_sk_from_seed(&sk2, DOT_SUITE_ED25519, seed) == DOT_OK);
+	CHECK_RC(dot_sign_sk_to_kx(sk2, xs), DOT_OK);
+	crypto_scalarmult_curve25519_base(xp2, xs);
+	CHECK(memcmp(xp2, xp, 32) != 0);
+	pk[0] = DOT_SUITE_X25519;
+	CHECK_RC(dot_sign_pk_to_kx(pk, pklen, xp), DOT_ECRYPTO_SUITE);
+	pk[0] = DOT_SUITE_ED25519;
+	CHECK_RC(dot_sign_pk_to_kx(pk, pklen - 1, xp), DOT_ECRYPTO_KEY);
+	memset(pk + 1, 0, 32); /* small order: refused by the key check */
+	CHECK(dot_sign_pk_to_kx(pk, pklen, xp) != DOT_OK);
+	dot_sign_sk_free(sk);
+	dot_sign_sk_free(sk2);
+}
+
 /* ------------------------------------------------------------------ */
 /* SipHash-2-4                                                         */
 
@@ -2289,7 +2325,7 @@ test_sha256(void)
 	CHECK(memcmp(out, want, 32) != 0);
 }
 
-T_MAIN(T_CASE(test_suites), T_CASE(test_siphash), T_CASE(test_ed25519_rfc8032),
+T_MAIN(T_CASE(test_suites), T_CASE(test_siphash), T_CASE(test_sign_to_kx), T_CASE(test_ed25519_rfc8032),
        T_CASE(test_ed25519_bit_flips), T_CASE(test_ed25519_noncanonical_s),
        T_CASE(test_ed25519_small_order_keys),
        T_CASE(test_ed25519_suite_mismatch), T_CASE(test_key_id),
