@@ -229,6 +229,24 @@ fs_obj_content(struct dot_state *st, const uint8_t id[DOT_OBJECT_ID_LEN],
 	return out->err;
 }
 
+/* A read's answer: the object's whole content as one byte string. */
+int
+fs_answer_content(struct op *o, const uint8_t id[DOT_OBJECT_ID_LEN])
+{
+	struct dot_buf list = {0}, data = {0};
+	int rv = fs_obj_content(o->st, id, &list, o->e);
+
+	if (rv == DOT_OK)
+		rv = content_get(o->st, list.data, list.len, &data, o->e);
+	if (rv == DOT_OK) {
+		dot_enc_bstr(o->out, data.data, data.len);
+		rv = o->out->err;
+	}
+	dot_buf_free(&list);
+	dot_buf_free(&data);
+	return rv;
+}
+
 /* ---- paths ---- */
 
 static void
@@ -922,7 +940,6 @@ int
 op_fs_get(struct op *o)
 {
 	char path[DOT_TOKEN_MAX_PATH + 1];
-	struct dot_buf list = {0}, data = {0};
 	struct obj ob;
 	int rv;
 
@@ -934,16 +951,7 @@ op_fs_get(struct op *o)
 				   path);
 	if (o->out == NULL)
 		return DOT_OK; /* applied: recorded, nothing to answer */
-	rv = fs_obj_content(o->st, ob.id, &list, o->e);
-	if (rv == DOT_OK)
-		rv = content_get(o->st, list.data, list.len, &data, o->e);
-	if (rv == DOT_OK) {
-		dot_enc_bstr(o->out, data.data, data.len);
-		rv = o->out->err;
-	}
-	dot_buf_free(&list);
-	dot_buf_free(&data);
-	return rv;
+	return fs_answer_content(o, ob.id);
 }
 
 /* fs.stat {1: path}: right read. */

@@ -163,7 +163,6 @@ int
 op_msg_read(struct op *o)
 {
 	char path[DOT_TOKEN_MAX_PATH + 1];
-	struct dot_buf list = {0}, data = {0};
 	struct obj mb, msg;
 	int rv;
 
@@ -173,16 +172,7 @@ op_msg_read(struct op *o)
 	o->record = (mb.policy & DOT_POLICY_RECORD_READS) != 0;
 	if (o->out == NULL)
 		return DOT_OK; /* applied: recorded, nothing to answer */
-	rv = fs_obj_content(o->st, msg.id, &list, o->e);
-	if (rv == DOT_OK)
-		rv = content_get(o->st, list.data, list.len, &data, o->e);
-	if (rv == DOT_OK) {
-		dot_enc_bstr(o->out, data.data, data.len);
-		rv = o->out->err;
-	}
-	dot_buf_free(&list);
-	dot_buf_free(&data);
-	return rv;
+	return fs_answer_content(o, msg.id);
 }
 
 /* msg.recv {1: mailbox path, 2: message id}: right receive on the mailbox;

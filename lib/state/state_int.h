@@ -178,6 +178,7 @@ int op_msg_create(struct op *o);
 int op_msg_send(struct op *o);
 int op_msg_recv(struct op *o);
 int op_msg_read(struct op *o);
+int fs_answer_content(struct op *o, const uint8_t id[DOT_OBJECT_ID_LEN]);
 int op_cap_grant(struct op *o);
 int op_cap_revoke(struct op *o);
 int op_account_set_level(struct op *o);
