@@ -1,6 +1,7 @@
 /*
  * client.c - how dot talks to a node: the address (DOT_ADDR), frames of
- * the node API (include/doteros/api.h) with timeouts, the authority
+ * the node API (include/doteros/api.h) with timeouts (over TCP inside the
+ * secure channel, chan.c), the authority
  * options, and building, signing and sending transactions and signed
  * reads (include/doteros/tx.h, DESIGN.md §5).
  */
@@ -113,8 +114,6 @@ node_addr(struct cli_node *n, struct sockaddr_storage *ss, socklen_t *sl,
 
 		if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
 			goto bad;
-		if ((ntohl(in->sin_addr.s_addr) >> 24) != 127)
-			goto remote;
 		in->sin_family = AF_INET;
 		in->sin_port = htons((uint16_t)port);
 		*sl = sizeof(*in);
@@ -123,33 +122,30 @@ node_addr(struct cli_node *n, struct sockaddr_storage *ss, socklen_t *sl,
 
 		if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
 			goto bad;
-		if (!IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
-			goto remote;
 		in6->sin6_family = AF_INET6;
 		in6->sin6_port = htons((uint16_t)port);
 		*sl = sizeof(*in6);
 	}
 	return DOT_OK;
-remote:
-	return dot_err_set(
-	    e, DOT_EINVAL,
-	    "DOT_ADDR '%s': %s is not a loopback address; the "
-	    "node API is served over TCP on loopback only "
-	    "(127.0.0.0/8 or [::1]): use unix:/path/to/dotd.sock "
-	    "or a loopback address (an SSH tunnel reaches a "
-	    "remote node)",
-	    a, host);
 bad:
 	return dot_err_set(e, DOT_EINVAL,
 			   "DOT_ADDR '%s': expected unix:/path/to/dotd.sock, "
-			   "127.0.0.1:PORT, [::1]:PORT or localhost:PORT",
+			   "IPV4:PORT, [IPV6]:PORT or localhost:PORT",
 			   a);
+}
+
+int
+cli_addr_is_tcp(void)
+{
+	const char *a = getenv("DOT_ADDR");
+
+	return a != NULL && a[0] != '\0' && strncmp(a, "unix:", 5) != 0;
 }
 
 /* ---- the connection ---- */
 
-static uint64_t
-now_ms(void)
+uint64_t
+cli_now_ms(void)
 {
 	struct timespec ts;
 
@@ -158,15 +154,15 @@ now_ms(void)
 }
 
 /* Wait for events on fd until deadline: 1 ready, 0 timed out, -1 error. */
-static int
-wait_fd(int fd, short events, uint64_t deadline)
+int
+cli_wait_fd(int fd, short events, uint64_t deadline)
 {
 	struct pollfd p = {.fd = fd, .events = events};
 	uint64_t t;
 	int r;
 
 	for (;;) {
-		t = now_ms();
+		t = cli_now_ms();
 		if (t >= deadline)
 			return 0;
 		r = poll(&p, 1,
@@ -218,10 +214,10 @@ cli_node_connect(struct cli_node *n, struct dot_err *e)
 	if (n->fd < 0)
 		return unreachable(n, strerror(errno), e);
 	if (connect(n->fd, (struct sockaddr *)&ss, sl) == 0)
-		return DOT_OK;
+		return ss.ss_family == AF_UNIX ? DOT_OK : cli_chan_open(n, e);
 	if (errno != EINPROGRESS && errno != EAGAIN)
 		return unreachable(n, strerror(errno), e);
-	switch (wait_fd(n->fd, POLLOUT, now_ms() + CONNECT_TIMEOUT_MS)) {
+	switch (cli_wait_fd(n->fd, POLLOUT, cli_now_ms() + CONNECT_TIMEOUT_MS)) {
 	case 0:
 		return unreachable(n, "no answer within 5 s", e);
 	case -1:
@@ -233,7 +229,7 @@ cli_node_connect(struct cli_node *n, struct dot_err *e)
 		err = errno;
 	if (err != 0)
 		return unreachable(n, strerror(err), e);
-	return DOT_OK;
+	return ss.ss_family == AF_UNIX ? DOT_OK : cli_chan_open(n, e);
 }
 
 void
@@ -241,14 +237,15 @@ cli_node_close(struct cli_node *n)
 {
 	if (n == NULL)
 		return;
+	cli_chan_close(n);
 	if (n->fd >= 0)
 		close(n->fd);
 	n->fd = -1;
 	dot_buf_free(&n->rx);
 }
 
-static int
-send_all(struct cli_node *n, const uint8_t *p, size_t len, uint64_t deadline,
+int
+cli_send_all(struct cli_node *n, const uint8_t *p, size_t len, uint64_t deadline,
 	 struct dot_err *e)
 {
 	ssize_t w;
@@ -258,7 +255,7 @@ send_all(struct cli_node *n, const uint8_t *p, size_t len, uint64_t deadline,
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			int r = wait_fd(n->fd, POLLOUT, deadline);
+			int r = cli_wait_fd(n->fd, POLLOUT, deadline);
 			if (r == 0)
 				return dot_err_set(
 				    e, DOT_EAPI_UNAVAILABLE,
@@ -294,7 +291,7 @@ cli_node_call(struct cli_node *n, const char *method, const uint8_t *params,
 	const uint8_t *body;
 	size_t body_len, used;
 	uint64_t id = n->next_id++,
-		 deadline = now_ms() + (uint64_t)n->timeout_ms;
+		 deadline = cli_now_ms() + (uint64_t)n->timeout_ms;
 	ssize_t r;
 	int rv;
 
@@ -309,7 +306,9 @@ cli_node_call(struct cli_node *n, const char *method, const uint8_t *params,
 						      : dot_strerror(rv));
 		goto out;
 	}
-	if ((rv = send_all(n, req.data, req.len, deadline, e)) != DOT_OK)
+	rv = n->ch != NULL ? cli_chan_send(n, req.data, req.len, deadline, e)
+			   : cli_send_all(n, req.data, req.len, deadline, e);
+	if (rv != DOT_OK)
 		goto out;
 	for (;;) {
 		rv = dot_api_frame(n->rx.data, n->rx.len, &body, &body_len,
@@ -325,6 +324,12 @@ cli_node_call(struct cli_node *n, const char *method, const uint8_t *params,
 		}
 		if (used > 0)
 			break;
+		if (n->ch != NULL) {
+			if ((rv = cli_chan_recv(n, deadline, method, e)) !=
+			    DOT_OK)
+				goto out;
+			continue;
+		}
 		if (dot_buf_reserve(&n->rx, 65536) != DOT_OK) {
 			rv = dot_err_set(e, DOT_ENOMEM, "out of memory");
 			goto out;
@@ -351,7 +356,7 @@ cli_node_call(struct cli_node *n, const char *method, const uint8_t *params,
 					 n->addr, strerror(errno));
 			goto out;
 		}
-		switch (wait_fd(n->fd, POLLIN, deadline)) {
+		switch (cli_wait_fd(n->fd, POLLIN, deadline)) {
 		case 0:
 			rv = dot_err_set(e, DOT_EAPI_UNAVAILABLE,
 					 "no answer to %s from the node at %s "
@@ -423,8 +428,9 @@ const char cli_auth_help[] =
     "error, message}\n"
     "  -h, --help              this help\n"
     "\n"
-    "The node is at DOT_ADDR (unix:/path or 127.0.0.1:PORT), default\n"
-    "unix:$DOT_DIR/node/dotd.sock.\n";
+    "The node is at DOT_ADDR (unix:/path or HOST:PORT; also dot --addr),\n"
+    "default unix:$DOT_DIR/node/dotd.sock. Over TCP the first --key opens\n"
+    "the secure channel (DOT_CLUSTER names the cluster on first contact).\n";
 
 int
 cli_auth_option(struct cli_auth *a, int c, const char *arg)
@@ -567,21 +573,55 @@ bad:
 
 /* ---- sessions ---- */
 
+static int
+open_keys(struct cli_session *s, const struct cli_auth *auth,
+	  struct dot_err *e)
+{
+	uint8_t pks[DOT_TX_MAX_SIGS][DOT_SIGN_PK_MAX];
+	size_t pklens[DOT_TX_MAX_SIGS];
+	int rv;
+
+	for (size_t i = 0; i < auth->nkeys; i++) {
+		if ((rv = cli_key_open(auth->keys[i], auth->passfile, &s->sk[i],
+				       e)) != DOT_OK)
+			return rv;
+		s->nsk++;
+		pklens[i] = dot_sign_sk_public(s->sk[i], pks[i]);
+		for (size_t j = 0; j < i; j++)
+			if (pklens[j] == pklens[i] &&
+			    memcmp(pks[j], pks[i], pklens[i]) == 0)
+				return dot_err_set(e, DOT_EINVAL,
+						   "--key %s is the same key "
+						   "as --key %s: give each "
+						   "signer once",
+						   auth->keys[i],
+						   auth->keys[j]);
+	}
+	return DOT_OK;
+}
+
 int
 cli_session_open(struct cli_session *s, const struct cli_auth *auth,
 		 struct dot_err *e)
 {
 	static const uint8_t empty[] = {0x80}; /* [] */
 	struct dot_buf res = {0};
-	uint8_t pks[DOT_TX_MAX_SIGS][DOT_SIGN_PK_MAX];
-	size_t pklens[DOT_TX_MAX_SIGS];
 	uint64_t status;
 	int rv;
 
 	memset(s, 0, sizeof(*s));
 	s->node.fd = -1;
 	s->auth = auth;
-	if ((rv = cli_node_connect(&s->node, e)) != DOT_OK)
+	/* Over TCP the keys are opened first: the first one opens the
+	 * channel. On a Unix socket, after the node answered. */
+	if (auth != NULL && auth->nkeys > 0 && cli_addr_is_tcp()) {
+		if ((rv = open_keys(s, auth, e)) != DOT_OK)
+			goto out;
+		cli_channel_key_open(s->sk[0]);
+	}
+	rv = cli_node_connect(&s->node, e);
+	cli_channel_key_open(NULL);
+	if (rv != DOT_OK)
 		goto out;
 	rv = cli_node_call(&s->node, "status", empty, sizeof(empty), &status,
 			   &res, e);
@@ -600,23 +640,8 @@ cli_session_open(struct cli_session *s, const struct cli_auth *auth,
 	if (auth->token != NULL &&
 	    (rv = cli_token_load(auth->token, &s->token, e)) != DOT_OK)
 		goto out;
-	for (size_t i = 0; i < auth->nkeys; i++) {
-		if ((rv = cli_key_open(auth->keys[i], auth->passfile, &s->sk[i],
-				       e)) != DOT_OK)
-			goto out;
-		s->nsk++;
-		pklens[i] = dot_sign_sk_public(s->sk[i], pks[i]);
-		for (size_t j = 0; j < i; j++)
-			if (pklens[j] == pklens[i] &&
-			    memcmp(pks[j], pks[i], pklens[i]) == 0) {
-				rv = dot_err_set(e, DOT_EINVAL,
-						 "--key %s is the same key as "
-						 "--key %s: give each signer "
-						 "once",
-						 auth->keys[i], auth->keys[j]);
-				goto out;
-			}
-	}
+	if (s->nsk == 0)
+		rv = open_keys(s, auth, e);
 out:
 	dot_buf_free(&res);
 	return rv;

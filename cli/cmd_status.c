@@ -13,9 +13,14 @@ static const char status_help[] =
     "Asks the node (DOT_ADDR, default unix:$DOT_DIR/node/dotd.sock) for\n"
     "its last applied ledger index and that entry's time, the cluster id,\n"
     "the state hash (equal on every node that applied the same log), the\n"
-    "admin account and the node's version. Needs no key.\n"
+    "admin account and the node's version. Needs no key on the Unix\n"
+    "socket; over TCP the secure channel needs a key the node knows.\n"
     "\n"
     "Options:\n"
+    "      --key NAME|FILE      over TCP: the key to connect with (else "
+    "DOT_KEY)\n"
+    "      --passphrase-file F  its passphrase (else DOT_PASSPHRASE, else "
+    "asked)\n"
     "      --json   print {ok, address, ledger_index, time, cluster_id, "
     "state_hash, admin, version}\n"
     "  -h, --help   this help\n";
@@ -23,9 +28,11 @@ static const char status_help[] =
 int
 cmd_status(const struct dot_cmd *self, int argc, char **argv)
 {
-	enum { OPT_JSON = 256 };
+	enum { OPT_JSON = 256, OPT_KEY, OPT_PASS };
 	static const struct option opts[] = {
 	    {"json", no_argument, NULL, OPT_JSON},
+	    {"key", required_argument, NULL, OPT_KEY},
+	    {"passphrase-file", required_argument, NULL, OPT_PASS},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -34,6 +41,7 @@ cmd_status(const struct dot_cmd *self, int argc, char **argv)
 	char cid[2 * DOT_CLUSTER_ID_LEN + 1], hash[2 * DOT_HASH_LEN + 1];
 	char iso[40];
 	struct json j;
+	const char *key = NULL, *pass = NULL;
 	int c, status = DOT_EXIT_FAIL;
 
 	(void)self;
@@ -41,6 +49,12 @@ cmd_status(const struct dot_cmd *self, int argc, char **argv)
 		switch (c) {
 		case OPT_JSON:
 			cli_set_json(1);
+			break;
+		case OPT_KEY:
+			key = optarg;
+			break;
+		case OPT_PASS:
+			pass = optarg;
 			break;
 		case 'h':
 			return cli_help(status_help);
@@ -50,6 +64,8 @@ cmd_status(const struct dot_cmd *self, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage("unexpected argument '%s'", argv[optind]);
+	if (key != NULL)
+		cli_channel_key(key, pass);
 	if (cli_session_open(&s, NULL, &e) != DOT_OK) {
 		status = cli_session_fail(&s, &e);
 		goto out;

@@ -175,7 +175,8 @@ static void
 print_top(FILE *f)
 {
 	fprintf(f,
-		"usage: dot GROUP COMMAND [options] [arguments]\n"
+		"usage: dot [--addr HOST:PORT] GROUP COMMAND [options] "
+		"[arguments]\n"
 		"       dot help [GROUP [COMMAND]]\n"
 		"       dot --version\n\n"
 		"The Doteros command line.\n");
@@ -198,8 +199,11 @@ print_top(FILE *f)
 		"take --json.\n"
 		"Exit status: 0 success, 1 error or refusal, 2 usage.\n"
 		"Environment: DOT_DIR (default ~/.doteros), DOT_PASSPHRASE,\n"
-		"DOT_ADDR (the node; default unix:$DOT_DIR/node/dotd.sock), "
-		"DOT_TIMEOUT.\n"
+		"DOT_ADDR (the node, or --addr; default "
+		"unix:$DOT_DIR/node/dotd.sock),\n"
+		"DOT_KEY and DOT_CLUSTER (TCP: the key to connect with when "
+		"the command\n"
+		"has no --key, the cluster id on first contact), DOT_TIMEOUT.\n"
 		"See dot(1).\n");
 }
 
@@ -277,6 +281,20 @@ main(int argc, char **argv)
 	if (dot_crypto_init() != DOT_OK) {
 		fprintf(stderr, "dot: cannot start libsodium\n");
 		return DOT_EXIT_FAIL;
+	}
+	/* dot --addr HOST:PORT ...: the node's address, as DOT_ADDR. */
+	while (argc >= 2 && strncmp(argv[1], "--addr", 6) == 0 &&
+	       (argv[1][6] == '\0' || argv[1][6] == '=')) {
+		const char *a = argv[1][6] == '=' ? argv[1] + 7 : argv[2];
+		int used = argv[1][6] == '=' ? 1 : 2;
+
+		if (a == NULL || a[0] == '\0')
+			return cli_usage_top("--addr needs HOST:PORT or "
+					     "unix:/path");
+		if (setenv("DOT_ADDR", a, 1) != 0)
+			return cli_usage_top("cannot set DOT_ADDR");
+		argc -= used;
+		argv += used;
 	}
 	return dot_dispatch(argc - 1, argv + 1);
 }

@@ -184,6 +184,7 @@ struct dot_dec;
  * unix:$DOT_DIR/node/dotd.sock. Waits at most DOT_TIMEOUT seconds
  * (default 60) for an answer.
  */
+struct dot_net;
 struct cli_node {
 	int fd;
 	char addr[4200];    /* as shown in messages: "unix:/x/dotd.sock" */
@@ -191,7 +192,43 @@ struct cli_node {
 	uint64_t next_id;
 	int timeout_ms;
 	struct dot_buf rx;  /* bytes read past the last response */
+	/* TCP: the secure channel (chan.c); NULL on a Unix socket */
+	struct dot_net *ch;
+	struct dot_buf raw; /* channel frames not yet given to it */
+	int ik, confirmed;
+	int hs_timeout_s;
+	char key_id[2 * DOT_KEY_ID_LEN + 1]; /* our key, for messages */
 };
+
+/* 1 when the node's address (DOT_ADDR) is TCP: connecting then runs the
+ * secure channel and needs a key. */
+int cli_addr_is_tcp(void);
+
+/*
+ * The key a TCP connection authenticates with (chan.c): a key already open
+ * (borrowed until the connection is made), else the first key argument
+ * given (opened with passfile), else $DOT_KEY. The first call of
+ * cli_channel_key wins; cli_channel_key_reset forgets both (the shell,
+ * between commands).
+ */
+void cli_channel_key(const char *arg, const char *passfile);
+void cli_channel_key_open(const struct dot_sign_sk *sk);
+void cli_channel_key_reset(void);
+
+/* chan.c: the channel over n->fd (connected): handshake, send one API
+ * frame, read once into n->rx, close (sends CLOSE). */
+int cli_chan_open(struct cli_node *n, struct dot_err *e);
+int cli_chan_send(struct cli_node *n, const uint8_t *p, size_t len,
+		  uint64_t deadline, struct dot_err *e);
+int cli_chan_recv(struct cli_node *n, uint64_t deadline, const char *method,
+		  struct dot_err *e);
+void cli_chan_close(struct cli_node *n);
+
+/* client.c helpers shared with chan.c */
+uint64_t cli_now_ms(void);
+int cli_wait_fd(int fd, short events, uint64_t deadline);
+int cli_send_all(struct cli_node *n, const uint8_t *p, size_t len,
+		 uint64_t deadline, struct dot_err *e);
 
 /* Connect; DOT_EAPI_UNAVAILABLE ("cannot reach the node at ...: is dotd
  * running? start it with: dotd --dir ...") or DOT_EINVAL (bad DOT_ADDR). */

@@ -36,6 +36,7 @@ cli_begin(const struct dot_cmd *cmd)
 	else
 		snprintf(prog, sizeof(prog), "dot");
 	json_mode = 0;
+	cli_channel_key_reset(); /* each command names its own key */
 	optind = 0; /* GNU: reinitialise getopt for a new argv */
 	opterr = 0;
 }

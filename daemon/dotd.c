@@ -1,7 +1,9 @@
 /*
  * dotd.c - one Doteros node: the data directory, the entry log, the state
- * machine, and the local API over a Unix socket (owner-only) and, if asked,
- * TCP on loopback (docs/api-protocol.md, docs/man/dotd.8).
+ * machine, and the API over a Unix socket (owner-only, plain frames) and,
+ * if asked, over TCP, where every connection runs the secure channel of
+ * lib/net as responder (docs/api-protocol.md, docs/wire-protocol.md,
+ * docs/man/dotd.8).
  *
  * The write path is shaped for consensus: every change is a transaction
  * batched into a ledger entry, written to the log and made durable, then
@@ -10,6 +12,7 @@
  * position, so a node killed at any point comes back with every
  * acknowledged transaction present and nothing half-applied.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -32,9 +35,11 @@
 #include "doteros/audit.h"
 #include "doteros/codec.h"
 #include "doteros/heap.h"
+#include "doteros/net.h"
 #include "doteros/state.h"
 #include "ckpt.h"
 #include "log.h"
+#include "peers.h"
 
 #ifndef DOT_VERSION
 #define DOT_VERSION "0"
@@ -49,6 +54,15 @@
 #define WAL_RESET_MIN 16
 #define WAL_RESET_MAX 1000000
 #define MAX_CONN_BUF (DOT_API_MAX_FRAME + 4)
+/* Channel connections (TCP): the raw bytes of at most one whole frame and
+ * a little more are buffered before the channel sees them. */
+#define MAX_RAW_BUF (DOT_NET_MAX_FRAME + 4096)
+/* Concurrent handshakes: per source address, and in all; a connection over
+ * either is closed at once. Over half the total the gate asks for cookies
+ * (docs/wire-protocol.md §5). */
+#define HS_PER_SOURCE_DEFAULT 4
+#define HS_TOTAL_DEFAULT 64
+#define HS_TIMEOUT_DEFAULT 10 /* seconds */
 
 struct conn;
 
@@ -116,6 +130,17 @@ struct node {
 	struct dot_sign_sk *node_key;  /* signs checkpoints */
 	char key_name[64];             /* "node-<key id hex>" */
 	char origin[64];               /* "doteros/<cluster id hex>" */
+	/* the secure channel (TCP connections) */
+	uint8_t *kx_sk;                /* node key, X25519 form (sodium_malloc) */
+	uint8_t kx_pk[DOT_NET_KEY_LEN];
+	struct dot_net_gate *gate;
+	struct dotd_peers peers;       /* account keys, X25519 form */
+	uv_timer_t chan_timer;         /* dot_net_tick every second */
+	int have_timer;
+	unsigned hs_now;               /* channels in their handshake */
+	unsigned hs_per_source, hs_total; /* the limits */
+	uint64_t hs_timeout_us;
+	uint64_t refused_conns;        /* over a handshake limit (logged) */
 };
 
 struct conn {
@@ -131,6 +156,14 @@ struct conn {
 	int paused;   /* reading stopped: the buffer is full while waiting */
 	int closing;
 	struct conn *next;
+	/* TCP only: the channel; `in` then holds the API bytes of its DATA
+	 * messages, `raw` the channel frames not yet given to it. */
+	struct dot_net *ch;
+	uint8_t *raw;
+	size_t raw_len;
+	int in_handshake; /* counted in node.hs_now */
+	uint8_t src[16];  /* the peer's IP address (the gate's source) */
+	size_t srclen;
 };
 
 /* A status request waiting for its answer (do_status). */
@@ -187,6 +220,13 @@ now_s(void)
 	return (uint64_t)time(NULL);
 }
 
+/* The channel's clock: monotonic microseconds. */
+static uint64_t
+now_us(void)
+{
+	return uv_hrtime() / 1000;
+}
+
 /* ---- writing responses ---- */
 
 struct wreq {
@@ -206,33 +246,85 @@ on_written(uv_write_t *req, int status)
 
 static void conn_close(struct conn *c);
 
-static void
-respond(struct conn *c, uint64_t id, int status, const uint8_t *result,
-	size_t n, const char *message)
+/* Write buf to the connection, taking it (emptied on return). */
+static int
+write_buf(struct conn *c, struct dot_buf *buf)
 {
 	struct wreq *w;
 	uv_buf_t b;
 
-	if (c == NULL || c->closing)
-		return;
+	if (buf->len == 0)
+		return 0;
 	w = calloc(1, sizeof(*w));
 	if (w == NULL) {
-		conn_close(c);
-		return;
+		dot_buf_free(buf);
+		return -1;
 	}
-	if (dot_api_response(&w->buf, id, status, result, n, message) !=
-	    DOT_OK) {
-		dot_buf_free(&w->buf);
-		free(w);
-		conn_close(c);
-		return;
-	}
+	w->buf = *buf;
+	memset(buf, 0, sizeof(*buf));
 	b = uv_buf_init((char *)w->buf.data, (unsigned)w->buf.len);
 	if (uv_write(&w->req, &c->h.stream, &b, 1, on_written) != 0) {
 		dot_buf_free(&w->buf);
 		free(w);
-		conn_close(c);
+		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Seal an API frame into DATA messages (docs/api-protocol.md, "Over TCP"):
+ * a frame of up to DOT_NET_MAX_MSG bytes is one message, a longer one is
+ * cut into consecutive messages of DOT_NET_MAX_MSG bytes (the last
+ * shorter); a message never holds bytes of two frames.
+ */
+static int
+seal_frame(struct conn *c, const struct dot_buf *frame, struct dot_buf *out)
+{
+	struct dot_net_io io = {0};
+	uint64_t now = now_us();
+	int rv = DOT_OK;
+
+	for (size_t off = 0; off < frame->len && rv == DOT_OK;) {
+		size_t k = frame->len - off;
+
+		if (k > DOT_NET_MAX_MSG)
+			k = DOT_NET_MAX_MSG;
+		rv = dot_net_send(c->ch, now, frame->data + off, k, &io);
+		off += k;
+	}
+	*out = io.out;
+	dot_buf_free(&io.data);
+	return rv;
+}
+
+static void
+respond(struct conn *c, uint64_t id, int status, const uint8_t *result,
+	size_t n, const char *message)
+{
+	struct dot_buf frame = {0}, sealed = {0};
+
+	if (c == NULL || c->closing)
+		return;
+	if (dot_api_response(&frame, id, status, result, n, message) !=
+	    DOT_OK) {
+		dot_buf_free(&frame);
+		conn_close(c);
+		return;
+	}
+	if (c->ch != NULL) {
+		/* A channel refuses to send only when it is closed or its
+		 * keys are spent (a rekey overdue): the connection ends. */
+		if (seal_frame(c, &frame, &sealed) != DOT_OK) {
+			dot_buf_free(&frame);
+			(void)write_buf(c, &sealed);
+			conn_close(c);
+			return;
+		}
+		dot_buf_free(&frame);
+		frame = sealed;
+	}
+	if (write_buf(c, &frame) != 0)
+		conn_close(c);
 }
 
 /* ---- connections ---- */
@@ -242,8 +334,23 @@ on_closed(uv_handle_t *h)
 {
 	struct conn *c = h->data;
 
+	dot_net_free(c->ch);
+	free(c->raw);
 	free(c->in);
 	free(c);
+}
+
+static void set_load(struct node *n);
+
+/* A channel's handshake is over (done, or its connection closed). */
+static void
+handshake_over(struct conn *c)
+{
+	if (!c->in_handshake)
+		return;
+	c->in_handshake = 0;
+	c->node->hs_now--;
+	set_load(c->node);
 }
 
 static void
@@ -255,6 +362,7 @@ conn_close(struct conn *c)
 	if (c->closing)
 		return;
 	c->closing = 1;
+	handshake_over(c);
 	for (pp = &n->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
@@ -827,7 +935,9 @@ static void
 on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct conn *c = h->data;
-	size_t room = MAX_CONN_BUF - c->in_len;
+	size_t room = c->ch != NULL ? MAX_RAW_BUF - c->raw_len
+				    : MAX_CONN_BUF - c->in_len;
+	uint8_t *at = c->ch != NULL ? c->raw + c->raw_len : c->in + c->in_len;
 
 	(void)suggested;
 	if (room == 0) {
@@ -836,8 +946,10 @@ on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	}
 	if (room > 65536)
 		room = 65536;
-	*buf = uv_buf_init((char *)c->in + c->in_len, (unsigned)room);
+	*buf = uv_buf_init((char *)at, (unsigned)room);
 }
+
+static void chan_pump(struct conn *c);
 
 static void
 on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -852,7 +964,7 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	if (nread < 0) {
-		if (nread == UV_ENOBUFS)
+		if (nread == UV_ENOBUFS && c->ch == NULL)
 			respond(c, 0, DOT_EAPI_FRAME, NULL, 0,
 				"frame larger than the buffer");
 		conn_close(c);
@@ -860,8 +972,259 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	}
 	if (nread == 0)
 		return;
+	if (c->ch != NULL) {
+		c->raw_len += (size_t)nread;
+		chan_pump(c);
+		return;
+	}
 	c->in_len += (size_t)nread;
 	process(c);
+}
+
+/* ---- the secure channel (TCP connections) ---- */
+
+static void
+chan_rand(void *ctx, uint8_t *out, size_t n)
+{
+	(void)ctx;
+	randombytes_buf(out, n);
+}
+
+/*
+ * Peer authorization (docs/wire-protocol.md §3.4): this node's own key is
+ * a NODE (the ledger has no node objects until the cluster issue); a key
+ * of an account's level, in the current state, is that ACCOUNT; anything
+ * else is refused.
+ */
+static int
+chan_accept(void *ctx, const uint8_t pk[DOT_NET_KEY_LEN],
+	    char account[DOT_NET_MAX_NAME + 1])
+{
+	struct node *n = ctx;
+	struct dot_err e = {0};
+	const char *a;
+
+	if (sodium_memcmp(pk, n->kx_pk, DOT_NET_KEY_LEN) == 0)
+		return DOT_NET_NODE;
+	if (dotd_peers_refresh(&n->peers, n->st, &e) < 0) {
+		logmsg("cannot map the account keys: %s; refusing every "
+		       "account until it works", e.msg);
+		return DOT_NET_REFUSE;
+	}
+	a = dotd_peers_find(&n->peers, pk);
+	if (a == NULL)
+		return DOT_NET_REFUSE;
+	snprintf(account, DOT_NET_MAX_NAME + 1, "%s", a);
+	return DOT_NET_ACCOUNT;
+}
+
+static void
+set_load(struct node *n)
+{
+	if (n->gate != NULL)
+		dot_net_gate_set_load(n->gate, n->hs_now > n->hs_total / 2);
+}
+
+/*
+ * Handle what one channel call produced: write its frames, hand its
+ * message to the API buffer, close on CLOSED. 0 to go on, -1 when the
+ * connection is closing.
+ */
+static int
+chan_output(struct conn *c, struct dot_net_io *io)
+{
+	unsigned ev = io->events;
+
+	io->events = 0;
+	if (write_buf(c, &io->out) != 0) {
+		conn_close(c);
+		return -1;
+	}
+	if (ev & DOT_NET_EV_ESTABLISHED)
+		handshake_over(c);
+	if (io->data.len > 0) {
+		/* chan_pump made room for it */
+		assert(io->data.len <= MAX_CONN_BUF - c->in_len);
+		memcpy(c->in + c->in_len, io->data.data, io->data.len);
+		c->in_len += io->data.len;
+		io->data.len = 0;
+	}
+	if (ev & DOT_NET_EV_CLOSED) {
+		conn_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Give the channel every whole frame buffered, then handle the API frames
+ * its DATA messages carried. A DATA message waits in `raw` while the API
+ * buffer has no room for it (a submit of this connection is pending);
+ * reading stops once `raw` is full too, and resume_conn pumps again.
+ */
+static void
+chan_pump(struct conn *c)
+{
+	struct dot_net_io io = {0};
+
+	while (!c->closing) {
+		size_t off = 0, flen;
+		int blocked = 0;
+
+		while (!c->closing) {
+			struct dot_err e = {0};
+			int rv = dot_net_frame_next(c->raw + off,
+						    c->raw_len - off, &flen,
+						    &e);
+			if (rv != DOT_OK) {
+				/* Not a channel stream (e.g. plain API
+				 * frames): nothing but a close. */
+				conn_close(c);
+				break;
+			}
+			if (flen == 0)
+				break;
+			if (c->raw[off] == DOT_NET_F_DATA &&
+			    MAX_CONN_BUF - c->in_len <
+				flen - DOT_NET_HDR_LEN -
+				    DOT_NET_TRANSPORT_OVERHEAD) {
+				blocked = 1;
+				break;
+			}
+			/* A dropped frame is counted by the channel (which
+			 * closes after too many); a close is an event. */
+			if (dot_net_input(c->ch, now_us(), c->raw + off, flen,
+					  &io) != DOT_OK)
+				(void)0;
+			off += flen;
+			if (chan_output(c, &io) != 0)
+				break;
+		}
+		if (c->closing)
+			break;
+		if (off > 0) {
+			memmove(c->raw, c->raw + off, c->raw_len - off);
+			c->raw_len -= off;
+		}
+		process(c);
+		if (!blocked || c->closing || c->waiting)
+			break;
+		if (MAX_CONN_BUF - c->in_len < DOT_NET_MAX_MSG) {
+			/* Not waiting, yet no room: the peer packed more
+			 * than one API frame into a message. */
+			conn_close(c);
+			break;
+		}
+	}
+	dot_buf_free(&io.out);
+	dot_buf_free(&io.data);
+}
+
+/* Every second: the channels' timers (timeouts, rekeys, keepalives); and
+ * when the account keys changed, channels whose key left its account
+ * are closed. */
+static void
+on_chan_timer(uv_timer_t *t)
+{
+	struct node *n = t->data;
+	struct dot_err e = {0};
+	uint64_t now = now_us();
+	int rebuilt = dotd_peers_refresh(&n->peers, n->st, &e);
+
+	if (rebuilt < 0)
+		logmsg("cannot map the account keys: %s", e.msg);
+	for (struct conn *c = n->conns, *cn; c; c = cn) {
+		struct dot_net_io io = {0};
+		const struct dot_net_peer *peer;
+
+		cn = c->next; /* c may close */
+		if (c->ch == NULL || c->closing)
+			continue;
+		peer = dot_net_peer(c->ch);
+		if (rebuilt > 0 && peer != NULL &&
+		    peer->role == DOT_NET_ACCOUNT) {
+			const char *a = dotd_peers_find(&n->peers,
+							peer->static_pk);
+			if (a == NULL || strcmp(a, peer->account) != 0) {
+				dot_net_close(c->ch, &io);
+				(void)chan_output(c, &io);
+				if (!c->closing)
+					conn_close(c);
+				dot_buf_free(&io.out);
+				dot_buf_free(&io.data);
+				continue;
+			}
+		}
+		if (dot_net_tick(c->ch, now, &io) != DOT_OK)
+			(void)0; /* a close is an event, handled next */
+		(void)chan_output(c, &io);
+		dot_buf_free(&io.out);
+		dot_buf_free(&io.data);
+	}
+}
+
+/* Set a new TCP connection up as a channel responder; -1 to refuse it. */
+static int
+chan_start(struct node *n, struct conn *c)
+{
+	struct sockaddr_storage ss;
+	int sl = sizeof(ss);
+	struct dot_net_config cfg;
+	struct dot_net_io io = {0};
+	unsigned from_src = 0;
+	int rv;
+
+	memset(&ss, 0, sizeof(ss));
+	if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &sl) != 0)
+		return -1;
+	if (ss.ss_family == AF_INET) {
+		c->srclen = 4;
+		memcpy(c->src, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+	} else if (ss.ss_family == AF_INET6) {
+		c->srclen = 16;
+		memcpy(c->src, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+	} else {
+		return -1;
+	}
+	for (struct conn *o = n->conns; o; o = o->next)
+		if (o != c && o->in_handshake && o->srclen == c->srclen &&
+		    memcmp(o->src, c->src, c->srclen) == 0)
+			from_src++;
+	if (from_src >= n->hs_per_source || n->hs_now >= n->hs_total) {
+		if (n->refused_conns++ % 1000 == 0)
+			logmsg("refused a connection: %u handshakes under way "
+			       "from its address, %u in all (limits %u, %u; "
+			       "%llu refused so far)",
+			       from_src, n->hs_now, n->hs_per_source,
+			       n->hs_total,
+			       (unsigned long long)n->refused_conns);
+		return -1;
+	}
+	c->raw = malloc(MAX_RAW_BUF);
+	if (c->raw == NULL)
+		return -1;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.initiator = 0;
+	dot_state_cluster_id(n->st, cfg.cluster_id);
+	memcpy(cfg.static_sk, n->kx_sk, DOT_NET_KEY_LEN);
+	cfg.role = DOT_NET_NODE;
+	cfg.accept = chan_accept;
+	cfg.accept_ctx = n;
+	cfg.rand = chan_rand;
+	cfg.gate = n->gate;
+	cfg.src = c->src;
+	cfg.srclen = c->srclen;
+	cfg.handshake_timeout = n->hs_timeout_us;
+	rv = dot_net_new(&c->ch, &cfg, now_us(), &io);
+	sodium_memzero(cfg.static_sk, sizeof(cfg.static_sk));
+	dot_buf_free(&io.out);
+	dot_buf_free(&io.data);
+	if (rv != DOT_OK)
+		return -1;
+	c->in_handshake = 1;
+	n->hs_now++;
+	set_load(n);
+	return 0;
 }
 
 static void
@@ -895,6 +1258,8 @@ on_connection(uv_stream_t *server, int status)
 	c->next = n->conns;
 	n->conns = c;
 	if (uv_accept(server, &c->h.stream) != 0 ||
+	    (server != (uv_stream_t *)&n->unix_server &&
+	     chan_start(n, c) != 0) ||
 	    uv_read_start(&c->h.stream, on_alloc, on_read) != 0)
 		conn_close(c);
 }
@@ -1037,7 +1402,9 @@ resume_conn(struct conn *c)
 {
 	if (c->waiting || c->closing)
 		return;
-	if (c->in_len > 0)
+	if (c->ch != NULL)
+		chan_pump(c);
+	else if (c->in_len > 0)
 		process(c);
 	if (!c->closing && c->paused && !c->waiting) {
 		c->paused = 0;
@@ -1292,6 +1659,20 @@ load_node_key(struct node *n, struct dot_err *e)
 	if (rv != DOT_OK)
 		goto out;
 	pklen = dot_sign_sk_public(n->node_key, pk);
+	/* The channel's static key is the node key in X25519 form (decision
+	 * 0013), kept in guarded memory like the signing key. */
+	n->kx_sk = sodium_malloc(DOT_NET_KEY_LEN);
+	if (n->kx_sk == NULL) {
+		rv = DOT_ENOMEM;
+		goto out;
+	}
+	rv = dot_sign_sk_to_kx(n->node_key, n->kx_sk);
+	if (rv == DOT_OK)
+		rv = dot_sign_pk_to_kx(pk, pklen, n->kx_pk);
+	if (rv != DOT_OK) {
+		rv = dot_err_set(e, rv, "the node key has no X25519 form");
+		goto out;
+	}
 	dot_key_id(pk, pklen, id);
 	hex(idhex, id, sizeof(id));
 	snprintf(n->key_name, sizeof(n->key_name), "node-%s", idhex);
@@ -1448,30 +1829,54 @@ listen_unix(struct node *n, const char *path, struct dot_err *e)
 	return DOT_OK;
 }
 
+/*
+ * --listen HOST:PORT (an IPv4 address, or [IPv6]:PORT): every connection
+ * runs the secure channel, so any address may be given; the cookie gate
+ * and the handshake limits are set up here.
+ */
 static int
-listen_tcp(struct node *n, const char *spec, struct dot_err *e)
+listen_tcp(struct node *n, const char *orig, struct dot_err *e)
 {
+	const char *spec = orig;
 	char host[64];
 	const char *colon = strrchr(spec, ':');
-	struct sockaddr_in addr;
+	struct sockaddr_storage addr;
+	uint8_t cid[DOT_CLUSTER_ID_LEN];
+	size_t hl;
 	long port;
 	char *end;
 	int rv;
 
-	if (colon == NULL || (size_t)(colon - spec) >= sizeof(host))
+	if (colon == NULL)
 		return dot_err_set(e, DOT_EINVAL,
-				   "--listen wants 127.0.0.1:PORT");
-	memcpy(host, spec, (size_t)(colon - spec));
-	host[colon - spec] = '\0';
+				   "--listen wants HOST:PORT (127.0.0.1:7000, "
+				   "0.0.0.0:7000 or [::1]:7000)");
+	hl = (size_t)(colon - spec);
+	if (spec[0] == '[') {
+		if (hl < 2 || spec[hl - 1] != ']')
+			return dot_err_set(e, DOT_EINVAL,
+					   "--listen %s: an IPv6 address is "
+					   "written [ADDR]:PORT", orig);
+		spec++;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= sizeof(host))
+		return dot_err_set(e, DOT_EINVAL, "--listen %s: bad host",
+				   orig);
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
 	port = strtol(colon + 1, &end, 10);
 	if (*end != '\0' || port < 1 || port > 65535)
-		return dot_err_set(e, DOT_EINVAL, "bad port in %s", spec);
-	if (uv_ip4_addr(host, (int)port, &addr) != 0 ||
-	    (ntohl(addr.sin_addr.s_addr) >> 24) != 127)
+		return dot_err_set(e, DOT_EINVAL, "bad port in %s", orig);
+	memset(&addr, 0, sizeof(addr));
+	if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)&addr) != 0 &&
+	    uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)&addr) != 0)
 		return dot_err_set(e, DOT_EINVAL,
-				   "--listen %s: only loopback (127.0.0.0/8) "
-				   "until the secure channel exists",
-				   spec);
+				   "--listen %s: '%s' is not an IP address",
+				   orig, host);
+	dot_state_cluster_id(n->st, cid);
+	if (dot_net_gate_new(&n->gate, cid, chan_rand, NULL) != DOT_OK)
+		return dot_err_set(e, DOT_ENOMEM, "cannot make the cookie gate");
 	uv_tcp_init(n->loop, &n->tcp_server);
 	n->tcp_server.data = n;
 	rv = uv_tcp_bind(&n->tcp_server, (const struct sockaddr *)&addr, 0);
@@ -1479,9 +1884,13 @@ listen_tcp(struct node *n, const char *spec, struct dot_err *e)
 		rv = uv_listen((uv_stream_t *)&n->tcp_server, 128,
 			       on_connection);
 	if (rv != 0)
-		return dot_err_set(e, DOT_ESTATE_STORAGE, "listen %s: %s", spec,
+		return dot_err_set(e, DOT_ESTATE_STORAGE, "listen %s: %s", orig,
 				   uv_strerror(rv));
 	n->have_tcp = 1;
+	uv_timer_init(n->loop, &n->chan_timer);
+	n->chan_timer.data = n;
+	uv_timer_start(&n->chan_timer, on_chan_timer, 1000, 1000);
+	n->have_timer = 1;
 	return DOT_OK;
 }
 
@@ -1525,6 +1934,12 @@ close_node(struct node *n)
 	n->db = NULL;
 	dot_sign_sk_free(n->node_key);
 	n->node_key = NULL;
+	if (n->kx_sk != NULL)
+		sodium_free(n->kx_sk); /* zeroed by sodium_free */
+	n->kx_sk = NULL;
+	dot_net_gate_free(n->gate);
+	n->gate = NULL;
+	dotd_peers_free(&n->peers);
 	if (n->log.fd > 0)
 		dotd_log_close(&n->log);
 	if (n->lock_fd >= 0)
@@ -1536,19 +1951,30 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: dotd --dir DIR [--socket PATH] [--listen 127.0.0.1:PORT]\n"
+		"usage: dotd --dir DIR [--socket PATH] [--listen HOST:PORT]\n"
 		"            [--batch N] [--wal-reset PAGES]\n"
+		"            [--handshake-timeout SECONDS]\n"
+		"            [--max-handshakes N] [--max-handshakes-per-source N]\n"
 		"\n"
 		"Runs one Doteros node on the data directory DIR (made by\n"
 		"'dot init'): applies its genesis on first start, replays its\n"
-		"log on every start, and serves the local API on a Unix socket\n"
+		"log on every start, and serves the API on a Unix socket\n"
 		"(default DIR/dotd.sock, owner-only) and, with --listen, on\n"
-		"TCP loopback.\n"
+		"TCP through the secure channel (a key of an account's level\n"
+		"or the node's own key; anything else is refused).\n"
 		"\n"
 		"  --batch N          at most N txs per ledger entry (256)\n"
 		"  --wal-reset PAGES  start the state database's WAL again\n"
 		"                     once it holds PAGES pages of 4 KiB\n"
 		"                     (8000; 16 to 1000000)\n"
+		"  --handshake-timeout SECONDS\n"
+		"                     close a channel whose handshake (or\n"
+		"                     rekey) is not done in time (10; 1 to 600)\n"
+		"  --max-handshakes N close new TCP connections while N\n"
+		"                     handshakes are under way (64; 2 to 65536);\n"
+		"                     over N/2, ask for a cookie round trip\n"
+		"  --max-handshakes-per-source N\n"
+		"                     the same per source address (4; 1 to N)\n"
 		"\n"
 		"See dotd(8).\n");
 }
@@ -1562,6 +1988,9 @@ main(int argc, char **argv)
 		{"listen", required_argument, NULL, 'l'},
 		{"batch", required_argument, NULL, 'b'},
 		{"wal-reset", required_argument, NULL, 'w'},
+		{"handshake-timeout", required_argument, NULL, 'H'},
+		{"max-handshakes", required_argument, NULL, 'M'},
+		{"max-handshakes-per-source", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -1576,6 +2005,9 @@ main(int argc, char **argv)
 	n.batch_max = 256;
 	n.wal_reset = WAL_RESET_DEFAULT;
 	n.lock_fd = -1;
+	n.hs_timeout_us = (uint64_t)HS_TIMEOUT_DEFAULT * 1000000;
+	n.hs_total = HS_TOTAL_DEFAULT;
+	n.hs_per_source = HS_PER_SOURCE_DEFAULT;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -1612,6 +2044,34 @@ main(int argc, char **argv)
 			n.wal_reset = (unsigned)v;
 			break;
 		}
+		case 'H':
+		case 'M':
+		case 'P': {
+			static const struct {
+				int opt;
+				const char *name;
+				long min, max;
+			} lim[] = {
+				{'H', "--handshake-timeout", 1, 600},
+				{'M', "--max-handshakes", 2, 65536},
+				{'P', "--max-handshakes-per-source", 1, 65536},
+			};
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			size_t i = c == 'H' ? 0 : c == 'M' ? 1 : 2;
+			if (*end != '\0' || v < lim[i].min || v > lim[i].max) {
+				fprintf(stderr, "dotd: %s must be %ld to %ld\n",
+					lim[i].name, lim[i].min, lim[i].max);
+				return 2;
+			}
+			if (c == 'H')
+				n.hs_timeout_us = (uint64_t)v * 1000000;
+			else if (c == 'M')
+				n.hs_total = (unsigned)v;
+			else
+				n.hs_per_source = (unsigned)v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -1625,6 +2085,11 @@ main(int argc, char **argv)
 	}
 	if (n.dir == NULL || optind != argc) {
 		usage(stderr);
+		return 2;
+	}
+	if (n.hs_per_source > n.hs_total) {
+		fprintf(stderr, "dotd: --max-handshakes-per-source must not "
+				"exceed --max-handshakes\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -1642,8 +2107,10 @@ main(int argc, char **argv)
 		snprintf(defsock, sizeof(defsock), "%s/dotd.sock", n.dir);
 		sock = defsock;
 	}
-	if (listen_unix(&n, sock, &e) != DOT_OK ||
-	    (listen != NULL && listen_tcp(&n, listen, &e) != DOT_OK)) {
+	/* TCP first: once the socket exists, both doors are open (scripts
+	 * wait for the socket). */
+	if ((listen != NULL && listen_tcp(&n, listen, &e) != DOT_OK) ||
+	    listen_unix(&n, sock, &e) != DOT_OK) {
 		logmsg("%s", e.msg);
 		close_node(&n);
 		return 1;

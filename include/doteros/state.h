@@ -126,6 +126,26 @@ DOT_API DOT_MUST int dot_state_hash_snapshot(sqlite3 *db, uint64_t *index,
 					     uint8_t out[DOT_HASH_LEN],
 					     struct dot_err *e);
 
+/* ---- account keys (for the secure channel's peer check) ---- */
+
+/*
+ * A count that changes whenever an applied entry may have changed the keys
+ * of an account's levels (genesis, account.create, account.set-level); a
+ * caller that keeps a map of those keys rebuilds it when the count moved.
+ * It starts at 1 when the state is opened (it is not stored).
+ */
+DOT_API uint64_t dot_state_keys_epoch(const struct dot_state *st);
+
+/* Every key of every account level, in (account, level, key) order:
+ * fn(ctx, account, level, key bytes (suite || key)); a non-zero return
+ * from fn stops the walk and is returned. */
+typedef int (*dot_state_key_fn)(void *ctx, const char *account,
+				const char *level, const uint8_t *pk,
+				size_t pklen);
+DOT_API DOT_MUST int dot_state_level_keys(struct dot_state *st,
+					  dot_state_key_fn fn, void *ctx,
+					  struct dot_err *e);
+
 /* ---- the audit log ----
  *
  * Every ledger record (a tx and its receipt, in apply order, seq 0, 1, ...)

@@ -96,6 +96,9 @@ put_level(struct dot_state *st, const char *account, const char *level,
 	sqlite3_stmt *s;
 	int rv;
 
+	/* Before any write: a rolled-back change only costs the map's owner
+	 * a needless rebuild (dot_state_keys_epoch). */
+	st->keys_epoch++;
 	if ((rv = st_prepare(st, del, &s, e)) != DOT_OK)
 		return rv;
 	sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);

@@ -258,6 +258,7 @@ dot_state_open(sqlite3 *db, struct dot_state **out, struct dot_err *e)
 	if (st == NULL)
 		return DOT_ENOMEM;
 	st->db = db;
+	st->keys_epoch = 1;
 	rv = txset_init(&st->seen);
 	if (rv != DOT_OK) {
 		dot_free(st);
@@ -318,6 +319,42 @@ const char *
 dot_state_admin(const struct dot_state *st)
 {
 	return st->admin;
+}
+
+uint64_t
+dot_state_keys_epoch(const struct dot_state *st)
+{
+	return st->keys_epoch;
+}
+
+int
+dot_state_level_keys(struct dot_state *st, dot_state_key_fn fn, void *ctx,
+		     struct dot_err *e)
+{
+	static const char sql[] = "SELECT account, level, pk FROM level_keys"
+				  " ORDER BY account, level, pk";
+	sqlite3_stmt *s;
+	int rv, rc;
+
+	if ((rv = st_prepare(st, sql, &s, e)) != DOT_OK)
+		return rv;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *acct = (const char *)sqlite3_column_text(s, 0);
+		const char *lvl = (const char *)sqlite3_column_text(s, 1);
+		const uint8_t *pk = sqlite3_column_blob(s, 2);
+		size_t n = (size_t)sqlite3_column_bytes(s, 2);
+
+		if (acct == NULL || lvl == NULL || pk == NULL)
+			continue;
+		if ((rv = fn(ctx, acct, lvl, pk, n)) != 0) {
+			sqlite3_reset(s);
+			return rv;
+		}
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return st_sqlerr(st, e, "level keys");
+	return DOT_OK;
 }
 
 void

@@ -50,6 +50,7 @@ struct dot_state {
 	struct txset seen;                  /* ids in `txs` */
 	struct dot_buf seen_added;  /* ids added by the entry being applied */
 	struct dot_buf seen_pruned; /* ids it pruned: dropped after COMMIT */
+	uint64_t keys_epoch; /* dot_state_keys_epoch: bumped by put_level */
 };
 
 /* One transaction being applied. */

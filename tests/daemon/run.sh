@@ -51,9 +51,9 @@ err_has "already initialized" "the refusal says the directory is initialized"
 run 1 "status without a node" -- "$DOT" status
 err_has "is dotd running? start it with: dotd --dir $DOT_DIR/node" \
 	"the error says how to start the node"
-DOT_ADDR=192.0.2.1:7000 run 1 "a non-loopback DOT_ADDR is refused" -- \
+DOT_ADDR=127.0.0.1:99999 run 1 "a DOT_ADDR with a bad port is refused" -- \
 	"$DOT" status
-err_has "not a loopback address" "the refusal names loopback"
+err_has "the port must be 1-65535" "the error names the port range"
 DOT_ADDR=garbage run 1 "a malformed DOT_ADDR is refused" -- "$DOT" status
 err_has "expected unix:" "the error shows the forms of DOT_ADDR"
 

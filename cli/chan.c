@@ -1,0 +1,547 @@
+/*
+ * chan.c - dot's end of the secure channel (docs/wire-protocol.md): a TCP
+ * connection to a node runs lib/net as initiator, with the signing key the
+ * command uses (its first --key, else $DOT_KEY) as the static key in
+ * X25519 form (decision 0013), role ACCOUNT. The node's key and cluster id
+ * are remembered per address in $DOT_DIR/known_nodes (trust on first use,
+ * like SSH's known_hosts): Noise IK when the node's key is known, XX (and
+ * the key remembered) otherwise.
+ *
+ * Any frame the channel drops is reported at once as tampering: between
+ * one client and one node nothing legitimate is ever dropped.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "doteros/net.h"
+#include "dot.h"
+
+#define HANDSHAKE_TIMEOUT_S 10
+#define KNOWN_MAX	    (1u << 20)
+
+static struct {
+	const char *arg; /* a key argument to open when connecting */
+	const char *passfile;
+	const struct dot_sign_sk *sk; /* a key already open (borrowed) */
+} chan_key;
+
+void
+cli_channel_key(const char *arg, const char *passfile)
+{
+	if (chan_key.arg == NULL) {
+		chan_key.arg = arg;
+		chan_key.passfile = passfile;
+	}
+}
+
+void
+cli_channel_key_open(const struct dot_sign_sk *sk)
+{
+	chan_key.sk = sk;
+}
+
+void
+cli_channel_key_reset(void)
+{
+	memset(&chan_key, 0, sizeof(chan_key));
+}
+
+static void
+chan_rand(void *ctx, uint8_t *out, size_t n)
+{
+	(void)ctx;
+	randombytes_buf(out, n);
+}
+
+/* ---- $DOT_DIR/known_nodes: "ADDR CLUSTER-ID-HEX NODE-KEY-HEX" lines ---- */
+
+static int
+known_path(char *out, size_t cap, struct dot_err *e)
+{
+	char dir[4000];
+	int rv = cli_dot_dir(dir, sizeof(dir), e);
+
+	if (rv != DOT_OK)
+		return rv;
+	if ((size_t)snprintf(out, cap, "%s/known_nodes", dir) >= cap)
+		return dot_err_set(e, DOT_EINVAL, "DOT_DIR is too long");
+	return DOT_OK;
+}
+
+/* The entry of addr: *found, its cluster id and node key. */
+static int
+known_find(const char *addr, int *found, uint8_t cid[DOT_CLUSTER_ID_LEN],
+	   uint8_t key[DOT_NET_KEY_LEN], struct dot_err *e)
+{
+	char path[4100];
+	struct dot_buf f = {0};
+	int rv;
+
+	*found = 0;
+	if ((rv = known_path(path, sizeof(path), e)) != DOT_OK)
+		return rv;
+	if (access(path, F_OK) != 0)
+		return DOT_OK;
+	if ((rv = cli_read_file(path, KNOWN_MAX, &f, e)) != DOT_OK)
+		return rv;
+	for (size_t at = 0; at < f.len && !*found;) {
+		char line[4400], a[4300], c[64], k[128];
+		size_t end = at;
+
+		while (end < f.len && f.data[end] != '\n')
+			end++;
+		if (end - at < sizeof(line)) {
+			memcpy(line, f.data + at, end - at);
+			line[end - at] = '\0';
+			if (sscanf(line, "%4299s %63s %127s", a, c, k) == 3 &&
+			    strcmp(a, addr) == 0) {
+				if (cli_parse_hex(c, cid, DOT_CLUSTER_ID_LEN) !=
+					0 ||
+				    cli_parse_hex(k, key, DOT_NET_KEY_LEN) !=
+					0) {
+					rv = dot_err_set(
+					    e, DOT_EINVAL,
+					    "%s: the line for %s is malformed "
+					    "(ADDR CLUSTER-ID NODE-KEY, in "
+					    "hex): fix or remove it",
+					    path, addr);
+					break;
+				}
+				*found = 1;
+			}
+		}
+		at = end + 1;
+	}
+	dot_buf_free(&f);
+	return rv;
+}
+
+static int
+known_add(const char *addr, const uint8_t cid[DOT_CLUSTER_ID_LEN],
+	  const uint8_t key[DOT_NET_KEY_LEN], char *path, size_t cap,
+	  struct dot_err *e)
+{
+	char c[2 * DOT_CLUSTER_ID_LEN + 1], k[2 * DOT_NET_KEY_LEN + 1];
+	struct dot_buf f = {0};
+	int rv;
+
+	if ((rv = known_path(path, cap, e)) != DOT_OK)
+		return rv;
+	if (access(path, F_OK) == 0 &&
+	    (rv = cli_read_file(path, KNOWN_MAX, &f, e)) != DOT_OK)
+		return rv;
+	/* cli_write_file adds the last newline */
+	while (f.len > 0 && f.data[f.len - 1] == '\n')
+		f.len--;
+	if (f.len > 0)
+		dot_buf_put(&f, "\n", 1);
+	cli_hex(c, cid, DOT_CLUSTER_ID_LEN);
+	cli_hex(k, key, DOT_NET_KEY_LEN);
+	dot_buf_put(&f, addr, strlen(addr));
+	dot_buf_put(&f, " ", 1);
+	dot_buf_put(&f, c, strlen(c));
+	dot_buf_put(&f, " ", 1);
+	dot_buf_put(&f, k, strlen(k));
+	if (f.err)
+		rv = dot_err_set(e, DOT_ENOMEM, "out of memory");
+	else
+		rv = cli_write_file(path, f.data, f.len, e);
+	dot_buf_free(&f);
+	return rv;
+}
+
+/* ---- the initiator ---- */
+
+struct accept_ctx {
+	int known;
+	uint8_t key[DOT_NET_KEY_LEN];
+};
+
+/* The responder must be a node: the remembered key (IK checks it by
+ * construction), or any key on first contact (XX; remembered after). */
+static int
+node_accept(void *ctx, const uint8_t pk[DOT_NET_KEY_LEN],
+	    char account[DOT_NET_MAX_NAME + 1])
+{
+	struct accept_ctx *a = ctx;
+
+	(void)account;
+	if (a->known && sodium_memcmp(pk, a->key, DOT_NET_KEY_LEN) != 0)
+		return DOT_NET_REFUSE;
+	return DOT_NET_NODE;
+}
+
+static int
+tampered(struct cli_node *n, int why, struct dot_err *e)
+{
+	return dot_err_set(e, DOT_EAPI_UNAVAILABLE,
+			   "the connection to %s was tampered with or is not a "
+			   "Doteros node (%s: %s)",
+			   n->addr, dot_errname(why), dot_strerror(why));
+}
+
+static int
+closed_err(struct cli_node *n, const char *during, struct dot_err *e)
+{
+	int why = dot_net_close_reason(n->ch);
+
+	switch (why) {
+	case DOT_ENET_REFUSED_BY_PEER:
+		return dot_err_set(
+		    e, DOT_ENET_REFUSED_BY_PEER,
+		    "the node at %s does not know this key (%s): add it to an "
+		    "account's level (dot account set-level), or connect with "
+		    "a key of one (--key, DOT_KEY)",
+		    n->addr, n->key_id);
+	case DOT_ENET_HANDSHAKE_TIMEOUT:
+		return dot_err_set(
+		    e, why,
+		    "no secure-channel handshake with the node at %s within "
+		    "%d s (%s)",
+		    n->addr, n->hs_timeout_s,
+		    n->ik ? "if the node's key changed, the key remembered "
+			    "in $DOT_DIR/known_nodes is stale: remove its "
+			    "line to learn the new one"
+			  : "is it a Doteros node with --listen there, and "
+			    "is DOT_CLUSTER its cluster id?");
+	case DOT_ENET_REFUSED:
+		return dot_err_set(
+		    e, DOT_EAPI_UNAVAILABLE,
+		    "the node at %s presented another key than the one "
+		    "remembered in $DOT_DIR/known_nodes: the node's key "
+		    "changed or this is not that node (remove the line "
+		    "only if the change is legitimate)",
+		    n->addr);
+	case DOT_ENET_CIPHER:
+	case DOT_ENET_VERSION:
+		return dot_err_set(e, why,
+				   "the node at %s refused the channel: %s",
+				   n->addr, dot_strerror(why));
+	case DOT_ENET_IDLE_TIMEOUT:
+	case DOT_ENET_PEER_CLOSED:
+	case DOT_ENET_CLOSED:
+		return dot_err_set(e, DOT_EAPI_UNAVAILABLE,
+				   "the node at %s closed the channel %s (%s)",
+				   n->addr, during, dot_strerror(why));
+	default:
+		return tampered(n, why, e);
+	}
+}
+
+/* Send what the channel produced. */
+static int
+flush_out(struct cli_node *n, struct dot_net_io *io, uint64_t deadline,
+	  struct dot_err *e)
+{
+	int rv = DOT_OK;
+
+	if (io->out.len > 0)
+		rv = cli_send_all(n, io->out.data, io->out.len, deadline, e);
+	io->out.len = 0;
+	return rv;
+}
+
+/*
+ * Read once (waiting until deadline) and give the channel every whole
+ * frame; DATA messages go to n->rx. during: "before answering status".
+ */
+static int
+chan_read(struct cli_node *n, uint64_t deadline, const char *during,
+	  struct dot_err *e)
+{
+	struct dot_net_io io = {0};
+	ssize_t r;
+	size_t off = 0, flen;
+	int rv = DOT_OK;
+
+	if (dot_buf_reserve(&n->raw, 65536) != DOT_OK)
+		return dot_err_set(e, DOT_ENOMEM, "out of memory");
+	for (;;) {
+		r = recv(n->fd, n->raw.data + n->raw.len,
+			 n->raw.cap - n->raw.len, 0);
+		if (r > 0)
+			break;
+		if (r == 0)
+			return dot_err_set(
+			    e, DOT_EAPI_UNAVAILABLE,
+			    "the node at %s closed the connection %s%s",
+			    n->addr, during,
+			    dot_net_state(n->ch) == DOT_NET_S_HANDSHAKE
+				? " (too many handshakes from this address, a "
+				  "peer that is not a Doteros node, or a key "
+				  "it refused)"
+				: " (did dotd stop? see its log)");
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return dot_err_set(e, DOT_EAPI_UNAVAILABLE,
+					   "reading from the node at %s: %s",
+					   n->addr, strerror(errno));
+		switch (cli_wait_fd(n->fd, POLLIN, deadline)) {
+		case 0:
+			if (dot_net_state(n->ch) == DOT_NET_S_HANDSHAKE) {
+				struct dot_net_io t = {0};
+				/* let the channel say it timed out */
+				if (dot_net_tick(n->ch,
+						 cli_now_ms() * 1000 +
+						     (uint64_t)n->hs_timeout_s *
+							 1000000,
+						 &t) != DOT_OK)
+					(void)0;
+				dot_buf_free(&t.out);
+				dot_buf_free(&t.data);
+				return closed_err(n, during, e);
+			}
+			return dot_err_set(
+			    e, DOT_EAPI_UNAVAILABLE,
+			    "no answer %s from the node at %s within %d s (is "
+			    "it stuck or overloaded? DOT_TIMEOUT sets the "
+			    "wait)",
+			    during, n->addr, n->timeout_ms / 1000);
+		case -1:
+			return dot_err_set(e, DOT_EAPI_UNAVAILABLE,
+					   "waiting for the node at %s: %s",
+					   n->addr, strerror(errno));
+		default:
+			break;
+		}
+	}
+	n->raw.len += (size_t)r;
+	for (;;) {
+		struct dot_err fe = {0};
+
+		if (dot_net_frame_next(n->raw.data + off, n->raw.len - off,
+				       &flen, &fe) != DOT_OK) {
+			rv = tampered(n, DOT_ENET_FRAME, e);
+			break;
+		}
+		if (flen == 0)
+			break;
+		uint8_t type = n->raw.data[off];
+
+		rv = dot_net_input(n->ch, cli_now_ms() * 1000,
+				   n->raw.data + off, flen, &io);
+		off += flen;
+		if (io.events & DOT_NET_EV_DATA || io.data.len > 0) {
+			dot_buf_put(&n->rx, io.data.data, io.data.len);
+			io.data.len = 0;
+			if (n->rx.err) {
+				rv =
+				    dot_err_set(e, DOT_ENOMEM, "out of memory");
+				break;
+			}
+		}
+		if (io.events & DOT_NET_EV_CLOSED) {
+			rv = closed_err(n, during, e);
+			break;
+		}
+		if (io.events & DOT_NET_EV_DROPPED) {
+			rv = tampered(n, rv, e);
+			break;
+		}
+		/* The node's first authenticated frame: a transport frame,
+		 * or with IK its handshake answer. */
+		if (rv == DOT_OK &&
+		    dot_net_state(n->ch) == DOT_NET_S_ESTABLISHED &&
+		    (type >= DOT_NET_F_DATA ||
+		     (n->ik && type == DOT_NET_F_HS2)))
+			n->confirmed = 1;
+		io.events = 0;
+		rv = flush_out(n, &io, deadline, e);
+		if (rv != DOT_OK)
+			break;
+	}
+	memmove(n->raw.data, n->raw.data + off, n->raw.len - off);
+	n->raw.len -= off;
+	dot_buf_free(&io.out);
+	dot_buf_free(&io.data);
+	return rv;
+}
+
+int
+cli_chan_open(struct cli_node *n, struct dot_err *e)
+{
+	struct dot_sign_sk *own = NULL;
+	const struct dot_sign_sk *sk = chan_key.sk;
+	const char *arg = chan_key.arg ? chan_key.arg : getenv("DOT_KEY");
+	const char *cenv = getenv("DOT_CLUSTER");
+	struct dot_net_config cfg;
+	struct dot_net_io io = {0};
+	struct accept_ctx ac;
+	uint8_t cid[DOT_CLUSTER_ID_LEN], pk[DOT_SIGN_PK_MAX];
+	uint64_t deadline;
+	int found = 0, rv;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&ac, 0, sizeof(ac));
+	n->hs_timeout_s = n->timeout_ms / 1000 < HANDSHAKE_TIMEOUT_S
+			      ? n->timeout_ms / 1000
+			      : HANDSHAKE_TIMEOUT_S;
+	if (sk == NULL && (arg == NULL || arg[0] == '\0'))
+		return dot_err_set(
+		    e, DOT_EINVAL,
+		    "connecting to %s over TCP needs a key the node knows "
+		    "(a key of an account's level): give --key NAME, or set "
+		    "DOT_KEY",
+		    n->addr);
+	if ((rv = known_find(n->addr, &found, cid, ac.key, e)) != DOT_OK)
+		return rv;
+	if (cenv != NULL && cenv[0] != '\0') {
+		uint8_t want[DOT_CLUSTER_ID_LEN];
+		if (cli_parse_hex(cenv, want, sizeof(want)) != 0)
+			return dot_err_set(
+			    e, DOT_EINVAL,
+			    "DOT_CLUSTER '%s': give the cluster "
+			    "id, 32 hex digits (dot status shows "
+			    "it)",
+			    cenv);
+		if (found && memcmp(want, cid, sizeof(cid)) != 0)
+			found = 0; /* another cluster at that address */
+		memcpy(cid, want, sizeof(cid));
+	} else if (!found) {
+		return dot_err_set(
+		    e, DOT_EINVAL,
+		    "the first connection to %s needs the cluster's id: set "
+		    "DOT_CLUSTER to it (32 hex digits; 'dot status' on the "
+		    "node shows it); it is remembered in $DOT_DIR/known_nodes",
+		    n->addr);
+	}
+	ac.known = found;
+	n->ik = found;
+	if (sk == NULL) {
+		if ((rv = cli_key_open(arg, chan_key.passfile, &own, e)) !=
+		    DOT_OK)
+			return rv;
+		sk = own;
+	}
+	cli_key_id_hex(pk, dot_sign_sk_public(sk, pk), n->key_id);
+	cfg.initiator = 1;
+	memcpy(cfg.cluster_id, cid, sizeof(cid));
+	rv = dot_sign_sk_to_kx(sk, cfg.static_sk);
+	dot_sign_sk_free(own);
+	if (rv != DOT_OK) {
+		rv = dot_err_set(e, rv,
+				 "key %s cannot open a secure channel (only "
+				 "Ed25519 keys can)",
+				 n->key_id);
+		goto out;
+	}
+	cfg.role = DOT_NET_ACCOUNT;
+	cfg.remote_static = found ? ac.key : NULL;
+	cfg.accept = node_accept;
+	cfg.accept_ctx = &ac;
+	cfg.rand = chan_rand;
+	cfg.handshake_timeout = (uint64_t)n->hs_timeout_s * 1000000;
+	deadline = cli_now_ms() + (uint64_t)n->hs_timeout_s * 1000;
+	rv = dot_net_new(&n->ch, &cfg, cli_now_ms() * 1000, &io);
+	if (rv != DOT_OK) {
+		rv = dot_err_set(e, rv, "cannot start a secure channel: %s",
+				 dot_strerror(rv));
+		goto out;
+	}
+	if ((rv = flush_out(n, &io, deadline, e)) != DOT_OK)
+		goto out;
+	/* Done once the node's first authenticated frame is in (XX: its
+	 * KEEPALIVE after our last message; IK: its answer), so a refusal
+	 * of our key is never mistaken for success. */
+	while (!n->confirmed) {
+		rv = chan_read(n, deadline, "during the handshake", e);
+		if (rv != DOT_OK)
+			goto out;
+	}
+	if (!found) {
+		char path[4100];
+		const struct dot_net_peer *p = dot_net_peer(n->ch);
+		rv = known_add(n->addr, cid, p->static_pk, path, sizeof(path),
+			       e);
+		if (rv != DOT_OK)
+			goto out;
+		fprintf(stderr,
+			"%s: first connection to %s: its key is now "
+			"remembered in %s\n",
+			cli_prog(), n->addr, path);
+	}
+out:
+	sodium_memzero(cfg.static_sk, sizeof(cfg.static_sk));
+	dot_buf_free(&io.out);
+	dot_buf_free(&io.data);
+	return rv;
+}
+
+int
+cli_chan_send(struct cli_node *n, const uint8_t *p, size_t len,
+	      uint64_t deadline, struct dot_err *e)
+{
+	struct dot_net_io io = {0};
+	uint64_t now = cli_now_ms() * 1000;
+	int rv = DOT_OK;
+
+	if (dot_net_tick(n->ch, now, &io) != DOT_OK) {
+		rv = closed_err(n, "before the request", e);
+		goto out;
+	}
+	/* One API frame: one DATA message, or consecutive ones of the
+	 * largest size (docs/api-protocol.md, "Over TCP"). */
+	for (size_t off = 0; off < len;) {
+		size_t k =
+		    len - off > DOT_NET_MAX_MSG ? DOT_NET_MAX_MSG : len - off;
+		rv = dot_net_send(n->ch, now, p + off, k, &io);
+		if (rv == DOT_ENET_KEYS_EXHAUSTED) {
+			/* a rekey is under way: let it finish */
+			if ((rv = flush_out(n, &io, deadline, e)) != DOT_OK ||
+			    (rv = chan_read(n, deadline, "during a rekey",
+					    e)) != DOT_OK)
+				goto out;
+			continue;
+		}
+		if (rv != DOT_OK) {
+			rv = closed_err(n, "before the request", e);
+			goto out;
+		}
+		off += k;
+	}
+	rv = flush_out(n, &io, deadline, e);
+out:
+	dot_buf_free(&io.out);
+	dot_buf_free(&io.data);
+	return rv;
+}
+
+int
+cli_chan_recv(struct cli_node *n, uint64_t deadline, const char *method,
+	      struct dot_err *e)
+{
+	char during[80];
+
+	snprintf(during, sizeof(during), "before answering %s", method);
+	return chan_read(n, deadline, during, e);
+}
+
+void
+cli_chan_close(struct cli_node *n)
+{
+	struct dot_net_io io = {0};
+
+	if (n->ch == NULL)
+		return;
+	if (n->fd >= 0 && dot_net_state(n->ch) == DOT_NET_S_ESTABLISHED) {
+		struct dot_err e = {0};
+		dot_net_close(n->ch, &io);
+		if (io.out.len > 0 &&
+		    cli_send_all(n, io.out.data, io.out.len,
+				 cli_now_ms() + 1000, &e) != DOT_OK)
+			(void)0; /* the node will time the channel out */
+	}
+	dot_buf_free(&io.out);
+	dot_buf_free(&io.data);
+	dot_net_free(n->ch);
+	n->ch = NULL;
+	dot_buf_free(&n->raw);
+}
