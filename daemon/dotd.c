@@ -46,6 +46,9 @@
 #endif
 
 #define MAX_PENDING 8192      /* queued txs before the node says busy */
+/* Submits read in one turn up to this many are signature-checked on the
+ * loop while the log syncs; more go to the workers. */
+#define SIG_INLINE 4
 /* WAL checkpoints (ckpt.c): the WAL is reset once it holds --wal-reset
  * frames (pages; default 8000, 32 MiB); a background pass copies every
  * sixteenth of that; the writer waits for a pass only if the WAL reaches
@@ -173,17 +176,10 @@ struct statusreq {
 	struct statusreq *next;
 };
 
-/* A submitted tx on its way to the queue: a worker parses it and checks
- * its signatures (sigbatch). */
+/* A queued tx whose signatures a worker checks meanwhile (sigbatch). */
 struct sigitem {
-	struct conn *conn; /* NULL once the connection is gone */
-	uint64_t id;
-	uint8_t *bytes;
-	size_t len;
-	struct dot_tx *tx;   /* parsed by the worker */
-	int rv;              /* the parse's result */
-	int ok;              /* its signatures verify */
-	struct dot_err e;
+	struct dot_tx *tx;
+	int ok; /* its signatures verify */
 	struct sigitem *next;
 };
 
@@ -376,13 +372,6 @@ conn_close(struct conn *c)
 	     p = p->next)
 		if (p->conn == c)
 			p->conn = NULL;
-	for (struct sigitem *it = n->sig_head; it; it = it->next)
-		if (it->conn == c)
-			it->conn = NULL;
-	for (struct sigbatch *b = n->batches; b; b = b->next)
-		for (struct sigitem *it = b->items; it; it = it->next)
-			if (it->conn == c)
-				it->conn = NULL;
 	for (struct statusreq *q = n->status_wait; q; q = q->next)
 		if (q->conn == c)
 			q->conn = NULL;
@@ -448,13 +437,13 @@ sigbatch_work(uv_work_t *req)
 	struct sigbatch *b = req->data;
 
 	/* Pure: each tx's own bytes, libsodium; nothing shared. */
-	for (struct sigitem *it = b->items; it; it = it->next) {
-		it->rv = dot_tx_parse(it->bytes, it->len, &it->tx, &it->e);
-		it->ok = it->rv == DOT_OK &&
-			 dot_tx_check_signatures(it->tx, NULL) == DOT_OK;
-	}
+	for (struct sigitem *it = b->items; it; it = it->next)
+		it->ok = dot_tx_check_signatures(it->tx, NULL) == DOT_OK;
 }
 
+/* Signatures known good go to the state's cache: apply then skips them.
+ * One that apply reached first it checked itself; the answer is the same
+ * either way (the cache only ever skips work). */
 static void
 sigbatch_done(uv_work_t *req, int status)
 {
@@ -468,30 +457,11 @@ sigbatch_done(uv_work_t *req, int status)
 		}
 	while (b->items != NULL) {
 		struct sigitem *it = b->items;
-		struct conn *c = it->conn;
-		int rv = status == 0 ? it->rv : DOT_ENOMEM;
 
 		b->items = it->next;
-		if (rv == DOT_OK) {
-			if (it->ok)
-				dot_state_signatures_checked(n->st, it->tx);
-			/* Queued even if a signature failed: apply refuses
-			 * it with its receipt, as every node would. */
-			rv = enqueue_owned(n, it->bytes, it->len, c, it->id);
-			if (rv == DOT_OK)
-				it->bytes = NULL;
-			it->e.msg[0] = '\0';
-		}
-		if (rv != DOT_OK && c != NULL) {
-			/* A tx that does not even parse never reaches the
-			 * log; a full queue is said so. */
-			respond(c, it->id, rv, NULL, 0,
-				it->e.msg[0] ? it->e.msg : NULL);
-			c->waiting = 0;
-			resume_conn(c);
-		}
+		if (status == 0 && it->ok)
+			dot_state_signatures_checked(n->st, it->tx);
 		dot_tx_free(it->tx);
-		free(it->bytes);
 		free(it);
 	}
 	free(b);
@@ -499,6 +469,8 @@ sigbatch_done(uv_work_t *req, int status)
 
 /* After each poll: the submits read in this turn go to the workers, in
  * at most two batches (two cores), instead of one hand-off per tx. */
+static void start_entry(struct node *n);
+
 static void
 on_sig_check(uv_check_t *h)
 {
@@ -506,6 +478,24 @@ on_sig_check(uv_check_t *h)
 	size_t nb = n->sig_n >= 8 ? 2 : 1;
 
 	uv_check_stop(h);
+	if (n->sig_n <= SIG_INLINE) {
+		/* Few: hand the queue to the log thread first, then check
+		 * them here while it syncs (no thread hand-off, which costs
+		 * more than the check when the node is not busy). */
+		start_entry(n);
+		while (n->sig_head != NULL) {
+			struct sigitem *it = n->sig_head;
+
+			n->sig_head = it->next;
+			if (dot_tx_check_signatures(it->tx, NULL) == DOT_OK)
+				dot_state_signatures_checked(n->st, it->tx);
+			dot_tx_free(it->tx);
+			free(it);
+		}
+		n->sig_tail = NULL;
+		n->sig_n = 0;
+		return;
+	}
 	for (size_t k = 0; k < nb && n->sig_head != NULL; k++) {
 		struct sigbatch *b = calloc(1, sizeof(*b));
 		size_t take = k + 1 == nb ? n->sig_n : n->sig_n / nb;
@@ -530,9 +520,7 @@ on_sig_check(uv_check_t *h)
 		n->batches = b;
 		if (uv_queue_work(n->loop, &b->req, sigbatch_work,
 				  sigbatch_done) != 0) {
-			/* cannot happen with a live loop; answer them */
-			for (struct sigitem *it = b->items; it; it = it->next)
-				it->rv = DOT_ENOMEM;
+			/* cannot happen with a live loop: apply checks */
 			sigbatch_done(&b->req, -1);
 		}
 	}
@@ -700,45 +688,45 @@ do_query(struct conn *c, const struct dot_api_msg *m)
 static void
 do_submit(struct conn *c, const struct dot_api_msg *m)
 {
+	struct dot_tx *tx = NULL;
+	struct dot_err e = {0};
 	const uint8_t *p;
 	size_t len;
+	int rv;
 
 	if (param_bytes(m, &p, &len) != DOT_OK) {
 		respond(c, m->id, DOT_EAPI_FORMAT, NULL, 0,
 			"submit takes the signed tx as a byte string");
 		return;
 	}
-#ifdef DOT_BENCH_UNCHECKED
-	/* BENCHMARK ONLY: no signature check, so no worker: parsed (the
-	 * cheap check) and queued now. */
-	struct dot_tx *tx = NULL;
-	struct dot_err e = {0};
-	int rv = dot_tx_parse(p, len, &tx, &e);
+	/* The cheap check: a tx that does not even parse never reaches the
+	 * log. It is queued at once; apply checks everything else. */
+	rv = dot_tx_parse(p, len, &tx, &e);
+
 	if (rv == DOT_OK)
 		rv = enqueue(c->node, tx->bytes, tx->len, c, m->id);
-	dot_tx_free(tx);
-	if (rv != DOT_OK)
+	if (rv != DOT_OK) {
+		dot_tx_free(tx);
 		respond(c, m->id, rv, NULL, 0, e.msg[0] ? e.msg : NULL);
-	else
-		c->waiting = 1;
-	return;
+		return;
+	}
+	c->waiting = 1;
+#ifdef DOT_BENCH_UNCHECKED
+	/* BENCHMARK ONLY: no signature check at all. */
+	dot_tx_free(tx);
 #else
-	/* Parsed (a tx that does not parse never reaches the log) and its
-	 * signatures checked on a worker, off the apply loop; queued when
-	 * that is done (sigbatch_done). */
+	/* Meanwhile a worker checks its signatures (the second core), while
+	 * the entry it goes into is being made durable: apply then finds them
+	 * in the cache, and their cost hides behind the fdatasync. */
 	{
 		struct node *n = c->node;
 		struct sigitem *it = calloc(1, sizeof(*it));
 
-		if (it == NULL || (it->bytes = malloc(len ? len : 1)) == NULL) {
-			free(it);
-			respond(c, m->id, DOT_ENOMEM, NULL, 0, NULL);
+		if (it == NULL) {
+			dot_tx_free(tx); /* apply checks it itself */
 			return;
 		}
-		memcpy(it->bytes, p, len);
-		it->len = len;
-		it->conn = c;
-		it->id = m->id;
+		it->tx = tx;
 		if (n->sig_tail)
 			n->sig_tail->next = it;
 		else
@@ -748,7 +736,6 @@ do_submit(struct conn *c, const struct dot_api_msg *m)
 		if (!uv_is_active((uv_handle_t *)&n->sig_check))
 			uv_check_start(&n->sig_check, on_sig_check);
 	}
-	c->waiting = 1;
 #endif
 }
 
