@@ -384,19 +384,21 @@ conn_close(struct conn *c)
 static void process(struct conn *c);
 static void on_flush(uv_idle_t *h);
 
-/* Queue a tx for the next entry; takes `tx` (malloc'd) on success. */
+/* Queue (a copy of) a tx for the next entry. */
 static int
-enqueue_owned(struct node *n, uint8_t *tx, size_t len, struct conn *c,
-	      uint64_t id)
+enqueue(struct node *n, const uint8_t *tx, size_t len, struct conn *c,
+	uint64_t id)
 {
 	struct pending *p;
 
 	if (n->npending >= MAX_PENDING)
 		return DOT_EAPI_BUSY;
 	p = calloc(1, sizeof(*p));
-	if (p == NULL)
+	if (p == NULL || (p->tx = malloc(len ? len : 1)) == NULL) {
+		free(p);
 		return DOT_ENOMEM;
-	p->tx = tx;
+	}
+	memcpy(p->tx, tx, len);
 	p->len = len;
 	p->conn = c;
 	p->id = id;
@@ -409,22 +411,6 @@ enqueue_owned(struct node *n, uint8_t *tx, size_t len, struct conn *c,
 	if (!uv_is_active((uv_handle_t *)&n->flusher))
 		uv_idle_start(&n->flusher, on_flush);
 	return DOT_OK;
-}
-
-static int
-enqueue(struct node *n, const uint8_t *tx, size_t len, struct conn *c,
-	uint64_t id)
-{
-	uint8_t *copy = malloc(len ? len : 1);
-	int rv;
-
-	if (copy == NULL)
-		return DOT_ENOMEM;
-	memcpy(copy, tx, len);
-	rv = enqueue_owned(n, copy, len, c, id);
-	if (rv != DOT_OK)
-		free(copy);
-	return rv;
 }
 
 
