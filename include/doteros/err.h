@@ -131,7 +131,13 @@
 	X(DOT_ENET_TOO_MANY_DROPS, "too many bad frames: channel closed")      \
 	X(DOT_ENET_KEYS_EXHAUSTED, "channel keys used up before a rekey")      \
 	X(DOT_ENET_CLOSED, "channel is closed")                                \
-	X(DOT_ENET_PEER_CLOSED, "the peer closed the channel")
+	X(DOT_ENET_PEER_CLOSED, "the peer closed the channel")                 \
+	/* consensus (daemon/consensus.c) */                                   \
+	X(DOT_ECONS_NOT_LEADER, "this node is not the leader")                 \
+	X(DOT_ECONS_LOST, "leadership changed before the entry committed")     \
+	X(DOT_ECONS_ENGINE, "consensus engine error")                          \
+	X(DOT_ECONS_MEMBER, "no such member, or not allowed in that role")     \
+	X(DOT_ECONS_BUSY, "a membership change is already under way")
 
 enum dot_errcode {
 #define DOT_X_ENUM(name, msg) name,

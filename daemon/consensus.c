@@ -1,0 +1,568 @@
+/*
+ * consensus.c - every call into the raft engine (consensus.h).
+ *
+ * raft 0.22 (cowsql) with its libuv disk backend, its transport given by
+ * the caller (transport.c: the secure channel). The engine keeps its log,
+ * metadata and snapshots in cfg->dir; the state machine is the caller's.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "consensus.h"
+
+struct dotd_cons {
+	struct raft raft;
+	struct raft_io io;
+	struct raft_fsm fsm;
+	struct dotd_cons_config cfg;
+	char *dir, *address;
+	int started, raft_inited, io_inited;
+	void (*close_cb)(void *arg);
+	void *close_arg;
+};
+
+/* One request in flight: the engine's request and the caller's callback. */
+struct req {
+	union {
+		struct raft_apply apply;
+		struct raft_barrier barrier;
+		struct raft_change change;
+		struct raft_transfer transfer;
+	} u;
+	struct dotd_cons *c;
+	dotd_cons_cb cb;
+	void *arg;
+	uint64_t id;   /* add: the new member */
+	int then_role; /* add: the raft role to assign once added; -1 none */
+};
+
+static int
+map_rv(struct dotd_cons *c, int rv, const char *what, struct dot_err *e)
+{
+	switch (rv) {
+	case 0:
+		return DOT_OK;
+	case RAFT_NOMEM:
+		return dot_err_set(e, DOT_ENOMEM, "%s: out of memory", what);
+	case RAFT_NOTLEADER:
+	case RAFT_LEADERSHIPLOST:
+		return dot_err_set(e, DOT_ECONS_NOT_LEADER, "%s: %s", what,
+				   raft_strerror(rv));
+	case RAFT_CANTCHANGE:
+		return dot_err_set(e, DOT_ECONS_BUSY, "%s: %s", what,
+				   raft_strerror(rv));
+	case RAFT_BADID:
+	case RAFT_BADROLE:
+	case RAFT_DUPLICATEID:
+	case RAFT_DUPLICATEADDRESS:
+		return dot_err_set(e, DOT_ECONS_MEMBER, "%s: %s", what,
+				   raft_strerror(rv));
+	case RAFT_CANTBOOTSTRAP:
+		return dot_err_set(e, DOT_ECONS_ENGINE,
+				   "%s: this node has raft state already", what);
+	default:
+		return dot_err_set(e, DOT_ECONS_ENGINE, "%s: %s (%s)", what,
+				   raft_strerror(rv),
+				   c != NULL && c->raft_inited
+					   ? raft_errmsg(&c->raft)
+					   : "");
+	}
+}
+
+static void
+req_done(struct req *q, int rv, const char *what)
+{
+	struct dot_err e = {0};
+	int st = rv == 0 ? DOT_OK : map_rv(q->c, rv, what, &e);
+
+	if (rv == RAFT_LEADERSHIPLOST || rv == RAFT_SHUTDOWN)
+		st = dot_err_set(&e, DOT_ECONS_LOST, "%s: %s", what,
+				 raft_strerror(rv));
+	if (q->cb != NULL)
+		q->cb(q->arg, st, &e);
+	free(q);
+}
+
+/* ---- the state machine, as the engine sees it ---- */
+
+/*
+ * A command in a raft entry: its length (8 bytes, big-endian), the command,
+ * zeros to a multiple of 8 bytes (the disk backend's alignment rule).
+ */
+static int
+fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
+{
+	struct dotd_cons *c = fsm->data;
+	uint64_t index = raft_last_applied(&c->raft) + 1, n = 0;
+	const uint8_t *p = buf->base;
+
+	*result = NULL;
+	if (buf->len < 8)
+		return RAFT_MALFORMED;
+	for (int i = 0; i < 8; i++)
+		n = n << 8 | p[i];
+	if (n > buf->len - 8 || buf->len - 8 - n >= 8)
+		return RAFT_MALFORMED;
+	return c->cfg.fsm.apply(c->cfg.fsm.ctx, index, p + 8, (size_t)n) ==
+			       DOT_OK
+		       ? 0
+		       : RAFT_IOERR;
+}
+
+static int
+fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+	     unsigned *n_bufs)
+{
+	struct dotd_cons *c = fsm->data;
+	struct dot_buf out = {0};
+	struct raft_buffer *b;
+
+	if (c->cfg.fsm.snapshot(c->cfg.fsm.ctx, &out) != DOT_OK) {
+		dot_buf_free(&out);
+		return RAFT_IOERR;
+	}
+	b = raft_malloc(sizeof(*b));
+	if (b == NULL) {
+		dot_buf_free(&out);
+		return RAFT_NOMEM;
+	}
+	b->base = raft_malloc(out.len > 0 ? out.len : 1);
+	if (b->base == NULL) {
+		raft_free(b);
+		dot_buf_free(&out);
+		return RAFT_NOMEM;
+	}
+	memcpy(b->base, out.data, out.len);
+	b->len = out.len;
+	dot_buf_free(&out);
+	*bufs = b;
+	*n_bufs = 1;
+	return 0;
+}
+
+static int
+fsm_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+		      unsigned *n_bufs)
+{
+	(void)fsm;
+	for (unsigned i = 0; i < *n_bufs; i++)
+		raft_free((*bufs)[i].base);
+	raft_free(*bufs);
+	*bufs = NULL;
+	*n_bufs = 0;
+	return 0;
+}
+
+static int
+fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
+{
+	struct dotd_cons *c = fsm->data;
+	int rv = c->cfg.fsm.restore(c->cfg.fsm.ctx, buf->base, buf->len);
+
+	if (rv != DOT_OK)
+		return RAFT_IOERR;
+	raft_free(buf->base); /* ours once restore succeeds */
+	return 0;
+}
+
+/* ---- life ---- */
+
+int
+dotd_cons_open(struct dotd_cons **out, const struct dotd_cons_config *cfg,
+	       struct dot_err *e)
+{
+	struct dotd_cons *c;
+	int rv;
+
+	*out = NULL;
+	if (cfg->loop == NULL || cfg->dir == NULL || cfg->id == 0 ||
+	    cfg->address == NULL || cfg->transport == NULL ||
+	    cfg->fsm.apply == NULL || cfg->fsm.snapshot == NULL ||
+	    cfg->fsm.restore == NULL)
+		return dot_err_set(e, DOT_EINVAL,
+				   "consensus: loop, dir, id, address, "
+				   "transport and state machine needed");
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return DOT_ENOMEM;
+	c->cfg = *cfg;
+	c->dir = strdup(cfg->dir);
+	c->address = strdup(cfg->address);
+	if (c->dir == NULL || c->address == NULL) {
+		rv = DOT_ENOMEM;
+		goto fail;
+	}
+	c->cfg.dir = c->dir;
+	c->cfg.address = c->address;
+	rv = raft_uv_init(&c->io, cfg->loop, c->dir, cfg->transport);
+	if (rv != 0) {
+		rv = dot_err_set(e, DOT_ECONS_ENGINE, "raft disk backend at "
+				 "%s: %s (%s)", c->dir, raft_strerror(rv),
+				 c->io.errmsg);
+		goto fail;
+	}
+	c->io_inited = 1;
+	c->fsm.version = 2;
+	c->fsm.data = c;
+	c->fsm.apply = fsm_apply;
+	c->fsm.snapshot = fsm_snapshot;
+	c->fsm.restore = fsm_restore;
+	c->fsm.snapshot_finalize = fsm_snapshot_finalize;
+	rv = raft_init(&c->raft, &c->io, &c->fsm, cfg->id, c->address);
+	if (rv != 0) {
+		rv = dot_err_set(e, DOT_ECONS_ENGINE, "raft: %s (%s)",
+				 raft_strerror(rv), raft_errmsg(&c->raft));
+		goto fail;
+	}
+	c->raft_inited = 1;
+	raft_set_heartbeat_timeout(&c->raft,
+				   cfg->heartbeat_ms ? cfg->heartbeat_ms : 100);
+	raft_set_election_timeout(&c->raft,
+				  cfg->election_ms ? cfg->election_ms : 1000);
+	raft_set_snapshot_threshold(&c->raft, cfg->snapshot_threshold
+						      ? cfg->snapshot_threshold
+						      : 8192);
+	raft_set_snapshot_trailing(&c->raft, cfg->snapshot_trailing
+						     ? cfg->snapshot_trailing
+						     : 2048);
+	raft_set_pre_vote(&c->raft, true);
+	*out = c;
+	return DOT_OK;
+fail:
+	if (c->io_inited)
+		raft_uv_close(&c->io);
+	free(c->dir);
+	free(c->address);
+	free(c);
+	return rv;
+}
+
+int
+dotd_cons_bootstrap(struct dotd_cons *c,
+		    const struct dotd_cons_member *members, size_t n,
+		    struct dot_err *e)
+{
+	struct raft_configuration conf;
+	int rv = 0;
+
+	raft_configuration_init(&conf);
+	for (size_t i = 0; i < n && rv == 0; i++)
+		rv = raft_configuration_add(
+		    &conf, members[i].id, members[i].address,
+		    members[i].role == DOTD_CONS_VOTER ? RAFT_VOTER
+						       : RAFT_STANDBY);
+	if (rv == 0)
+		rv = raft_bootstrap(&c->raft, &conf);
+	raft_configuration_close(&conf);
+	return map_rv(c, rv, "bootstrap", e);
+}
+
+int
+dotd_cons_start(struct dotd_cons *c, struct dot_err *e)
+{
+	int rv = raft_start(&c->raft);
+
+	if (rv != 0)
+		return dot_err_set(e, DOT_ECONS_ENGINE,
+				   "raft start: %s (%s)", raft_strerror(rv),
+				   raft_errmsg(&c->raft));
+	c->started = 1;
+	return DOT_OK;
+}
+
+static void
+on_raft_closed(struct raft *r)
+{
+	struct dotd_cons *c = r->data;
+	void (*cb)(void *) = c->close_cb;
+	void *arg = c->close_arg;
+
+	raft_uv_close(&c->io);
+	free(c->dir);
+	free(c->address);
+	free(c);
+	if (cb != NULL)
+		cb(arg);
+}
+
+void
+dotd_cons_close(struct dotd_cons *c, void (*cb)(void *arg), void *arg)
+{
+	c->close_cb = cb;
+	c->close_arg = arg;
+	c->raft.data = c;
+	raft_close(&c->raft, on_raft_closed);
+}
+
+/* ---- requests ---- */
+
+static struct req *
+req_new(struct dotd_cons *c, dotd_cons_cb cb, void *arg)
+{
+	struct req *q = calloc(1, sizeof(*q));
+
+	if (q == NULL)
+		return NULL;
+	q->c = c;
+	q->cb = cb;
+	q->arg = arg;
+	q->then_role = -1;
+	q->u.apply.data = q;
+	return q;
+}
+
+static void
+on_applied(struct raft_apply *r, int status, void *result)
+{
+	(void)result;
+	req_done(r->data, status, "propose");
+}
+
+int
+dotd_cons_propose(struct dotd_cons *c, const uint8_t *cmd, size_t n,
+		  dotd_cons_cb cb, void *arg, struct dot_err *e)
+{
+	struct raft_buffer b;
+	struct req *q;
+	int rv;
+
+	if (raft_state(&c->raft) != RAFT_LEADER)
+		return dot_err_set(e, DOT_ECONS_NOT_LEADER,
+				   "this node is not the leader");
+	if (n > SIZE_MAX - 16)
+		return dot_err_set(e, DOT_ESTATE_TOO_BIG, "command too big");
+	q = req_new(c, cb, arg);
+	b.len = 8 + ((n + 7) & ~(size_t)7);
+	b.base = raft_calloc(1, b.len);
+	if (q == NULL || b.base == NULL) {
+		free(q);
+		raft_free(b.base);
+		return DOT_ENOMEM;
+	}
+	for (int i = 0; i < 8; i++)
+		((uint8_t *)b.base)[i] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
+	memcpy((uint8_t *)b.base + 8, cmd, n);
+	q->u.apply.data = q;
+	rv = raft_apply(&c->raft, &q->u.apply, &b, 1, on_applied);
+	if (rv != 0) {
+		/* the engine may have taken the buffer into its log and
+		 * discarded it already: it is not freed here (at worst, a leak
+		 * on an error path that stops the node anyway) */
+		free(q);
+		return map_rv(c, rv, "propose", e);
+	}
+	return DOT_OK;
+}
+
+static void
+on_barrier(struct raft_barrier *r, int status)
+{
+	req_done(r->data, status, "barrier");
+}
+
+int
+dotd_cons_barrier(struct dotd_cons *c, dotd_cons_cb cb, void *arg,
+		  struct dot_err *e)
+{
+	struct req *q = req_new(c, cb, arg);
+	int rv;
+
+	if (q == NULL)
+		return DOT_ENOMEM;
+	q->u.barrier.data = q;
+	rv = raft_barrier(&c->raft, &q->u.barrier, on_barrier);
+	if (rv != 0) {
+		free(q);
+		return map_rv(c, rv, "barrier", e);
+	}
+	return DOT_OK;
+}
+
+static void
+on_change(struct raft_change *r, int status)
+{
+	struct req *q = r->data;
+
+	if (status == 0 && q->then_role >= 0) {
+		/* added (as a spare): now its role; raft catches a voter up
+		 * before it counts in a quorum */
+		int role = q->then_role;
+
+		q->then_role = -1;
+		if (role == RAFT_SPARE)
+			goto done;
+		memset(&q->u.change, 0, sizeof(q->u.change));
+		q->u.change.data = q;
+		status = raft_assign(&q->c->raft, &q->u.change, q->id, role,
+				     on_change);
+		if (status == 0)
+			return;
+	}
+done:
+	req_done(q, status, "membership change");
+}
+
+static int
+raft_role_of(int role)
+{
+	switch (role) {
+	case DOTD_CONS_VOTER:
+		return RAFT_VOTER;
+	case DOTD_CONS_STANDBY:
+	case DOTD_CONS_OBSERVER:
+		return RAFT_STANDBY;
+	default:
+		return -1;
+	}
+}
+
+int
+dotd_cons_add(struct dotd_cons *c, uint64_t id, const char *address,
+	      int role, dotd_cons_cb cb, void *arg, struct dot_err *e)
+{
+	struct req *q;
+	int rv;
+
+	if (raft_role_of(role) < 0)
+		return dot_err_set(e, DOT_EINVAL, "unknown role %d", role);
+	q = req_new(c, cb, arg);
+	if (q == NULL)
+		return DOT_ENOMEM;
+	q->u.change.data = q;
+	q->id = id;
+	q->then_role = raft_role_of(role);
+	rv = raft_add(&c->raft, &q->u.change, id, address, on_change);
+	if (rv != 0) {
+		free(q);
+		return map_rv(c, rv, "add", e);
+	}
+	return DOT_OK;
+}
+
+int
+dotd_cons_assign(struct dotd_cons *c, uint64_t id, int role,
+		 dotd_cons_cb cb, void *arg, struct dot_err *e)
+{
+	int rr = raft_role_of(role);
+	struct req *q;
+	int rv;
+
+	if (rr < 0)
+		return dot_err_set(e, DOT_EINVAL, "unknown role %d", role);
+	q = req_new(c, cb, arg);
+	if (q == NULL)
+		return DOT_ENOMEM;
+	q->u.change.data = q;
+	rv = raft_assign(&c->raft, &q->u.change, id, rr, on_change);
+	if (rv != 0) {
+		free(q);
+		return map_rv(c, rv, "assign", e);
+	}
+	return DOT_OK;
+}
+
+int
+dotd_cons_remove(struct dotd_cons *c, uint64_t id, dotd_cons_cb cb,
+		 void *arg, struct dot_err *e)
+{
+	struct req *q = req_new(c, cb, arg);
+	int rv;
+
+	if (q == NULL)
+		return DOT_ENOMEM;
+	q->u.change.data = q;
+	rv = raft_remove(&c->raft, &q->u.change, id, on_change);
+	if (rv != 0) {
+		free(q);
+		return map_rv(c, rv, "remove", e);
+	}
+	return DOT_OK;
+}
+
+static void
+on_transfer(struct raft_transfer *r)
+{
+	struct req *q = r->data;
+	struct dotd_cons *c = q->c;
+
+	/* the engine reports no status: done when someone else leads */
+	req_done(q, raft_state(&c->raft) == RAFT_LEADER ? RAFT_NOTLEADER : 0,
+		 "transfer");
+}
+
+int
+dotd_cons_transfer(struct dotd_cons *c, uint64_t id, dotd_cons_cb cb,
+		   void *arg, struct dot_err *e)
+{
+	struct req *q = req_new(c, cb, arg);
+	int rv;
+
+	if (q == NULL)
+		return DOT_ENOMEM;
+	q->u.transfer.data = q;
+	rv = raft_transfer(&c->raft, &q->u.transfer, id, on_transfer);
+	if (rv != 0) {
+		free(q);
+		return map_rv(c, rv, "transfer", e);
+	}
+	return DOT_OK;
+}
+
+/* ---- what the engine knows ---- */
+
+int
+dotd_cons_is_leader(struct dotd_cons *c)
+{
+	return raft_state(&c->raft) == RAFT_LEADER;
+}
+
+void
+dotd_cons_leader(struct dotd_cons *c, uint64_t *id, const char **address)
+{
+	raft_id lid = 0;
+	const char *a = NULL;
+
+	raft_leader(&c->raft, &lid, &a);
+	*id = lid;
+	*address = a;
+}
+
+uint64_t
+dotd_cons_term(struct dotd_cons *c)
+{
+	return raft_current_term(&c->raft);
+}
+
+uint64_t
+dotd_cons_last_applied(struct dotd_cons *c)
+{
+	return raft_last_applied(&c->raft);
+}
+
+uint64_t
+dotd_cons_commit_index(struct dotd_cons *c)
+{
+	return raft_commit_index(&c->raft);
+}
+
+size_t
+dotd_cons_members(struct dotd_cons *c,
+		  void (*fn)(void *ctx, const struct dotd_cons_member *m),
+		  void *ctx)
+{
+	const struct raft_configuration *conf = &c->raft.configuration;
+
+	for (unsigned i = 0; fn != NULL && i < conf->n; i++) {
+		struct dotd_cons_member m;
+
+		m.id = conf->servers[i].id;
+		m.address = conf->servers[i].address;
+		m.role = conf->servers[i].role == RAFT_VOTER
+				 ? DOTD_CONS_VOTER
+				 : DOTD_CONS_STANDBY;
+		fn(ctx, &m);
+	}
+	return conf->n;
+}
