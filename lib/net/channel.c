@@ -13,6 +13,7 @@
  *     under load, mac2): dot_net_gate_check runs first;
  *   - keys are wiped as soon as they are replaced, and all of them on close.
  */
+#include <assert.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -376,6 +377,10 @@ struct keys {
 	uint64_t born;
 	uint8_t epoch;
 	uint8_t valid;
+	/* The peer has sent under these keys. A responder's keys from a
+	 * rekey are unconfirmed until then: it receives under them but goes
+	 * on sending under the previous ones (docs/wire-protocol.md §6). */
+	uint8_t confirmed;
 };
 
 enum phase { WAIT_HS1 = 1, WAIT_HS2, WAIT_HS3, OPEN };
@@ -402,11 +407,11 @@ struct dot_net {
 	struct dot_net_peer peer;
 	uint8_t hhash[NOISE_HASHLEN];
 	struct keys cur, prev;
-	uint64_t prev_expire;
+	uint64_t prev_expire; /* UINT64_MAX while cur is unconfirmed */
 	int confirmed; /* an authenticated frame from the peer arrived */
-	struct noise_hs rk; /* rekey handshake in flight */
+	struct noise_hs rk; /* rekey handshake in flight (initiator) */
 	int rekey_pending;
-	uint64_t rekey_started;
+	uint64_t rekey_started; /* this attempt; a new one after the timeout */
 
 	struct dot_net_stats st;
 };
@@ -617,6 +622,7 @@ establish(struct dot_net *ch, uint64_t now, struct dot_net_io *io)
 	ch->cur.born = now;
 	ch->cur.epoch = 0;
 	ch->cur.valid = 1;
+	ch->cur.confirmed = 1; /* nothing older to fall back on */
 	noise_wipe(&c1, sizeof(c1));
 	noise_wipe(&c2, sizeof(c2));
 	noise_wipe(&ch->hs, sizeof(ch->hs));
@@ -819,12 +825,26 @@ replay_update(struct replay *r, uint64_t c)
 	r->bits[idx % REPLAY_BLOCKS] |= 1ull << (c & 63);
 }
 
-/* Seal one transport frame of a type under the current keys. */
+/*
+ * The keys we send under: the current ones, except on a responder whose
+ * current keys come from a rekey the initiator has not confirmed yet; it
+ * goes on with the previous ones, which the initiator surely has
+ * (docs/wire-protocol.md §6).
+ */
+static struct keys *
+send_keys(struct dot_net *ch)
+{
+	if (!ch->cur.confirmed && ch->prev.valid)
+		return &ch->prev;
+	return &ch->cur;
+}
+
+/* Seal one transport frame of a type under the sending keys. */
 static int
 seal(struct dot_net *ch, uint64_t now, uint8_t type, const uint8_t *pt,
      size_t n, struct dot_net_io *io)
 {
-	struct keys *k = &ch->cur;
+	struct keys *k = send_keys(ch);
 	size_t body = DOT_NET_TRANSPORT_OVERHEAD + n;
 	uint64_t ctr = k->send.n;
 	uint8_t *p;
@@ -847,18 +867,33 @@ seal(struct dot_net *ch, uint64_t now, uint8_t type, const uint8_t *pt,
 	return DOT_OK;
 }
 
-/* Install freshly split keys; the old ones receive for key_overlap. */
+/* The old keys' send key goes; their receive key stays for key_overlap. */
 static void
-install_keys(struct dot_net *ch, uint64_t now, struct noise_cipher *send,
-	     struct noise_cipher *recv, const uint8_t h[NOISE_HASHLEN],
-	     struct dot_net_io *io)
+retire_prev(struct dot_net *ch, uint64_t now)
 {
-	keys_wipe(&ch->prev);
-	ch->prev = ch->cur;
-	ch->prev.valid = 1;
-	/* The old send key is never used again. */
 	noise_wipe(&ch->prev.send, sizeof(ch->prev.send));
 	ch->prev_expire = now + ch->cfg.key_overlap;
+}
+
+/*
+ * Install freshly split keys made on the keys `base` (docs/wire-protocol.md
+ * §6). base is the current keys, which become the previous ones; or, on a
+ * responder answering a retried REKEY1, the previous keys, and the
+ * unconfirmed current keys of the earlier answer are dropped. The
+ * initiator sends under the new keys at once (they are confirmed: REKEY2
+ * came under the old ones); a responder only once the initiator has sent
+ * under them.
+ */
+static void
+install_keys(struct dot_net *ch, uint64_t now, const struct keys *base,
+	     struct noise_cipher *send, struct noise_cipher *recv,
+	     const uint8_t h[NOISE_HASHLEN], struct dot_net_io *io)
+{
+	if (base == &ch->cur) {
+		keys_wipe(&ch->prev);
+		ch->prev = ch->cur;
+		ch->prev.valid = 1;
+	}
 	keys_wipe(&ch->cur);
 	ch->cur.send = *send;
 	ch->cur.recv = *recv;
@@ -866,6 +901,11 @@ install_keys(struct dot_net *ch, uint64_t now, struct noise_cipher *send,
 	ch->cur.born = now;
 	ch->cur.epoch = (uint8_t)(ch->prev.epoch + 1);
 	ch->cur.valid = 1;
+	ch->cur.confirmed = ch->cfg.initiator ? 1 : 0;
+	if (ch->cfg.initiator)
+		retire_prev(ch, now);
+	else
+		ch->prev_expire = UINT64_MAX; /* until confirmed */
 	ch->st.rekeys++;
 	ch->st.epoch = ch->cur.epoch;
 	io->events |= DOT_NET_EV_REKEYED;
@@ -911,10 +951,10 @@ rekey_body_check(const uint8_t *pt, size_t n)
 	return DOT_OK;
 }
 
-/* Responder: REKEY1 in, REKEY2 out, new keys. */
+/* Responder: REKEY1 (under base) in, REKEY2 out, new keys. */
 static int
-rekey_answer(struct dot_net *ch, uint64_t now, const uint8_t *pt, size_t n,
-	     struct dot_net_io *io)
+rekey_answer(struct dot_net *ch, uint64_t now, const struct keys *base,
+	     const uint8_t *pt, size_t n, struct dot_net_io *io)
 {
 	struct noise_hs hs;
 	struct noise_cipher c1, c2;
@@ -926,7 +966,7 @@ rekey_answer(struct dot_net *ch, uint64_t now, const uint8_t *pt, size_t n,
 	if (rv != DOT_OK)
 		return rv;
 	pn = make_rekey_prologue(prologue, ch->cfg.cluster_id, ch->cipher,
-				 ch->cur.h);
+				 base->h);
 	rv = noise_hs_init(&hs, NOISE_IK, ch->cipher, 0, prologue, pn,
 			   ch->cfg.static_sk, NULL);
 	if (rv != DOT_OK)
@@ -954,14 +994,15 @@ rekey_answer(struct dot_net *ch, uint64_t now, const uint8_t *pt, size_t n,
 	body[0] = DOT_NET_VERSION;
 	body[1] = DOT_NET_KEM_NONE;
 	body[2] = body[3] = 0;
-	/* REKEY2 goes out under the old keys; only then do we switch. */
+	/* REKEY2 goes out under the old keys (base is the sending keys). */
+	assert(base == send_keys(ch));
 	rv = seal(ch, now, DOT_NET_F_REKEY2, body, RK_PREFIX + mlen, io);
 	if (rv != DOT_OK)
 		goto out;
 	memcpy(prologue, hs.ss.h, NOISE_HASHLEN);
 	rv = noise_hs_split(&hs, &c1, &c2);
 	if (rv == DOT_OK)
-		install_keys(ch, now, &c2, &c1, prologue, io);
+		install_keys(ch, now, base, &c2, &c1, prologue, io);
 	noise_wipe(&c1, sizeof(c1));
 	noise_wipe(&c2, sizeof(c2));
 out:
@@ -993,11 +1034,16 @@ rekey_finish(struct dot_net *ch, uint64_t now, const uint8_t *pt, size_t n,
 	memcpy(h, ch->rk.ss.h, NOISE_HASHLEN);
 	rv = noise_hs_split(&ch->rk, &c1, &c2);
 	if (rv == DOT_OK)
-		install_keys(ch, now, &c1, &c2, h, io);
+		install_keys(ch, now, &ch->cur, &c1, &c2, h, io);
 	noise_wipe(&c1, sizeof(c1));
 	noise_wipe(&c2, sizeof(c2));
 	noise_wipe(&ch->rk, sizeof(ch->rk));
 	ch->rekey_pending = 0;
+	/* Confirm at once: the responder sends under the new keys only
+	 * once we have (§6). Best effort: any later frame confirms too. */
+	if (rv == DOT_OK &&
+	    seal(ch, now, DOT_NET_F_KEEPALIVE, NULL, 0, io) != DOT_OK)
+		(void)0;
 	return rv;
 }
 
@@ -1040,10 +1086,18 @@ close_with(struct dot_net *ch, uint64_t now, int err, uint8_t reason,
 	close_ch(ch, err, io);
 }
 
-/* Timers, run first by every call. */
+/*
+ * Timers, run first by every call. A rekey that goes unanswered is tried
+ * again every handshake_timeout with a fresh ephemeral key, under the keys
+ * in use; those keys are never used past reject_after_time, whatever
+ * happened to the rekey: the channel closes then (docs/wire-protocol.md
+ * §6), with a CLOSE under the keys the peer is sure to have.
+ */
 static void
 timers(struct dot_net *ch, uint64_t now, struct dot_net_io *io)
 {
+	int rv;
+
 	if (ch->state == DOT_NET_S_HANDSHAKE) {
 		if (now - ch->created >= ch->cfg.handshake_timeout)
 			close_ch(ch, DOT_ENET_HANDSHAKE_TIMEOUT, io);
@@ -1058,16 +1112,19 @@ timers(struct dot_net *ch, uint64_t now, struct dot_net_io *io)
 			   io);
 		return;
 	}
-	if (ch->rekey_pending &&
-	    now - ch->rekey_started >= ch->cfg.handshake_timeout) {
-		close_with(ch, now, DOT_ENET_HANDSHAKE_TIMEOUT,
-			   DOT_NET_R_TIMEOUT, io);
-		return;
-	}
-	if (now - ch->cur.born >= ch->reject_after_time) {
+	if (now - send_keys(ch)->born >= ch->reject_after_time) {
 		close_with(ch, now, DOT_ENET_KEYS_EXHAUSTED, DOT_NET_R_TIMEOUT,
 			   io);
 		return;
+	}
+	if (ch->rekey_pending &&
+	    now - ch->rekey_started >= ch->cfg.handshake_timeout) {
+		/* Lost, ignored, or its answer lost: a new attempt. */
+		ch->rekey_pending = 0;
+		noise_wipe(&ch->rk, sizeof(ch->rk));
+		rv = rekey_start(ch, now, io);
+		if (rv != DOT_OK && rv != DOT_ENET_KEYS_EXHAUSTED)
+			close_ch(ch, rv, io);
 	}
 }
 
@@ -1113,6 +1170,12 @@ transport_in(struct dot_net *ch, uint64_t now, const uint8_t *f, size_t n,
 		return drop(ch, DOT_ENET_AUTH, io);
 	replay_update(&k->rp, ctr);
 	ch->confirmed = 1;
+	if (k == &ch->cur && !k->confirmed) {
+		/* The initiator sends under a rekey's keys: we switch too. */
+		k->confirmed = 1;
+		if (ch->prev.valid)
+			retire_prev(ch, now);
+	}
 	ch->st.received++;
 	ch->last_recv = now;
 
@@ -1133,13 +1196,15 @@ transport_in(struct dot_net *ch, uint64_t now, const uint8_t *f, size_t n,
 		sodium_memzero(small, sizeof(small));
 		return DOT_OK;
 	case DOT_NET_F_REKEY1:
-		/* Only the initiator starts rekeys; a stale REKEY1 (under
-		 * the previous keys) is not answered twice. */
-		if (ch->cfg.initiator || k != &ch->cur) {
+		/* Only the initiator starts rekeys. Under the previous keys
+		 * it is a new attempt only while our answer to the last one
+		 * is unconfirmed (the initiator cannot have had it); once
+		 * confirmed, a REKEY1 under them is stale. */
+		if (ch->cfg.initiator || (k != &ch->cur && ch->cur.confirmed)) {
 			rv = drop(ch, DOT_ENET_STATE, io);
 			break;
 		}
-		rv = rekey_answer(ch, now, pt, ptlen, io);
+		rv = rekey_answer(ch, now, k, pt, ptlen, io);
 		if (rv == DOT_ENET_REFUSED || rv == DOT_ENET_VERSION ||
 		    rv == DOT_ENET_KEM)
 			close_with(ch, now, rv, DOT_NET_R_PROTOCOL, io);

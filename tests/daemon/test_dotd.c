@@ -3,7 +3,8 @@
  * socket, bad input on the socket, racing clients, SIGKILL during a stream
  * of writes (every acknowledged tx survives), a tampered log refused; over
  * TCP, a raw channel client (lib/net), a handshake never finished timed
- * out, and the per-source limit on handshakes.
+ * out, the per-source limit on handshakes, the cookie round trip under
+ * load, and open channels closed when their key leaves its account.
  *
  * Usage: test_dotd PATH-TO-DOTD (meson passes it). TAP output.
  */
@@ -34,7 +35,7 @@
 static const char *dotd_path;
 static const char *dotd_extra[8]; /* more dotd options for start() */
 static const uint8_t CLUSTER[DOT_CLUSTER_ID_LEN] = {0xd0, 0x7d};
-static struct dot_sign_sk *admin_sk, *bob_sk;
+static struct dot_sign_sk *admin_sk, *bob_sk, *alice_sk, *carol_sk, *dave_sk;
 static uint8_t admin_pk[DOT_SIGN_PK_MAX];
 static size_t admin_pklen;
 
@@ -222,10 +223,11 @@ call(int fd, const char *method, const uint8_t *params, size_t n,
 
 static uint64_t nonce_ctr;
 
+/* A tx of account@level, signed by signer. */
 static void
-build(struct dot_buf *out, const char *op, const struct dot_buf *args,
-      const struct dot_tx_objver *consumed, size_t nc,
-      struct dot_sign_sk *signer)
+build_as(struct dot_buf *out, const char *op, const struct dot_buf *args,
+	 const struct dot_tx_objver *consumed, size_t nc,
+	 struct dot_sign_sk *signer, const char *account, const char *level)
 {
 	struct dot_tx_payload p;
 	struct dot_tx_signature sig;
@@ -243,10 +245,10 @@ build(struct dot_buf *out, const char *op, const struct dot_buf *args,
 		p.consumed[i] = consumed[i];
 	p.nconsumed = nc;
 	p.auth_kind = DOT_TX_AUTH_ACCOUNT;
-	p.account = "admin";
-	p.account_len = 5;
-	p.level = "active";
-	p.level_len = 6;
+	p.account = account;
+	p.account_len = strlen(account);
+	p.level = level;
+	p.level_len = strlen(level);
 	nonce_ctr++;
 	memcpy(p.nonce, &nonce_ctr, sizeof(nonce_ctr));
 	p.nonce[15] = (uint8_t)getpid();
@@ -262,6 +264,15 @@ build(struct dot_buf *out, const char *op, const struct dot_buf *args,
 	if (dot_tx_assemble(pl.data, pl.len, &v, 1, out, &e) != DOT_OK)
 		abort();
 	dot_buf_free(&pl);
+}
+
+/* A tx of admin@active. */
+static void
+build(struct dot_buf *out, const char *op, const struct dot_buf *args,
+      const struct dot_tx_objver *consumed, size_t nc,
+      struct dot_sign_sk *signer)
+{
+	build_as(out, op, args, consumed, nc, signer, "admin", "active");
 }
 
 static void
@@ -364,7 +375,76 @@ keys(void)
 	memset(seed, 0xb0, sizeof(seed));
 	if (dot_sign_sk_from_seed(&bob_sk, DOT_SUITE_ED25519, seed) != DOT_OK)
 		abort();
+	memset(seed, 0xa1, sizeof(seed));
+	if (dot_sign_sk_from_seed(&alice_sk, DOT_SUITE_ED25519, seed) != DOT_OK)
+		abort();
+	memset(seed, 0xca, sizeof(seed));
+	if (dot_sign_sk_from_seed(&carol_sk, DOT_SUITE_ED25519, seed) != DOT_OK)
+		abort();
+	memset(seed, 0xda, sizeof(seed));
+	if (dot_sign_sk_from_seed(&dave_sk, DOT_SUITE_ED25519, seed) != DOT_OK)
+		abort();
 	admin_pklen = dot_sign_sk_public(admin_sk, admin_pk);
+}
+
+/* The keys argument [[pk, 1]] of account.create and account.set-level. */
+static void
+enc_one_key(struct dot_buf *b, struct dot_sign_sk *key)
+{
+	uint8_t pk[DOT_SIGN_PK_MAX];
+	size_t n = dot_sign_sk_public(key, pk);
+
+	dot_enc_array(b, 1);
+	dot_enc_array(b, 2);
+	dot_enc_bstr(b, pk, n);
+	dot_enc_uint(b, 1);
+}
+
+/* account.create {1: name, 2: [[key, 1]], 3: 1} by the admin. */
+static int
+account_create(int fd, const char *name, struct dot_sign_sk *key)
+{
+	struct dot_buf a = {0}, tx = {0};
+	int rv;
+
+	dot_enc_map(&a, 3);
+	dot_enc_uint(&a, 1);
+	dot_enc_tstr(&a, name, strlen(name));
+	dot_enc_uint(&a, 2);
+	enc_one_key(&a, key);
+	dot_enc_uint(&a, 3);
+	dot_enc_uint(&a, 1);
+	build(&tx, "account.create", &a, NULL, 0, admin_sk);
+	rv = submit(fd, &tx, NULL);
+	dot_buf_free(&a);
+	dot_buf_free(&tx);
+	return rv;
+}
+
+/* account.set-level {1: account, 2: level, 3: [[key, 1]], 4: 1}, by the
+ * account's owner level (signed by owner). */
+static int
+set_level(int fd, const char *account, const char *level,
+	  struct dot_sign_sk *owner, struct dot_sign_sk *key)
+{
+	struct dot_buf a = {0}, tx = {0};
+	int rv;
+
+	dot_enc_map(&a, 4);
+	dot_enc_uint(&a, 1);
+	dot_enc_tstr(&a, account, strlen(account));
+	dot_enc_uint(&a, 2);
+	dot_enc_tstr(&a, level, strlen(level));
+	dot_enc_uint(&a, 3);
+	enc_one_key(&a, key);
+	dot_enc_uint(&a, 4);
+	dot_enc_uint(&a, 1);
+	build_as(&tx, "account.set-level", &a, NULL, 0, owner, account,
+		 "owner");
+	rv = submit(fd, &tx, NULL);
+	dot_buf_free(&a);
+	dot_buf_free(&tx);
+	return rv;
 }
 
 /* ---- tests ---- */
@@ -1363,6 +1443,251 @@ test_handshake_limit(void)
 	cleanup(&p);
 }
 
+/* Read from the channel until it closes (a CLOSE or EOF), a generous bound
+ * (20 s); 1 if it closed. */
+static int
+wait_chan_closed(struct tcli *t)
+{
+	for (int i = 0; i < 200 && !t->closed; i++)
+		if (tcli_read(t, 100) < 0)
+			break;
+	return t->closed;
+}
+
+/*
+ * A key removed from every level of its account: within a second dotd's
+ * timer (on_chan_timer) closes the channels open with it, and nothing sent
+ * on them is answered (docs/wire-protocol.md §10). A key still in one
+ * level of its account, and the channels of other accounts, are untouched.
+ */
+static void
+test_removed_key_closes_channel(void)
+{
+	static const uint8_t empty[] = {0x80};
+	struct proc p;
+	struct tcli ta, td, tadm, again;
+	struct dot_buf req = {0};
+	struct dot_net_io io = {0};
+	char addr[64];
+	size_t bytes;
+	int port, fd;
+
+	mkdir_node(&p);
+	port = start_tcp(&p, "--handshake-timeout", "600", NULL, NULL, addr,
+			 sizeof(addr));
+	REQUIRE(port > 0);
+	fd = try_connect(p.sock);
+	REQUIRE(fd >= 0);
+	CHECK_RC(account_create(fd, "alice", alice_sk), DOT_OK);
+	CHECK_RC(account_create(fd, "dave", dave_sk), DOT_OK);
+	/* a channel each: alice, dave, and the admin (another account) */
+	REQUIRE(tcli_start(&ta, port, alice_sk) == 0);
+	REQUIRE(tcli_finish(&ta) == 0);
+	REQUIRE(tcli_start(&td, port, dave_sk) == 0);
+	REQUIRE(tcli_finish(&td) == 0);
+	REQUIRE(tcli_start(&tadm, port, admin_sk) == 0);
+	REQUIRE(tcli_finish(&tadm) == 0);
+	CHECK_RC(tcli_call(&ta, "status", empty, sizeof(empty), NULL), DOT_OK);
+	CHECK_RC(tcli_call(&td, "status", empty, sizeof(empty), NULL), DOT_OK);
+	/* alice's key leaves her active level only: it is still her owner
+	 * key. dave's leaves both of his levels. */
+	CHECK_RC(set_level(fd, "alice", "active", alice_sk, carol_sk), DOT_OK);
+	CHECK_RC(set_level(fd, "dave", "active", dave_sk, carol_sk), DOT_OK);
+	CHECK_RC(set_level(fd, "dave", "owner", dave_sk, carol_sk), DOT_OK);
+	/* dave's channel is closed; the pass of the timer that did it saw
+	 * alice's change too, and left her channel and the admin's open */
+	CHECK(wait_chan_closed(&td) == 1);
+	CHECK(tcli_call(&td, "status", empty, sizeof(empty), NULL) < 0);
+	CHECK_RC(tcli_call(&ta, "status", empty, sizeof(empty), NULL), DOT_OK);
+	CHECK_RC(tcli_call(&tadm, "status", empty, sizeof(empty), NULL),
+		 DOT_OK);
+	/* a request sealed on alice's channel now, sent after the close */
+	REQUIRE(dot_api_request(&req, 4242, "status", empty, sizeof(empty)) ==
+		DOT_OK);
+	REQUIRE_RC(dot_net_send(ta.ch, t_now_us(), req.data, req.len, &io),
+		   DOT_OK);
+	/* alice's key leaves her last level */
+	CHECK_RC(set_level(fd, "alice", "owner", alice_sk, carol_sk), DOT_OK);
+	CHECK(wait_chan_closed(&ta) == 1);
+	if (dot_net_state(ta.ch) == DOT_NET_S_CLOSED)
+		CHECK_RC(dot_net_close_reason(ta.ch), DOT_ENET_PEER_CLOSED);
+	else
+		printf("# alice's channel: EOF without a CLOSE\n");
+	/* the request sealed before the close gets no answer: the
+	 * connection is gone */
+	if (write_all(ta.fd, io.out.data, io.out.len) != 0)
+		(void)0; /* EPIPE or ECONNRESET: as good */
+	CHECK(wait_closed(ta.fd, &bytes) == 1);
+	CHECK(bytes == 0);
+	/* the admin's channel goes on */
+	CHECK_RC(tcli_call(&tadm, "status", empty, sizeof(empty), NULL),
+		 DOT_OK);
+	/* alice's key cannot come back in; carol's (now alice's) can */
+	REQUIRE(tcli_start(&again, port, alice_sk) == 0);
+	CHECK(tcli_finish(&again) != 0);
+	CHECK_RC(dot_net_close_reason(again.ch), DOT_ENET_REFUSED_BY_PEER);
+	tcli_free(&again);
+	REQUIRE(tcli_start(&again, port, carol_sk) == 0);
+	CHECK(tcli_finish(&again) == 0);
+	CHECK_RC(tcli_call(&again, "status", empty, sizeof(empty), NULL),
+		 DOT_OK);
+	tcli_free(&again);
+	tcli_free(&ta);
+	tcli_free(&td);
+	tcli_free(&tadm);
+	close(fd);
+	dot_buf_free(&req);
+	dot_buf_free(&io.out);
+	dot_buf_free(&io.data);
+	cleanup(&p);
+}
+
+/* Read one whole channel frame from fd (a generous bound); its length,
+ * 0 if none came. */
+static size_t
+raw_frame(int fd, uint8_t *buf, size_t cap)
+{
+	size_t got = 0, flen = 0;
+
+	for (int i = 0; i < 300; i++) {
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		struct dot_err e = {0};
+		ssize_t r;
+
+		if (dot_net_frame_next(buf, got, &flen, &e) != DOT_OK)
+			return 0;
+		if (flen > 0)
+			return flen;
+		if (poll(&pf, 1, 100) <= 0)
+			continue;
+		r = read(fd, buf + got, cap - got);
+		if (r <= 0)
+			return 0;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+/* A channel as initiator whose first frame (HS1) is left in io, not sent;
+ * port < 0: no connection. */
+static int
+tcli_prepare(struct tcli *t, int port, struct dot_sign_sk *sk,
+	     struct dot_net_io *io)
+{
+	struct dot_net_config cfg;
+
+	memset(t, 0, sizeof(*t));
+	t->fd = port < 0 ? -1 : tcp_connect(port);
+	if (port >= 0 && t->fd < 0)
+		return -1;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.initiator = 1;
+	memcpy(cfg.cluster_id, CLUSTER, sizeof(CLUSTER));
+	if (dot_sign_sk_to_kx(sk, cfg.static_sk) != DOT_OK)
+		return -1;
+	cfg.role = DOT_NET_ACCOUNT;
+	cfg.accept = t_accept_node;
+	cfg.rand = tc_rand;
+	return dot_net_new(&t->ch, &cfg, t_now_us(), io) == DOT_OK ? 0 : -1;
+}
+
+/*
+ * The cookie round trip through dotd (docs/wire-protocol.md §5, §10): with
+ * --max-handshakes 4, three connections stuck in their handshake (over
+ * half) put the node under load. A first message then gets a COOKIE, not
+ * the DH work of an HS2, whether its mac2 is empty or wrong; the client
+ * repeats the same first message with mac2 made from the cookie, and gets
+ * in and is served.
+ */
+static void
+test_cookie_under_load(void)
+{
+	static const uint8_t empty[] = {0x80};
+	static uint8_t f[8192], hs1[8192];
+	struct proc p;
+	struct tcli t0, t, u;
+	struct dot_net_io io = {0};
+	struct dot_net_stats st;
+	char addr[64];
+	size_t n, hs1_len;
+	int port, idle[3];
+
+	mkdir_node(&p);
+	/* the stuck handshakes must outlive the test, however slow */
+	port = start_tcp(&p, "--max-handshakes", "4", "--handshake-timeout",
+			 "600", addr, sizeof(addr));
+	REQUIRE(port > 0);
+	/* Not under load: a first message is answered with HS2. The client
+	 * finishes, so it no longer counts as a handshake. */
+	REQUIRE(tcli_prepare(&t0, port, admin_sk, &io) == 0);
+	REQUIRE(tcli_flush(&t0, &io) == 0);
+	n = raw_frame(t0.fd, f, sizeof(f));
+	REQUIRE(n > 0 && f[0] == DOT_NET_F_HS2);
+	CHECK_RC(dot_net_input(t0.ch, t_now_us(), f, n, &io), DOT_OK);
+	REQUIRE(tcli_flush(&t0, &io) == 0);
+	REQUIRE(tcli_finish(&t0) == 0);
+	/* Three connections stuck in their handshake: two silent, one with
+	 * half a first message. dotd accepts in order, so they count before
+	 * the next client's first message is read. */
+	for (int i = 0; i < 3; i++) {
+		idle[i] = tcp_connect(port);
+		REQUIRE(idle[i] >= 0);
+	}
+	REQUIRE(tcli_prepare(&t, -1, admin_sk, &io) == 0);
+	REQUIRE(io.out.len > 40);
+	REQUIRE(write_all(idle[2], io.out.data, 40) == 0);
+	tcli_free(&t);
+	io.out.len = 0;
+	/* Under load: the client's first message (mac2 empty) gets a COOKIE
+	 * and nothing else; no HS2, so no DH was done for it. */
+	REQUIRE(tcli_prepare(&t, port, admin_sk, &io) == 0);
+	hs1_len = io.out.len;
+	REQUIRE(hs1_len <= sizeof(hs1));
+	memcpy(hs1, io.out.data, hs1_len);
+	REQUIRE(tcli_flush(&t, &io) == 0);
+	n = raw_frame(t.fd, f, sizeof(f));
+	REQUIRE(n == DOT_NET_HDR_LEN + 44);
+	CHECK(f[0] == DOT_NET_F_COOKIE);
+	/* the channel takes the cookie and sends the same first message
+	 * again, now with mac2 */
+	CHECK_RC(dot_net_input(t.ch, t_now_us(), f, n, &io), DOT_OK);
+	CHECK(io.events & DOT_NET_EV_COOKIE);
+	io.events = 0;
+	REQUIRE(io.out.len == hs1_len);
+	CHECK(memcmp(io.out.data, hs1, hs1_len - 16) == 0);
+	CHECK(memcmp(io.out.data + hs1_len - 16, hs1 + hs1_len - 16, 16) != 0);
+	REQUIRE(tcli_flush(&t, &io) == 0);
+	CHECK(tcli_finish(&t) == 0);
+	dot_net_stats(t.ch, &st);
+	CHECK(st.cookies == 1);
+	CHECK_RC(tcli_call(&t, "status", empty, sizeof(empty), NULL), DOT_OK);
+	/* Still under load (three stuck): a first message with a wrong
+	 * mac2 gets a COOKIE too, never an HS2. */
+	REQUIRE(tcli_prepare(&u, port, admin_sk, &io) == 0);
+	io.out.data[io.out.len - 1] ^= 0x5a;
+	REQUIRE(tcli_flush(&u, &io) == 0);
+	n = raw_frame(u.fd, f, sizeof(f));
+	REQUIRE(n == DOT_NET_HDR_LEN + 44);
+	CHECK(f[0] == DOT_NET_F_COOKIE);
+	/* the same client, cookie in hand, gets in (its own copy of the
+	 * first message has the same mac1, which the cookie answers) */
+	CHECK_RC(dot_net_input(u.ch, t_now_us(), f, n, &io), DOT_OK);
+	REQUIRE(tcli_flush(&u, &io) == 0);
+	CHECK(tcli_finish(&u) == 0);
+	CHECK_RC(tcli_call(&u, "status", empty, sizeof(empty), NULL), DOT_OK);
+	/* the clients' channels still work */
+	CHECK_RC(tcli_call(&t, "status", empty, sizeof(empty), NULL), DOT_OK);
+	CHECK_RC(tcli_call(&t0, "status", empty, sizeof(empty), NULL), DOT_OK);
+	tcli_free(&u);
+	tcli_free(&t);
+	tcli_free(&t0);
+	for (int i = 0; i < 3; i++)
+		close(idle[i]);
+	dot_buf_free(&io.out);
+	dot_buf_free(&io.data);
+	cleanup(&p);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1377,6 +1702,8 @@ main(int argc, char **argv)
 		T_CASE(test_channel_call),
 		T_CASE(test_handshake_timeout),
 		T_CASE(test_handshake_limit),
+		T_CASE(test_removed_key_closes_channel),
+		T_CASE(test_cookie_under_load),
 	};
 
 	if (argc != 2) {

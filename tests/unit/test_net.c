@@ -328,6 +328,14 @@ run_vector(const char *path, int pattern, uint8_t suite)
 	int msgs;
 
 	REQUIRE(text != NULL);
+	/* the file is the vector of the protocol name it is run as */
+	{
+		const char *nm = noise_protocol_name(pattern, suite);
+		char want[96];
+		snprintf(want, sizeof(want), "\"name\": \"%s\",\n", nm);
+		CHECK(nm != NULL && strncmp(text, "{\n", 2) == 0 &&
+		      strncmp(text + 2, want, strlen(want)) == 0);
+	}
 	cur = text;
 	plen = json_hex(text, "init_prologue", &cur, prologue,
 			sizeof(prologue));
@@ -408,12 +416,17 @@ test_noise_vectors(void)
 		     "Noise_XX_25519_ChaChaPoly_BLAKE2b") == 0);
 	CHECK(strcmp(noise_protocol_name(NOISE_IK, DOT_SUITE_AES256GCM),
 		     "Noise_IK_25519_AESGCM_BLAKE2b") == 0);
+	/* All four protocol names of docs/wire-protocol.md §1. */
+	run_vector("tests/vectors/noise/Noise_XX_25519_ChaChaPoly_BLAKE2b.json",
+		   NOISE_XX, DOT_SUITE_CHACHA20POLY1305);
 	run_vector("tests/vectors/noise/Noise_IK_25519_ChaChaPoly_BLAKE2b.json",
 		   NOISE_IK, DOT_SUITE_CHACHA20POLY1305);
 	if (!dot_aead_available(DOT_SUITE_AES256GCM))
 		SKIP("AES-256-GCM not available on this CPU");
 	run_vector("tests/vectors/noise/Noise_XX_25519_AESGCM_BLAKE2b.json",
 		   NOISE_XX, DOT_SUITE_AES256GCM);
+	run_vector("tests/vectors/noise/Noise_IK_25519_AESGCM_BLAKE2b.json",
+		   NOISE_IK, DOT_SUITE_AES256GCM);
 }
 
 static void
@@ -787,6 +800,282 @@ test_rekey_after_messages(void)
 	CHECK_RC(rv, DOT_OK);
 	CHECK_RC(dot_net_send(p.b.ch, p.now, "z", 1, &p.b.io),
 		 DOT_ENET_KEYS_EXHAUSTED);
+	pair_free(&p);
+}
+
+/*
+ * Lost rekey messages (docs/wire-protocol.md §6). Over TCP nothing is lost
+ * unless someone interferes or the peer ignores the rekey; either way the
+ * channel must not stay half rekeyed: the initiator tries again every
+ * handshake_timeout, the responder sends under the old keys until the
+ * initiator confirms the new ones, and no key is used or accepted past
+ * reject_after_time.
+ */
+
+/* Deliver everything from one end to the other except frames of type
+ * `lose`, which are counted in *lost; the first failure. */
+static int
+flush_lose(struct pair *p, struct ep *from, struct ep *to, uint8_t lose,
+	   unsigned *lost)
+{
+	int first = DOT_OK;
+	size_t n;
+
+	while ((n = pop(from, fbuf, sizeof(fbuf))) != 0) {
+		int rv;
+		if (fbuf[0] == lose) {
+			(*lost)++;
+			continue;
+		}
+		rv = dot_net_input(to->ch, p->now, fbuf, n, &to->io);
+		if (rv != DOT_OK && first == DOT_OK)
+			first = rv;
+	}
+	return first;
+}
+
+/* Seal msg from `from` and keep the frame (not delivered); its length. */
+static size_t
+hold(struct pair *p, struct ep *from, const char *msg, uint8_t *f, size_t cap)
+{
+	if (dot_net_send(from->ch, p->now, msg, strlen(msg), &from->io) !=
+	    DOT_OK)
+		return 0;
+	return pop(from, f, cap);
+}
+
+static uint64_t
+rekeys_of(struct dot_net *ch)
+{
+	struct dot_net_stats s;
+
+	dot_net_stats(ch, &s);
+	return s.rekeys;
+}
+
+/*
+ * Run both ends a second at a time from the current time up to (not
+ * including) `until`, losing every frame of type `lose` (either way);
+ * every 10 s a message each way must still get through. *attempts counts
+ * the REKEY1 frames the initiator sent. 1 if all went as it should.
+ */
+static int
+run_losing(struct pair *p, uint64_t until, uint8_t lose, unsigned *attempts,
+	   unsigned *lost)
+{
+	for (; p->now < until; p->now += SEC) {
+		size_t at = 0, n;
+		struct dot_err e;
+
+		if (dot_net_tick(p->a.ch, p->now, &p->a.io) != DOT_OK ||
+		    dot_net_tick(p->b.ch, p->now, &p->b.io) != DOT_OK)
+			return 0;
+		while (at < p->a.io.out.len &&
+		       dot_net_frame_next(p->a.io.out.data + at,
+					  p->a.io.out.len - at, &n,
+					  &e) == DOT_OK &&
+		       n > 0) {
+			if (p->a.io.out.data[at] == DOT_NET_F_REKEY1)
+				(*attempts)++;
+			at += n;
+		}
+		if (flush_lose(p, &p->a, &p->b, lose, lost) != DOT_OK ||
+		    flush_lose(p, &p->b, &p->a, lose, lost) != DOT_OK ||
+		    flush_lose(p, &p->a, &p->b, lose, lost) != DOT_OK)
+			return 0;
+		if ((p->now / SEC) % 10 == 0) {
+			clear(&p->a);
+			clear(&p->b);
+			if (!roundtrip(p, &p->a, &p->b, "still there") ||
+			    !roundtrip(p, &p->b, &p->a, "still here"))
+				return 0;
+		}
+		if (dot_net_state(p->a.ch) != DOT_NET_S_ESTABLISHED ||
+		    dot_net_state(p->b.ch) != DOT_NET_S_ESTABLISHED)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+test_rekey_request_lost(void)
+{
+	static uint8_t late1[256], late2[256];
+	size_t n1, n2;
+	unsigned attempts = 0, lost = 0;
+	struct pair p;
+	uint64_t t0;
+
+	INIT();
+	established(&p, 1);
+	t0 = p.now;
+	/* 60 s: the first REKEY1; lost, and again every 10 s, while the
+	 * first keys carry everything */
+	CHECK(
+	    run_losing(&p, t0 + 60 * SEC, DOT_NET_F_REKEY1, &attempts, &lost));
+	CHECK(attempts == 0);
+	CHECK(
+	    run_losing(&p, t0 + 70 * SEC, DOT_NET_F_REKEY1, &attempts, &lost));
+	CHECK(attempts == 1);
+	CHECK(
+	    run_losing(&p, t0 + 179 * SEC, DOT_NET_F_REKEY1, &attempts, &lost));
+	CHECK(attempts == 12 && lost == 12);
+	CHECK(epoch_of(p.a.ch) == 0 && epoch_of(p.b.ch) == 0);
+	CHECK(rekeys_of(p.a.ch) == 0 && rekeys_of(p.b.ch) == 0);
+	CHECK(drops_of(p.a.ch) == 0 && drops_of(p.b.ch) == 0);
+	/* two frames sealed just before the bound, delivered later */
+	n1 = hold(&p, &p.a, "late one", late1, sizeof(late1));
+	n2 = hold(&p, &p.a, "late two", late2, sizeof(late2));
+	REQUIRE(n1 > 0 && n2 > 0);
+	/* up to the bound they are good... */
+	p.now = t0 + 180 * SEC - 1;
+	clear(&p.b);
+	CHECK_RC(dot_net_input(p.b.ch, p.now, late1, n1, &p.b.io), DOT_OK);
+	CHECK(p.b.io.events & DOT_NET_EV_DATA);
+	/* ...at reject_after_time (3 x 60 s) the keys are dead: the
+	 * initiator closes with a CLOSE the responder can read */
+	p.now = t0 + 180 * SEC;
+	clear(&p.a);
+	CHECK_RC(dot_net_tick(p.a.ch, p.now, &p.a.io), DOT_ENET_KEYS_EXHAUSTED);
+	CHECK(dot_net_state(p.a.ch) == DOT_NET_S_CLOSED);
+	REQUIRE(p.a.io.out.len > 0 && p.a.io.out.data[0] == DOT_NET_F_CLOSE);
+	/* (the responder's clock a microsecond behind, else its own bound
+	 * closes it first) */
+	p.now--;
+	CHECK_RC(flush(&p, &p.a, &p.b), DOT_OK);
+	p.now++;
+	CHECK(dot_net_state(p.b.ch) == DOT_NET_S_CLOSED);
+	CHECK_RC(dot_net_close_reason(p.b.ch), DOT_ENET_PEER_CLOSED);
+	clear(&p.b);
+	CHECK_RC(dot_net_input(p.b.ch, p.now, late2, n2, &p.b.io),
+		 DOT_ENET_CLOSED);
+	CHECK(!(p.b.io.events & DOT_NET_EV_DATA));
+	pair_free(&p);
+
+	/* the same, and the CLOSE lost too: the responder's own clock ends
+	 * the keys at the same bound */
+	attempts = lost = 0;
+	established(&p, 0);
+	t0 = p.now;
+	CHECK(
+	    run_losing(&p, t0 + 179 * SEC, DOT_NET_F_REKEY1, &attempts, &lost));
+	CHECK(attempts == 12);
+	n2 = hold(&p, &p.a, "late two", late2, sizeof(late2));
+	REQUIRE(n2 > 0);
+	p.now = t0 + 180 * SEC;
+	CHECK_RC(dot_net_tick(p.a.ch, p.now, &p.a.io), DOT_ENET_KEYS_EXHAUSTED);
+	clear(&p.a);
+	clear(&p.b);
+	CHECK_RC(dot_net_input(p.b.ch, p.now, late2, n2, &p.b.io),
+		 DOT_ENET_KEYS_EXHAUSTED);
+	CHECK(!(p.b.io.events & DOT_NET_EV_DATA) && p.b.io.data.len == 0);
+	CHECK(dot_net_state(p.b.ch) == DOT_NET_S_CLOSED);
+	pair_free(&p);
+}
+
+static void
+test_rekey_answer_lost(void)
+{
+	static uint8_t olda[256], oldb[256], rk1[512], f[512];
+	size_t na, nb, nrk, n;
+	unsigned attempts = 0, lost = 0;
+	struct pair p;
+	uint64_t t0;
+
+	INIT();
+	established(&p, 0);
+	t0 = p.now;
+	na = hold(&p, &p.a, "old a", olda, sizeof(olda));
+	REQUIRE(na > 0);
+	/* 60 s: REKEY1 reaches the responder; its REKEY2 is lost */
+	p.now = t0 + 60 * SEC;
+	REQUIRE_RC(dot_net_tick(p.a.ch, p.now, &p.a.io), DOT_OK);
+	nrk = pop(&p.a, rk1, sizeof(rk1));
+	REQUIRE(nrk > 0 && rk1[0] == DOT_NET_F_REKEY1);
+	CHECK_RC(dot_net_input(p.b.ch, p.now, rk1, nrk, &p.b.io), DOT_OK);
+	CHECK(epoch_of(p.b.ch) == 1 && rekeys_of(p.b.ch) == 1);
+	n = pop(&p.b, f, sizeof(f));
+	REQUIRE(n > 0 && f[0] == DOT_NET_F_REKEY2);
+	clear(&p.b);
+	/* Unconfirmed, the responder goes on under the old keys, which the
+	 * initiator has: nothing is lost or dropped meanwhile... */
+	REQUIRE_RC(dot_net_send(p.b.ch, p.now, "hello", 5, &p.b.io), DOT_OK);
+	REQUIRE(p.b.io.out.len > 0);
+	CHECK(p.b.io.out.data[1] == 0); /* the epoch byte */
+	clear(&p.a);
+	CHECK_RC(flush(&p, &p.b, &p.a), DOT_OK);
+	CHECK(p.a.io.data.len == 5);
+	/* ...and keeps receiving under them, past key_overlap */
+	p.now = t0 + 66 * SEC;
+	REQUIRE_RC(dot_net_tick(p.b.ch, p.now, &p.b.io), DOT_OK);
+	CHECK(roundtrip(&p, &p.a, &p.b, "still epoch 0"));
+	/* a replayed REKEY1 is not answered again */
+	clear(&p.b);
+	CHECK_RC(dot_net_input(p.b.ch, p.now, rk1, nrk, &p.b.io),
+		 DOT_ENET_REPLAY);
+	CHECK(p.b.io.out.len == 0 && rekeys_of(p.b.ch) == 1);
+	/* 70 s: the initiator tries again; the responder answers the new
+	 * REKEY1 (under the old keys: its first answer was never
+	 * confirmed), and this time the answer arrives */
+	p.now = t0 + 70 * SEC - 1;
+	clear(&p.a);
+	REQUIRE_RC(dot_net_tick(p.a.ch, p.now, &p.a.io), DOT_OK);
+	CHECK(p.a.io.out.len == 0 || p.a.io.out.data[0] != DOT_NET_F_REKEY1);
+	clear(&p.a);
+	p.now = t0 + 70 * SEC;
+	REQUIRE_RC(dot_net_tick(p.a.ch, p.now, &p.a.io), DOT_OK);
+	REQUIRE(p.a.io.out.len > 0 && p.a.io.out.data[0] == DOT_NET_F_REKEY1);
+	CHECK(p.a.io.out.data[1] == 0);
+	CHECK_RC(flush(&p, &p.a, &p.b), DOT_OK);
+	CHECK(rekeys_of(p.b.ch) == 2 && epoch_of(p.b.ch) == 1);
+	REQUIRE(p.b.io.out.len > 0 && p.b.io.out.data[0] == DOT_NET_F_REKEY2);
+	CHECK_RC(flush(&p, &p.b, &p.a), DOT_OK);
+	CHECK(p.a.io.events & DOT_NET_EV_REKEYED);
+	CHECK(epoch_of(p.a.ch) == 1);
+	/* the initiator confirms at once; then the responder switches */
+	REQUIRE(p.a.io.out.len > 0 &&
+		p.a.io.out.data[0] == DOT_NET_F_KEEPALIVE &&
+		p.a.io.out.data[1] == 1);
+	CHECK_RC(flush(&p, &p.a, &p.b), DOT_OK);
+	nb = hold(&p, &p.b, "new b", oldb, sizeof(oldb));
+	REQUIRE(nb > 0);
+	CHECK(oldb[1] == 1);
+	CHECK_RC(dot_net_input(p.a.ch, p.now, oldb, nb, &p.a.io), DOT_OK);
+	clear(&p.a);
+	clear(&p.b);
+	CHECK(roundtrip(&p, &p.a, &p.b, "epoch 1"));
+	CHECK(roundtrip(&p, &p.b, &p.a, "epoch 1 back"));
+	CHECK(drops_of(p.a.ch) == 0 && drops_of(p.b.ch) == 1); /* replay */
+	/* key_overlap after the confirmation, the old keys are gone */
+	p.now = t0 + 76 * SEC;
+	REQUIRE_RC(dot_net_tick(p.b.ch, p.now, &p.b.io), DOT_OK);
+	CHECK_RC(dot_net_input(p.b.ch, p.now, olda, na, &p.b.io),
+		 DOT_ENET_EPOCH);
+	pair_free(&p);
+
+	/* Every REKEY2 lost: the responder answers each attempt but never
+	 * switches; at the bound of the old keys the channel closes with a
+	 * CLOSE the initiator can read, and the old keys are dead. */
+	established(&p, 1);
+	t0 = p.now;
+	CHECK(
+	    run_losing(&p, t0 + 179 * SEC, DOT_NET_F_REKEY2, &attempts, &lost));
+	CHECK(attempts == 12 && lost == 12 && rekeys_of(p.b.ch) == 12);
+	CHECK(epoch_of(p.a.ch) == 0);
+	CHECK(drops_of(p.a.ch) == 0 && drops_of(p.b.ch) == 0);
+	na = hold(&p, &p.a, "late a", olda, sizeof(olda));
+	REQUIRE(na > 0);
+	p.now = t0 + 180 * SEC;
+	clear(&p.b);
+	CHECK_RC(dot_net_tick(p.b.ch, p.now, &p.b.io), DOT_ENET_KEYS_EXHAUSTED);
+	REQUIRE(p.b.io.out.len > 0 && p.b.io.out.data[0] == DOT_NET_F_CLOSE);
+	CHECK(p.b.io.out.data[1] == 0);
+	p.now--; /* the initiator's clock a microsecond behind */
+	CHECK_RC(flush(&p, &p.b, &p.a), DOT_OK);
+	p.now++;
+	CHECK_RC(dot_net_close_reason(p.a.ch), DOT_ENET_PEER_CLOSED);
+	CHECK_RC(dot_net_input(p.b.ch, p.now, olda, na, &p.b.io),
+		 DOT_ENET_CLOSED);
 	pair_free(&p);
 }
 
@@ -1238,7 +1527,8 @@ T_MAIN(T_CASE(test_noise_vectors), T_CASE(test_nonce_encoding),
        T_CASE(test_handshake_xx_aes), T_CASE(test_handshake_ik_aes),
        T_CASE(test_send_before_established), T_CASE(test_flip_every_byte),
        T_CASE(test_replay_and_reorder), T_CASE(test_rekey_after_time),
-       T_CASE(test_rekey_after_messages), T_CASE(test_refuse_unknown_key),
+       T_CASE(test_rekey_after_messages), T_CASE(test_rekey_request_lost),
+       T_CASE(test_rekey_answer_lost), T_CASE(test_refuse_unknown_key),
        T_CASE(test_handshake_timeout), T_CASE(test_idle_timeout_and_close),
        T_CASE(test_too_many_drops), T_CASE(test_downgrade),
        T_CASE(test_kem_slot), T_CASE(test_cookie_under_load),
