@@ -7,6 +7,13 @@
  * like SSH's known_hosts): Noise IK when the node's key is known, XX (and
  * the key remembered) otherwise.
  *
+ * The node's key is also the key that signs its checkpoints, which
+ * `dot audit` trusts per cluster in $DOT_DIR/trust (decision 0009). The
+ * two records must agree (decision 0014): a new address of a cluster whose
+ * node key is known already (from another address, or as the key trusted
+ * for its checkpoints) must present that key, and two records that
+ * disagree are an alarm, never a silent choice.
+ *
  * Any frame the channel drops is reported at once as tampering: between
  * one client and one node nothing legitimate is ever dropped.
  */
@@ -25,6 +32,7 @@
 
 #define HANDSHAKE_TIMEOUT_S 10
 #define KNOWN_MAX	    (1u << 20)
+#define KNOWN_ADDR_MAX	    4300
 
 static struct {
 	const char *arg; /* a key argument to open when connecting */
@@ -75,52 +83,128 @@ known_path(char *out, size_t cap, struct dot_err *e)
 	return DOT_OK;
 }
 
-/* The entry of addr: *found, its cluster id and node key. */
+/* What known_nodes says about an address and about a cluster. */
+struct known {
+	int at_addr; /* a line for the address: its cluster id and key */
+	uint8_t cid[DOT_CLUSTER_ID_LEN], key[DOT_NET_KEY_LEN];
+	int in_cluster; /* a line of the cluster: its key and address */
+	uint8_t ckey[DOT_NET_KEY_LEN];
+	char caddr[KNOWN_ADDR_MAX];
+	int conflict; /* another line of the cluster with another key */
+	char xaddr[KNOWN_ADDR_MAX];
+};
+
+/*
+ * Read known_nodes for the first line of addr (when not NULL) and for the
+ * lines of the cluster cid (when not NULL). Lines of three fields that are
+ * neither are passed over; a line that is one but is not ADDR CLUSTER-ID
+ * NODE-KEY in hex is an error naming the file.
+ */
 static int
-known_find(const char *addr, int *found, uint8_t cid[DOT_CLUSTER_ID_LEN],
-	   uint8_t key[DOT_NET_KEY_LEN], struct dot_err *e)
+known_scan(const char *addr, const uint8_t *cid, struct known *kn,
+	   struct dot_err *e)
 {
 	char path[4100];
 	struct dot_buf f = {0};
 	int rv;
 
-	*found = 0;
+	memset(kn, 0, sizeof(*kn));
 	if ((rv = known_path(path, sizeof(path), e)) != DOT_OK)
 		return rv;
 	if (access(path, F_OK) != 0)
 		return DOT_OK;
 	if ((rv = cli_read_file(path, KNOWN_MAX, &f, e)) != DOT_OK)
 		return rv;
-	for (size_t at = 0; at < f.len && !*found;) {
-		char line[4400], a[4300], c[64], k[128];
-		size_t end = at;
+	for (size_t at = 0; at < f.len;) {
+		char line[4400], a[KNOWN_ADDR_MAX], c[64], k[128];
+		uint8_t lc[DOT_CLUSTER_ID_LEN], lk[DOT_NET_KEY_LEN];
+		size_t end = at, n;
+		int mine, ours, cid_ok;
 
 		while (end < f.len && f.data[end] != '\n')
 			end++;
-		if (end - at < sizeof(line)) {
-			memcpy(line, f.data + at, end - at);
-			line[end - at] = '\0';
-			if (sscanf(line, "%4299s %63s %127s", a, c, k) == 3 &&
-			    strcmp(a, addr) == 0) {
-				if (cli_parse_hex(c, cid, DOT_CLUSTER_ID_LEN) !=
-					0 ||
-				    cli_parse_hex(k, key, DOT_NET_KEY_LEN) !=
-					0) {
-					rv = dot_err_set(
-					    e, DOT_EINVAL,
-					    "%s: the line for %s is malformed "
-					    "(ADDR CLUSTER-ID NODE-KEY, in "
-					    "hex): fix or remove it",
-					    path, addr);
-					break;
-				}
-				*found = 1;
-			}
+		n = end - at;
+		if (n < sizeof(line)) {
+			memcpy(line, f.data + at, n);
+			line[n] = '\0';
 		}
 		at = end + 1;
+		if (n >= sizeof(line) ||
+		    sscanf(line, "%4299s %63s %127s", a, c, k) != 3)
+			continue;
+		cid_ok = cli_parse_hex(c, lc, sizeof(lc)) == 0;
+		mine = addr != NULL && !kn->at_addr && strcmp(a, addr) == 0;
+		ours =
+		    cid != NULL && cid_ok && memcmp(lc, cid, sizeof(lc)) == 0;
+		if (!mine && !ours)
+			continue;
+		if (!cid_ok || cli_parse_hex(k, lk, sizeof(lk)) != 0) {
+			rv = dot_err_set(e, DOT_EINVAL,
+					 "%s: the line for %s is malformed "
+					 "(ADDR CLUSTER-ID NODE-KEY, in hex): "
+					 "fix or remove it",
+					 path, a);
+			break;
+		}
+		if (mine) {
+			kn->at_addr = 1;
+			memcpy(kn->cid, lc, sizeof(lc));
+			memcpy(kn->key, lk, sizeof(lk));
+		}
+		if (!ours)
+			continue;
+		if (!kn->in_cluster) {
+			kn->in_cluster = 1;
+			memcpy(kn->ckey, lk, sizeof(lk));
+			snprintf(kn->caddr, sizeof(kn->caddr), "%s", a);
+		} else if (!kn->conflict &&
+			   memcmp(kn->ckey, lk, sizeof(lk)) != 0) {
+			kn->conflict = 1;
+			snprintf(kn->xaddr, sizeof(kn->xaddr), "%s", a);
+		}
 	}
 	dot_buf_free(&f);
 	return rv;
+}
+
+/* Two lines of one cluster with two node keys. */
+static int
+known_conflict(const uint8_t cid[DOT_CLUSTER_ID_LEN], const struct known *kn,
+	       struct dot_err *e)
+{
+	char c[2 * DOT_CLUSTER_ID_LEN + 1];
+
+	cli_hex(c, cid, DOT_CLUSTER_ID_LEN);
+	cli_warn("$DOT_DIR/known_nodes: the lines for %s and for %s name "
+		 "cluster %s with two different node keys",
+		 kn->caddr, kn->xaddr, c);
+	return dot_err_set(e, DOT_EAUDIT_KEY,
+			   "ALARM: known_nodes holds two node keys for one "
+			   "cluster (%s and %s): a node has one key, so one "
+			   "is not that node; confirm the key out of band "
+			   "and remove the wrong line",
+			   kn->caddr, kn->xaddr);
+}
+
+int
+cli_known_cluster(const uint8_t cid[DOT_CLUSTER_ID_LEN], int *found,
+		  uint8_t key[DOT_NET_KEY_LEN], char *addr, size_t cap,
+		  struct dot_err *e)
+{
+	struct known kn;
+	int rv;
+
+	*found = 0;
+	if ((rv = known_scan(NULL, cid, &kn, e)) != DOT_OK)
+		return rv;
+	if (kn.conflict)
+		return known_conflict(cid, &kn, e);
+	if (kn.in_cluster) {
+		*found = 1;
+		memcpy(key, kn.ckey, DOT_NET_KEY_LEN);
+		snprintf(addr, cap, "%s", kn.caddr);
+	}
+	return DOT_OK;
 }
 
 static int
@@ -160,12 +244,19 @@ known_add(const char *addr, const uint8_t cid[DOT_CLUSTER_ID_LEN],
 /* ---- the initiator ---- */
 
 struct accept_ctx {
-	int known;
+	int known;  /* IK: key is the one remembered for the address */
+	int expect; /* XX: the node must present key (see why) */
 	uint8_t key[DOT_NET_KEY_LEN];
+	char why[CLI_TRUST_MAX + 4400]; /* where the expected key comes from */
+	int trusted;  /* the expected key is the checkpoints' key */
+	int mismatch; /* the node presented another key: seen */
+	uint8_t seen[DOT_NET_KEY_LEN];
 };
 
 /* The responder must be a node: the remembered key (IK checks it by
- * construction), or any key on first contact (XX; remembered after). */
+ * construction), the cluster's known node key on first contact with a new
+ * address of it, or any key on first contact with a new cluster (XX; the
+ * key is remembered after). */
 static int
 node_accept(void *ctx, const uint8_t pk[DOT_NET_KEY_LEN],
 	    char account[DOT_NET_MAX_NAME + 1])
@@ -173,9 +264,105 @@ node_accept(void *ctx, const uint8_t pk[DOT_NET_KEY_LEN],
 	struct accept_ctx *a = ctx;
 
 	(void)account;
-	if (a->known && sodium_memcmp(pk, a->key, DOT_NET_KEY_LEN) != 0)
+	if ((a->known || a->expect) &&
+	    sodium_memcmp(pk, a->key, DOT_NET_KEY_LEN) != 0) {
+		a->mismatch = 1;
+		memcpy(a->seen, pk, DOT_NET_KEY_LEN);
 		return DOT_NET_REFUSE;
+	}
 	return DOT_NET_NODE;
+}
+
+/*
+ * Before connecting: the node key this cluster is known by already
+ * (decision 0014), from the key trusted for its checkpoints
+ * ($DOT_DIR/trust) and from known_nodes. found: known_nodes has a line for
+ * this address (IK with a->key). Records that disagree are an ALARM; a
+ * key known for the cluster but not for the address is what a first
+ * contact must find (a->expect).
+ */
+static int
+cluster_key(struct cli_node *n, const uint8_t cid[DOT_CLUSTER_ID_LEN],
+	    int found, struct accept_ctx *a, struct dot_err *e)
+{
+	struct known kn;
+	char tpath[4200], tkey[CLI_TRUST_MAX], c[2 * DOT_CLUSTER_ID_LEN + 1];
+	char h1[2 * DOT_NET_KEY_LEN + 1], h2[2 * DOT_NET_KEY_LEN + 1];
+	uint8_t tkx[DOT_NET_KEY_LEN];
+	int rv, trusted;
+
+	if ((rv = known_scan(NULL, cid, &kn, e)) != DOT_OK)
+		return rv;
+	if (kn.conflict)
+		return known_conflict(cid, &kn, e);
+	if ((rv = cli_trusted_node_kx(cid, &trusted, tkx, tpath, sizeof(tpath),
+				      tkey, sizeof(tkey), e)) != DOT_OK)
+		return rv;
+	cli_hex(c, cid, DOT_CLUSTER_ID_LEN);
+	/* known_nodes and the trust store, each with a key for the node */
+	if (kn.in_cluster && trusted &&
+	    sodium_memcmp(kn.ckey, tkx, DOT_NET_KEY_LEN) != 0) {
+		cli_hex(h1, kn.ckey, DOT_NET_KEY_LEN);
+		cli_hex(h2, tkx, DOT_NET_KEY_LEN);
+		cli_warn("cluster %s: $DOT_DIR/known_nodes remembers its node "
+			 "key as %s (the line for %s)",
+			 c, h1, kn.caddr);
+		cli_warn("cluster %s: its checkpoints are trusted as signed "
+			 "by %s (%s), node key %s",
+			 c, tkey, tpath, h2);
+		return dot_err_set(
+		    e, DOT_EAUDIT_KEY,
+		    "ALARM: the key known_nodes remembers for this cluster's "
+		    "node is not the key trusted for its checkpoints: one of "
+		    "them is not that node; not connecting to %s (confirm the "
+		    "key out of band, remove the wrong record)",
+		    n->addr);
+	}
+	if (found)
+		return DOT_OK; /* IK with the line's key, which agrees */
+	if (trusted) {
+		a->expect = 1;
+		memcpy(a->key, tkx, DOT_NET_KEY_LEN);
+		a->trusted = 1;
+		snprintf(a->why, sizeof(a->why),
+			 "the key that signs its checkpoints (%s, trusted in "
+			 "%s)",
+			 tkey, tpath);
+	} else if (kn.in_cluster) {
+		a->expect = 1;
+		memcpy(a->key, kn.ckey, DOT_NET_KEY_LEN);
+		snprintf(a->why, sizeof(a->why),
+			 "the key remembered for %s in $DOT_DIR/known_nodes",
+			 kn.caddr);
+	}
+	return DOT_OK;
+}
+
+/* A first contact with a new address of a known cluster found another
+ * node key there. */
+static int
+expect_alarm(struct cli_node *n, const uint8_t cid[DOT_CLUSTER_ID_LEN],
+	     const struct accept_ctx *a, struct dot_err *e)
+{
+	char c[2 * DOT_CLUSTER_ID_LEN + 1];
+	char h1[2 * DOT_NET_KEY_LEN + 1], h2[2 * DOT_NET_KEY_LEN + 1];
+
+	cli_hex(c, cid, DOT_CLUSTER_ID_LEN);
+	cli_hex(h1, a->seen, DOT_NET_KEY_LEN);
+	cli_hex(h2, a->key, DOT_NET_KEY_LEN);
+	cli_warn("the node at %s presents the node key %s", n->addr, h1);
+	cli_warn("cluster %s's node is known by the node key %s: %s", c, h2,
+		 a->why);
+	return dot_err_set(e, DOT_EAUDIT_KEY,
+			   "ALARM: the node at %s presents another node key "
+			   "than %s: it is not that node (if its key changed, "
+			   "confirm the new key out of band and remove the "
+			   "old record)",
+			   n->addr,
+			   a->trusted ? "the one that signs this cluster's "
+					"checkpoints"
+				      : "the one known_nodes has for this "
+					"cluster");
 }
 
 static int
@@ -375,6 +562,7 @@ cli_chan_open(struct cli_node *n, struct dot_err *e)
 	struct dot_net_config cfg;
 	struct dot_net_io io = {0};
 	struct accept_ctx ac;
+	struct known kn;
 	uint8_t cid[DOT_CLUSTER_ID_LEN], pk[DOT_SIGN_PK_MAX];
 	uint64_t deadline;
 	int found = 0, rv;
@@ -391,8 +579,11 @@ cli_chan_open(struct cli_node *n, struct dot_err *e)
 		    "(a key of an account's level): give --key NAME, or set "
 		    "DOT_KEY",
 		    n->addr);
-	if ((rv = known_find(n->addr, &found, cid, ac.key, e)) != DOT_OK)
+	if ((rv = known_scan(n->addr, NULL, &kn, e)) != DOT_OK)
 		return rv;
+	found = kn.at_addr;
+	memcpy(cid, kn.cid, sizeof(cid));
+	memcpy(ac.key, kn.key, sizeof(ac.key));
 	if (cenv != NULL && cenv[0] != '\0') {
 		uint8_t want[DOT_CLUSTER_ID_LEN];
 		if (cli_parse_hex(cenv, want, sizeof(want)) != 0)
@@ -413,6 +604,8 @@ cli_chan_open(struct cli_node *n, struct dot_err *e)
 		    "node shows it); it is remembered in $DOT_DIR/known_nodes",
 		    n->addr);
 	}
+	if ((rv = cluster_key(n, cid, found, &ac, e)) != DOT_OK)
+		return rv;
 	ac.known = found;
 	n->ik = found;
 	if (sk == NULL) {
@@ -453,8 +646,11 @@ cli_chan_open(struct cli_node *n, struct dot_err *e)
 	 * of our key is never mistaken for success. */
 	while (!n->confirmed) {
 		rv = chan_read(n, deadline, "during the handshake", e);
-		if (rv != DOT_OK)
+		if (rv != DOT_OK) {
+			if (ac.mismatch && ac.expect)
+				rv = expect_alarm(n, cid, &ac, e);
 			goto out;
+		}
 	}
 	if (!found) {
 		char path[4100];
@@ -465,8 +661,12 @@ cli_chan_open(struct cli_node *n, struct dot_err *e)
 			goto out;
 		fprintf(stderr,
 			"%s: first connection to %s: its key is now "
-			"remembered in %s\n",
-			cli_prog(), n->addr, path);
+			"remembered in %s%s%s%s\n",
+			cli_prog(), n->addr, path,
+			ac.expect ? " (it is the key this cluster's node is "
+				    "known by: "
+				  : "",
+			ac.expect ? ac.why : "", ac.expect ? ")" : "");
 	}
 out:
 	sodium_memzero(cfg.static_sk, sizeof(cfg.static_sk));

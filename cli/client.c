@@ -190,6 +190,29 @@ unreachable(struct cli_node *n, const char *why, struct dot_err *e)
 			   n->addr, why);
 }
 
+/*
+ * Open the channel (chan.c). The node refuses a key no account's level
+ * holds and a key whose account has expired (docs/decisions/0015) with the
+ * same REFUSE reason (docs/wire-protocol.md §7), so the message names both
+ * and what to do about each.
+ */
+static int
+chan_open(struct cli_node *n, struct dot_err *e)
+{
+	int rv = cli_chan_open(n, e);
+
+	if (rv == DOT_ENET_REFUSED_BY_PEER)
+		return dot_err_set(e, rv,
+				   "the node at %s refused key %s: no "
+				   "account's level holds it, or its account "
+				   "has expired. Add it to a level (dot "
+				   "account set-level), use another key "
+				   "(--key), or ask the admin to lift the "
+				   "expiry (dot account set-expiry)",
+				   n->addr, n->key_id);
+	return rv;
+}
+
 int
 cli_node_connect(struct cli_node *n, struct dot_err *e)
 {
@@ -214,7 +237,7 @@ cli_node_connect(struct cli_node *n, struct dot_err *e)
 	if (n->fd < 0)
 		return unreachable(n, strerror(errno), e);
 	if (connect(n->fd, (struct sockaddr *)&ss, sl) == 0)
-		return ss.ss_family == AF_UNIX ? DOT_OK : cli_chan_open(n, e);
+		return ss.ss_family == AF_UNIX ? DOT_OK : chan_open(n, e);
 	if (errno != EINPROGRESS && errno != EAGAIN)
 		return unreachable(n, strerror(errno), e);
 	switch (cli_wait_fd(n->fd, POLLOUT, cli_now_ms() + CONNECT_TIMEOUT_MS)) {
@@ -229,7 +252,7 @@ cli_node_connect(struct cli_node *n, struct dot_err *e)
 		err = errno;
 	if (err != 0)
 		return unreachable(n, strerror(err), e);
-	return ss.ss_family == AF_UNIX ? DOT_OK : cli_chan_open(n, e);
+	return ss.ss_family == AF_UNIX ? DOT_OK : chan_open(n, e);
 }
 
 void
@@ -1044,6 +1067,9 @@ refusal_hint(int code, int token)
 	case DOT_ETOKEN_ISSUER:
 		return "the token's issuer key is not a key of an account "
 		       "with authority over its resource";
+	case DOT_ESTATE_ACCOUNT_EXPIRED:
+		return "the account has expired: the admin can move or clear "
+		       "its expiry (dot account set-expiry ACCOUNT TIME|never)";
 	case DOT_EAPI_BUSY:
 		return "the node is busy: retry in a moment";
 	default:

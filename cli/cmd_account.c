@@ -1,12 +1,14 @@
 /*
- * cmd_account.c - dot account create | set-level: accounts and their
- * permission levels (lib/state/account.c). An account has levels (owner,
- * active, or any other name), each a set of weighted keys and a
+ * cmd_account.c - dot account create | set-level | set-expiry: accounts
+ * and their permission levels (lib/state/account.c). An account has levels
+ * (owner, active, or any other name), each a set of weighted keys and a
  * threshold: a tx acting as ACCOUNT@LEVEL needs signers whose weights add
- * up to the threshold.
+ * up to the threshold. An account may expire (docs/decisions/0015): from
+ * its expiry on, nothing it signs applies and the node refuses its keys'
+ * channels.
  *
- * dot account show reads an account's levels with a signed account.get
- * query.
+ * dot account show reads an account's levels and expiry with a signed
+ * account.get query.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -17,7 +19,7 @@
 #include "doteros/state.h"
 #include "dot.h"
 
-enum { OPT_PUBKEY = 0x2000, OPT_WEIGHT, OPT_THRESHOLD };
+enum { OPT_PUBKEY = 0x2000, OPT_WEIGHT, OPT_THRESHOLD, OPT_EXPIRES };
 
 struct level_args {
 	struct cli_auth auth;
@@ -26,6 +28,7 @@ struct level_args {
 	const char *weights[DOT_STATE_MAX_KEYS];
 	size_t nweight;
 	const char *threshold;
+	const char *expires_arg; /* account create --expires */
 	char **pos;
 	int npos;
 	/* resolved */
@@ -33,6 +36,7 @@ struct level_args {
 	size_t pklen[DOT_STATE_MAX_KEYS];
 	uint64_t w[DOT_STATE_MAX_KEYS];
 	uint64_t thr;
+	uint64_t expires; /* DOT_STATE_NO_EXPIRY without --expires */
 };
 
 static const char keys_help[] =
@@ -45,6 +49,68 @@ static const char keys_help[] =
     "      --threshold N       the weight signers must reach (default "
     "1)\n";
 
+static const char expires_help[] =
+    "      --expires T         the account expires at T: RFC 3339 UTC\n"
+    "                          (2026-11-23T10:00:00Z), @UNIXSECONDS or\n"
+    "                          +N{s,m,h,d} from now; default never\n";
+
+/*
+ * An expiry argument: the CLI's time syntax (cli_parse_time, as dot cap
+ * mint --expires), bounded as the state bounds it; "never" when
+ * never_ok. 0, or the usage exit status after the message.
+ */
+static int
+expiry_arg(const char *what, const char *s, int never_ok, uint64_t *out)
+{
+	struct dot_err e = {0};
+
+	if (never_ok && strcmp(s, "never") == 0) {
+		*out = DOT_STATE_NO_EXPIRY;
+		return 0;
+	}
+	if (cli_parse_time(s, cli_now(), out, &e) != DOT_OK)
+		return cli_usage("%s: %s%s", what, e.msg,
+				 never_ok ? " (or 'never')" : "");
+	if (*out > DOT_STATE_MAX_EXPIRY)
+		return cli_usage("%s '%s': an expiry is at most @%" PRIu64,
+				 what, s, DOT_STATE_MAX_EXPIRY);
+	return 0;
+}
+
+/* An expiry as JSON: {"unix": N, "utc": "..."}, or null for none. */
+static void
+json_expiry(struct json *j, uint64_t t)
+{
+	char iso[40];
+
+	json_key(j, "expires");
+	if (t == DOT_STATE_NO_EXPIRY) {
+		json_null(j);
+		return;
+	}
+	cli_format_time(t, iso, sizeof(iso));
+	json_obj_begin(j);
+	json_kuint(j, "unix", t);
+	json_kstr(j, "utc", iso);
+	json_obj_end(j);
+}
+
+/* "expires 2026-11-23T10:00:00Z (1795428000)" / "never expires", with
+ * "expired" when this machine's clock has passed it. */
+static void
+print_expiry(const char *lead, uint64_t t)
+{
+	char iso[40];
+
+	if (t == DOT_STATE_NO_EXPIRY) {
+		printf("%snever expires\n", lead);
+		return;
+	}
+	cli_format_time(t, iso, sizeof(iso));
+	printf("%s%s %s (%" PRIu64 ")\n", lead,
+	       cli_now() >= t ? "expired at" : "expires", iso, t);
+}
+
 static int
 name_ok(const char *s, size_t max)
 {
@@ -54,12 +120,13 @@ name_ok(const char *s, size_t max)
 	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
 }
 
-/* -1 to go on, else the exit status. */
+/* -1 to go on, else the exit status. with_expires: account create's
+ * --expires is one of the options. */
 static int
 level_parse(struct level_args *a, int argc, char **argv, const char *help,
-	    int npos, const char *missing)
+	    int npos, const char *missing, int with_expires)
 {
-	static const struct option opts[] = {
+	static const struct option level_opts[] = {
 	    CLI_AUTH_LONGOPTS,
 	    {"pubkey", required_argument, NULL, OPT_PUBKEY},
 	    {"weight", required_argument, NULL, OPT_WEIGHT},
@@ -67,11 +134,22 @@ level_parse(struct level_args *a, int argc, char **argv, const char *help,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	static const struct option create_opts[] = {
+	    CLI_AUTH_LONGOPTS,
+	    {"pubkey", required_argument, NULL, OPT_PUBKEY},
+	    {"weight", required_argument, NULL, OPT_WEIGHT},
+	    {"threshold", required_argument, NULL, OPT_THRESHOLD},
+	    {"expires", required_argument, NULL, OPT_EXPIRES},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const struct option *opts = with_expires ? create_opts : level_opts;
 	struct dot_err e = {0};
 	uint64_t sum = 0;
 	int c, k;
 
 	memset(a, 0, sizeof(*a));
+	a->expires = DOT_STATE_NO_EXPIRY;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if ((k = cli_auth_option(&a->auth, c, optarg)) != 0) {
 			if (k < 0)
@@ -94,9 +172,16 @@ level_parse(struct level_args *a, int argc, char **argv, const char *help,
 		case OPT_THRESHOLD:
 			a->threshold = optarg;
 			break;
+		case OPT_EXPIRES:
+			if (a->expires_arg != NULL)
+				return cli_usage("--expires is given twice");
+			a->expires_arg = optarg;
+			break;
 		case 'h':
 			cli_help(help);
 			fputs(keys_help, stdout);
+			if (with_expires)
+				fputs(expires_help, stdout);
 			fputs(cli_auth_help, stdout);
 			return DOT_EXIT_OK;
 		default:
@@ -134,6 +219,10 @@ level_parse(struct level_args *a, int argc, char **argv, const char *help,
 		return cli_usage("--threshold %" PRIu64 " can never be met: "
 				 "the weights add up to %" PRIu64,
 				 a->thr, sum);
+	if (a->expires_arg != NULL &&
+	    (k = expiry_arg("--expires", a->expires_arg, 0, &a->expires)) !=
+		    0)
+		return k;
 	if ((k = cli_auth_check(&a->auth)) != 0)
 		return k;
 	for (size_t i = 0; i < a->npub; i++) {
@@ -191,6 +280,8 @@ json_level(struct json *j, void *ctx)
 	}
 	json_arr_end(j);
 	json_kuint(j, "threshold", a->thr);
+	if (lj->level == NULL) /* account create */
+		json_expiry(j, a->expires);
 	json_key(j, "keys");
 	json_arr_begin(j);
 	for (size_t i = 0; i < a->npub; i++) {
@@ -234,7 +325,9 @@ static const char create_help[] =
     "Creates the account NAME; its owner level (which changes the levels)\n"
     "and its active level (for everyday use) both start with the given\n"
     "keys, weights and threshold. Acting as the admin account (or with a\n"
-    "token granting admin on /).\n"
+    "token granting admin on /). With --expires the account expires at\n"
+    "that time: from then on nothing it signs applies and the node refuses\n"
+    "its keys' channels (see dot account set-expiry).\n"
     "\n"
     "Options:\n";
 
@@ -247,23 +340,35 @@ cmd_account_create(const struct dot_cmd *self, int argc, char **argv)
 	int status;
 
 	(void)self;
-	if ((status = level_parse(&a, argc, argv, create_help, 1, "NAME")) >= 0)
+	if ((status = level_parse(&a, argc, argv, create_help, 1, "NAME",
+				  1)) >= 0)
 		return status;
 	if (!name_ok(a.pos[0], DOT_TX_MAX_ACCOUNT))
 		return cli_usage("NAME '%s': an account name is 1-%d of a-z, "
 				 "0-9, '.', '_' and '-'",
 				 a.pos[0], DOT_TX_MAX_ACCOUNT);
-	dot_enc_map(&args, 3);
+	dot_enc_map(&args, a.expires == DOT_STATE_NO_EXPIRY ? 3 : 4);
 	dot_enc_uint(&args, 1);
 	dot_enc_tstr(&args, a.pos[0], strlen(a.pos[0]));
 	dot_enc_uint(&args, 2);
 	enc_keys(&args, &a);
 	dot_enc_uint(&args, 3);
 	dot_enc_uint(&args, a.thr);
+	if (a.expires != DOT_STATE_NO_EXPIRY) {
+		dot_enc_uint(&args, 4);
+		dot_enc_uint(&args, a.expires);
+	}
 	lj.a = &a;
 	lj.account = a.pos[0];
 	lj.level = NULL;
 	status = level_submit(&a, "account.create", a.pos[0], &args, &lj);
+	if (status == DOT_EXIT_OK && !cli_json() &&
+	    a.expires != DOT_STATE_NO_EXPIRY) {
+		char lead[DOT_TX_MAX_ACCOUNT + 2];
+
+		snprintf(lead, sizeof(lead), "%s ", a.pos[0]);
+		print_expiry(lead, a.expires);
+	}
 	dot_buf_free(&args);
 	return status;
 }
@@ -291,7 +396,7 @@ cmd_account_set_level(const struct dot_cmd *self, int argc, char **argv)
 
 	(void)self;
 	if ((status = level_parse(&a, argc, argv, set_level_help, 2,
-				  "ACCOUNT and LEVEL")) >= 0)
+				  "ACCOUNT and LEVEL", 0)) >= 0)
 		return status;
 	if (!name_ok(a.pos[0], DOT_TX_MAX_ACCOUNT))
 		return cli_usage("ACCOUNT '%s': an account name is 1-%d of "
@@ -319,12 +424,123 @@ cmd_account_set_level(const struct dot_cmd *self, int argc, char **argv)
 	return status;
 }
 
+/* ---- dot account set-expiry ---- */
+
+static const char set_expiry_help[] =
+    "Sets when ACCOUNT expires: TIME is RFC 3339 UTC\n"
+    "(2026-11-23T10:00:00Z), @UNIXSECONDS or +N{s,m,h,d} from now; 'never'\n"
+    "clears it. From its expiry on, nothing the account signs applies\n"
+    "(DOT_ESTATE_ACCOUNT_EXPIRED), tokens it issued stop working, and the\n"
+    "node refuses its keys' channels and closes the open ones.\n"
+    "\n"
+    "The admin (whoever may create accounts) may set, move or clear any\n"
+    "account's expiry but the admin account's own, which never expires.\n"
+    "The account itself, acting as ACCOUNT@owner, may set one or bring it\n"
+    "earlier, but not move it later or clear it.\n"
+    "\n"
+    "Options:\n";
+
+struct expiry_json {
+	const char *account;
+	uint64_t expires;
+};
+
+static void
+json_set_expiry(struct json *j, void *ctx)
+{
+	const struct expiry_json *x = ctx;
+
+	json_kstr(j, "account", x->account);
+	json_expiry(j, x->expires);
+}
+
+int
+cmd_account_set_expiry(const struct dot_cmd *self, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    CLI_AUTH_LONGOPTS,
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct cli_auth auth;
+	struct cli_session s;
+	struct dot_receipt *r = NULL;
+	struct dot_buf args = {0};
+	struct dot_err e = {0};
+	struct expiry_json x;
+	uint64_t expires;
+	int c, k, status;
+
+	(void)self;
+	memset(&auth, 0, sizeof(auth));
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if ((k = cli_auth_option(&auth, c, optarg)) != 0) {
+			if (k < 0)
+				return DOT_EXIT_USAGE;
+			continue;
+		}
+		if (c == 'h') {
+			cli_help(set_expiry_help);
+			fputs(cli_auth_help, stdout);
+			return DOT_EXIT_OK;
+		}
+		return cli_badopt(c, argv);
+	}
+	if (argc - optind < 2)
+		return cli_usage(argc - optind < 1
+					 ? "missing ACCOUNT and TIME|never"
+					 : "missing TIME|never (e.g. +30d, "
+					   "2026-11-23T10:00:00Z, never)");
+	if (argc - optind > 2)
+		return cli_usage("unexpected argument '%s'", argv[optind + 2]);
+	if (!name_ok(argv[optind], DOT_TX_MAX_ACCOUNT))
+		return cli_usage("ACCOUNT '%s': an account name is 1-%d of "
+				 "a-z, 0-9, '.', '_' and '-'",
+				 argv[optind], DOT_TX_MAX_ACCOUNT);
+	if ((k = expiry_arg("TIME", argv[optind + 1], 1, &expires)) != 0)
+		return k;
+	if ((k = cli_auth_check(&auth)) != 0)
+		return k;
+	dot_enc_map(&args, expires == DOT_STATE_NO_EXPIRY ? 1 : 2);
+	dot_enc_uint(&args, 1);
+	dot_enc_tstr(&args, argv[optind], strlen(argv[optind]));
+	if (expires != DOT_STATE_NO_EXPIRY) {
+		dot_enc_uint(&args, 2);
+		dot_enc_uint(&args, expires);
+	}
+	if (args.err) {
+		dot_err_set(&e, DOT_ENOMEM, "out of memory");
+		dot_buf_free(&args);
+		return cli_fail(&e);
+	}
+	x.account = argv[optind];
+	x.expires = expires;
+	if (cli_session_open(&s, &auth, &e) != DOT_OK ||
+	    cli_session_submit(&s, "account.set-expiry", &args, NULL, 0, &r,
+			       &e) != DOT_OK) {
+		status = cli_session_fail(&s, &e);
+	} else {
+		status = cli_receipt_report("account.set-expiry", argv[optind],
+					    r, json_set_expiry, &x);
+		if (status == DOT_EXIT_OK && !cli_json()) {
+			char lead[DOT_TX_MAX_ACCOUNT + 2];
+
+			snprintf(lead, sizeof(lead), "%s ", argv[optind]);
+			print_expiry(lead, expires);
+		}
+	}
+	dot_receipt_free(r);
+	cli_session_close(&s);
+	dot_buf_free(&args);
+	return status;
+}
+
 /* ---- dot account show ---- */
 
 static const char show_help[] =
-    "Shows ACCOUNT's permission levels: each level's threshold and its\n"
-    "keys with their weights. An account is read by itself (acting as any\n"
-    "of its levels) or by the admin.\n"
+    "Shows ACCOUNT's expiry and permission levels: each level's threshold\n"
+    "and its keys with their weights. An account is read by itself (acting\n"
+    "as any of its levels, until it expires) or by the admin.\n"
     "\n"
     "Options:\n";
 
@@ -344,7 +560,9 @@ cmd_account_show(const struct dot_cmd *self, int argc, char **argv)
 	struct json j;
 	const char *name;
 	size_t nlen;
-	uint64_t n, k, created, nlevels;
+	uint64_t n, k, created, nlevels, expires = DOT_STATE_NO_EXPIRY;
+	const uint8_t *lv;
+	size_t lvlen;
 	int c, r, status = DOT_EXIT_FAIL;
 
 	(void)self;
@@ -377,13 +595,22 @@ cmd_account_show(const struct dot_cmd *self, int argc, char **argv)
 		status = cli_session_fail(&s, &e);
 		goto out;
 	}
+	/* {1: name, 2: created, 3: levels, ?4: expires}: the expiry comes
+	 * after the levels and is printed before them, so the levels are
+	 * taken whole first and read again below. */
 	if (dot_dec_init(&d, ans.data, ans.len, NULL, NULL) != DOT_OK ||
-	    dot_dec_map(&d, &n) != DOT_OK || n != 3 ||
+	    dot_dec_map(&d, &n) != DOT_OK || n < 3 || n > 4 ||
 	    dot_dec_uint(&d, &k) != DOT_OK ||
 	    dot_dec_tstr(&d, &name, &nlen) != DOT_OK ||
 	    dot_dec_uint(&d, &k) != DOT_OK ||
 	    dot_dec_uint(&d, &created) != DOT_OK ||
-	    dot_dec_uint(&d, &k) != DOT_OK ||
+	    dot_dec_uint(&d, &k) != DOT_OK || k != 3 ||
+	    dot_dec_item(&d, &lv, &lvlen) != DOT_OK ||
+	    (n == 4 && (dot_dec_uint(&d, &k) != DOT_OK || k != 4 ||
+			dot_dec_uint(&d, &expires) != DOT_OK ||
+			expires > DOT_STATE_MAX_EXPIRY)) ||
+	    !dot_dec_done(&d) ||
+	    dot_dec_init(&d, lv, lvlen, NULL, NULL) != DOT_OK ||
 	    dot_dec_array(&d, &nlevels) != DOT_OK) {
 		dot_err_set(&e, DOT_EAPI_FORMAT,
 			    "the node's account answer is malformed");
@@ -397,11 +624,13 @@ cmd_account_show(const struct dot_cmd *self, int argc, char **argv)
 		json_key(&j, "account");
 		json_strn(&j, name, nlen);
 		json_kuint(&j, "created", created);
+		json_expiry(&j, expires);
 		json_key(&j, "levels");
 		json_arr_begin(&j);
 	} else {
 		printf("account %.*s (created at entry %" PRIu64 ")\n",
 		       (int)nlen, name, created);
+		print_expiry("  ", expires);
 	}
 	for (uint64_t i = 0; i < nlevels; i++) {
 		const char *level;

@@ -10,7 +10,9 @@
  * from the tx and receipt bytes), and a later checkpoint must extend the one
  * seen before (RFC 9162 §2.1.4). The node's key is trusted on first use and
  * kept in $DOT_DIR/trust/<origin>; the last checkpoint seen is kept in
- * $DOT_DIR/checkpoints/<origin>.
+ * $DOT_DIR/checkpoints/<origin>. The key must also be the node's channel
+ * key (decision 0014): the one the channel authenticated, and the one
+ * $DOT_DIR/known_nodes remembers for the log's cluster.
  *
  * Offline (dot audit verify --dir), the data directory is checked by
  * dotd_verify (daemon/verify.c): the log's hash chain, then the state
@@ -31,11 +33,11 @@
 #include "../daemon/verify.h"
 #include "doteros/audit.h"
 #include "doteros/codec.h"
+#include "doteros/net.h"
 #include "dot.h"
 
 #define RECENT_DEFAULT	  100
 #define LOG_COUNT_DEFAULT 100
-#define TRUST_MAX	  4096
 
 /* ---- talking to the node ---- */
 
@@ -435,51 +437,7 @@ cp_json(struct json *j, const struct audit_log *l)
 	json_obj_end(j);
 }
 
-/* ---- trust on first use: $DOT_DIR/trust/<origin> ---- */
-
-/*
- * The file for an origin under $DOT_DIR/<sub>: the origin itself as a
- * relative path when it is a safe one ("doteros/<cluster id>"), else
- * "x-<hex of the origin>".
- */
-static int
-origin_path(const char *sub, const char *origin, char *out, size_t cap,
-	    struct dot_err *e)
-{
-	char dir[4000], name[2 * DOT_AUDIT_MAX_NAME + 3];
-	size_t n = strlen(origin);
-	int safe = n > 0 && n <= DOT_AUDIT_MAX_NAME, rv, k;
-
-	/* Safe: parts of [A-Za-z0-9._-], none empty, none starting with
-	 * '.' (so no "." or ".."), separated by single '/'. */
-	for (size_t i = 0; safe && i < n; i++) {
-		char c = origin[i];
-		int start = i == 0 || origin[i - 1] == '/';
-
-		if (c == '/')
-			safe = !start && i + 1 < n;
-		else if (start && c == '.')
-			safe = 0;
-		else
-			safe = (c >= 'a' && c <= 'z') ||
-			       (c >= 'A' && c <= 'Z') ||
-			       (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-			       c == '_';
-	}
-	if (safe) {
-		snprintf(name, sizeof(name), "%s", origin);
-	} else {
-		memcpy(name, "x-", 2);
-		cli_hex(name + 2, (const uint8_t *)origin,
-			n > DOT_AUDIT_MAX_NAME ? DOT_AUDIT_MAX_NAME : n);
-	}
-	if ((rv = cli_dot_dir(dir, sizeof(dir), e)) != DOT_OK)
-		return rv;
-	k = snprintf(out, cap, "%s/%s/%s", dir, sub, name);
-	if (k < 0 || (size_t)k >= cap)
-		return dot_err_set(e, DOT_ETOOBIG, "DOT_DIR path is too long");
-	return DOT_OK;
-}
+/* ---- trust on first use: $DOT_DIR/trust/<origin> (util.c) ---- */
 
 /* Make the parent directory of path (mode 0700). */
 static int
@@ -497,62 +455,11 @@ mkparent(const char *path, struct dot_err *e)
 	return cli_mkdirs(p, e);
 }
 
-/*
- * The trusted key of an origin: *found 1 and the key text in out when the
- * trust file exists, 0 when it does not; an error when it cannot be read or
- * is not a trust file.
- */
-static int
-trust_load(const char *path, const char *origin, char *out, size_t cap,
-	   int *found, struct dot_err *e)
-{
-	struct dot_buf b = {0};
-	char want[DOT_AUDIT_MAX_NAME + 16];
-	const char *k, *end;
-	int rv;
-
-	*found = 0;
-	if (access(path, F_OK) != 0 && errno == ENOENT)
-		return DOT_OK;
-	if ((rv = cli_read_file(path, TRUST_MAX, &b, e)) != DOT_OK)
-		goto out;
-	dot_buf_put(&b, "", 1);
-	if (b.err) {
-		rv = dot_err_set(e, DOT_ENOMEM, "out of memory");
-		goto out;
-	}
-	snprintf(want, sizeof(want), "origin %s\n", origin);
-	if (strncmp((const char *)b.data, want, strlen(want)) != 0 ||
-	    strncmp((const char *)b.data + strlen(want), "key ", 4) != 0) {
-		rv = dot_err_set(e, DOT_EAUDIT_KEY,
-				 "%s is not a trust file for %s (lines 'origin "
-				 "ORIGIN' and 'key NAME+ID+BASE64' expected): "
-				 "remove it to trust the node again",
-				 path, origin);
-		goto out;
-	}
-	k = (const char *)b.data + strlen(want) + 4;
-	end = strchr(k, '\n');
-	if (end == NULL || (size_t)(end - k) >= cap) {
-		rv = dot_err_set(e, DOT_EAUDIT_KEY,
-				 "%s: the key line is malformed: remove the "
-				 "file to trust the node again",
-				 path);
-		goto out;
-	}
-	memcpy(out, k, (size_t)(end - k));
-	out[end - k] = '\0';
-	*found = 1;
-out:
-	dot_buf_free(&b);
-	return rv;
-}
-
 static int
 trust_store(const char *path, const char *origin, const char *key,
 	    struct dot_err *e)
 {
-	char text[TRUST_MAX];
+	char text[CLI_TRUST_MAX];
 	int rv;
 
 	if ((rv = mkparent(path, e)) != DOT_OK)
@@ -568,15 +475,15 @@ trust_store(const char *path, const char *origin, const char *key,
 static int
 check_trusted(const struct audit_log *l, int *trusted, struct dot_err *e)
 {
-	char path[4200], key[TRUST_MAX];
+	char path[4200], key[CLI_TRUST_MAX];
 	int rv, found;
 
 	*trusted = 0;
-	if ((rv = origin_path("trust", l->origin, path, sizeof(path), e)) !=
+	if ((rv = cli_origin_path("trust", l->origin, path, sizeof(path), e)) !=
 	    DOT_OK)
 		return rv;
-	if ((rv = trust_load(path, l->origin, key, sizeof(key), &found, e)) !=
-	    DOT_OK)
+	if ((rv = cli_trust_load(path, l->origin, key, sizeof(key), &found,
+				 e)) != DOT_OK)
 		return rv;
 	if (!found)
 		return DOT_OK;
@@ -590,12 +497,85 @@ check_trusted(const struct audit_log *l, int *trusted, struct dot_err *e)
 	return DOT_OK;
 }
 
+/*
+ * One node, one key (decisions 0013, 0014): the key that signs the log
+ * must be, in X25519 form, the key the node's channel is known by: over
+ * TCP the key the channel authenticated just now, and in any case the key
+ * $DOT_DIR/known_nodes remembers for the log's cluster. alarm gets the
+ * sentence to report when either differs ("" when none does); *known is 1
+ * when known_nodes vouches for the key.
+ */
+static int
+cross_check(const struct audit_log *l, char *alarm, size_t cap, int *known,
+	    struct dot_err *e)
+{
+	uint8_t kx[DOT_NET_KEY_LEN], ck[DOT_NET_KEY_LEN];
+	uint8_t cid[DOT_CLUSTER_ID_LEN];
+	char hx[2 * DOT_NET_KEY_LEN + 1], hc[2 * DOT_NET_KEY_LEN + 1];
+	char addr[4300];
+	const struct dot_net_peer *peer;
+	int rv, found;
+
+	alarm[0] = '\0';
+	*known = 0;
+	if (dot_sign_pk_to_kx(l->vk.pk, sizeof(l->vk.pk), kx) != DOT_OK) {
+		snprintf(alarm, cap,
+			 "ALARM: the node signs the log %s with %s, a key "
+			 "with no X25519 form: it cannot be the key of the "
+			 "node's channel",
+			 l->origin, l->vk_text);
+		return DOT_OK;
+	}
+	cli_hex(hx, kx, sizeof(kx));
+	peer = l->node.ch != NULL ? dot_net_peer(l->node.ch) : NULL;
+	if (peer != NULL && memcmp(peer->static_pk, kx, sizeof(kx)) != 0) {
+		cli_hex(hc, peer->static_pk, sizeof(kx));
+		cli_warn("the node at %s authenticated its channel with the "
+			 "node key %s",
+			 l->node.addr, hc);
+		cli_warn("it signs the log %s with %s, node key %s", l->origin,
+			 l->vk_text, hx);
+		snprintf(alarm, cap,
+			 "ALARM: the node at %.200s signs its log with another "
+			 "key than its channel's: a node has one key, so "
+			 "these are not one node",
+			 l->node.addr);
+		return DOT_OK;
+	}
+	if (cli_origin_cluster(l->origin, cid) != 0)
+		return DOT_OK; /* not a cluster's log: nothing to compare */
+	if ((rv = cli_known_cluster(cid, &found, ck, addr, sizeof(addr), e)) !=
+	    DOT_OK)
+		return rv;
+	if (!found)
+		return DOT_OK;
+	if (memcmp(ck, kx, sizeof(kx)) != 0) {
+		cli_hex(hc, ck, sizeof(ck));
+		cli_warn("the node signs the log %s with %s, node key %s",
+			 l->origin, l->vk_text, hx);
+		cli_warn("$DOT_DIR/known_nodes remembers this cluster's node "
+			 "key as %s (the line for %s)",
+			 hc, addr);
+		snprintf(alarm, cap,
+			 "ALARM: the node signs its log with another key than "
+			 "the one the channel knows for its cluster (%.200s in "
+			 "known_nodes): not the node the channel knows, or "
+			 "its key changed (then confirm the new key out of "
+			 "band and remove that line)",
+			 addr);
+		return DOT_OK;
+	}
+	*known = 1;
+	return DOT_OK;
+}
+
 /* Connect, fetch the key and a verified checkpoint. */
 static int
 audit_open(struct audit_log *l, int check_trust, int *trusted,
 	   struct dot_err *e)
 {
-	int rv;
+	char alarm[1024];
+	int rv, known;
 
 	memset(l, 0, sizeof(*l));
 	l->node.fd = -1;
@@ -603,8 +583,14 @@ audit_open(struct audit_log *l, int check_trust, int *trusted,
 		return rv;
 	if ((rv = fetch_key(l, e)) != DOT_OK)
 		return rv;
-	if (check_trust && (rv = check_trusted(l, trusted, e)) != DOT_OK)
-		return rv;
+	if (check_trust) {
+		if ((rv = check_trusted(l, trusted, e)) != DOT_OK ||
+		    (rv = cross_check(l, alarm, sizeof(alarm), &known, e)) !=
+			DOT_OK)
+			return rv;
+		if (alarm[0] != '\0')
+			return dot_err_set(e, DOT_EAUDIT_KEY, "%s", alarm);
+	}
 	return fetch_checkpoint(l, NULL, e);
 }
 
@@ -883,7 +869,10 @@ static const char verify_help[] =
     "     log's origin are stored in $DOT_DIR/trust/ORIGIN (trust on first\n"
     "     use); later a different key is an ALARM and refused, unless\n"
     "     --node-key pins the expected key explicitly (which then replaces\n"
-    "     the stored one);\n"
+    "     the stored one). In X25519 form it must also be the node's\n"
+    "     channel key: over TCP the key the channel authenticated, and the\n"
+    "     key $DOT_DIR/known_nodes remembers for the log's cluster; another\n"
+    "     is an ALARM that --node-key does not override (decision 0014);\n"
     "  2. its signed checkpoint (size and root), with that key;\n"
     "  3. that the checkpoint extends the one stored last time in\n"
     "     $DOT_DIR/checkpoints/ORIGIN (a consistency proof, RFC 9162\n"
@@ -907,7 +896,8 @@ static const char verify_help[] =
     "      --recent N      re-verify the inclusion of the last N records\n"
     "                      (default 100; 0: none)\n"
     "      --dir DIR       verify a data directory offline\n"
-    "      --json          print {ok, ...}: online {node_key, trust,\n"
+    "      --json          print {ok, ...}: online {node_key, trust\n"
+    "                      (first-use, channel, trusted, pinned),\n"
     "                      checkpoint, previous, consistency,\n"
     "                      records_checked, findings}; offline {dir,\n"
     "                      findings, report, records, root}\n"
@@ -1140,7 +1130,7 @@ struct online {
 	struct findings f;
 	struct dot_err err; /* the first failure */
 	int failed;
-	const char *trust; /* "first-use", "trusted", "pinned" */
+	const char *trust; /* "first-use", "channel", "trusted", "pinned" */
 	char trust_path[4200], cp_path[4200];
 	struct dot_audit_checkpoint *prev;
 	const char *consistency; /* "first", "same", "extends" */
@@ -1174,19 +1164,27 @@ static int
 verify_key(struct online *o, struct dot_err *e)
 {
 	struct audit_log *l = &o->l;
-	char stored[TRUST_MAX];
+	char stored[CLI_TRUST_MAX], alarm[1024];
 	struct dot_audit_vkey pin;
 	struct dot_err pe = {0};
-	int rv, have;
+	int rv, have, known;
 
-	if ((rv = origin_path("trust", l->origin, o->trust_path,
-			      sizeof(o->trust_path), e)) != DOT_OK ||
-	    (rv = origin_path("checkpoints", l->origin, o->cp_path,
-			      sizeof(o->cp_path), e)) != DOT_OK)
+	if ((rv = cli_origin_path("trust", l->origin, o->trust_path,
+				  sizeof(o->trust_path), e)) != DOT_OK ||
+	    (rv = cli_origin_path("checkpoints", l->origin, o->cp_path,
+				  sizeof(o->cp_path), e)) != DOT_OK)
 		return rv;
-	if ((rv = trust_load(o->trust_path, l->origin, stored, sizeof(stored),
-			     &have, e)) != DOT_OK)
+	if ((rv = cli_trust_load(o->trust_path, l->origin, stored,
+				 sizeof(stored), &have, e)) != DOT_OK)
 		return rv;
+	/* The channel's key for the node comes first: not even a pin
+	 * makes two keys one node (decision 0014). */
+	if ((rv = cross_check(l, alarm, sizeof(alarm), &known, e)) != DOT_OK)
+		return rv;
+	if (alarm[0] != '\0') {
+		fail(o, DOT_EAUDIT_KEY, "%s", alarm);
+		return DOT_OK;
+	}
 	if (o->node_key != NULL) {
 		if (dot_audit_vkey_parse(&pin, o->node_key, strlen(o->node_key),
 					 &pe) != DOT_OK)
@@ -1241,6 +1239,16 @@ verify_key(struct online *o, struct dot_err *e)
 	if ((rv = trust_store(o->trust_path, l->origin, l->vk_text, e)) !=
 	    DOT_OK)
 		return rv;
+	if (known) {
+		/* first seen by the channel, which checked it already */
+		o->trust = "channel";
+		if (!cli_json())
+			printf("node key: %s, the key the channel knows for "
+			       "this cluster's node (known_nodes): now "
+			       "trusted for %s (stored in %s)\n",
+			       l->vk_text, l->origin, o->trust_path);
+		return DOT_OK;
+	}
 	o->trust = "first-use";
 	if (!cli_json())
 		printf("node key: %s, first use: now trusted for %s (stored "

@@ -93,15 +93,18 @@ const struct dot_cmd dot_cmds[] = {
 	{"msg", "recv", cmd_msg_recv, "MAILBOX AUTHORITY [--json]",
 	 "Receive (consume) the oldest message of a mailbox"},
 	{"account", "create", cmd_account_create,
-	 "NAME --pubkey PK... [--weight W...] [--threshold N] AUTHORITY "
-	 "[--json]",
+	 "NAME --pubkey PK... [--weight W...] [--threshold N] [--expires T] "
+	 "AUTHORITY [--json]",
 	 "Create an account whose owner and active levels are these keys"},
 	{"account", "set-level", cmd_account_set_level,
 	 "ACCOUNT LEVEL --pubkey PK... [--weight W...] [--threshold N] "
 	 "--as ACCOUNT@owner --key KEY... [--json]",
 	 "Set a permission level's keys, weights and threshold"},
+	{"account", "set-expiry", cmd_account_set_expiry,
+	 "ACCOUNT TIME|never AUTHORITY [--json]",
+	 "Set when an account expires, or clear it (never)"},
 	{"account", "show", cmd_account_show, "ACCOUNT AUTHORITY [--json]",
-	 "Show an account's levels, thresholds, keys and weights"},
+	 "Show an account's expiry, levels, thresholds, keys and weights"},
 	{"audit", "log", cmd_audit_log, "[--from SEQ] [--count N] [--json]",
 	 "List ledger records, each proved against the signed checkpoint"},
 	{"audit", "prove", cmd_audit_prove, "SEQ [--json]",

@@ -69,6 +69,8 @@ int cmd_account_create(const struct dot_cmd *self, int argc, char **argv);
 int cmd_account_show(const struct dot_cmd *self, int argc, char **argv);
 int cmd_account_set_level(const struct dot_cmd *self, int argc,
 			  char **argv);
+int cmd_account_set_expiry(const struct dot_cmd *self, int argc,
+			   char **argv);
 int cmd_audit_log(const struct dot_cmd *self, int argc, char **argv);
 int cmd_audit_prove(const struct dot_cmd *self, int argc, char **argv);
 int cmd_audit_verify(const struct dot_cmd *self, int argc, char **argv);
@@ -172,6 +174,41 @@ void cli_pass_free(char *pass);
 void cli_pk_text(const uint8_t *pk, size_t pklen, char out[DOT_PK_TEXT_MAX]);
 void cli_key_id_hex(const uint8_t *pk, size_t pklen,
 		    char out[2 * DOT_KEY_ID_LEN + 1]);
+
+/*
+ * The nodes' keys (decisions 0009, 0013, 0014). A node has one Ed25519 key:
+ * it signs the node's checkpoints and, in X25519 form, authenticates its
+ * channel. `dot audit` trusts it per log origin in $DOT_DIR/trust/ORIGIN
+ * (lines "origin ORIGIN", "key NAME+ID+BASE64"); the channel remembers it
+ * per address in $DOT_DIR/known_nodes (chan.c). A cluster's log origin is
+ * "doteros/<cluster id in hex>", so the two meet on the cluster id.
+ */
+#define CLI_TRUST_MAX 4096
+#define CLI_ORIGIN_MAX (8 + 2 * DOT_CLUSTER_ID_LEN + 1)
+/* $DOT_DIR/SUB/ORIGIN (origin as a relative path when it is a safe one,
+ * else "x-<hex of the origin>"). */
+int cli_origin_path(const char *sub, const char *origin, char *out,
+		    size_t cap, struct dot_err *e);
+/* The key text trusted for origin: *found 0 when path does not exist; an
+ * error naming the file when it is not a trust file. */
+int cli_trust_load(const char *path, const char *origin, char *out,
+		   size_t cap, int *found, struct dot_err *e);
+/* "doteros/<hex>", and back (0, or -1 for any other origin). */
+void cli_cluster_origin(const uint8_t cid[DOT_CLUSTER_ID_LEN],
+			char out[CLI_ORIGIN_MAX]);
+int cli_origin_cluster(const char *origin, uint8_t cid[DOT_CLUSTER_ID_LEN]);
+/* The key trusted for a cluster's checkpoints, as text (key) and in X25519
+ * form (kx); *found 0 when none is; path gets the trust file's path. */
+int cli_trusted_node_kx(const uint8_t cid[DOT_CLUSTER_ID_LEN], int *found,
+			uint8_t kx[32], char *path, size_t pcap, char *key,
+			size_t kcap, struct dot_err *e);
+/* chan.c: the node key (X25519) known_nodes remembers for a cluster, at
+ * any address: *found 0 when no line names the cluster; addr gets the
+ * address of a line that does. DOT_EAUDIT_KEY (an ALARM) when two lines
+ * of the cluster hold different keys. */
+int cli_known_cluster(const uint8_t cid[DOT_CLUSTER_ID_LEN], int *found,
+		      uint8_t key[32], char *addr, size_t cap,
+		      struct dot_err *e);
 
 /* ---- client.c: talking to a node (include/doteros/api.h) ---- */
 

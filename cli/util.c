@@ -1,6 +1,7 @@
 /*
  * util.c - what the dot subcommands share: messages and exit codes, option
- * errors, files, key lookup, passphrases and times.
+ * errors, files, key lookup, passphrases, times, and the store of the
+ * nodes' keys trusted for their checkpoints.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 
 #include <sodium.h>
 
+#include "doteros/audit.h"
 #include "dot.h"
 
 /* The command being run; the CLI is single-threaded. */
@@ -551,6 +553,147 @@ out:
 	if (rv != DOT_OK)
 		unlink(tmp);
 	return rv;
+}
+
+/* ---- $DOT_DIR/trust: node keys trusted for their checkpoints ---- */
+
+int
+cli_origin_path(const char *sub, const char *origin, char *out, size_t cap,
+		struct dot_err *e)
+{
+	char dir[4000], name[2 * DOT_AUDIT_MAX_NAME + 3];
+	size_t n = strlen(origin);
+	int safe = n > 0 && n <= DOT_AUDIT_MAX_NAME, rv, k;
+
+	/* Safe: parts of [A-Za-z0-9._-], none empty, none starting with
+	 * '.' (so no "." or ".."), separated by single '/'. */
+	for (size_t i = 0; safe && i < n; i++) {
+		char c = origin[i];
+		int start = i == 0 || origin[i - 1] == '/';
+
+		if (c == '/')
+			safe = !start && i + 1 < n;
+		else if (start && c == '.')
+			safe = 0;
+		else
+			safe = (c >= 'a' && c <= 'z') ||
+			       (c >= 'A' && c <= 'Z') ||
+			       (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+			       c == '_';
+	}
+	if (safe) {
+		snprintf(name, sizeof(name), "%s", origin);
+	} else {
+		memcpy(name, "x-", 2);
+		cli_hex(name + 2, (const uint8_t *)origin,
+			n > DOT_AUDIT_MAX_NAME ? DOT_AUDIT_MAX_NAME : n);
+	}
+	if ((rv = cli_dot_dir(dir, sizeof(dir), e)) != DOT_OK)
+		return rv;
+	k = snprintf(out, cap, "%s/%s/%s", dir, sub, name);
+	if (k < 0 || (size_t)k >= cap)
+		return dot_err_set(e, DOT_ETOOBIG, "DOT_DIR path is too long");
+	return DOT_OK;
+}
+
+int
+cli_trust_load(const char *path, const char *origin, char *out, size_t cap,
+	       int *found, struct dot_err *e)
+{
+	struct dot_buf b = {0};
+	char want[DOT_AUDIT_MAX_NAME + 16];
+	const char *k, *end;
+	int rv;
+
+	*found = 0;
+	if (access(path, F_OK) != 0 && errno == ENOENT)
+		return DOT_OK;
+	if ((rv = cli_read_file(path, CLI_TRUST_MAX, &b, e)) != DOT_OK)
+		goto out;
+	dot_buf_put(&b, "", 1);
+	if (b.err) {
+		rv = dot_err_set(e, DOT_ENOMEM, "out of memory");
+		goto out;
+	}
+	snprintf(want, sizeof(want), "origin %s\n", origin);
+	if (strncmp((const char *)b.data, want, strlen(want)) != 0 ||
+	    strncmp((const char *)b.data + strlen(want), "key ", 4) != 0) {
+		rv = dot_err_set(e, DOT_EAUDIT_KEY,
+				 "%s is not a trust file for %s (lines 'origin "
+				 "ORIGIN' and 'key NAME+ID+BASE64' expected): "
+				 "remove it to trust the node again",
+				 path, origin);
+		goto out;
+	}
+	k = (const char *)b.data + strlen(want) + 4;
+	end = strchr(k, '\n');
+	if (end == NULL || (size_t)(end - k) >= cap) {
+		rv = dot_err_set(e, DOT_EAUDIT_KEY,
+				 "%s: the key line is malformed: remove the "
+				 "file to trust the node again",
+				 path);
+		goto out;
+	}
+	memcpy(out, k, (size_t)(end - k));
+	out[end - k] = '\0';
+	*found = 1;
+out:
+	dot_buf_free(&b);
+	return rv;
+}
+
+void
+cli_cluster_origin(const uint8_t cid[DOT_CLUSTER_ID_LEN],
+		   char out[CLI_ORIGIN_MAX])
+{
+	memcpy(out, "doteros/", 8);
+	cli_hex(out + 8, cid, DOT_CLUSTER_ID_LEN);
+}
+
+int
+cli_origin_cluster(const char *origin, uint8_t cid[DOT_CLUSTER_ID_LEN])
+{
+	char want[CLI_ORIGIN_MAX];
+
+	if (strncmp(origin, "doteros/", 8) != 0 ||
+	    strlen(origin) != CLI_ORIGIN_MAX - 1 ||
+	    cli_parse_hex(origin + 8, cid, DOT_CLUSTER_ID_LEN) != 0)
+		return -1;
+	/* only the canonical (lower-case) spelling names a cluster's log */
+	cli_cluster_origin(cid, want);
+	return strcmp(want, origin) == 0 ? 0 : -1;
+}
+
+int
+cli_trusted_node_kx(const uint8_t cid[DOT_CLUSTER_ID_LEN], int *found,
+		    uint8_t kx[32], char *path, size_t pcap, char *key,
+		    size_t kcap, struct dot_err *e)
+{
+	char origin[CLI_ORIGIN_MAX];
+	struct dot_audit_vkey vk;
+	struct dot_err pe = {0};
+	int rv;
+
+	*found = 0;
+	cli_cluster_origin(cid, origin);
+	if ((rv = cli_origin_path("trust", origin, path, pcap, e)) != DOT_OK ||
+	    (rv = cli_trust_load(path, origin, key, kcap, found, e)) != DOT_OK)
+		return rv;
+	if (!*found)
+		return DOT_OK;
+	*found = 0;
+	if (dot_audit_vkey_parse(&vk, key, strlen(key), &pe) != DOT_OK)
+		return dot_err_set(e, DOT_EAUDIT_KEY,
+				   "%s: the trusted key does not parse (%s): "
+				   "remove the file to trust the node again",
+				   path, pe.msg);
+	if (dot_sign_pk_to_kx(vk.pk, sizeof(vk.pk), kx) != DOT_OK)
+		return dot_err_set(e, DOT_EAUDIT_KEY,
+				   "%s: the trusted key %s has no X25519 form, "
+				   "so no node can hold it: remove the file",
+				   path, key);
+	*found = 1;
+	return DOT_OK;
 }
 
 /* ---- keys ---- */

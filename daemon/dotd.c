@@ -966,8 +966,9 @@ chan_rand(void *ctx, uint8_t *out, size_t n)
 /*
  * Peer authorization (docs/wire-protocol.md §3.4): this node's own key is
  * a NODE (the ledger has no node objects until the cluster issue); a key
- * of an account's level, in the current state, is that ACCOUNT; anything
- * else is refused.
+ * of an account's level, in the current state, is that ACCOUNT unless the
+ * account has expired by this node's clock (decision 0015); anything else
+ * is refused.
  */
 static int
 chan_accept(void *ctx, const uint8_t pk[DOT_NET_KEY_LEN],
@@ -975,7 +976,7 @@ chan_accept(void *ctx, const uint8_t pk[DOT_NET_KEY_LEN],
 {
 	struct node *n = ctx;
 	struct dot_err e = {0};
-	const char *a;
+	const struct dotd_peer_key *k, *gone;
 
 	if (sodium_memcmp(pk, n->kx_pk, DOT_NET_KEY_LEN) == 0)
 		return DOT_NET_NODE;
@@ -984,10 +985,19 @@ chan_accept(void *ctx, const uint8_t pk[DOT_NET_KEY_LEN],
 		       "account until it works", e.msg);
 		return DOT_NET_REFUSE;
 	}
-	a = dotd_peers_find(&n->peers, pk);
-	if (a == NULL)
+	k = dotd_peers_find(&n->peers, pk, now_s(), &gone);
+	if (k == NULL) {
+		/* Said once in a while: a client retrying with an expired
+		 * account must not fill the log. */
+		if (gone != NULL && n->peers.refused_expired++ % 1000 == 0)
+			logmsg("refused a channel for account %s: it expired "
+			       "at %llu (%llu refused for an expiry so far)",
+			       gone->account,
+			       (unsigned long long)gone->expires,
+			       (unsigned long long)n->peers.refused_expired);
 		return DOT_NET_REFUSE;
-	snprintf(account, DOT_NET_MAX_NAME + 1, "%s", a);
+	}
+	snprintf(account, DOT_NET_MAX_NAME + 1, "%s", k->account);
 	return DOT_NET_ACCOUNT;
 }
 
@@ -1094,15 +1104,18 @@ chan_pump(struct conn *c)
 }
 
 /* Every second: the channels' timers (timeouts, rekeys, keepalives); and
- * when the account keys changed, channels whose key left its account
- * are closed. */
+ * when the account keys changed or an account expiry came (decision 0015),
+ * channels whose key left its account, or whose account has expired, are
+ * closed. */
 static void
 on_chan_timer(uv_timer_t *t)
 {
 	struct node *n = t->data;
 	struct dot_err e = {0};
-	uint64_t now = now_us();
+	uint64_t now = now_us(), wall = now_s();
 	int rebuilt = dotd_peers_refresh(&n->peers, n->st, &e);
+	/* Constant time unless an expiry has just come. */
+	int due = dotd_peers_expiry_due(&n->peers, wall);
 
 	if (rebuilt < 0)
 		logmsg("cannot map the account keys: %s", e.msg);
@@ -1114,11 +1127,10 @@ on_chan_timer(uv_timer_t *t)
 		if (c->ch == NULL || c->closing)
 			continue;
 		peer = dot_net_peer(c->ch);
-		if (rebuilt > 0 && peer != NULL &&
+		if ((rebuilt > 0 || due) && peer != NULL &&
 		    peer->role == DOT_NET_ACCOUNT) {
-			const char *a = dotd_peers_find(&n->peers,
-							peer->static_pk);
-			if (a == NULL || strcmp(a, peer->account) != 0) {
+			if (!dotd_peers_holds(&n->peers, peer->static_pk,
+					      peer->account, wall)) {
 				dot_net_close(c->ch, &io);
 				(void)chan_output(c, &io);
 				if (!c->closing)

@@ -137,7 +137,9 @@
 	X(DOT_ECONS_LOST, "leadership changed before the entry committed")     \
 	X(DOT_ECONS_ENGINE, "consensus engine error")                          \
 	X(DOT_ECONS_MEMBER, "no such member, or not allowed in that role")     \
-	X(DOT_ECONS_BUSY, "a membership change is already under way")
+	X(DOT_ECONS_BUSY, "a membership change is already under way")          \
+	/* accounts (lib/state, docs/decisions/0015) */                        \
+	X(DOT_ESTATE_ACCOUNT_EXPIRED, "account has expired")
 
 enum dot_errcode {
 #define DOT_X_ENUM(name, msg) name,

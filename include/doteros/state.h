@@ -37,11 +37,18 @@ typedef struct sqlite3 sqlite3;
  * (which then fits one 4 KiB SQLite page); larger content in chunks. */
 #define DOT_STATE_INLINE 3072u
 /* The database layout this code writes (meta key "layout", set by the
- * genesis); a database of another layout is refused when opened. */
-#define DOT_STATE_LAYOUT 2
+ * genesis); a database of another layout is refused when opened. 3: the
+ * accounts table has an expiry (docs/decisions/0015). */
+#define DOT_STATE_LAYOUT 3
 #define DOT_STATE_MAX_FILE (64u << 20)   /* largest file content */
 #define DOT_STATE_MAX_BATCH 1024         /* transactions in one entry */
 #define DOT_STATE_MAX_KEYS 16            /* keys in one permission level */
+/* An account's expiry when it has none (dot_state_level_keys). An account
+ * with an expiry is valid while the time is below it: [created, expires),
+ * decision 0004; set with account.create or account.set-expiry, at most
+ * DOT_STATE_MAX_EXPIRY. */
+#define DOT_STATE_NO_EXPIRY UINT64_MAX
+#define DOT_STATE_MAX_EXPIRY ((uint64_t)INT64_MAX)
 
 enum dot_object_kind {
 	DOT_OBJ_DIR = 1,
@@ -130,18 +137,21 @@ DOT_API DOT_MUST int dot_state_hash_snapshot(sqlite3 *db, uint64_t *index,
 
 /*
  * A count that changes whenever an applied entry may have changed the keys
- * of an account's levels (genesis, account.create, account.set-level); a
- * caller that keeps a map of those keys rebuilds it when the count moved.
- * It starts at 1 when the state is opened (it is not stored).
+ * of an account's levels or an account's expiry (genesis, account.create,
+ * account.set-level, account.set-expiry); a caller that keeps a map of
+ * those keys rebuilds it when the count moved. It starts at 1 when the
+ * state is opened (it is not stored).
  */
 DOT_API uint64_t dot_state_keys_epoch(const struct dot_state *st);
 
 /* Every key of every account level, in (account, level, key) order:
- * fn(ctx, account, level, key bytes (suite || key)); a non-zero return
- * from fn stops the walk and is returned. */
+ * fn(ctx, account, level, key bytes (suite || key), the account's expiry
+ * in Unix seconds or DOT_STATE_NO_EXPIRY); a non-zero return from fn stops
+ * the walk and is returned. An expired account's keys are walked too: the
+ * caller compares the expiry with its clock. */
 typedef int (*dot_state_key_fn)(void *ctx, const char *account,
 				const char *level, const uint8_t *pk,
-				size_t pklen);
+				size_t pklen, uint64_t expires);
 DOT_API DOT_MUST int dot_state_level_keys(struct dot_state *st,
 					  dot_state_key_fn fn, void *ctx,
 					  struct dot_err *e);
@@ -188,7 +198,8 @@ DOT_API DOT_MUST int dot_state_log_get(struct dot_state *st, uint64_t seq,
  *             7: modified, 8: policy}
  *   fs.ls    [[name, stat map], ...] in name order (messages: by id)
  *   account.get  {1: name, 2: created, 3: [[level, threshold,
- *             [[key, weight], ...]], ...]} (the account itself or admin)
+ *             [[key, weight], ...]], ...], ?4: expires} (the account
+ *             itself or admin; 4 only when the account has an expiry)
  * *record is set to 1 when the object's policy asks that its reads be
  * recorded: the caller then submits the same tx in a batch, where apply
  * authorizes it again and its receipt is the read receipt. Errors are the
@@ -213,8 +224,10 @@ struct dot_state_stat {
 };
 
 /*
- * Who reads: an account (authenticated by the caller) or a token verified
- * here for the read's rights (with the holder's proof over the request).
+ * Who reads: an account (authenticated by the caller; refused with
+ * DOT_ESTATE_ACCOUNT_EXPIRED once it has expired at now) or a token
+ * verified here for the read's rights (with the holder's proof over the
+ * request; its issuer account must not have expired at now).
  */
 struct dot_state_reader {
 	const char *account;      /* NUL-terminated, or NULL */

@@ -1,5 +1,5 @@
 /*
- * account.c - the genesis, accounts and permission levels
+ * account.c - the genesis, accounts, permission levels and expiries
  * (docs/state-model.md §accounts).
  */
 #include <inttypes.h>
@@ -148,12 +148,22 @@ account_exists(struct dot_state *st, const char *name, struct dot_err *e)
 	return 0;
 }
 
+/* Bind an expiry: NULL for none (decision 0015). */
+static void
+bind_expiry(sqlite3_stmt *s, int col, uint64_t expires)
+{
+	if (expires == DOT_STATE_NO_EXPIRY)
+		sqlite3_bind_null(s, col);
+	else
+		sqlite3_bind_int64(s, col, (sqlite3_int64)expires);
+}
+
 static int
 create_account(struct dot_state *st, const char *name, uint64_t index,
-	       const struct keyset *ks, struct dot_err *e)
+	       const struct keyset *ks, uint64_t expires, struct dot_err *e)
 {
-	static const char sql[] =
-		"INSERT INTO accounts (name, created) VALUES (?1, ?2)";
+	static const char sql[] = "INSERT INTO accounts (name, created,"
+				  " expires) VALUES (?1, ?2, ?3)";
 	sqlite3_stmt *s;
 	int rv;
 
@@ -161,6 +171,7 @@ create_account(struct dot_state *st, const char *name, uint64_t index,
 		return rv;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)index);
+	bind_expiry(s, 3, expires);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return st_sqlerr(st, e, "account");
 	/* A new account's owner and active levels start with the same keys;
@@ -269,7 +280,9 @@ genesis_apply(struct dot_state *st, const uint8_t *entry, size_t n,
 		return dot_err_set(e, DOT_ESTATE_GENESIS, "genesis %s", e ? e->msg : "");
 	memcpy(name, admin, alen);
 	name[alen] = '\0';
-	if ((rv = create_account(st, name, index, &ks, e)) != DOT_OK)
+	/* The admin account never expires (decision 0015). */
+	if ((rv = create_account(st, name, index, &ks, DOT_STATE_NO_EXPIRY,
+				 e)) != DOT_OK)
 		return rv;
 	dot_hash_init(&hc);
 	dot_hash_update(&hc, dom, sizeof(dom) - 1);
@@ -334,23 +347,42 @@ arg_keys(struct op *o, uint64_t kkey, uint64_t tkey, struct keyset *ks)
 	return check_threshold(ks, o->e);
 }
 
-/* account.create {1: name, 2: [[key, weight]...], 3: threshold}: by the
- * admin account (or a token granting admin on "/"). */
+/* Argument `key`: an expiry, Unix seconds up to DOT_STATE_MAX_EXPIRY. */
+static int
+arg_expiry(struct op *o, uint64_t key, uint64_t *out)
+{
+	uint64_t k;
+
+	if (dot_dec_uint(&o->args, &k) != DOT_OK || k != key ||
+	    dot_dec_uint(&o->args, out) != DOT_OK ||
+	    *out > DOT_STATE_MAX_EXPIRY)
+		return dot_err_set(o->e, DOT_ESTATE_ARGS,
+				   "argument %" PRIu64 " (expires) must be "
+				   "Unix seconds, at most %" PRIu64,
+				   key, DOT_STATE_MAX_EXPIRY);
+	return DOT_OK;
+}
+
+/* account.create {1: name, 2: [[key, weight]...], 3: threshold,
+ * ?4: expires}: by the admin account (or a token granting admin on "/").
+ * Without 4 the account never expires. */
 int
 op_account_create(struct op *o)
 {
 	char name[DOT_TX_MAX_ACCOUNT + 1];
 	struct keyset ks;
-	uint64_t n;
+	uint64_t n, expires = DOT_STATE_NO_EXPIRY;
 	int rv;
 
 	memset(&ks, 0, sizeof(ks));
-	if (dot_dec_map(&o->args, &n) != DOT_OK || n != 3)
+	if (dot_dec_map(&o->args, &n) != DOT_OK || n < 3 || n > 4)
 		return dot_err_set(o->e, DOT_ESTATE_ARGS,
 				   "arguments: {1: name, 2: keys, 3: "
-				   "threshold}");
+				   "threshold, ?4: expires}");
 	if ((rv = arg_name(o, 1, "name", DOT_TX_MAX_ACCOUNT, name)) != DOT_OK ||
 	    (rv = arg_keys(o, 2, 3, &ks)) != DOT_OK)
+		return rv;
+	if (n == 4 && (rv = arg_expiry(o, 4, &expires)) != DOT_OK)
 		return rv;
 	if ((rv = op_authorize(o, DOT_RIGHT_ADMIN, "/", "/")) != DOT_OK)
 		return rv;
@@ -360,7 +392,7 @@ op_account_create(struct op *o)
 	if (rv)
 		return dot_err_set(o->e, DOT_ESTATE_EXISTS,
 				   "account %s exists", name);
-	return create_account(o->st, name, o->index, &ks, o->e);
+	return create_account(o->st, name, o->index, &ks, expires, o->e);
 }
 
 /* account.set-level {1: account, 2: level, 3: keys, 4: threshold}: only by
@@ -398,8 +430,93 @@ op_account_set_level(struct op *o)
 }
 
 /*
+ * account.set-expiry {1: account, ?2: expires}: set the account's expiry,
+ * or clear it when 2 is absent (docs/decisions/0015). Whoever may create
+ * accounts (authority over "/": the admin account, or a token granting
+ * admin on "/") may set, move or clear any account's expiry; the
+ * account's own owner level may set one or bring it earlier, never move it
+ * later or clear it (an expiry is a limit the admin sets, not one the
+ * account lifts). The admin account never expires: once an expiry passed,
+ * the cluster would be left without its admin.
+ */
+int
+op_account_set_expiry(struct op *o)
+{
+	static const char sql[] =
+		"UPDATE accounts SET expires = ?2 WHERE name = ?1";
+	char name[DOT_TX_MAX_ACCOUNT + 1];
+	const struct dot_tx_payload *p = &o->tx->p;
+	uint64_t n, expires = DOT_STATE_NO_EXPIRY, cur;
+	sqlite3_stmt *s;
+	int rv, creator, self_owner = 0;
+
+	if (dot_dec_map(&o->args, &n) != DOT_OK || n < 1 || n > 2)
+		return dot_err_set(o->e, DOT_ESTATE_ARGS,
+				   "arguments: {1: account, ?2: expires} "
+				   "(without 2: never expires)");
+	if ((rv = arg_name(o, 1, "account", DOT_TX_MAX_ACCOUNT, name)) !=
+	    DOT_OK)
+		return rv;
+	if (n == 2 && (rv = arg_expiry(o, 2, &expires)) != DOT_OK)
+		return rv;
+	if (p->auth_kind == DOT_TX_AUTH_TOKEN) {
+		/* As account.create: admin on "/". */
+		if ((rv = op_authorize(o, DOT_RIGHT_ADMIN, "/", "/")) != DOT_OK)
+			return rv;
+		creator = 1;
+	} else {
+		if ((rv = op_authorize(o, 0, "/", NULL)) != DOT_OK)
+			return rv;
+		creator = authority_over(o->st, o->principal, "/", o->e);
+		if (creator < 0)
+			return -creator;
+		self_owner = strcmp(o->principal, name) == 0 &&
+			     p->level_len == 5 &&
+			     memcmp(p->level, "owner", 5) == 0;
+	}
+	if (strcmp(name, o->st->admin) == 0)
+		return dot_err_set(o->e, DOT_ESTATE_DENIED,
+				   "the admin account %s never expires: once "
+				   "an expiry passed, the cluster would be "
+				   "left without its admin",
+				   name);
+	if (!creator && !self_owner)
+		return dot_err_set(o->e, DOT_ESTATE_DENIED,
+				   "%s@%.*s may not set %s's expiry: only the "
+				   "admin (authority over /) or %s@owner may",
+				   o->principal, (int)p->level_len, p->level,
+				   name, name);
+	if ((rv = account_expiry(o->st, name, &cur, o->e)) != DOT_OK)
+		return rv;
+	if (!creator && expires > cur) {
+		if (expires == DOT_STATE_NO_EXPIRY)
+			return dot_err_set(o->e, DOT_ESTATE_DENIED,
+					   "%s@owner may not clear %s's "
+					   "expiry (%" PRIu64 "): only the "
+					   "admin may",
+					   name, name, cur);
+		return dot_err_set(o->e, DOT_ESTATE_DENIED,
+				   "%s@owner may bring %s's expiry forward "
+				   "but not move it later (%" PRIu64
+				   " is after %" PRIu64 "): only the admin may",
+				   name, name, expires, cur);
+	}
+	/* Before the write, as put_level: the channel's key map carries the
+	 * expiry (dot_state_keys_epoch). */
+	o->st->keys_epoch++;
+	if ((rv = st_prepare(o->st, sql, &s, o->e)) != DOT_OK)
+		return rv;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	bind_expiry(s, 2, expires);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return st_sqlerr(o->st, o->e, "account expiry");
+	return DOT_OK;
+}
+
+/*
  * account.get {1: account} (a read, through "query"): the account's levels
- * {1: name, 2: created, 3: [[level, threshold, [[key, weight], ...]], ...]}.
+ * {1: name, 2: created, 3: [[level, threshold, [[key, weight], ...]], ...],
+ * ?4: expires} (4 only when it has an expiry).
  * Readable by the account itself (any of its levels) and by the admin.
  */
 int
@@ -410,11 +527,12 @@ op_account_get(struct op *o)
 	static const char ks[] = "SELECT pk, weight FROM level_keys"
 				 " WHERE account = ?1 AND level = ?2"
 				 " ORDER BY pk";
-	static const char cr[] = "SELECT created FROM accounts WHERE name = ?1";
+	static const char cr[] = "SELECT created, expires FROM accounts"
+				 " WHERE name = ?1";
 	char name[DOT_TX_MAX_ACCOUNT + 1];
 	struct dot_buf levels = {0};
 	sqlite3_stmt *s, *k;
-	uint64_t n, count = 0, created;
+	uint64_t n, count = 0, created, expires;
 	int rv, rc;
 
 	if (dot_dec_map(&o->args, &n) != DOT_OK || n != 1)
@@ -443,6 +561,7 @@ op_account_get(struct op *o)
 	if (rc != SQLITE_ROW)
 		return st_sqlerr(o->st, o->e, "account");
 	created = (uint64_t)sqlite3_column_int64(s, 0);
+	expires = expiry_column(s, 1);
 	if (o->out == NULL)
 		return DOT_OK;
 	if ((rv = st_prepare(o->st, lv, &s, o->e)) != DOT_OK)
@@ -477,7 +596,7 @@ op_account_get(struct op *o)
 		rv = st_sqlerr(o->st, o->e, "levels");
 		goto out;
 	}
-	dot_enc_map(o->out, 3);
+	dot_enc_map(o->out, expires == DOT_STATE_NO_EXPIRY ? 3 : 4);
 	dot_enc_uint(o->out, 1);
 	dot_enc_tstr(o->out, name, strlen(name));
 	dot_enc_uint(o->out, 2);
@@ -485,6 +604,10 @@ op_account_get(struct op *o)
 	dot_enc_uint(o->out, 3);
 	dot_enc_array(o->out, count);
 	dot_buf_put(o->out, levels.data, levels.len);
+	if (expires != DOT_STATE_NO_EXPIRY) {
+		dot_enc_uint(o->out, 4);
+		dot_enc_uint(o->out, expires);
+	}
 	rv = o->out->err ? o->out->err : levels.err;
 out:
 	dot_buf_free(&levels);

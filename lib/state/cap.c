@@ -102,8 +102,8 @@ op_cap_grant(struct op *o)
 				 "a grant is recorded by its issuer account");
 		goto out;
 	}
-	if ((rv = resolve_issuer(o->st, t, ipk, &ipklen, issuer, o->e)) !=
-	    DOT_OK)
+	if ((rv = resolve_issuer(o->st, t, o->time, ipk, &ipklen, issuer,
+				 o->e)) != DOT_OK)
 		goto out;
 	if (strcmp(issuer, o->principal) != 0) {
 		rv = dot_err_set(o->e, DOT_ESTATE_DENIED,
@@ -198,9 +198,12 @@ op_cap_revoke(struct op *o)
 		if ((rv = op_authorize(o, 0, scope, NULL)) != DOT_OK)
 			goto out;
 		if (strcmp(o->principal, o->st->admin) != 0) {
-			rv = resolve_issuer(o->st, t, ipk, &ipklen, issuer,
-					    o->e);
-			if (rv != DOT_OK && rv != DOT_ETOKEN_ISSUER)
+			rv = resolve_issuer(o->st, t, o->time, ipk, &ipklen,
+					    issuer, o->e);
+			/* No issuer, or an expired one: not the principal,
+			 * which is valid (op_authorize checked). */
+			if (rv != DOT_OK && rv != DOT_ETOKEN_ISSUER &&
+			    rv != DOT_ESTATE_ACCOUNT_EXPIRED)
 				goto out;
 			if (rv != DOT_OK || strcmp(issuer, o->principal) != 0) {
 				rv = dot_err_set(o->e, DOT_ESTATE_DENIED,

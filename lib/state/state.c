@@ -24,8 +24,10 @@ static const char schema[] =
 	 * (small) hash index takes the random inserts. */
 	"CREATE TABLE IF NOT EXISTS chunks (hash BLOB NOT NULL UNIQUE,"
 	" data BLOB NOT NULL, refs INTEGER NOT NULL);"
+	/* expires: Unix seconds, the first second the account is no longer
+	 * valid; NULL when it never expires (decision 0015). */
 	"CREATE TABLE IF NOT EXISTS accounts (name TEXT PRIMARY KEY,"
-	" created INTEGER NOT NULL) WITHOUT ROWID;"
+	" created INTEGER NOT NULL, expires INTEGER) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS levels (account TEXT NOT NULL,"
 	" level TEXT NOT NULL, threshold INTEGER NOT NULL,"
 	" PRIMARY KEY (account, level)) WITHOUT ROWID;"
@@ -331,8 +333,10 @@ int
 dot_state_level_keys(struct dot_state *st, dot_state_key_fn fn, void *ctx,
 		     struct dot_err *e)
 {
-	static const char sql[] = "SELECT account, level, pk FROM level_keys"
-				  " ORDER BY account, level, pk";
+	static const char sql[] =
+		"SELECT k.account, k.level, k.pk, a.expires FROM level_keys k"
+		" JOIN accounts a ON a.name = k.account"
+		" ORDER BY k.account, k.level, k.pk";
 	sqlite3_stmt *s;
 	int rv, rc;
 
@@ -343,10 +347,11 @@ dot_state_level_keys(struct dot_state *st, dot_state_key_fn fn, void *ctx,
 		const char *lvl = (const char *)sqlite3_column_text(s, 1);
 		const uint8_t *pk = sqlite3_column_blob(s, 2);
 		size_t n = (size_t)sqlite3_column_bytes(s, 2);
+		uint64_t exp = expiry_column(s, 3);
 
 		if (acct == NULL || lvl == NULL || pk == NULL)
 			continue;
-		if ((rv = fn(ctx, acct, lvl, pk, n)) != 0) {
+		if ((rv = fn(ctx, acct, lvl, pk, n, exp)) != 0) {
 			sqlite3_reset(s);
 			return rv;
 		}
@@ -362,6 +367,67 @@ dot_state_cluster_id(const struct dot_state *st,
 		     uint8_t out[DOT_CLUSTER_ID_LEN])
 {
 	memcpy(out, st->cluster_id, DOT_CLUSTER_ID_LEN);
+}
+
+/* ---- account expiry (docs/decisions/0015) ---- */
+
+uint64_t
+expiry_column(sqlite3_stmt *s, int col)
+{
+	sqlite3_int64 v;
+
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return DOT_STATE_NO_EXPIRY;
+	v = sqlite3_column_int64(s, col);
+	return v < 0 ? 0 : (uint64_t)v; /* never written: fail closed */
+}
+
+int
+account_expiry(struct dot_state *st, const char *account, uint64_t *expires,
+	       struct dot_err *e)
+{
+	static const char sql[] = "SELECT expires FROM accounts WHERE name = ?1";
+	sqlite3_stmt *s;
+	int rv = st_prepare(st, sql, &s, e), rc;
+
+	if (rv != DOT_OK)
+		return rv;
+	sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		return dot_err_set(e, DOT_ESTATE_NOT_FOUND, "no account %s",
+				   account);
+	if (rc != SQLITE_ROW)
+		return st_sqlerr(st, e, "account");
+	*expires = expiry_column(s, 0);
+	return DOT_OK;
+}
+
+/* [created, expires): valid while now < expires (decision 0004). */
+static int
+expiry_check(const char *account, uint64_t expires, uint64_t now,
+	     struct dot_err *e)
+{
+	if (now >= expires)
+		return dot_err_set(e, DOT_ESTATE_ACCOUNT_EXPIRED,
+				   "account %s expired at %" PRIu64
+				   ", the time is %" PRIu64,
+				   account, expires, now);
+	return DOT_OK;
+}
+
+int
+account_valid(struct dot_state *st, const char *account, uint64_t now,
+	      struct dot_err *e)
+{
+	uint64_t exp;
+	int rv = account_expiry(st, account, &exp, e);
+
+	if (rv == DOT_ESTATE_NOT_FOUND) /* checked by whoever named it */
+		return DOT_OK;
+	if (rv != DOT_OK)
+		return rv;
+	return expiry_check(account, exp, now, e);
 }
 
 /* ---- objects and authority ---- */
@@ -504,12 +570,17 @@ struct level_buf {
 	uint8_t pks[DOT_STATE_MAX_KEYS][DOT_SIGN_PK_MAX];
 };
 
+/* A level's keys and threshold, and its account's expiry (one lookup:
+ * apply checks the expiry once the signatures verified). */
 static int
 load_level(struct dot_state *st, const char *account, const char *level,
-	   struct dot_tx_level *out, struct level_buf *lb, struct dot_err *e)
+	   struct dot_tx_level *out, struct level_buf *lb, uint64_t *expires,
+	   struct dot_err *e)
 {
-	static const char sql_t[] = "SELECT threshold FROM levels"
-				    " WHERE account = ?1 AND level = ?2";
+	static const char sql_t[] =
+		"SELECT l.threshold, a.expires FROM levels l"
+		" JOIN accounts a ON a.name = l.account"
+		" WHERE l.account = ?1 AND l.level = ?2";
 	static const char sql_k[] = "SELECT pk, weight FROM level_keys"
 				    " WHERE account = ?1 AND level = ?2"
 				    " ORDER BY pk";
@@ -528,6 +599,7 @@ load_level(struct dot_state *st, const char *account, const char *level,
 	if (rc != SQLITE_ROW)
 		return st_sqlerr(st, e, "level");
 	out->threshold = (uint64_t)sqlite3_column_int64(s, 0);
+	*expires = expiry_column(s, 1);
 	rv = st_prepare(st, sql_k, &s, e);
 	if (rv != DOT_OK)
 		return rv;
@@ -557,6 +629,8 @@ struct level_ctx {
 	struct dot_state *st;
 	struct level_buf lb;
 	struct dot_err *e;
+	uint64_t expires; /* the account's, once loaded */
+	int loaded;
 };
 
 static int
@@ -565,6 +639,7 @@ level_cb(void *ctx, const char *account, size_t alen, const char *level,
 {
 	struct level_ctx *c = ctx;
 	char a[DOT_TX_MAX_ACCOUNT + 1], l[DOT_TX_MAX_LEVEL + 1];
+	int rv;
 
 	if (alen > DOT_TX_MAX_ACCOUNT || llen > DOT_TX_MAX_LEVEL)
 		return DOT_ETX_AUTHORITY;
@@ -572,7 +647,9 @@ level_cb(void *ctx, const char *account, size_t alen, const char *level,
 	a[alen] = '\0';
 	memcpy(l, level, llen);
 	l[llen] = '\0';
-	return load_level(c->st, a, l, out, &c->lb, c->e);
+	rv = load_level(c->st, a, l, out, &c->lb, &c->expires, c->e);
+	c->loaded = rv == DOT_OK;
+	return rv;
 }
 
 int
@@ -597,14 +674,18 @@ revoked_cb(void *ctx, const uint8_t rid[DOT_RID_LEN])
  */
 int
 resolve_issuer(struct dot_state *st, const struct dot_token *tok,
-	       uint8_t *pk, size_t *pklen, char *account, struct dot_err *e)
+	       uint64_t now, uint8_t *pk, size_t *pklen, char *account,
+	       struct dot_err *e)
 {
 	static const char sql[] =
-		"SELECT k.pk, k.account FROM level_keys k JOIN levels l"
-		" ON l.account = k.account AND l.level = k.level"
+		"SELECT k.pk, k.account, a.expires FROM level_keys k"
+		" JOIN levels l ON l.account = k.account AND l.level = k.level"
+		" JOIN accounts a ON a.name = k.account"
 		" WHERE k.keyid = ?1 AND k.weight >= l.threshold"
 		" ORDER BY k.account, k.level, k.pk";
 	char res[DOT_TOKEN_MAX_PATH + 1];
+	char gone[DOT_TX_MAX_ACCOUNT + 1] = "";
+	uint64_t gone_at = 0;
 	sqlite3_stmt *s;
 	int rv, rc;
 
@@ -629,6 +710,7 @@ resolve_issuer(struct dot_state *st, const struct dot_token *tok,
 		const char *acct = (const char *)sqlite3_column_text(s, 1);
 		size_t n = (size_t)sqlite3_column_bytes(s, 0);
 		size_t an = (size_t)sqlite3_column_bytes(s, 1);
+		uint64_t exp = expiry_column(s, 2);
 		int ok;
 
 		if (n > DOT_SIGN_PK_MAX || an > DOT_TX_MAX_ACCOUNT)
@@ -640,11 +722,23 @@ resolve_issuer(struct dot_state *st, const struct dot_token *tok,
 		ok = authority_over(st, account, res, e);
 		if (ok < 0)
 			return -ok;
-		if (ok)
+		if (ok && now < exp)
 			return DOT_OK;
+		/* An expired issuer's authority has ended (decision 0015):
+		 * the next candidate may still qualify. */
+		if (ok && gone[0] == '\0') {
+			memcpy(gone, account, an + 1);
+			gone_at = exp;
+		}
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return st_sqlerr(st, e, "issuer lookup");
+	account[0] = '\0';
+	if (gone[0] != '\0')
+		return dot_err_set(e, DOT_ESTATE_ACCOUNT_EXPIRED,
+				   "the token's issuer account %s expired at "
+				   "%" PRIu64 ", the time is %" PRIu64,
+				   gone, gone_at, now);
 	return dot_err_set(e, DOT_ETOKEN_ISSUER,
 			   "no account key with authority over the token's "
 			   "resource has the issuer's key id");
@@ -660,7 +754,8 @@ reader_check(struct dot_state *st, const struct dot_state_reader *r,
 		uint8_t ipk[DOT_SIGN_PK_MAX];
 		char issuer[DOT_TX_MAX_ACCOUNT + 1];
 		size_t ipklen;
-		int rv = resolve_issuer(st, r->token, ipk, &ipklen, issuer, e);
+		int rv = resolve_issuer(st, r->token, r->now, ipk, &ipklen,
+					issuer, e);
 
 		if (rv != DOT_OK)
 			return rv;
@@ -679,7 +774,11 @@ reader_check(struct dot_state *st, const struct dot_state_reader *r,
 					r->sig, r->sig_len, NULL, e);
 	}
 	if (r->account != NULL) {
-		int ok = authority_over(st, r->account, path, e);
+		int ok = account_valid(st, r->account, r->now, e);
+
+		if (ok != DOT_OK)
+			return ok;
+		ok = authority_over(st, r->account, path, e);
 		if (ok < 0)
 			return -ok;
 		if (ok)
@@ -719,7 +818,8 @@ op_authorize(struct op *o, uint32_t rights, const char *path,
 	if (tx->p.auth_kind == DOT_TX_AUTH_TOKEN) {
 		char issuer[DOT_TX_MAX_ACCOUNT + 1];
 
-		rv = resolve_issuer(st, tx->token, ipk, &ipklen, issuer, o->e);
+		rv = resolve_issuer(st, tx->token, o->time, ipk, &ipklen,
+				    issuer, o->e);
 		if (rv != DOT_OK)
 			return rv;
 #ifdef DOT_BENCH_UNCHECKED
@@ -754,11 +854,16 @@ op_authorize(struct op *o, uint32_t rights, const char *path,
 		return DOT_OK;
 	}
 	if (o->principal[0] == '\0') {
+		uint64_t expires;
+		int loaded;
+
 		lc = dot_malloc(sizeof(*lc));
 		if (lc == NULL)
 			return DOT_ENOMEM;
 		lc->st = st;
 		lc->e = o->e;
+		lc->loaded = 0;
+		lc->expires = DOT_STATE_NO_EXPIRY;
 		v.level = level_cb;
 		v.level_ctx = lc;
 #ifdef DOT_BENCH_UNCHECKED
@@ -768,11 +873,20 @@ op_authorize(struct op *o, uint32_t rights, const char *path,
 #else
 		rv = dot_tx_verify(tx, &v, &res, o->e);
 #endif
+		loaded = lc->loaded;
+		expires = lc->expires;
 		dot_free(lc);
 		if (rv != DOT_OK)
 			return rv;
+		/* Authentic: the tx is used up whatever follows (§7.1). */
 		memcpy(o->principal, tx->p.account, tx->p.account_len);
 		o->principal[tx->p.account_len] = '\0';
+		/* An expired account acts no more, by the entry's time
+		 * (decision 0015); the level's lookup read the expiry. */
+		rv = loaded ? expiry_check(o->principal, expires, o->time, o->e)
+			    : account_valid(st, o->principal, o->time, o->e);
+		if (rv != DOT_OK)
+			return rv;
 	}
 	if (gov == NULL)
 		return DOT_OK; /* the caller checks the account itself */
@@ -849,6 +963,7 @@ static const struct {
 } ops[] = {
 	{"account.create", op_account_create},
 	{"account.set-level", op_account_set_level},
+	{"account.set-expiry", op_account_set_expiry},
 	{"fs.mkdir", op_fs_mkdir},
 	{"fs.put", op_fs_put},
 	{"fs.append", op_fs_append},
@@ -1469,7 +1584,8 @@ hash_db(sqlite3 *db, uint8_t out[DOT_HASH_LEN], struct dot_err *e)
 			    " size, content, created, modified, policy FROM"
 			    " objects ORDER BY id"},
 		{"chunks", "SELECT hash, data, refs FROM chunks ORDER BY hash"},
-		{"accounts", "SELECT name, created FROM accounts ORDER BY name"},
+		{"accounts", "SELECT name, created, expires FROM accounts"
+			     " ORDER BY name"},
 		{"levels", "SELECT account, level, threshold FROM levels"
 			   " ORDER BY account, level"},
 		{"level_keys", "SELECT account, level, pk, weight FROM"

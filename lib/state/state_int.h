@@ -50,7 +50,8 @@ struct dot_state {
 	struct txset seen;                  /* ids in `txs` */
 	struct dot_buf seen_added;  /* ids added by the entry being applied */
 	struct dot_buf seen_pruned; /* ids it pruned: dropped after COMMIT */
-	uint64_t keys_epoch; /* dot_state_keys_epoch: bumped by put_level */
+	uint64_t keys_epoch; /* dot_state_keys_epoch: bumped by put_level
+			      * and set_expiry */
 };
 
 /* One transaction being applied. */
@@ -109,10 +110,24 @@ int obj_path(struct dot_state *st, const uint8_t id[DOT_OBJECT_ID_LEN],
 int authority_over(struct dot_state *st, const char *account,
 		   const char *path, struct dot_err *e);
 
-/* The account that issued tok (see docs/state-model.md §authority). */
+/* The account that issued tok (see docs/state-model.md §authority), at
+ * time now: an expired account issues nothing (DOT_ESTATE_ACCOUNT_EXPIRED
+ * when only expired accounts would qualify). */
 int resolve_issuer(struct dot_state *st, const struct dot_token *tok,
-		   uint8_t *pk, size_t *pklen, char *account,
+		   uint64_t now, uint8_t *pk, size_t *pklen, char *account,
 		   struct dot_err *e);
+
+/* Account expiry (docs/decisions/0015). An expiry column's value:
+ * DOT_STATE_NO_EXPIRY for NULL. */
+uint64_t expiry_column(sqlite3_stmt *s, int col);
+/* The account's expiry (DOT_STATE_NO_EXPIRY: none); DOT_ESTATE_NOT_FOUND
+ * when there is no such account. */
+int account_expiry(struct dot_state *st, const char *account,
+		   uint64_t *expires, struct dot_err *e);
+/* DOT_OK while now < the account's expiry (or it has none, or there is no
+ * such account: the caller checks that); else DOT_ESTATE_ACCOUNT_EXPIRED. */
+int account_valid(struct dot_state *st, const char *account, uint64_t now,
+		  struct dot_err *e);
 /* The revocation check of token verifiers: 1 when rid is in the revoked
  * set (or the lookup fails: fail closed). ctx is the state. */
 int revoked_cb(void *ctx, const uint8_t rid[DOT_RID_LEN]);
@@ -183,6 +198,7 @@ int fs_answer_content(struct op *o, const uint8_t id[DOT_OBJECT_ID_LEN]);
 int op_cap_grant(struct op *o);
 int op_cap_revoke(struct op *o);
 int op_account_set_level(struct op *o);
+int op_account_set_expiry(struct op *o);
 
 /* Genesis (account.c). */
 int genesis_apply(struct dot_state *st, const uint8_t *entry, size_t n,

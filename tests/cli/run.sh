@@ -422,6 +422,47 @@ run 1 "verify with a bad --revoked-file line" -- "$DOT" cap verify "$T1" \
 	--issuer alice --key bob --rights read --revoked-file "$TMP/pass"
 err_has "line 1" "bad revoked file line is named"
 
+# ---- account expiry: the time syntax and usage (no node needed) ----
+run 0 "dot account set-expiry --help" -- "$DOT" account set-expiry --help
+out_has "usage: dot account set-expiry ACCOUNT TIME|never" \
+	"set-expiry --help prints its usage"
+out_has "'never'" "and says never clears it"
+run 0 "dot account create --help" -- "$DOT" account create --help
+out_has "--expires T" "account create --help lists --expires"
+run 0 "dot help account" -- "$DOT" help account
+out_has "set-expiry" "dot help account lists set-expiry"
+run 2 "account create --expires with a bad unit" -- "$DOT" account create \
+	x --pubkey "$ALICE" --expires +5y --as admin@active --key alice --json
+err_has "--expires: time '+5y': unit 'y' is not one of s, m, h, d" \
+	"the bad unit is named"
+run 2 "account create --expires twice" -- "$DOT" account create x \
+	--pubkey "$ALICE" --expires +1d --expires +2d --as admin@active \
+	--key alice
+err_has "--expires is given twice" "the repeated option is named"
+run 2 "account create --expires past the largest expiry" -- "$DOT" \
+	account create x --pubkey "$ALICE" --expires @9223372036854775808 \
+	--as admin@active --key alice
+err_has "an expiry is at most @9223372036854775807" "the bound is named"
+run 2 "set-expiry with a bad time" -- "$DOT" account set-expiry alice \
+	yesterday --as admin@active --key alice
+err_has "TIME: time 'yesterday'" "the bad time is named"
+run 2 "set-expiry without a time" -- "$DOT" account set-expiry alice \
+	--as admin@active --key alice
+err_has "missing TIME|never" "the missing time is named"
+run 2 "set-expiry with an extra argument" -- "$DOT" account set-expiry \
+	alice never x --as admin@active --key alice
+run 2 "set-expiry of a bad account name" -- "$DOT" account set-expiry \
+	Alice never --as admin@active --key alice
+run 2 "set-expiry without authority" -- "$DOT" account set-expiry alice \
+	never
+for t in never +30d @1795428000 2026-11-23T10:00:00Z; do
+	run 1 "set-expiry alice $t parses (then finds no node)" -- "$DOT" \
+		account set-expiry alice "$t" --as admin@active --key alice \
+		--json
+	json_ok "d['ok'] is False and d['error'] == 'DOT_EAPI_UNAVAILABLE'" \
+		"set-expiry $t: --json names the missing node"
+done
+
 # ---- the demo ----
 if [ -x "$SRC/scripts/demo" ]; then
 	run 0 "scripts/demo runs and every check holds" -- "$SRC/scripts/demo" "$DOT"

@@ -7,9 +7,14 @@
 # The CLI flow over TCP (status, fs put/cat with frames over one DATA
 # message, msg send/recv, audit verify); the node's key remembered on first
 # contact; an unknown key refused; a key removed by account set-level
-# refused afterwards; a man-in-the-middle relay that flips one byte of the
-# node's stream detected, with nothing printed; plain API frames on the TCP
-# port answered by nothing but a close.
+# refused afterwards; an account that expires (decision 0015) connects and
+# calls before its expiry, is refused at the handshake after it, and its
+# open channel is closed; a man-in-the-middle relay that flips one byte of
+# the node's stream detected, with nothing printed; one node, one key
+# (decision 0014): an impostor node (the same genesis, its own key) refused
+# by the channel and by dot audit when the other store knows the real
+# node's key, and records that disagree reported as an ALARM; plain API
+# frames on the TCP port answered by nothing but a close.
 set -u
 
 DOT=${1:?usage: chan.sh <path-to-dot> <path-to-dotd> <source-root>}
@@ -29,7 +34,7 @@ TEST_NAME=chan
 
 RELAY_PIDS=()
 stop_relays() {
-	for p in "${RELAY_PIDS[@]}"; do
+	for p in "${RELAY_PIDS[@]}" ${SHELL_PID:-}; do
 		kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
@@ -91,7 +96,7 @@ start_relay() { # listen-port upstream-port flip-offset
 
 ADMIN=(--as admin@active --key admin)
 
-for k in admin alice bob eve; do
+for k in admin alice bob eve frank; do
 	run 0 "key new $k" -- "$DOT" key new "$k"
 done
 run 0 "init" -- "$DOT" init --admin-key admin --json
@@ -159,13 +164,14 @@ out_has "verified:" "audit verify succeeds over the channel"
 
 # ---- refusals ----
 run 1 "an unknown key is refused" -- "$DOT" status --key eve
-err_has "does not know this key" "the refusal says the node does not know it"
-err_has "add it to an account's level" "and what to do"
+err_has "refused key" "the refusal says the node refused the key"
+err_has "no account's level holds it" "and why"
+err_has "Add it to a level (dot account set-level)" "and what to do"
 [ ! -s "$TMP/out" ]
 ok $? "nothing printed for a refused key"
 run 1 "a refused key cannot write either" -- "$DOT" fs put /home/eve \
 	"$TMP/small" --as admin@active --key eve
-err_has "does not know this key" "refused before any transaction"
+err_has "refused key" "refused before any transaction"
 DOT_ADDR=unix:$DOT_DIR/node/dotd.sock run 1 "nothing from eve reached the ledger" -- \
 	"$DOT" fs stat /home/eve "${ADMIN[@]}"
 
@@ -178,8 +184,93 @@ run 0 "alice moves her owner level to bob" -- "$DOT" account set-level \
 	alice owner --pubkey bob --as alice@owner --key alice
 run 1 "a key removed from every level is refused afterwards" -- "$DOT" \
 	status --key alice
-err_has "does not know this key" "refused as an unknown key"
+err_has "no account's level holds it" "refused as an unknown key"
 run 0 "bob's key, now alice's, connects" -- "$DOT" status --key bob
+
+# ---- an account that expires ----
+# frank's account expires a few seconds from now: before, its key opens
+# channels and calls; once the clock has passed the expiry (polled with
+# date, never a fixed sleep), the handshake is refused and an open channel
+# is closed by the node.
+SHELL_PID=
+server_conns() { # established connections on the node's side of $PORT
+	python3 - "$PORT" <<'PY'
+import sys
+port = int(sys.argv[1])
+n = 0
+for f in ("/proc/net/tcp", "/proc/net/tcp6"):
+    try:
+        lines = open(f).read().splitlines()[1:]
+    except OSError:
+        continue
+    for l in lines:
+        x = l.split()
+        if int(x[1].split(":")[1], 16) == port and x[3] == "01":
+            n += 1
+print(n)
+PY
+}
+FRANK_EXP=$(($(date +%s) + 8))
+run 0 "account create frank, expiring in 8 s" -- "$DOT" account create \
+	frank --pubkey frank --expires "@$FRANK_EXP" "${ADMIN[@]}"
+run 0 "frank's key connects before the expiry" -- "$DOT" status --key frank
+r1=$RC
+run 0 "and frank calls: a signed read as frank@active" -- "$DOT" account \
+	show frank --as frank@active --key frank --json
+r2=$RC
+json_ok "d['expires']['unix'] == $FRANK_EXP" \
+	"account show over the channel gives the expiry"
+if [ "$r1" -ne 0 ] || [ "$r2" -ne 0 ] && \
+	[ "$(date +%s)" -ge "$FRANK_EXP" ]; then
+	echo "# the machine took more than 8 s: the checks above may have" \
+		"run after the expiry"
+fi
+# An open channel of frank's: a shell (reading a FIFO) whose cd opened it
+# (the node refuses frank the stat of /home, and the channel stays).
+mkfifo "$TMP/shell.in"
+"$DOT" shell --as frank@active --key frank <"$TMP/shell.in" \
+	>"$TMP/shell.out" 2>&1 &
+SHELL_PID=$!
+exec 7>"$TMP/shell.in"
+echo "cd /home" >&7
+for _ in $(seq 1 100); do
+	[ "$(server_conns)" -ge 1 ] && break
+	sleep 0.1
+done
+[ "$(server_conns)" -ge 1 ]
+ok $? "frank's shell holds a channel open"
+SHELL_AT=$(date +%s)
+while [ "$(date +%s)" -lt "$FRANK_EXP" ]; do
+	sleep 0.2
+done
+run 1 "after the expiry frank's key is refused at the handshake" -- "$DOT" \
+	status --key frank
+err_has "refused key" "dot says the node refused the key"
+err_has "or its account has expired" "and that its account may have expired"
+err_has "dot account set-expiry" "and how the admin lifts an expiry"
+[ ! -s "$TMP/out" ]
+ok $? "nothing printed for the expired account"
+run 1 "no call goes through either" -- "$DOT" account show frank \
+	--as frank@active --key frank
+grep -q "refused a channel for account frank: it expired at $FRANK_EXP" \
+	"$TMP/dotd.log"
+ok $? "dotd logs the refusal with the account and its expiry"
+# The node checks expiries every second. The channel would also end by
+# itself, at its first rekey (60 s: the shell, blocked on its input, does
+# not answer it) or when idle (180 s), so only a close well before that is
+# the expiry's: poll until then.
+while [ "$(server_conns)" -ge 1 ] &&
+	[ "$(date +%s)" -lt $((SHELL_AT + 50)) ]; do
+	sleep 0.2
+done
+[ "$(server_conns)" -eq 0 ] && [ "$(date +%s)" -lt $((SHELL_AT + 50)) ]
+ok $? "the node closed frank's open channel once the account expired"
+exec 7>&-
+wait "$SHELL_PID" 2>/dev/null
+SHELL_PID=
+run 0 "the admin clears frank's expiry" -- "$DOT" account set-expiry frank \
+	never "${ADMIN[@]}"
+run 0 "frank's key connects again" -- "$DOT" status --key frank
 
 # ---- a man in the middle ----
 RPORT=$(free_port)
@@ -205,6 +296,93 @@ if start_relay "$RPORT2" "$PORT" 400; then
 else
 	ok 1 "relay started"
 fi
+
+# ---- one node, one key: known_nodes and the audit trust agree ----
+# An impostor: the same genesis (so the same cluster id), its own node key.
+mkdir -p "$TMP/impostor"
+cp "$DOT_DIR/node/genesis" "$TMP/impostor/genesis"
+IPORT=$(free_port)
+"$DOTD" --dir "$TMP/impostor" --listen "127.0.0.1:$IPORT" \
+	>"$TMP/impostor.log" 2>&1 &
+RELAY_PIDS+=($!)
+for _ in $(seq 1 100); do
+	[ -S "$TMP/impostor/dotd.sock" ] && break
+	sleep 0.1
+done
+[ -S "$TMP/impostor/dotd.sock" ]
+ok $? "an impostor dotd with the same genesis started"
+TRUST=$DOT_DIR/trust/doteros/$CLUSTER
+IMP_UNIX=unix:$TMP/impostor/dotd.sock
+NODE_UNIX=unix:$DOT_DIR/node/dotd.sock
+
+# The channel first: known_nodes knows the node; no checkpoint key trusted.
+rm -rf "$TRUST" "$DOT_DIR/checkpoints"
+DOT_ADDR=$IMP_UNIX run 1 "audit verify of the impostor: refused, not the channel's key" -- \
+	"$DOT" audit verify
+err_has "ALARM" "an ALARM"
+err_has "not the node the channel knows" "saying the channel knows another key"
+err_has "known_nodes remembers this cluster's node key" "naming the key known_nodes holds"
+[ ! -e "$TRUST" ]
+ok $? "the impostor's key is not trusted"
+DOT_ADDR=$IMP_UNIX run 1 "audit verify --json of the impostor" -- \
+	"$DOT" audit verify --json
+json_ok "not d['ok'] and d['error'] == 'DOT_EAUDIT_KEY'" "--json names DOT_EAUDIT_KEY"
+IMP_VK=$(pyget "d['node_key']")
+DOT_ADDR=$IMP_UNIX run 1 "a pinned --node-key does not make the impostor the node" -- \
+	"$DOT" audit verify --node-key "$IMP_VK"
+err_has "ALARM" "an ALARM"
+DOT_ADDR=$IMP_UNIX run 1 "audit log of the impostor: refused too" -- \
+	"$DOT" audit log
+err_has "ALARM" "an ALARM"
+DOT_ADDR=$NODE_UNIX run 0 "audit verify of the real node: the key the channel knows" -- \
+	"$DOT" audit verify --json
+json_ok "d['ok'] and d['trust'] == 'channel'" "trust is 'channel' (vouched for by known_nodes)"
+[ -s "$TRUST" ]
+ok $? "and it is trusted now"
+
+# The checkpoints first: a new address of the cluster must present that key.
+mv "$DOT_DIR/known_nodes" "$TMP/known_nodes.bak"
+DOT_CLUSTER=$CLUSTER run 1 "first contact with the impostor: refused" -- \
+	"$DOT" --addr "127.0.0.1:$IPORT" status --key admin
+err_has "ALARM" "an ALARM"
+err_has "than the one that signs this cluster's checkpoints" \
+	"saying it is not the key of the checkpoints"
+[ ! -s "$TMP/out" ]
+ok $? "nothing printed"
+! grep -q "^127.0.0.1:$IPORT " "$DOT_DIR/known_nodes" 2>/dev/null
+ok $? "the impostor's key is not remembered"
+DOT_CLUSTER=$CLUSTER run 0 "first contact with the real node: its checkpoints' key" -- \
+	"$DOT" --addr "127.0.0.1:$PORT" status --key admin
+err_has "the key that signs its checkpoints" "first contact says the key was trusted already"
+grep -q "^127.0.0.1:$PORT $CLUSTER " "$DOT_DIR/known_nodes"
+ok $? "and remembers it"
+mv "$TMP/known_nodes.bak" "$DOT_DIR/known_nodes"
+DOT_CLUSTER=$CLUSTER run 1 "the impostor at a new address, both records knowing the node" -- \
+	"$DOT" --addr "127.0.0.1:$IPORT" status --key admin
+err_has "ALARM" "an ALARM"
+
+# Records that disagree: an ALARM before anything is sent.
+OTHER=$TMP/other
+mkdir -p "$OTHER"
+DOT_DIR=$OTHER DOT_CLUSTER=$CLUSTER run 0 "another DOT_DIR meets the impostor first" -- \
+	"$DOT" --addr "127.0.0.1:$IPORT" status --key "$DOT_DIR/keys/admin.key"
+IKEY=$(awk '{print $3}' "$OTHER/known_nodes")
+[ "${#IKEY}" = 64 ]
+ok $? "its known_nodes holds the impostor's key"
+cp "$DOT_DIR/known_nodes" "$TMP/known_nodes.bak"
+echo "127.0.0.9:9 $CLUSTER $IKEY" >>"$DOT_DIR/known_nodes"
+run 1 "two keys for one cluster in known_nodes: an ALARM" -- \
+	"$DOT" --addr "127.0.0.1:$PORT" status --key admin
+err_has "two node keys for one cluster" "naming the conflict"
+[ ! -s "$TMP/out" ]
+ok $? "nothing printed"
+cp "$TMP/known_nodes.bak" "$DOT_DIR/known_nodes"
+mkdir -p "$OTHER/trust/doteros"
+cp "$TRUST" "$OTHER/trust/doteros/"
+DOT_DIR=$OTHER run 1 "known_nodes and the trusted checkpoint key disagree: an ALARM" -- \
+	"$DOT" --addr "127.0.0.1:$IPORT" status --key "$DOT_DIR/keys/admin.key"
+err_has "is not the key trusted for its checkpoints" "naming both records"
+run 0 "the real node still serves this DOT_DIR" -- "$DOT" status --key admin
 
 # ---- plain API frames on the TCP port ----
 python3 - "$PORT" >"$TMP/out" 2>"$TMP/err" <<'PY'

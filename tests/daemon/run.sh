@@ -84,6 +84,7 @@ DOT_ADDR=unix:$DOT_DIR/node/dotd.sock run 0 "DOT_ADDR=unix:PATH works" -- \
 for c in "init" "status" "fs ls" "fs cat" "fs put" "fs append" "fs mkdir" \
 	"fs mv" "fs rm" "fs stat" "fs chown" "fs policy" "msg create" \
 	"msg send" "msg recv" "account create" "account set-level" \
+	"account set-expiry" "account show" \
 	"cap grant" "cap revoke"; do
 	# shellcheck disable=SC2086
 	run 0 "dot $c --help" -- "$DOT" $c --help
@@ -351,6 +352,75 @@ run 0 "account show by the admin" -- "$DOT" account show alice "${ADMIN[@]}"
 refused DOT_ESTATE_DENIED "an account cannot read another" -- \
 	"$DOT" account show admin --as alice@active --key alice --key bob
 run 2 "account show without a name" -- "$DOT" account show "${ADMIN[@]}"
+run 0 "account show of an account without an expiry" -- "$DOT" account \
+	show alice "${ADMIN[@]}" --json
+json_ok "d['expires'] is None" "account show --json: expires null"
+run 0 "account show in text" -- "$DOT" account show alice "${ADMIN[@]}"
+out_has "never expires" "account show says it never expires"
+
+# ---- account expiry (docs/decisions/0015) ----
+NOW=$(date +%s)
+run 0 "account create --expires +1d" -- "$DOT" account create dora \
+	--pubkey carol --expires +1d "${ADMIN[@]}" --json
+json_ok "d['ok'] and d['account'] == 'dora' and \
+d['expires']['unix'] >= $NOW + 86400 and \
+d['expires']['unix'] <= $(date +%s) + 86400 and \
+d['expires']['utc'].endswith('Z')" "account create --json: the expiry"
+DORA_EXP=$(pyget "d['expires']['unix']")
+run 0 "account show of dora" -- "$DOT" account show dora "${ADMIN[@]}"
+out_has "expires $(date -u -d "@$DORA_EXP" +%Y-%m-%dT%H:%M:%SZ) ($DORA_EXP)" \
+	"account show prints the expiry"
+run 0 "account show --json of dora" -- "$DOT" account show dora \
+	--as dora@active --key carol --json
+json_ok "d['expires']['unix'] == $DORA_EXP and len(d['levels']) == 2" \
+	"account show --json: the expiry, by the account itself"
+run 0 "account create --expires as RFC 3339" -- "$DOT" account create \
+	eric --pubkey carol --expires 2100-01-01T00:00:00Z "${ADMIN[@]}"
+out_has "eric expires 2100-01-01T00:00:00Z (4102444800)" \
+	"create says when the account expires"
+run 2 "account create --expires with a bad time" -- "$DOT" account create \
+	fay --pubkey carol --expires tomorrow "${ADMIN[@]}"
+err_has "--expires: time 'tomorrow'" "the bad time is named"
+run 2 "account set-level takes no --expires" -- "$DOT" account set-level \
+	dora active --pubkey carol --expires +1d --as dora@owner --key carol
+refused DOT_ESTATE_DENIED "alice may not set dora's expiry" -- \
+	"$DOT" account set-expiry dora never --as alice@active --key alice \
+	--key bob
+refused DOT_ESTATE_DENIED "the admin account never expires" -- \
+	"$DOT" account set-expiry admin +1d --as admin@owner --key admin
+err_has "never expires" "the refusal says why"
+refused DOT_ESTATE_DENIED "dora@active may not set her expiry" -- \
+	"$DOT" account set-expiry dora +1h --as dora@active --key carol
+run 0 "dora@owner brings her expiry earlier" -- "$DOT" account set-expiry \
+	dora +1h --as dora@owner --key carol --json
+json_ok "d['ok'] and d['op'] == 'account.set-expiry' and \
+d['account'] == 'dora' and d['expires']['unix'] < $DORA_EXP" \
+	"set-expiry --json: account and expiry"
+refused DOT_ESTATE_DENIED "dora@owner may not move it later" -- \
+	"$DOT" account set-expiry dora +2d --as dora@owner --key carol
+refused DOT_ESTATE_DENIED "dora@owner may not clear it" -- \
+	"$DOT" account set-expiry dora never --as dora@owner --key carol
+run 0 "the admin sets it in the past" -- "$DOT" account set-expiry dora \
+	@1000 "${ADMIN[@]}"
+out_has "dora expired at 1970-01-01T00:16:40Z (1000)" \
+	"set-expiry says the account has expired"
+refused DOT_ESTATE_ACCOUNT_EXPIRED "an expired account's tx is refused" -- \
+	"$DOT" account show dora --as dora@owner --key carol
+err_has "account dora expired at 1000" "the refusal names the account"
+err_has "dot account set-expiry ACCOUNT TIME|never" "and how to lift it"
+run 0 "the admin clears it" -- "$DOT" account set-expiry dora never \
+	"${ADMIN[@]}" --json
+json_ok "d['ok'] and d['expires'] is None" "set-expiry never --json: null"
+run 0 "dora acts again" -- "$DOT" account show dora --as dora@active \
+	--key carol
+out_has "never expires" "and never expires"
+run 2 "set-expiry with a bad time" -- "$DOT" account set-expiry dora \
+	yesterday "${ADMIN[@]}"
+err_has "(or 'never')" "the usage error offers never"
+run 2 "set-expiry past the largest expiry" -- "$DOT" account set-expiry \
+	dora @9223372036854775808 "${ADMIN[@]}"
+run 2 "set-expiry without a time" -- "$DOT" account set-expiry dora \
+	"${ADMIN[@]}"
 
 # ---- the ledger moved on ----
 run 0 "status at the end" -- "$DOT" status --json

@@ -36,8 +36,11 @@
  *                directories /a and /d; file /d/f), applied as entry 2
  *   then at most 64 instructions, each an opcode byte c, kind = c & 7,
  *   parameter p = c >> 3:
- *   0, 1, 2  TX: add a tx to the pending entry; op = p % 9 (OPS below);
- *            bytes: paths, authority, flags (tx_from_input)
+ *   0, 1, 2  TX: add a tx to the pending entry; op = p % NOPS (enum op
+ *            below); bytes: paths, authority, flags (tx_from_input);
+ *            account.create's threshold byte with bit 7 adds an expiry
+ *            (a byte follows), set-level's name byte with bit 7 makes it
+ *            account.set-expiry (docs/decisions/0015)
  *   3        FLUSH: apply the pending txs as one entry; bytes: time step
  *            (< 248: 0..23 s; 248..253: 60 s to 4000 s; 254: 5 s back),
  *            variant (0 batch, 1 batch + a non-bstr item, 2 genesis-kind)
@@ -184,7 +187,8 @@ static const char *const OP_NAMES[] = {
 	"fs.mv",      "account.create", "account.set-level", "fs.chown",
 	"fs.policy",  "fs.get",     "msg.create", "msg.send",
 	"msg.recv",   "cap.grant",  "cap.revoke", "fs.stat",
-	"fs.ls",      "fs.chmod", /* not an op */
+	"fs.ls",      "account.set-expiry", "account.get",
+	"fs.chmod", /* not an op */
 };
 #define NOP_NAMES (sizeof(OP_NAMES) / sizeof(OP_NAMES[0]))
 static const char *const READ_OPS[3] = {"fs.get", "fs.stat", "fs.ls"};
@@ -1165,6 +1169,16 @@ enc_some_id(struct run *R, struct dot_buf *b, uint8_t k)
 			     DOT_OBJECT_ID_LEN);
 }
 
+/* An account expiry around the current time: b % 32 seconds from 8 s
+ * ago; 0xff: one past the largest allowed (refused as ARGS). */
+static uint64_t
+expiry_from_input(const struct run *R, uint8_t b)
+{
+	if (b == 0xff)
+		return DOT_STATE_MAX_EXPIRY + 1;
+	return R->time + b % 32 - 8;
+}
+
 static void
 tx_from_input(struct run *R, struct rd *r, int op)
 {
@@ -1199,19 +1213,38 @@ tx_from_input(struct run *R, struct rd *r, int op)
 		uint8_t nm = u8(r), km = u8(r), w = u8(r), th = u8(r);
 		const char *name = NAMES[nm % 6];
 
-		dot_enc_map(&t.args, 3);
+		dot_enc_map(&t.args, (th & 0x80) ? 4 : 3);
 		dot_enc_uint(&t.args, 1);
 		dot_enc_tstr(&t.args, name, strlen(name));
 		dot_enc_uint(&t.args, 2);
 		enc_keys(&t.args, km & 0x7f, w);
 		dot_enc_uint(&t.args, 3);
 		dot_enc_uint(&t.args, th % 8);
+		if (th & 0x80) {
+			dot_enc_uint(&t.args, 4);
+			dot_enc_uint(&t.args, expiry_from_input(R, u8(r)));
+		}
 		break;
 	}
 	case OP_SET_LEVEL: {
 		uint8_t nm = u8(r), km = u8(r), w = u8(r), th = u8(r);
 		const char *name = NAMES[nm % 6];
 		const char *level = LEVELS[(nm >> 4) & 3];
+
+		if (nm & 0x80) {
+			/* account.set-expiry {1: name, ?2: expires}; km 0
+			 * clears it */
+			t.op = "account.set-expiry";
+			dot_enc_map(&t.args, km == 0 ? 1 : 2);
+			dot_enc_uint(&t.args, 1);
+			dot_enc_tstr(&t.args, name, strlen(name));
+			if (km != 0) {
+				dot_enc_uint(&t.args, 2);
+				dot_enc_uint(&t.args,
+					     expiry_from_input(R, km));
+			}
+			break;
+		}
 
 		dot_enc_map(&t.args, 4);
 		dot_enc_uint(&t.args, 1);

@@ -1800,6 +1800,544 @@ test_audit_log(void)
 	node_close(&n);
 }
 
+/* ---- account expiry (docs/decisions/0015) ---- */
+
+static void
+a_account_exp(struct dot_buf *b, const char *name, int key, uint64_t exp)
+{
+	b->len = 0;
+	dot_enc_map(b, 4);
+	dot_enc_uint(b, 1);
+	dot_enc_tstr(b, name, strlen(name));
+	dot_enc_uint(b, 2);
+	dot_enc_array(b, 1);
+	dot_enc_array(b, 2);
+	dot_enc_bstr(b, K[key].pk, K[key].pklen);
+	dot_enc_uint(b, 1);
+	dot_enc_uint(b, 3);
+	dot_enc_uint(b, 1);
+	dot_enc_uint(b, 4);
+	dot_enc_uint(b, exp);
+}
+
+/* account.set-expiry {1: name, ?2: exp}; DOT_STATE_NO_EXPIRY clears. */
+static void
+a_set_expiry(struct dot_buf *b, const char *name, uint64_t exp)
+{
+	b->len = 0;
+	dot_enc_map(b, exp == DOT_STATE_NO_EXPIRY ? 1 : 2);
+	dot_enc_uint(b, 1);
+	dot_enc_tstr(b, name, strlen(name));
+	if (exp != DOT_STATE_NO_EXPIRY) {
+		dot_enc_uint(b, 2);
+		dot_enc_uint(b, exp);
+	}
+}
+
+/* Run as `who` (an "account@level" with one signer) and keep the receipt's
+ * detail. */
+static int
+run_detail(struct node *n, const char *who, int signer, const char *op,
+	   const struct dot_buf *a, char *detail)
+{
+	struct txspec t = as(who, signer, op, a);
+	struct dot_buf tx = {0};
+	int rv;
+
+	t.nonce = ++n->nonce;
+	build_tx(n, &t, &tx);
+	rv = apply_txs(n, &tx, 1, 0, NULL, detail);
+	dot_buf_free(&tx);
+	return rv;
+}
+
+/* The expiry account.get shows (asked by the admin at the node's time):
+ * DOT_STATE_NO_EXPIRY when its answer has no key 4; 0 on a bad answer. */
+static uint64_t
+shown_expiry(struct node *n, const char *name)
+{
+	struct dot_buf a = {0}, tx = {0}, out = {0};
+	struct dot_err e = {0};
+	struct txspec t;
+	struct dot_dec d;
+	const uint8_t *p;
+	size_t len;
+	uint64_t cnt, k, v = 0;
+	int record;
+
+	a_path(&a, name); /* {1: name}: the same shape */
+	t = as("admin@active", ADMIN, "account.get", &a);
+	t.nonce = ++n->nonce;
+	build_tx(n, &t, &tx);
+	if (dot_state_query(n->st, tx.data, tx.len, n->time, &out, &record,
+			    &e) == DOT_OK &&
+	    dot_dec_init(&d, out.data, out.len, NULL, NULL) == DOT_OK &&
+	    dot_dec_map(&d, &cnt) == DOT_OK && (cnt == 3 || cnt == 4) &&
+	    dot_dec_uint(&d, &k) == DOT_OK &&
+	    dot_dec_item(&d, &p, &len) == DOT_OK &&
+	    dot_dec_uint(&d, &k) == DOT_OK &&
+	    dot_dec_item(&d, &p, &len) == DOT_OK &&
+	    dot_dec_uint(&d, &k) == DOT_OK &&
+	    dot_dec_item(&d, &p, &len) == DOT_OK) {
+		v = DOT_STATE_NO_EXPIRY;
+		if (cnt == 4 && (dot_dec_uint(&d, &k) != DOT_OK || k != 4 ||
+				 dot_dec_uint(&d, &v) != DOT_OK))
+			v = 0;
+	}
+	dot_buf_free(&a);
+	dot_buf_free(&tx);
+	dot_buf_free(&out);
+	return v;
+}
+
+/* alice (ALICE) owns /alice; bob (BOB) is another account. */
+static void
+setup_alice_bob(struct node *n)
+{
+	struct dot_buf a = {0};
+	struct txspec t;
+	int ka[] = {ALICE}, kb[] = {BOB};
+
+	a_account(&a, "alice", ka, 1, 1);
+	t = as("admin@owner", ADMIN, "account.create", &a);
+	REQUIRE_RC(run(n, &t, NULL), DOT_OK);
+	a_account(&a, "bob", kb, 1, 1);
+	REQUIRE_RC(run(n, &t, NULL), DOT_OK);
+	a_path(&a, "/alice");
+	t = as("admin@active", ADMIN, "fs.mkdir", &a);
+	REQUIRE_RC(run(n, &t, NULL), DOT_OK);
+	a_mv(&a, "/alice", "alice");
+	t = as("admin@active", ADMIN, "fs.chown", &a);
+	REQUIRE_RC(run(n, &t, NULL), DOT_OK);
+	dot_buf_free(&a);
+}
+
+/*
+ * A tx by an account applies until the entry time reaches its expiry and
+ * is refused from then on, with DOT_ESTATE_ACCOUNT_EXPIRED, whatever its
+ * level; clearing the expiry restores the account.
+ */
+static void
+test_account_expiry_apply(void)
+{
+	struct node n;
+	struct dot_buf a = {0}, tx = {0};
+	struct txspec t;
+	char detail[300];
+	uint64_t exp;
+
+	node_open(&n);
+	setup_alice_bob(&n);
+	CHECK(shown_expiry(&n, "alice") == DOT_STATE_NO_EXPIRY);
+	/* The next entry is at n.time + 1: alice has two more seconds. */
+	exp = n.time + 3;
+	a_set_expiry(&a, "alice", exp);
+	REQUIRE_RC(run_detail(&n, "admin@owner", ADMIN, "account.set-expiry",
+			      &a, NULL),
+		   DOT_OK);
+	CHECK(shown_expiry(&n, "alice") == exp);
+	a_path(&a, "/alice/a");
+	CHECK(n.time + 1 == exp - 1);
+	CHECK_RC(run_detail(&n, "alice@active", ALICE, "fs.mkdir", &a, NULL),
+		 DOT_OK); /* the last second before the expiry */
+	a_path(&a, "/alice/b");
+	CHECK(n.time + 1 == exp);
+	CHECK_RC(run_detail(&n, "alice@active", ALICE, "fs.mkdir", &a, detail),
+		 DOT_ESTATE_ACCOUNT_EXPIRED); /* at the expiry */
+	CHECK(strstr(detail, "account alice expired at") != NULL);
+	CHECK_RC(run_detail(&n, "alice@owner", ALICE, "fs.mkdir", &a, NULL),
+		 DOT_ESTATE_ACCOUNT_EXPIRED); /* after it, any level */
+	a_path(&a, "alice");
+	CHECK_RC(run_detail(&n, "alice@active", ALICE, "account.get", &a,
+			    NULL),
+		 DOT_ESTATE_ACCOUNT_EXPIRED); /* reads too */
+	/* An expired account cannot lift its own expiry. */
+	a_set_expiry(&a, "alice", DOT_STATE_NO_EXPIRY);
+	CHECK_RC(run_detail(&n, "alice@owner", ALICE, "account.set-expiry",
+			    &a, NULL),
+		 DOT_ESTATE_ACCOUNT_EXPIRED);
+	/* The refusal is of an authentic tx: its id is used up. */
+	a_path(&a, "/alice/c");
+	t = as("alice@active", ALICE, "fs.mkdir", &a);
+	t.nonce = ++n.nonce;
+	build_tx(&n, &t, &tx);
+	CHECK_RC(apply_txs(&n, &tx, 1, 0, NULL, NULL),
+		 DOT_ESTATE_ACCOUNT_EXPIRED);
+	CHECK_RC(apply_txs(&n, &tx, 1, 0, NULL, NULL), DOT_ESTATE_DUPLICATE);
+	/* A forged tx naming alice is refused for its signature, not her
+	 * expiry: nothing before the signature check reveals it. */
+	a_path(&a, "/alice/d");
+	CHECK_RC(run_detail(&n, "alice@active", BOB, "fs.mkdir", &a, NULL),
+		 DOT_ETX_AUTHORITY);
+	/* bob may not lift it; the admin may. */
+	a_set_expiry(&a, "alice", DOT_STATE_NO_EXPIRY);
+	CHECK_RC(run_detail(&n, "bob@owner", BOB, "account.set-expiry", &a,
+			    detail),
+		 DOT_ESTATE_DENIED);
+	CHECK(strstr(detail, "bob@owner may not set alice's expiry") != NULL);
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "account.set-expiry",
+			    &a, NULL),
+		 DOT_OK);
+	CHECK(shown_expiry(&n, "alice") == DOT_STATE_NO_EXPIRY);
+	a_path(&a, "/alice/b");
+	CHECK_RC(run_detail(&n, "alice@active", ALICE, "fs.mkdir", &a, NULL),
+		 DOT_OK);
+	/* An expiry set in the past stops the account at once. */
+	a_set_expiry(&a, "alice", T0);
+	REQUIRE_RC(run_detail(&n, "admin@active", ADMIN, "account.set-expiry",
+			      &a, NULL),
+		   DOT_OK);
+	a_path(&a, "/alice/e");
+	CHECK_RC(run_detail(&n, "alice@active", ALICE, "fs.mkdir", &a, NULL),
+		 DOT_ESTATE_ACCOUNT_EXPIRED);
+	dot_buf_free(&a);
+	dot_buf_free(&tx);
+	node_close(&n);
+}
+
+struct keys_seen {
+	uint64_t alice, admin;
+	int n;
+};
+
+static int
+keys_cb(void *ctx, const char *account, const char *level, const uint8_t *pk,
+	size_t pklen, uint64_t expires)
+{
+	struct keys_seen *k = ctx;
+
+	(void)level, (void)pk, (void)pklen;
+	if (strcmp(account, "alice") == 0)
+		k->alice = expires;
+	if (strcmp(account, "admin") == 0)
+		k->admin = expires;
+	k->n++;
+	return 0;
+}
+
+/*
+ * Who may set an expiry, and the arguments: account.create's optional
+ * key 4; account.set-expiry by the admin (or a token granting admin on
+ * "/"), by the account's own owner level only earlier, never on the admin
+ * account; the key map's epoch and walk carry it.
+ */
+static void
+test_account_expiry_rules(void)
+{
+	struct node n;
+	struct dot_buf a = {0}, tok = {0};
+	struct dot_err e = {0};
+	struct txspec t;
+	struct keys_seen ks;
+	char detail[300];
+	uint64_t exp = T0 + 100000, epoch;
+
+	node_open(&n);
+	CHECK(count_rows(n.db, "SELECT count(*) FROM meta WHERE k = 'layout'"
+			       " AND v = x'03'") == 1);
+	/* account.create with an expiry */
+	a_account_exp(&a, "carol", CAROL, exp);
+	REQUIRE_RC(run_detail(&n, "admin@owner", ADMIN, "account.create", &a,
+			      NULL),
+		   DOT_OK);
+	CHECK(shown_expiry(&n, "carol") == exp);
+	CHECK(shown_expiry(&n, "admin") == DOT_STATE_NO_EXPIRY);
+	/* bad arguments: too large, a wrong key, not a number, too many */
+	a_account_exp(&a, "dave", CAROL, DOT_STATE_MAX_EXPIRY + 1);
+	CHECK_RC(run_detail(&n, "admin@owner", ADMIN, "account.create", &a,
+			    detail),
+		 DOT_ESTATE_ARGS);
+	CHECK(strstr(detail, "(expires)") != NULL);
+	a_account_exp(&a, "dave", CAROL, DOT_STATE_MAX_EXPIRY);
+	CHECK_RC(run_detail(&n, "admin@owner", ADMIN, "account.create", &a,
+			    NULL),
+		 DOT_OK); /* the largest is fine */
+	a_account_exp(&a, "erin", CAROL, exp);
+	a.data[a.len - 6] = 0x05; /* key 4 -> 5 (exp is a 4-byte uint) */
+	CHECK_RC(run_detail(&n, "admin@owner", ADMIN, "account.create", &a,
+			    NULL),
+		 DOT_ESTATE_ARGS);
+	a_set_expiry(&a, "carol", exp);
+	a.len -= 5;
+	dot_enc_tstr(&a, "soon", 4);
+	CHECK_RC(run_detail(&n, "admin@owner", ADMIN, "account.set-expiry",
+			    &a, NULL),
+		 DOT_ESTATE_ARGS);
+	a.len = 0;
+	dot_enc_map(&a, 0);
+	CHECK_RC(run_detail(&n, "admin@owner", ADMIN, "account.set-expiry",
+			    &a, NULL),
+		 DOT_ESTATE_ARGS);
+	a_set_expiry(&a, "carol", exp);
+	a.data[0] = 0xa3; /* three pairs, the third missing */
+	dot_enc_uint(&a, 3);
+	dot_enc_uint(&a, 1);
+	CHECK_RC(run_detail(&n, "admin@owner", ADMIN, "account.set-expiry",
+			    &a, NULL),
+		 DOT_ESTATE_ARGS);
+	/* the admin account never expires */
+	a_set_expiry(&a, "admin", exp);
+	CHECK_RC(run_detail(&n, "admin@owner", ADMIN, "account.set-expiry",
+			    &a, detail),
+		 DOT_ESTATE_DENIED);
+	CHECK(strstr(detail, "never expires") != NULL);
+	/* no such account */
+	a_set_expiry(&a, "nobody", exp);
+	CHECK_RC(run_detail(&n, "admin@owner", ADMIN, "account.set-expiry",
+			    &a, NULL),
+		 DOT_ESTATE_NOT_FOUND);
+	/* carol's own levels: active no, owner only earlier */
+	a_set_expiry(&a, "carol", exp - 10);
+	CHECK_RC(run_detail(&n, "carol@active", CAROL, "account.set-expiry",
+			    &a, NULL),
+		 DOT_ESTATE_DENIED);
+	CHECK_RC(run_detail(&n, "carol@owner", CAROL, "account.set-expiry",
+			    &a, NULL),
+		 DOT_OK);
+	CHECK(shown_expiry(&n, "carol") == exp - 10);
+	a_set_expiry(&a, "carol", exp);
+	CHECK_RC(run_detail(&n, "carol@owner", CAROL, "account.set-expiry",
+			    &a, detail),
+		 DOT_ESTATE_DENIED);
+	CHECK(strstr(detail, "not move it later") != NULL);
+	a_set_expiry(&a, "carol", DOT_STATE_NO_EXPIRY);
+	CHECK_RC(run_detail(&n, "carol@owner", CAROL, "account.set-expiry",
+			    &a, detail),
+		 DOT_ESTATE_DENIED);
+	CHECK(strstr(detail, "may not clear") != NULL);
+	CHECK(shown_expiry(&n, "carol") == exp - 10);
+	/* another account's owner level may not touch it */
+	a_set_expiry(&a, "carol", exp - 20);
+	CHECK_RC(run_detail(&n, "dave@owner", CAROL, "account.set-expiry", &a,
+			    NULL),
+		 DOT_ESTATE_DENIED);
+	/* a token granting admin on "/" may, as for account.create; one on
+	 * less may not */
+	mint(&tok, ADMIN, "/", DOT_RIGHT_ADMIN, T0 + 3600, BOB);
+	a_set_expiry(&a, "carol", DOT_STATE_NO_EXPIRY);
+	t = with_token(&tok, BOB, "account.set-expiry", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_OK);
+	CHECK(shown_expiry(&n, "carol") == DOT_STATE_NO_EXPIRY);
+	mint(&tok, ADMIN, "/", DOT_RIGHT_READ, T0 + 3600, BOB);
+	a_set_expiry(&a, "carol", exp);
+	t = with_token(&tok, BOB, "account.set-expiry", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_RIGHTS);
+	/* a set-expiry moves the key map's epoch; the walk carries it */
+	epoch = dot_state_keys_epoch(n.st);
+	a_set_expiry(&a, "carol", exp);
+	REQUIRE_RC(run_detail(&n, "admin@owner", ADMIN, "account.set-expiry",
+			      &a, NULL),
+		   DOT_OK);
+	CHECK(dot_state_keys_epoch(n.st) != epoch);
+	a_account_exp(&a, "alice", ALICE, exp + 1);
+	REQUIRE_RC(run_detail(&n, "admin@owner", ADMIN, "account.create", &a,
+			      NULL),
+		   DOT_OK);
+	memset(&ks, 0, sizeof(ks));
+	REQUIRE_RC(dot_state_level_keys(n.st, keys_cb, &ks, &e), DOT_OK);
+	CHECK(ks.alice == exp + 1 && ks.admin == DOT_STATE_NO_EXPIRY &&
+	      ks.n == 8);
+	dot_buf_free(&a);
+	dot_buf_free(&tok);
+	node_close(&n);
+}
+
+/*
+ * Tokens whose issuer account has expired stop working (in apply, in
+ * signed reads and for token readers); an account reader that has expired
+ * is refused; the admin still revokes such a token.
+ */
+static void
+test_account_expiry_tokens(void)
+{
+	struct node n;
+	struct dot_buf a = {0}, tok = {0}, tx = {0}, out = {0};
+	struct dot_state_reader r;
+	struct dot_state_stat stt;
+	struct dot_token *pt = NULL;
+	struct dot_err e = {0};
+	struct txspec t;
+	uint8_t sig[DOT_SIGN_SIG_MAX];
+	size_t siglen = 0;
+	uint64_t exp;
+	int record;
+	static const char msg[] = "read request";
+
+	node_open(&n);
+	setup_alice_bob(&n);
+	a_put(&a, "/alice/f", "hi", 2);
+	t = as("alice@active", ALICE, "fs.put", &a);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	mint(&tok, ALICE, "/alice", DOT_RIGHT_READ, T0 + 3600, BOB);
+	a_path(&a, "/alice/f");
+	t = with_token(&tok, BOB, "fs.stat", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_OK);
+	REQUIRE(dot_token_parse(tok.data, tok.len, &pt, &e) == DOT_OK);
+	REQUIRE(dot_token_sign_request(pt, K[BOB].sk, msg, sizeof(msg), sig,
+				       &siglen) == DOT_OK);
+	memset(&r, 0, sizeof(r));
+	r.token = pt;
+	r.msg = (const uint8_t *)msg;
+	r.msg_len = sizeof(msg);
+	r.sig = sig;
+	r.sig_len = siglen;
+	r.now = n.time;
+	CHECK_RC(dot_state_stat(n.st, "/alice/f", &r, &stt, &e), DOT_OK);
+	/* alice expires with the entry that sets it */
+	exp = n.time + 1;
+	a_set_expiry(&a, "alice", exp);
+	REQUIRE_RC(run_detail(&n, "admin@active", ADMIN, "account.set-expiry",
+			      &a, NULL),
+		   DOT_OK);
+	a_path(&a, "/alice/f");
+	t = with_token(&tok, BOB, "fs.stat", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_ESTATE_ACCOUNT_EXPIRED);
+	t.nonce = ++n.nonce;
+	build_tx(&n, &t, &tx);
+	CHECK_RC(dot_state_query(n.st, tx.data, tx.len, n.time, &out, &record,
+				 &e),
+		 DOT_ESTATE_ACCOUNT_EXPIRED);
+	CHECK(strstr(e.msg, "issuer account alice expired") != NULL);
+	r.now = n.time;
+	CHECK_RC(dot_state_stat(n.st, "/alice/f", &r, &stt, &e),
+		 DOT_ESTATE_ACCOUNT_EXPIRED);
+	r.now = exp - 1; /* before the expiry, the reader may */
+	CHECK_RC(dot_state_stat(n.st, "/alice/f", &r, &stt, &e), DOT_OK);
+	memset(&r, 0, sizeof(r));
+	r.account = "alice";
+	r.now = n.time;
+	CHECK_RC(dot_state_stat(n.st, "/alice/f", &r, &stt, &e),
+		 DOT_ESTATE_ACCOUNT_EXPIRED);
+	r.account = "admin";
+	CHECK_RC(dot_state_stat(n.st, "/alice/f", &r, &stt, &e), DOT_OK);
+	/* the admin still revokes it */
+	a_revoke(&a, &tok, 0);
+	t = as("admin@active", ADMIN, "cap.revoke", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_OK);
+	dot_token_free(pt);
+	dot_buf_free(&a);
+	dot_buf_free(&tok);
+	dot_buf_free(&tx);
+	dot_buf_free(&out);
+	node_close(&n);
+}
+
+/*
+ * Determinism with expiries: random entries of expiry changes (by the
+ * admin and by the account's owner) and txs by the account and through its
+ * token, at random entry times around the expiry, applied to two
+ * databases: the same receipts and state hash after every entry, both
+ * outcomes seen; and the state hash covers the expiry.
+ */
+static void
+test_account_expiry_determinism(void)
+{
+	struct node n1, n2;
+	struct dot_buf a = {0}, tok = {0}, txs[3] = {{0}, {0}, {0}};
+	uint64_t seed = 0xe59;
+	int expired = 0, applied = 0, diverged = 0;
+	struct dot_err e = {0};
+	uint8_t h1[32], h2[32];
+
+	node_open(&n1);
+	node_open(&n2);
+	setup_alice_bob(&n1);
+	setup_alice_bob(&n2);
+	mint(&tok, ALICE, "/alice", DOT_RIGHTS_ALL, T0 + 3600, BOB);
+	for (int entry = 0; entry < 80; entry++) {
+		size_t count = 1 + t_rand(&seed) % 3;
+		const uint8_t *ptrs[3];
+		size_t lens[3];
+		struct dot_buf en = {0}, r1 = {0}, r2 = {0};
+
+		for (size_t i = 0; i < count; i++) {
+			struct txspec t;
+			char path[32];
+			unsigned pick = t_rand(&seed) % 5;
+			uint64_t when = n1.time + t_rand(&seed) % 8;
+
+			snprintf(path, sizeof(path), "/alice/d%d.%zu", entry, i);
+			if (pick == 0) {
+				a_set_expiry(&a, "alice",
+					     t_rand(&seed) % 4 == 0
+						     ? DOT_STATE_NO_EXPIRY
+						     : when);
+				t = as("admin@active", ADMIN,
+				       "account.set-expiry", &a);
+			} else if (pick == 1) {
+				a_set_expiry(&a, "alice", when);
+				t = as("alice@owner", ALICE,
+				       "account.set-expiry", &a);
+			} else if (pick == 2) {
+				a_path(&a, path);
+				t = with_token(&tok, BOB, "fs.mkdir", &a);
+			} else {
+				a_path(&a, path);
+				t = as("alice@active", ALICE, "fs.mkdir", &a);
+			}
+			t.nonce = 1000 + (uint64_t)entry * 10 + i;
+			txs[i].len = 0;
+			build_tx(&n1, &t, &txs[i]);
+			ptrs[i] = txs[i].data;
+			lens[i] = txs[i].len;
+		}
+		REQUIRE(dot_state_batch_encode(ptrs, lens, count, &en, &e) ==
+			DOT_OK);
+		n1.index++, n1.time += t_rand(&seed) % 4;
+		n2.index = n1.index, n2.time = n1.time;
+		REQUIRE(dot_state_apply(n1.st, n1.index, n1.time, en.data,
+					en.len, &r1, &e) == DOT_OK);
+		REQUIRE(dot_state_apply(n2.st, n2.index, n2.time, en.data,
+					en.len, &r2, &e) == DOT_OK);
+		if (r1.len != r2.len || memcmp(r1.data, r2.data, r1.len) != 0)
+			diverged++;
+		REQUIRE(dot_state_hash(n1.st, h1, &e) == DOT_OK);
+		REQUIRE(dot_state_hash(n2.st, h2, &e) == DOT_OK);
+		if (memcmp(h1, h2, 32) != 0)
+			diverged++;
+		{
+			struct dot_dec d;
+			uint64_t nr;
+			REQUIRE(dot_dec_init(&d, r1.data, r1.len, NULL, NULL) ==
+				DOT_OK);
+			REQUIRE(dot_dec_array(&d, &nr) == DOT_OK);
+			for (uint64_t k = 0; k < nr; k++) {
+				const uint8_t *p;
+				size_t len;
+				struct dot_receipt *rc;
+				REQUIRE(dot_dec_bstr(&d, &p, &len) == DOT_OK);
+				REQUIRE(dot_receipt_parse(p, len, &rc, &e) ==
+					DOT_OK);
+				if (rc->status == DOT_ESTATE_ACCOUNT_EXPIRED)
+					expired++;
+				else if (rc->status == DOT_OK)
+					applied++;
+				dot_receipt_free(rc);
+			}
+		}
+		dot_buf_free(&en);
+		dot_buf_free(&r1);
+		dot_buf_free(&r2);
+	}
+	printf("# %d applied, %d refused as expired\n", applied, expired);
+	CHECK(diverged == 0);
+	CHECK(applied > 20 && expired > 10);
+	/* the hash covers the expiry: change only it on one node */
+	REQUIRE(sqlite3_exec(n2.db, "UPDATE accounts SET expires ="
+				    " coalesce(expires + 1, 1) WHERE name ="
+				    " 'alice'",
+			     NULL, NULL, NULL) == SQLITE_OK);
+	REQUIRE(dot_state_hash(n1.st, h1, &e) == DOT_OK);
+	REQUIRE(dot_state_hash(n2.st, h2, &e) == DOT_OK);
+	CHECK(memcmp(h1, h2, 32) != 0);
+	for (int i = 0; i < 3; i++)
+		dot_buf_free(&txs[i]);
+	dot_buf_free(&a);
+	dot_buf_free(&tok);
+	node_close(&n1);
+	node_close(&n2);
+}
+
 T_MAIN(T_CASE(test_genesis_and_files), T_CASE(test_large_file_chunks),
        T_CASE(test_inline_content), T_CASE(test_txset_model),
        T_CASE(test_layout_checked),
@@ -1812,4 +2350,7 @@ T_MAIN(T_CASE(test_genesis_and_files), T_CASE(test_large_file_chunks),
        T_CASE(test_mailboxes), T_CASE(test_caps_grant_revoke_chown),
        T_CASE(test_token_reads), T_CASE(test_query_and_read_receipts),
        T_CASE(test_audit_log), T_CASE(test_bad_genesis_does_not_advance),
-       T_CASE(test_utf8_paths))
+       T_CASE(test_utf8_paths), T_CASE(test_account_expiry_apply),
+       T_CASE(test_account_expiry_rules),
+       T_CASE(test_account_expiry_tokens),
+       T_CASE(test_account_expiry_determinism))
