@@ -577,6 +577,42 @@ status_parse(const uint8_t *p, size_t n, struct cli_status *st,
 			snprintf(st->version, sizeof(st->version), "%.*s",
 				 (int)len, s);
 			break;
+		case 7: { /* consensus: {1: role, 2: term, 3: raft id,
+			   * 4: leader id, 5: leader addr, 6: applied} */
+			uint64_t m, k;
+
+			if (dot_dec_map(&d, &m) != DOT_OK || m != 6)
+				goto bad;
+			for (k = 1; k <= 6; k++) {
+				uint64_t got;
+				if (dot_dec_uint(&d, &got) != DOT_OK ||
+				    got != k)
+					goto bad;
+				if (k == 1 || k == 5) {
+					char *to = k == 1 ? st->raft_role
+							  : st->leader_addr;
+					size_t cap = k == 1
+							     ? sizeof(st->raft_role)
+							     : sizeof(st->leader_addr);
+					if (dot_dec_tstr(&d, &s, &len) !=
+						    DOT_OK ||
+					    len >= cap)
+						goto bad;
+					memcpy(to, s, len);
+					to[len] = '\0';
+				} else {
+					uint64_t *to =
+					    k == 2 ? &st->raft_term
+					    : k == 3 ? &st->raft_id
+					    : k == 4 ? &st->leader_id
+						     : &st->raft_applied;
+					if (dot_dec_uint(&d, to) != DOT_OK)
+						goto bad;
+				}
+			}
+			st->has_raft = 1;
+			break;
+		}
 		default: /* a later field: skip it */
 			if (dot_dec_item(&d, &b, &len) != DOT_OK)
 				goto bad;

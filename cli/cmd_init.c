@@ -1,11 +1,15 @@
 /*
- * cmd_init.c - dot init: create a node's data directory and the cluster's
- * genesis entry (include/doteros/state.h), offline. dotd applies
- * DIR/genesis as ledger entry 1 when it first starts with --dir DIR.
+ * cmd_init.c - dot init: create a node's data directory, its node key
+ * (DIR/node.seed, as dotd makes it) and the cluster's genesis entry
+ * (include/doteros/state.h), offline. The genesis names the admin account
+ * and this node, the cluster's first voter (docs/decisions/0017). dotd
+ * applies DIR/genesis as ledger entry 1 when it first starts with --dir
+ * DIR.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +23,14 @@
 
 static const char init_help[] =
     "Creates the node's data directory DIR (default $DOT_DIR/node, mode\n"
-    "0700) and writes DIR/genesis: the cluster id and the admin account,\n"
-    "whose owner and active levels are the admin key (weight 1,\n"
-    "threshold 1). Needs no running node and no passphrase (only the\n"
-    "key's public half is read). Refuses when DIR/genesis exists.\n"
-    "Then start the node with: dotd --dir DIR\n"
+    "0700), its node key DIR/node.seed (32 random bytes, mode 0600, as\n"
+    "dotd makes it; an existing one is used) and writes DIR/genesis: the\n"
+    "cluster id; the admin account, whose owner and active levels are the\n"
+    "admin key (weight 1, threshold 1); and this node, the cluster's first\n"
+    "voter, with its raft and API addresses. Needs no running node and no\n"
+    "passphrase (only the key's public half is read). Refuses when\n"
+    "DIR/genesis exists. Then start the node with: dotd --dir DIR\n"
+    "More nodes join by invitation: see dot node invite.\n"
     "\n"
     "Options:\n"
     "      --admin-key K       the admin's key: a key NAME, FILE, or its "
@@ -34,8 +41,16 @@ static const char init_help[] =
     "[a-z0-9._-], 1-64)\n"
     "      --cluster-id HEX32  the cluster id, 32 hex digits (default "
     "random)\n"
+    "      --raft-addr H:P     the node's node-to-node (raft) address "
+    "(default\n"
+    "                          127.0.0.1:7401)\n"
+    "      --api-addr H:P      the node's client API address, as other "
+    "machines\n"
+    "                          reach it (default none)\n"
     "      --json              print {ok, dir, genesis, cluster_id, admin, "
-    "admin_key, ...}\n"
+    "admin_key,\n"
+    "                          node_key, raft_id, raft_addr, api_addr, "
+    "...}\n"
     "  -h, --help              this help\n";
 
 static int
@@ -107,12 +122,22 @@ out:
 int
 cmd_init(const struct dot_cmd *self, int argc, char **argv)
 {
-	enum { OPT_DIR = 256, OPT_ADMIN_KEY, OPT_ADMIN, OPT_CLUSTER, OPT_JSON };
+	enum {
+		OPT_DIR = 256,
+		OPT_ADMIN_KEY,
+		OPT_ADMIN,
+		OPT_CLUSTER,
+		OPT_JSON,
+		OPT_RAFT,
+		OPT_API
+	};
 	static const struct option opts[] = {
 	    {"dir", required_argument, NULL, OPT_DIR},
 	    {"admin-key", required_argument, NULL, OPT_ADMIN_KEY},
 	    {"admin", required_argument, NULL, OPT_ADMIN},
 	    {"cluster-id", required_argument, NULL, OPT_CLUSTER},
+	    {"raft-addr", required_argument, NULL, OPT_RAFT},
+	    {"api-addr", required_argument, NULL, OPT_API},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -120,9 +145,15 @@ cmd_init(const struct dot_cmd *self, int argc, char **argv)
 	static const uint8_t zero[DOT_CLUSTER_ID_LEN];
 	const char *dir_arg = NULL, *key = NULL, *admin = "admin";
 	const char *cluster_arg = NULL;
+	const char *raft_addr = "127.0.0.1:7401", *api_addr = "";
 	char dir[4000], ddir[4000], path[4100], hex[2 * DOT_CLUSTER_ID_LEN + 1];
 	char pktext[DOT_PK_TEXT_MAX], keyid[2 * DOT_KEY_ID_LEN + 1];
+	char nodetext[DOT_PK_TEXT_MAX];
 	uint8_t cluster[DOT_CLUSTER_ID_LEN], pk[DOT_SIGN_PK_MAX];
+	uint8_t npk[DOT_SIGN_PK_MAX];
+	struct dot_sign_sk *nsk = NULL;
+	size_t npklen = 0;
+	int made = 0;
 	struct dot_tx_level_key ak;
 	struct dot_buf g = {0};
 	struct dot_err e = {0};
@@ -146,6 +177,12 @@ cmd_init(const struct dot_cmd *self, int argc, char **argv)
 		case OPT_CLUSTER:
 			cluster_arg = optarg;
 			break;
+		case OPT_RAFT:
+			raft_addr = optarg;
+			break;
+		case OPT_API:
+			api_addr = optarg;
+			break;
 		case OPT_JSON:
 			cli_set_json(1);
 			break;
@@ -165,6 +202,11 @@ cmd_init(const struct dot_cmd *self, int argc, char **argv)
 		return cli_usage("--admin '%s': an account name is 1-%d of "
 				 "a-z, 0-9, '.', '_' and '-'",
 				 admin, DOT_TX_MAX_ACCOUNT);
+	if (dot_state_addr_check(raft_addr, strlen(raft_addr), &e) != DOT_OK)
+		return cli_usage("--raft-addr: %s", e.msg);
+	if (api_addr[0] != '\0' &&
+	    dot_state_addr_check(api_addr, strlen(api_addr), &e) != DOT_OK)
+		return cli_usage("--api-addr: %s", e.msg);
 	if (cluster_arg != NULL) {
 		if (cli_parse_hex(cluster_arg, cluster, sizeof(cluster)) != 0)
 			return cli_usage("--cluster-id '%s': give 32 hex "
@@ -210,14 +252,6 @@ cmd_init(const struct dot_cmd *self, int argc, char **argv)
 	ak.pk = pk;
 	ak.pk_len = pklen;
 	ak.weight = 1;
-	rv = dot_state_genesis_encode(cluster, admin, &ak, 1, 1, &g, &e);
-	if (rv != DOT_OK) {
-		char ctx[sizeof(e.msg)];
-		snprintf(ctx, sizeof(ctx), "%s", e.msg);
-		dot_err_set(&e, rv, "cannot encode the genesis: %s",
-			    ctx[0] ? ctx : dot_strerror(rv));
-		goto fail;
-	}
 	if (cli_mkdirs(dir, &e) != DOT_OK)
 		goto fail;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -228,12 +262,27 @@ cmd_init(const struct dot_cmd *self, int argc, char **argv)
 		cli_warn("warning: %s is accessible by others (mode %04o); "
 			 "run 'chmod 700 %s'",
 			 dir, (unsigned)(st.st_mode & 07777), dir);
+	/* The node key dotd will load from the same file. */
+	if (cli_node_seed(dir, &nsk, &made, &e) != DOT_OK)
+		goto fail;
+	npklen = dot_sign_sk_public(nsk, npk);
+	rv = dot_state_genesis_encode_node(cluster, admin, &ak, 1, 1, npk,
+					   npklen, raft_addr, api_addr, &g,
+					   &e);
+	if (rv != DOT_OK) {
+		char ctx[sizeof(e.msg)];
+		snprintf(ctx, sizeof(ctx), "%s", e.msg);
+		dot_err_set(&e, rv, "cannot encode the genesis: %s",
+			    ctx[0] ? ctx : dot_strerror(rv));
+		goto fail;
+	}
 	if (write_genesis(dir, path, &g, &e) != DOT_OK)
 		goto fail;
 
 	cli_hex(hex, cluster, sizeof(cluster));
 	cli_pk_text(pk, pklen, pktext);
 	cli_key_id_hex(pk, pklen, keyid);
+	cli_pk_text(npk, npklen, nodetext);
 	if (cli_json()) {
 		json_init(&j, stdout);
 		json_obj_begin(&j);
@@ -245,15 +294,27 @@ cmd_init(const struct dot_cmd *self, int argc, char **argv)
 		json_kstr(&j, "admin", admin);
 		json_kstr(&j, "admin_key", pktext);
 		json_kstr(&j, "admin_key_id", keyid);
+		json_kstr(&j, "node_key", nodetext);
+		json_kbool(&j, "node_key_made", made);
+		json_kuint(&j, "raft_id",
+			   dot_state_node_raft_id(npk, npklen));
+		json_kstr(&j, "raft_addr", raft_addr);
+		json_kstr(&j, "api_addr", api_addr);
 		json_obj_end(&j);
 		json_finish(&j);
 	} else {
 		printf("initialized %s\n"
 		       "cluster id: %s\n"
 		       "admin:      %s (key id %s)\n"
+		       "node:       raft id %" PRIu64 ", voter, raft %s, API "
+		       "%s\n"
+		       "node key:   %s (%s %s/node.seed)\n"
 		       "genesis:    %s (%zu bytes)\n"
 		       "start the node with: dotd --dir %s\n",
-		       dir, hex, admin, keyid, path, g.len, dir);
+		       dir, hex, admin, keyid,
+		       dot_state_node_raft_id(npk, npklen), raft_addr,
+		       api_addr[0] ? api_addr : "none", nodetext,
+		       made ? "made" : "from", dir, path, g.len, dir);
 		if (dir_arg != NULL)
 			printf("and point dot at it with: export "
 			       "DOT_ADDR=unix:%s/dotd.sock\n",
@@ -264,6 +325,7 @@ cmd_init(const struct dot_cmd *self, int argc, char **argv)
 fail:
 	status = cli_fail(&e);
 out:
+	dot_sign_sk_free(nsk);
 	dot_buf_free(&g);
 	return status;
 }

@@ -58,7 +58,7 @@ const struct dot_cmd dot_cmds[] = {
 	 "Revoke a token's block N and everything derived from it"},
 	{"init", NULL, cmd_init,
 	 "--admin-key NAME|FILE|PK [--dir DIR] [--admin NAME] [--cluster-id "
-	 "HEX32] [--json]",
+	 "HEX32] [--raft-addr HOST:PORT] [--api-addr HOST:PORT] [--json]",
 	 "Create a node's data directory and the cluster's genesis"},
 	{"status", NULL, cmd_status, "[--json]",
 	 "Show the node's ledger index, time, cluster, state hash and admin"},
@@ -112,6 +112,23 @@ const struct dot_cmd dot_cmds[] = {
 	{"audit", "verify", cmd_audit_verify,
 	 "[--node-key KEY] [--recent N] [--json] | --dir DIR [--json]",
 	 "Check the node's signed log, or a data directory offline"},
+	{"node", "list", cmd_node_list, "AUTHORITY [--json]",
+	 "List the cluster's nodes: keys, raft ids, addresses, roles"},
+	{"node", "invite", cmd_node_invite,
+	 "[--role voter|standby|observer] [--expires DURATION|TIME] "
+	 "AUTHORITY [--json]",
+	 "Invite one node to join: prints a secret dotinv1 string"},
+	{"node", "join", cmd_node_join,
+	 "--invite STRING|FILE|- --dir DIR [--raft-addr HOST:PORT] "
+	 "[--api-addr HOST:PORT] [--json]",
+	 "Join the cluster with an invitation and the node key in DIR"},
+	{"node", "remove", cmd_node_remove, "KEY|RAFT-ID AUTHORITY [--json]",
+	 "Remove a node from the cluster, for good"},
+	{"node", "promote", cmd_node_promote, "KEY|RAFT-ID AUTHORITY [--json]",
+	 "Make a node a voter"},
+	{"node", "demote", cmd_node_demote,
+	 "KEY|RAFT-ID [--role standby|observer] AUTHORITY [--json]",
+	 "Make a voter a standby (or an observer)"},
 	{"shell", NULL, cmd_shell,
 	 "[--as ACCOUNT@LEVEL --key KEY... | --token TOKEN --key HOLDER] "
 	 "[--passphrase-file F]",
@@ -134,6 +151,7 @@ static const struct dot_group groups[] = {
 	{"msg", "mailboxes: messages received exactly once"},
 	{"account", "accounts and their permission levels"},
 	{"audit", "audit log: records, inclusion proofs, verification"},
+	{"node", "the cluster's nodes: list, invite, join, remove, roles"},
 	{"shell", "an interactive shell over the node (DIR, TYPE, ls, cat...)"},
 };
 

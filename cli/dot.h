@@ -74,6 +74,12 @@ int cmd_account_set_expiry(const struct dot_cmd *self, int argc,
 int cmd_audit_log(const struct dot_cmd *self, int argc, char **argv);
 int cmd_audit_prove(const struct dot_cmd *self, int argc, char **argv);
 int cmd_audit_verify(const struct dot_cmd *self, int argc, char **argv);
+int cmd_node_list(const struct dot_cmd *self, int argc, char **argv);
+int cmd_node_invite(const struct dot_cmd *self, int argc, char **argv);
+int cmd_node_join(const struct dot_cmd *self, int argc, char **argv);
+int cmd_node_remove(const struct dot_cmd *self, int argc, char **argv);
+int cmd_node_promote(const struct dot_cmd *self, int argc, char **argv);
+int cmd_node_demote(const struct dot_cmd *self, int argc, char **argv);
 int cmd_shell(const struct dot_cmd *self, int argc, char **argv); /* shell.c */
 
 /* cmd_cap.c: a TOKEN argument (dot1... text, a file holding one, or "-"),
@@ -135,6 +141,9 @@ int cli_read_file(const char *path, size_t max, struct dot_buf *out,
 /* Write data + "\n" to path, mode 0600 (replacing it atomically). */
 int cli_write_file(const char *path, const void *data, size_t n,
 		   struct dot_err *e);
+/* The same without the newline: binary data. */
+int cli_write_bytes(const char *path, const void *data, size_t n,
+		    struct dot_err *e);
 
 /*
  * Keys. A key argument is a file path (anything with a '/'), a NAME under
@@ -169,6 +178,28 @@ void cli_key_release(void);
 int cli_passphrase(const char *passfile, const char *prompt, int confirm,
 		   char **pass, size_t *len, struct dot_err *e);
 void cli_pass_free(char *pass);
+
+/*
+ * A text form like dotpk1's (lib/crypto): prefix + base64url(bytes ||
+ * checksum), the checksum the first 4 bytes of BLAKE2b-256(prefix ||
+ * bytes), so a mistyped string fails as DOT_ETEXT_CHECKSUM rather than
+ * naming something else. cli_text_encode appends the text (NUL-terminated,
+ * the NUL not counted) to out; cli_text_decode ignores white space at the
+ * ends, takes at most max bytes and appends them to out. The dot node
+ * invitation "dotinv1..." is one (cmd_node.c).
+ */
+int cli_text_encode(const char *prefix, const uint8_t *p, size_t n,
+		    struct dot_buf *out);
+int cli_text_decode(const char *prefix, const char *text, size_t max,
+		    struct dot_buf *out, struct dot_err *e);
+
+/*
+ * A node's key: DIR/node.seed, 32 random bytes (mode 0600), read as dotd
+ * reads it, or made as dotd makes it when missing (*made set). The key is
+ * Ed25519 from that seed.
+ */
+int cli_node_seed(const char *dir, struct dot_sign_sk **sk, int *made,
+		  struct dot_err *e);
 
 /* dotpk1... text and hex key id of a public key. */
 void cli_pk_text(const uint8_t *pk, size_t pklen, char out[DOT_PK_TEXT_MAX]);
@@ -289,6 +320,11 @@ struct cli_status {
 	uint8_t state_hash[DOT_HASH_LEN];
 	char admin[DOT_TX_MAX_ACCOUNT + 1];
 	char version[64];
+	/* 7: a node in cluster mode (raft) */
+	int has_raft;
+	char raft_role[16];
+	uint64_t raft_term, raft_id, leader_id, raft_applied;
+	char leader_addr[130];
 };
 
 /* The authority options every writing or reading command shares. */

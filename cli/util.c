@@ -517,9 +517,27 @@ write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+static int
+write_file(const char *path, const void *data, size_t n, int newline,
+	   struct dot_err *e);
+
 int
 cli_write_file(const char *path, const void *data, size_t n,
 	       struct dot_err *e)
+{
+	return write_file(path, data, n, 1, e);
+}
+
+int
+cli_write_bytes(const char *path, const void *data, size_t n,
+		struct dot_err *e)
+{
+	return write_file(path, data, n, 0, e);
+}
+
+static int
+write_file(const char *path, const void *data, size_t n, int newline,
+	   struct dot_err *e)
 {
 	char tmp[4096];
 	int fd = -1, rv = DOT_OK, k;
@@ -531,8 +549,8 @@ cli_write_file(const char *path, const void *data, size_t n,
 	if (fd < 0)
 		return dot_err_set(e, DOT_EINVAL, "cannot create %s: %s", tmp,
 				   strerror(errno));
-	if (write_all(fd, data, n) != 0 || write_all(fd, "\n", 1) != 0 ||
-	    fsync(fd) != 0) {
+	if (write_all(fd, data, n) != 0 ||
+	    (newline && write_all(fd, "\n", 1) != 0) || fsync(fd) != 0) {
 		rv = dot_err_set(e, DOT_EINVAL, "cannot write %s: %s", tmp,
 				 strerror(errno));
 		goto out;
@@ -694,6 +712,163 @@ cli_trusted_node_kx(const uint8_t cid[DOT_CLUSTER_ID_LEN], int *found,
 				   path, key);
 	*found = 1;
 	return DOT_OK;
+}
+
+/* ---- text forms with a checksum ---- */
+
+#define TEXT_CHECK_LEN 4
+
+static void
+text_checksum(const char *prefix, const uint8_t *p, size_t n,
+	      uint8_t sum[TEXT_CHECK_LEN])
+{
+	struct dot_hash_ctx h;
+	uint8_t full[DOT_HASH_LEN];
+
+	dot_hash_init(&h);
+	dot_hash_update(&h, prefix, strlen(prefix));
+	dot_hash_update(&h, p, n);
+	dot_hash_final(&h, full);
+	memcpy(sum, full, TEXT_CHECK_LEN);
+}
+
+int
+cli_text_encode(const char *prefix, const uint8_t *p, size_t n,
+		struct dot_buf *out)
+{
+	size_t plen = strlen(prefix), tlen = dot_b64url_len(n + TEXT_CHECK_LEN);
+	uint8_t *tmp;
+	int rv;
+
+	if ((rv = dot_buf_reserve(out, plen + tlen + 1)) != DOT_OK)
+		return rv;
+	if ((tmp = sodium_malloc(n + TEXT_CHECK_LEN)) == NULL)
+		return DOT_ENOMEM;
+	memcpy(tmp, p, n);
+	text_checksum(prefix, p, n, tmp + n);
+	memcpy(out->data + out->len, prefix, plen);
+	dot_b64url_encode((char *)out->data + out->len + plen, tmp,
+			  n + TEXT_CHECK_LEN);
+	out->len += plen + tlen;
+	sodium_free(tmp); /* zeroes it */
+	return DOT_OK;
+}
+
+int
+cli_text_decode(const char *prefix, const char *text, size_t max,
+		struct dot_buf *out, struct dot_err *e)
+{
+	size_t plen = strlen(prefix), n = strlen(text), got;
+	uint8_t sum[TEXT_CHECK_LEN], *tmp;
+	int rv;
+
+	while (n > 0 && strchr(" \t\r\n", *text) != NULL)
+		text++, n--;
+	while (n > 0 && strchr(" \t\r\n", text[n - 1]) != NULL)
+		n--;
+	if (n < plen || memcmp(text, prefix, plen) != 0)
+		return dot_err_set(e, DOT_ETEXT_PREFIX,
+				   "the text does not start with \"%s\"",
+				   prefix);
+	if (n - plen > dot_b64url_len(max + TEXT_CHECK_LEN))
+		return dot_err_set(e, DOT_ETOOBIG,
+				   "the %s text is longer than any can be",
+				   prefix);
+	if ((tmp = sodium_malloc(max + TEXT_CHECK_LEN)) == NULL)
+		return dot_err_set(e, DOT_ENOMEM, "out of memory");
+	rv = dot_b64url_decode(tmp, max + TEXT_CHECK_LEN, &got, text + plen,
+			       n - plen);
+	if (rv != DOT_OK) {
+		rv = dot_err_set(e, rv == DOT_ETOOBIG ? rv : DOT_ETEXT_BASE64,
+				 "the %s text is not valid base64url (was it "
+				 "cut or wrapped?)",
+				 prefix);
+		goto out;
+	}
+	if (got <= TEXT_CHECK_LEN) {
+		rv = dot_err_set(e, DOT_ETEXT_CHECKSUM,
+				 "the %s text is too short", prefix);
+		goto out;
+	}
+	got -= TEXT_CHECK_LEN;
+	text_checksum(prefix, tmp, got, sum);
+	if (sodium_memcmp(sum, tmp + got, TEXT_CHECK_LEN) != 0) {
+		rv = dot_err_set(e, DOT_ETEXT_CHECKSUM,
+				 "the %s text's checksum does not match: it "
+				 "was mistyped or changed; copy it whole",
+				 prefix);
+		goto out;
+	}
+	dot_buf_put(out, tmp, got);
+	if (out->err)
+		rv = dot_err_set(e, DOT_ENOMEM, "out of memory");
+out:
+	sodium_free(tmp);
+	return rv;
+}
+
+/* ---- a node's key: DIR/node.seed, as daemon/dotd.c's load_node_key ---- */
+
+int
+cli_node_seed(const char *dir, struct dot_sign_sk **sk, int *made,
+	      struct dot_err *e)
+{
+	char path[4200];
+	uint8_t seed[DOT_SEED_LEN], extra;
+	struct stat st;
+	int fd, rv = DOT_OK, n;
+	ssize_t r;
+
+	*sk = NULL;
+	*made = 0;
+	n = snprintf(path, sizeof(path), "%s/node.seed", dir);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return dot_err_set(e, DOT_ETOOBIG, "directory path too long");
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT) {
+		/* 32 random bytes, mode 0600, never replacing a file */
+		randombytes_buf(seed, sizeof(seed));
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 || write_all(fd, seed, sizeof(seed)) != 0 ||
+		    fsync(fd) != 0) {
+			rv = dot_err_set(e, DOT_EINVAL,
+					 "cannot make the node key %s: %s",
+					 path, strerror(errno));
+			if (fd >= 0)
+				unlink(path);
+			goto out;
+		}
+		*made = 1;
+	} else if (fd < 0) {
+		rv = dot_err_set(e, DOT_EINVAL,
+				 "cannot open the node key %s: %s", path,
+				 strerror(errno));
+		goto out;
+	} else {
+		if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0)
+			cli_warn("warning: the node key %s is accessible by "
+				 "others (mode %04o); run 'chmod 600 %s'",
+				 path, (unsigned)(st.st_mode & 07777), path);
+		do
+			r = read(fd, seed, sizeof(seed));
+		while (r < 0 && errno == EINTR);
+		if (r != (ssize_t)sizeof(seed) || read(fd, &extra, 1) != 0) {
+			rv = dot_err_set(e, DOT_EINVAL,
+					 "%s is not a node key (32 bytes "
+					 "exactly)",
+					 path);
+			goto out;
+		}
+	}
+	rv = dot_sign_sk_from_seed(sk, DOT_SUITE_ED25519, seed);
+	if (rv != DOT_OK)
+		rv = dot_err_set(e, rv, "the node key %s: %s", path,
+				 dot_strerror(rv));
+out:
+	if (fd >= 0)
+		close(fd);
+	sodium_memzero(seed, sizeof(seed));
+	return rv;
 }
 
 /* ---- keys ---- */

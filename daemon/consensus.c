@@ -535,6 +535,21 @@ dotd_cons_term(struct dotd_cons *c)
 	return raft_current_term(&c->raft);
 }
 
+const char *
+dotd_cons_state_name(struct dotd_cons *c)
+{
+	switch (raft_state(&c->raft)) {
+	case RAFT_LEADER:
+		return "leader";
+	case RAFT_FOLLOWER:
+		return "follower";
+	case RAFT_CANDIDATE:
+		return "candidate";
+	default:
+		return "unavailable";
+	}
+}
+
 uint64_t
 dotd_cons_last_applied(struct dotd_cons *c)
 {

@@ -101,6 +101,8 @@ int dotd_cons_is_leader(struct dotd_cons *c);
 /* The leader known to this node: its id and address (0 and NULL if none). */
 void dotd_cons_leader(struct dotd_cons *c, uint64_t *id, const char **address);
 uint64_t dotd_cons_term(struct dotd_cons *c);
+/* "leader", "follower", "candidate" or "unavailable". */
+const char *dotd_cons_state_name(struct dotd_cons *c);
 uint64_t dotd_cons_last_applied(struct dotd_cons *c);
 uint64_t dotd_cons_commit_index(struct dotd_cons *c);
 

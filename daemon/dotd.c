@@ -38,8 +38,10 @@
 #include "doteros/net.h"
 #include "doteros/state.h"
 #include "ckpt.h"
+#include "consensus.h"
 #include "log.h"
 #include "peers.h"
+#include "transport.h"
 
 #ifndef DOT_VERSION
 #define DOT_VERSION "0"
@@ -144,6 +146,58 @@ struct node {
 	unsigned hs_per_source, hs_total; /* the limits */
 	uint64_t hs_timeout_us;
 	uint64_t refused_conns;        /* over a handshake limit (logged) */
+	/* cluster mode (--raft-addr): the write path through consensus */
+	int cluster;
+	const char *raft_addr;
+	uint64_t raft_id;
+	struct raft_uv_transport tr;
+	int have_tr;
+	struct dotd_cons *cons;
+	int cons_closed;
+	struct proposal *props, *props_tail; /* proposed, not yet applied */
+	unsigned nprops;
+	uint64_t prop_seq;
+	uint8_t *genesis;      /* DIR/genesis while the ledger is empty */
+	size_t genesis_len;
+	int genesis_proposed;
+	uv_timer_t cl_timer;   /* leadership: the genesis, queued txs */
+	int have_cl_timer;
+	/* the member nodes (cluster mode): from the state's nodes table, or
+	 * before this node's state has any, from DIR/members (dot node join) */
+	struct member *members;
+	size_t nmembers;
+	uint64_t members_epoch;
+	int members_from_file;
+	uint64_t members_gen;  /* rebuilds of members; chan timer's last seen */
+	uint64_t members_seen;
+	int changing;          /* leader: a raft membership change under way */
+	/* the cluster id before the state has one (cluster mode: from the
+	 * genesis file or DIR/members); node_cluster_id() */
+	uint8_t cluster_id[DOT_CLUSTER_ID_LEN];
+	/* follower: submits forwarded to the leader */
+	struct fwd *fwd;
+	struct fwdwait *fwd_wait;
+	size_t nfwd;
+	uint64_t fwd_rid;
+};
+
+/* A member node as the transport and the leader's reconciliation see it. */
+struct member {
+	uint64_t id;
+	uint8_t kx[DOT_NET_KEY_LEN];
+	char raft_addr[DOT_STATE_MAX_ADDR + 1];
+	char api_addr[DOT_STATE_MAX_ADDR + 1]; /* "" if none or unknown */
+	int role; /* enum dot_node_role */
+};
+
+/* An entry this node proposed (cluster mode): its txs wait for its apply. */
+struct proposal {
+	uint64_t seq;
+	struct pending *batch;
+	size_t count;
+	int applied;          /* answered by the apply; the callback frees */
+	struct node *node;
+	struct proposal *next;
 };
 
 struct conn {
@@ -208,6 +262,16 @@ logmsg(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+/* The cluster id: the state's, or before the genesis is applied here (a
+ * node in cluster mode that has not applied it yet), the one it will be. */
+static void
+node_cluster_id(const struct node *n, uint8_t out[DOT_CLUSTER_ID_LEN])
+{
+	dot_state_cluster_id(n->st, out);
+	if (sodium_is_zero(out, DOT_CLUSTER_ID_LEN))
+		memcpy(out, n->cluster_id, DOT_CLUSTER_ID_LEN);
 }
 
 static uint64_t
@@ -559,11 +623,11 @@ status_done(uv_work_t *req, int st)
 	uint8_t cid[DOT_CLUSTER_ID_LEN];
 	int rv = st == 0 ? n->status_rv : DOT_ENOMEM;
 
-	dot_state_cluster_id(n->st, cid);
+	node_cluster_id(n, cid);
 	if (rv == DOT_OK) {
 		const char *admin = dot_state_admin(n->st);
 
-		dot_enc_map(&r, 6);
+		dot_enc_map(&r, n->cons != NULL ? 7 : 6);
 		dot_enc_uint(&r, 1);
 		dot_enc_uint(&r, n->status_index);
 		dot_enc_uint(&r, 2);
@@ -576,6 +640,30 @@ status_done(uv_work_t *req, int st)
 		dot_enc_tstr(&r, admin, strlen(admin));
 		dot_enc_uint(&r, 6);
 		dot_enc_tstr(&r, DOT_VERSION, strlen(DOT_VERSION));
+		if (n->cons != NULL) {
+			/* 7: consensus, in cluster mode (api-protocol.md) */
+			const char *role = dotd_cons_state_name(n->cons);
+			const char *laddr;
+			uint64_t lid;
+
+			dotd_cons_leader(n->cons, &lid, &laddr);
+			if (laddr == NULL)
+				laddr = "";
+			dot_enc_uint(&r, 7);
+			dot_enc_map(&r, 6);
+			dot_enc_uint(&r, 1);
+			dot_enc_tstr(&r, role, strlen(role));
+			dot_enc_uint(&r, 2);
+			dot_enc_uint(&r, dotd_cons_term(n->cons));
+			dot_enc_uint(&r, 3);
+			dot_enc_uint(&r, n->raft_id);
+			dot_enc_uint(&r, 4);
+			dot_enc_uint(&r, lid);
+			dot_enc_uint(&r, 5);
+			dot_enc_tstr(&r, laddr, strlen(laddr));
+			dot_enc_uint(&r, 6);
+			dot_enc_uint(&r, dotd_cons_last_applied(n->cons));
+		}
 		rv = r.err;
 	}
 	n->status_busy = 0;
@@ -970,6 +1058,9 @@ chan_rand(void *ctx, uint8_t *out, size_t n)
  * account has expired by this node's clock (decision 0015); anything else
  * is refused.
  */
+static int member_node_key(struct node *n, const uint8_t kx[DOT_NET_KEY_LEN]);
+static int members_refresh(struct node *n);
+
 static int
 chan_accept(void *ctx, const uint8_t pk[DOT_NET_KEY_LEN],
 	    char account[DOT_NET_MAX_NAME + 1])
@@ -978,8 +1069,9 @@ chan_accept(void *ctx, const uint8_t pk[DOT_NET_KEY_LEN],
 	struct dot_err e = {0};
 	const struct dotd_peer_key *k, *gone;
 
-	if (sodium_memcmp(pk, n->kx_pk, DOT_NET_KEY_LEN) == 0)
-		return DOT_NET_NODE;
+	if (sodium_memcmp(pk, n->kx_pk, DOT_NET_KEY_LEN) == 0 ||
+	    member_node_key(n, pk))
+		return DOT_NET_NODE; /* this node, or an active member node */
 	if (dotd_peers_refresh(&n->peers, n->st, &e) < 0) {
 		logmsg("cannot map the account keys: %s; refusing every "
 		       "account until it works", e.msg);
@@ -1116,6 +1208,12 @@ on_chan_timer(uv_timer_t *t)
 	int rebuilt = dotd_peers_refresh(&n->peers, n->st, &e);
 	/* Constant time unless an expiry has just come. */
 	int due = dotd_peers_expiry_due(&n->peers, wall);
+	/* A node removed from the ledger: its channels close too. */
+	int nodes_moved;
+
+	(void)members_refresh(n);
+	nodes_moved = n->members_gen != n->members_seen;
+	n->members_seen = n->members_gen;
 
 	if (rebuilt < 0)
 		logmsg("cannot map the account keys: %s", e.msg);
@@ -1127,10 +1225,16 @@ on_chan_timer(uv_timer_t *t)
 		if (c->ch == NULL || c->closing)
 			continue;
 		peer = dot_net_peer(c->ch);
-		if ((rebuilt > 0 || due) && peer != NULL &&
-		    peer->role == DOT_NET_ACCOUNT) {
-			if (!dotd_peers_holds(&n->peers, peer->static_pk,
-					      peer->account, wall)) {
+		if (peer != NULL &&
+		    (((rebuilt > 0 || due) && peer->role == DOT_NET_ACCOUNT) ||
+		     (nodes_moved && peer->role == DOT_NET_NODE))) {
+			if (peer->role == DOT_NET_NODE
+				? sodium_memcmp(peer->static_pk, n->kx_pk,
+						DOT_NET_KEY_LEN) != 0 &&
+				      !member_node_key(n, peer->static_pk)
+				: !dotd_peers_holds(&n->peers,
+						    peer->static_pk,
+						    peer->account, wall)) {
 				dot_net_close(c->ch, &io);
 				(void)chan_output(c, &io);
 				if (!c->closing)
@@ -1190,7 +1294,7 @@ chan_start(struct node *n, struct conn *c)
 		return -1;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.initiator = 0;
-	dot_state_cluster_id(n->st, cfg.cluster_id);
+	node_cluster_id(n, cfg.cluster_id);
 	memcpy(cfg.static_sk, n->kx_sk, DOT_NET_KEY_LEN);
 	cfg.role = DOT_NET_NODE;
 	cfg.accept = chan_accept;
@@ -1328,6 +1432,10 @@ log_thread(void *arg)
 	return NULL;
 }
 
+static void cl_start_entry(struct node *n);
+struct fwd;
+struct fwdwait;
+
 /* Hand the queued txs (up to batch_max) to the log thread as one entry. */
 static void
 start_entry(struct node *n)
@@ -1339,6 +1447,10 @@ start_entry(struct node *n)
 	struct dot_err e = {0};
 	int rv;
 
+	if (n->cluster) {
+		cl_start_entry(n);
+		return;
+	}
 	if (n->log_busy || n->head == NULL || n->stopping)
 		return;
 	ptrs = calloc(n->batch_max, sizeof(*ptrs));
@@ -1398,26 +1510,17 @@ resume_conn(struct conn *c)
 	}
 }
 
-/* Apply a durable entry and answer each waiting client, in order. */
+/* Answer each waiting client of a batch with its receipt, in order
+ * (receipts: the CBOR array dot_state_apply made for the entry). */
 static void
-finish_entry(struct node *n, uint64_t index, uint64_t t,
-	     const struct dot_buf *entry, struct pending *batch, size_t count)
+answer_batch(struct node *n, uint64_t index, const struct dot_buf *receipts,
+	     struct pending *batch, size_t count)
 {
-	struct dot_buf receipts = {0};
-	struct dot_err e = {0};
 	struct pending *p, *next;
 	struct dot_dec d;
 	uint64_t nr;
-	int rv;
 
-	rv = apply_entry(n, index, t, entry->data, entry->len, &receipts, &e);
-	if (rv != DOT_OK) {
-		logmsg("cannot apply entry %llu: %s (%s); stopping",
-		       (unsigned long long)index, dot_strerror(rv), e.msg);
-		/* Fail stop: never answer what is not durable and applied. */
-		exit(1);
-	}
-	if (dot_dec_init(&d, receipts.data, receipts.len, NULL, NULL) !=
+	if (dot_dec_init(&d, receipts->data, receipts->len, NULL, NULL) !=
 		    DOT_OK ||
 	    dot_dec_array(&d, &nr) != DOT_OK || nr != count) {
 		logmsg("entry %llu: receipts do not match the batch",
@@ -1444,12 +1547,31 @@ finish_entry(struct node *n, uint64_t index, uint64_t t,
 		free(p->tx);
 		free(p);
 	}
-	dot_buf_free(&receipts);
 	/* Connections that were waiting may have more frames buffered. */
 	for (struct conn *c = n->conns, *cn; c; c = cn) {
 		cn = c->next; /* process may close c */
 		resume_conn(c);
 	}
+}
+
+/* Apply a durable entry and answer each waiting client, in order. */
+static void
+finish_entry(struct node *n, uint64_t index, uint64_t t,
+	     const struct dot_buf *entry, struct pending *batch, size_t count)
+{
+	struct dot_buf receipts = {0};
+	struct dot_err e = {0};
+	int rv;
+
+	rv = apply_entry(n, index, t, entry->data, entry->len, &receipts, &e);
+	if (rv != DOT_OK) {
+		logmsg("cannot apply entry %llu: %s (%s); stopping",
+		       (unsigned long long)index, dot_strerror(rv), e.msg);
+		/* Fail stop: never answer what is not durable and applied. */
+		exit(1);
+	}
+	answer_batch(n, index, &receipts, batch, count);
+	dot_buf_free(&receipts);
 }
 
 /* The log thread made an entry durable. */
@@ -1535,6 +1657,1247 @@ stop_log_thread(struct node *n)
 	n->log_started = 0;
 	if (n->log_busy)
 		n->entries_written++;
+}
+
+/* ---- cluster mode: the write path through consensus (--raft-addr) ---- */
+
+/*
+ * The leader batches queued txs into a command and proposes it; every node
+ * applies each committed command with dot_state_apply (which re-verifies
+ * everything) in raft's order; the node that proposed answers its waiting
+ * clients from the receipts (docs/decisions/0016-raft-over-the-channel.md).
+ *
+ * A command: version (1 byte, 1), entry time (8, big-endian), the raft id
+ * of the node that proposed it (8), its proposal number there (8), then the
+ * ledger entry (the genesis or a batch, state.h). The state keeps the raft
+ * index of the last command it applied (dot_state_log_ref) in the same
+ * SQLite transaction, so commands the engine hands again after a restart
+ * are skipped.
+ */
+#define CL_HDR 25
+#define CL_MAX_PROPS 8 /* entries proposed and not yet applied */
+
+static int fwd_submit(struct node *n, uint64_t leader, struct pending *p);
+static void fwd_applied(struct node *n, uint64_t index, const uint8_t *entry,
+			size_t len, const struct dot_buf *receipts);
+static void fwd_close(struct fwd *f, const char *why);
+static int cl_fwd_accept(void *ctx, const uint8_t pk[DOT_NET_KEY_LEN],
+			 char account[DOT_NET_MAX_NAME + 1]);
+
+static void
+put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint64_t
+get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Answer every tx of a batch with one error (nothing was applied). */
+static void
+fail_batch(struct node *n, struct pending *batch, int code, const char *msg)
+{
+	for (struct pending *p = batch, *next; p; p = next) {
+		next = p->next;
+		if (p->conn != NULL) {
+			respond(p->conn, p->id, code, NULL, 0, msg);
+			p->conn->waiting = 0;
+		}
+		n->npending--;
+		free(p->tx);
+		free(p);
+	}
+	for (struct conn *c = n->conns, *cn; c; c = cn) {
+		cn = c->next;
+		resume_conn(c);
+	}
+}
+
+static int
+cl_apply(void *ctx, uint64_t ridx, const uint8_t *cmd, size_t len)
+{
+	struct node *n = ctx;
+	struct dot_buf receipts = {0};
+	struct dot_err e = {0};
+	uint64_t index, t, origin, seq, at_t;
+	int rv;
+
+	if (ridx <= dot_state_log_ref(n->st))
+		return DOT_OK; /* in the state already (a restart) */
+	if (len < CL_HDR || cmd[0] != 1) {
+		/* Deterministic on every node: skipped, and said. */
+		logmsg("raft entry %llu is not a ledger command; skipped",
+		       (unsigned long long)ridx);
+		return DOT_OK;
+	}
+	t = get_be64(cmd + 1);
+	origin = get_be64(cmd + 9);
+	seq = get_be64(cmd + 17);
+	dot_state_position(n->st, &index, &at_t);
+	dot_state_set_log_ref(n->st, ridx);
+	rv = apply_entry(n, index + 1, t, cmd + CL_HDR, len - CL_HDR,
+			 &receipts, &e);
+	if (rv != DOT_OK) {
+		logmsg("cannot apply entry %llu (raft %llu): %s (%s); stopping",
+		       (unsigned long long)(index + 1),
+		       (unsigned long long)ridx, dot_strerror(rv), e.msg);
+		dot_buf_free(&receipts);
+		return rv; /* the engine stops; fail stop */
+	}
+	n->entries_written++;
+	if (t > n->last_time)
+		n->last_time = t;
+	if (n->fwd_wait != NULL)
+		fwd_applied(n, index + 1, cmd + CL_HDR, len - CL_HDR,
+			    &receipts);
+	if (origin == n->raft_id) {
+		/* The engine may apply several entries before it reports any
+		 * of them done: the proposal is found by its number. */
+		struct proposal *pr = n->props;
+
+		while (pr != NULL && pr->seq != seq)
+			pr = pr->next;
+		if (pr != NULL && !pr->applied) {
+			pr->applied = 1;
+			if (pr->count > 0)
+				answer_batch(n, index + 1, &receipts,
+					     pr->batch, pr->count);
+			pr->batch = NULL;
+		}
+	}
+	dot_buf_free(&receipts);
+	return DOT_OK;
+}
+
+/* The engine is done with a proposal: applied (answered there) or lost. */
+static void
+cl_proposed(void *arg, int status, const struct dot_err *e)
+{
+	struct proposal *pr = arg;
+	struct node *n = pr->node;
+	struct proposal **pp;
+
+	for (pp = &n->props; *pp; pp = &(*pp)->next)
+		if (*pp == pr) {
+			*pp = pr->next;
+			break;
+		}
+	n->props_tail = NULL;
+	for (struct proposal *q = n->props; q; q = q->next)
+		n->props_tail = q;
+	n->nprops--;
+	if (!pr->applied && pr->batch != NULL)
+		fail_batch(n, pr->batch,
+			   status == DOT_OK ? DOT_ECONS_LOST : status,
+			   "leadership changed before the entry committed: "
+			   "it may or may not be in the ledger; sending the "
+			   "same signed tx again is safe (a duplicate is "
+			   "refused)");
+	(void)e;
+	free(pr);
+	if (n->head != NULL && !uv_is_active((uv_handle_t *)&n->flusher))
+		uv_idle_start(&n->flusher, on_flush);
+}
+
+/* Propose one entry (its txs in batch, or none for the genesis). */
+static int
+cl_propose(struct node *n, const uint8_t *entry, size_t len,
+	   struct pending *batch, size_t count)
+{
+	struct proposal *pr = calloc(1, sizeof(*pr));
+	struct dot_buf cmd = {0};
+	struct dot_err e = {0};
+	uint8_t hdr[CL_HDR];
+	int rv;
+
+	if (pr == NULL)
+		return DOT_ENOMEM;
+	pr->seq = ++n->prop_seq;
+	pr->batch = batch;
+	pr->count = count;
+	pr->node = n;
+	hdr[0] = 1;
+	put_be64(hdr + 1, entry_time(n));
+	put_be64(hdr + 9, n->raft_id);
+	put_be64(hdr + 17, pr->seq);
+	if (dot_buf_reserve(&cmd, CL_HDR + len) != DOT_OK) {
+		free(pr);
+		return DOT_ENOMEM;
+	}
+	dot_buf_put(&cmd, hdr, CL_HDR);
+	dot_buf_put(&cmd, entry, len);
+	/* queued before proposing: the apply may come before the callback */
+	if (n->props_tail)
+		n->props_tail->next = pr;
+	else
+		n->props = pr;
+	n->props_tail = pr;
+	n->nprops++;
+	rv = dotd_cons_propose(n->cons, cmd.data, cmd.len, cl_proposed, pr,
+			       &e);
+	dot_buf_free(&cmd);
+	if (rv != DOT_OK) {
+		pr->batch = NULL; /* the caller answers them */
+		cl_proposed(pr, rv, &e);
+	}
+	return rv;
+}
+
+static void
+cl_start_entry(struct node *n)
+{
+	const uint8_t **ptrs;
+	size_t *lens, count = 0;
+	struct pending *batch, *last = NULL, *p;
+	struct dot_buf entry = {0};
+	struct dot_err e = {0};
+	int rv;
+
+	if (n->head == NULL || n->stopping || n->cons == NULL)
+		return;
+	if (!dotd_cons_is_leader(n->cons)) {
+		uint64_t lid;
+		const char *addr;
+		char msg[300];
+
+		dotd_cons_leader(n->cons, &lid, &addr);
+		snprintf(msg, sizeof(msg),
+			 "this node is not the leader and cannot reach it "
+			 "(%s%s); try again or ask the leader",
+			 addr != NULL ? "the leader's raft address is "
+				      : "no leader known",
+			 addr != NULL ? addr : "");
+		batch = n->head;
+		n->head = n->tail = NULL;
+		for (p = batch; p != NULL; p = batch) {
+			int frv = lid != 0 ? fwd_submit(n, lid, p)
+					   : DOT_ECONS_NOT_LEADER;
+
+			batch = p->next;
+			if (frv != DOT_OK) {
+				p->next = NULL;
+				fail_batch(n, p, frv,
+					   frv == DOT_ECONS_NOT_LEADER ? msg
+								       : NULL);
+			}
+		}
+		return;
+	}
+	if (n->nprops >= CL_MAX_PROPS || dot_state_admin(n->st)[0] == '\0')
+		return; /* on_cl_timer or the next apply starts it */
+	ptrs = calloc(n->batch_max, sizeof(*ptrs));
+	lens = calloc(n->batch_max, sizeof(*lens));
+	if (ptrs == NULL || lens == NULL) {
+		free(ptrs);
+		free(lens);
+		return;
+	}
+	batch = n->head;
+	for (p = n->head; p && count < n->batch_max; p = p->next) {
+		ptrs[count] = p->tx;
+		lens[count] = p->len;
+		count++;
+		last = p;
+	}
+	n->head = last->next;
+	if (n->head == NULL)
+		n->tail = NULL;
+	last->next = NULL;
+	rv = dot_state_batch_encode(ptrs, lens, count, &entry, &e);
+	free(ptrs);
+	free(lens);
+	if (rv == DOT_OK)
+		rv = cl_propose(n, entry.data, entry.len, batch, count);
+	if (rv != DOT_OK)
+		fail_batch(n, batch, rv, e.msg[0] ? e.msg : NULL);
+	dot_buf_free(&entry);
+	if (n->head != NULL && n->nprops < CL_MAX_PROPS &&
+	    !uv_is_active((uv_handle_t *)&n->flusher))
+		uv_idle_start(&n->flusher, on_flush);
+}
+
+/* A snapshot: the log ref (8 bytes) and the database image. */
+static int
+cl_snapshot(void *ctx, struct dot_buf *out)
+{
+	struct node *n = ctx;
+	sqlite3_int64 size = 0;
+	unsigned char *img;
+	uint8_t ref[8];
+	int rv = DOT_OK;
+
+	img = sqlite3_serialize(n->db, "main", &size, 0);
+	if (img == NULL || size <= 0)
+		return DOT_ESTATE_STORAGE;
+	put_be64(ref, dot_state_log_ref(n->st));
+	if (dot_buf_reserve(out, 8 + (size_t)size) != DOT_OK)
+		rv = DOT_ENOMEM;
+	else {
+		dot_buf_put(out, ref, 8);
+		dot_buf_put(out, img, (size_t)size);
+	}
+	sqlite3_free(img);
+	return rv;
+}
+
+static int
+cl_restore(void *ctx, const uint8_t *p, size_t len)
+{
+	struct node *n = ctx;
+	uint64_t ref;
+
+	if (len < 8)
+		return DOT_EINVAL;
+	ref = get_be64(p);
+	if (ref <= dot_state_log_ref(n->st))
+		return DOT_OK; /* the state is at or past it: keep the state */
+	/* A node behind the leader's log is caught up by replacing its
+	 * database with the image: needed by a joining node, which comes
+	 * with node membership. Until then, stop rather than guess. */
+	logmsg("a snapshot at raft index %llu is ahead of this node's state "
+	       "(%llu): catching up from a snapshot is not built yet",
+	       (unsigned long long)ref,
+	       (unsigned long long)dot_state_log_ref(n->st));
+	return DOT_ESTATE_STORAGE;
+}
+
+/*
+ * DIR/members, written by `dot node join` for a node whose state is still
+ * empty (it learns the ledger from the leader): the cluster id and the
+ * member nodes when it was admitted, so its transport knows whom to let in
+ * before its own state names them. Canonical CBOR:
+ *   [1, cluster id (bstr 16), [[node key (bstr), raft addr (text)], ...]]
+ * at most DOTD_MAX_MEMBERS nodes. Used only while the state has no nodes.
+ */
+#define DOTD_MAX_MEMBERS 1024
+
+static int read_file(const char *path, uint8_t **out, size_t *n);
+
+static int
+members_add(struct node *n, const uint8_t *key, size_t keylen,
+	    const char *addr, size_t alen, const char *api, int role)
+{
+	struct member *m, *nm;
+
+	if (n->nmembers >= DOTD_MAX_MEMBERS || alen > DOT_STATE_MAX_ADDR)
+		return DOT_ERANGE;
+	nm = realloc(n->members, (n->nmembers + 1) * sizeof(*nm));
+	if (nm == NULL)
+		return DOT_ENOMEM;
+	n->members = nm;
+	m = &nm[n->nmembers];
+	memset(m, 0, sizeof(*m));
+	if (dot_sign_pk_to_kx(key, keylen, m->kx) != DOT_OK)
+		return DOT_ECRYPTO_KEY;
+	m->id = dot_state_node_raft_id(key, keylen);
+	memcpy(m->raft_addr, addr, alen);
+	m->raft_addr[alen] = '\0';
+	snprintf(m->api_addr, sizeof(m->api_addr), "%s", api);
+	m->role = role;
+	n->nmembers++;
+	return DOT_OK;
+}
+
+static int
+members_from_state(void *ctx, const struct dot_state_node *sn)
+{
+	struct node *n = ctx;
+
+	if (sn->status != DOT_NODE_ACTIVE)
+		return 0;
+	return members_add(n, sn->key, sn->keylen, sn->raft_addr,
+			   strlen(sn->raft_addr), sn->api_addr, sn->role);
+}
+
+/* Parse DIR/members (strictly); DOT_OK, or an error with e set. */
+static int
+members_from_file(struct node *n, const uint8_t *p, size_t len,
+		  uint8_t cluster[DOT_CLUSTER_ID_LEN], struct dot_err *e)
+{
+	struct dot_dec d;
+	uint64_t three, ver, cnt;
+	const uint8_t *cid;
+	size_t cl;
+	int rv;
+
+	rv = dot_dec_init(&d, p, len, NULL, e);
+	if (rv != DOT_OK)
+		return rv;
+	if (dot_dec_array(&d, &three) != DOT_OK || three != 3 ||
+	    dot_dec_uint(&d, &ver) != DOT_OK || ver != 1 ||
+	    dot_dec_bstr(&d, &cid, &cl) != DOT_OK ||
+	    cl != DOT_CLUSTER_ID_LEN || dot_dec_array(&d, &cnt) != DOT_OK ||
+	    cnt == 0 || cnt > DOTD_MAX_MEMBERS)
+		return dot_err_set(e, DOT_ECODEC_FIELD,
+				   "want [1, cluster id, [[key, raft addr], "
+				   "...]] with 1 to %d nodes",
+				   DOTD_MAX_MEMBERS);
+	memcpy(cluster, cid, DOT_CLUSTER_ID_LEN);
+	for (uint64_t i = 0; i < cnt; i++) {
+		uint64_t two;
+		const uint8_t *key;
+		const char *addr;
+		size_t kl, al;
+
+		if (dot_dec_array(&d, &two) != DOT_OK || two != 2 ||
+		    dot_dec_bstr(&d, &key, &kl) != DOT_OK ||
+		    dot_dec_tstr(&d, &addr, &al) != DOT_OK ||
+		    dot_state_addr_check(addr, al, e) != DOT_OK)
+			return dot_err_set(e, DOT_ECODEC_FIELD,
+					   "node %llu: want [key, raft addr]",
+					   (unsigned long long)i);
+		rv = members_add(n, key, kl, addr, al, "", DOT_NODE_VOTER);
+		if (rv != DOT_OK)
+			return dot_err_set(e, rv, "node %llu: %s",
+					   (unsigned long long)i,
+					   dot_strerror(rv));
+	}
+	if (!dot_dec_done(&d))
+		return dot_err_set(e, DOT_ECODEC_TRAILING,
+				   "bytes after the member list");
+	return DOT_OK;
+}
+
+/*
+ * Bring the members up to date with the state (when its nodes table moved).
+ * 1 if they changed, 0 if not. A state without nodes keeps what DIR/members
+ * said (read once at start by cl_open).
+ */
+static int
+members_refresh(struct node *n)
+{
+	uint64_t epoch = dot_state_nodes_epoch(n->st);
+	struct member *old = n->members;
+	size_t nold = n->nmembers;
+	struct dot_err e = {0};
+	int rv;
+
+	if (epoch == n->members_epoch)
+		return 0;
+	n->members = NULL;
+	n->nmembers = 0;
+	rv = dot_state_nodes(n->st, members_from_state, n, &e);
+	if (rv != DOT_OK || (n->nmembers == 0 && n->members_from_file)) {
+		if (rv != DOT_OK)
+			logmsg("cannot read the member nodes: %s (%s)",
+			       dot_strerror(rv), e.msg);
+		free(n->members);
+		n->members = old;
+		n->nmembers = nold;
+		n->members_epoch = epoch;
+		return 0;
+	}
+	n->members_from_file = 0;
+	free(old);
+	n->members_epoch = epoch;
+	n->members_gen++;
+	if (n->have_tr)
+		dotd_tr_recheck(&n->tr);
+	return 1;
+}
+
+/* Is kx an active member node's key (the ledger's nodes table)? A node
+ * removed from the ledger is refused at the channel from the entry that
+ * removed it on. */
+static int
+member_node_key(struct node *n, const uint8_t kx[DOT_NET_KEY_LEN])
+{
+	members_refresh(n);
+	for (size_t i = 0; i < n->nmembers; i++)
+		if (sodium_memcmp(kx, n->members[i].kx, DOT_NET_KEY_LEN) == 0)
+			return 1;
+	return 0;
+}
+
+static const struct member *
+member_by_id(struct node *n, uint64_t id)
+{
+	for (size_t i = 0; i < n->nmembers; i++)
+		if (n->members[i].id == id)
+			return &n->members[i];
+	return NULL;
+}
+
+static int
+cl_key_of(void *ctx, uint64_t id, uint8_t kx[DOT_NET_KEY_LEN])
+{
+	struct node *n = ctx;
+	const struct member *m;
+
+	if (id == n->raft_id) {
+		memcpy(kx, n->kx_pk, DOT_NET_KEY_LEN);
+		return 0;
+	}
+	members_refresh(n);
+	m = member_by_id(n, id);
+	if (m == NULL)
+		return -1;
+	memcpy(kx, m->kx, DOT_NET_KEY_LEN);
+	return 0;
+}
+
+static int
+cl_member(void *ctx, const uint8_t kx[DOT_NET_KEY_LEN], uint64_t *id,
+	  char address[DOTD_TR_MAX_ADDRESS])
+{
+	struct node *n = ctx;
+
+	members_refresh(n);
+	for (size_t i = 0; i < n->nmembers; i++)
+		if (sodium_memcmp(kx, n->members[i].kx, DOT_NET_KEY_LEN) ==
+		    0) {
+			*id = n->members[i].id;
+			snprintf(address, DOTD_TR_MAX_ADDRESS, "%s",
+				 n->members[i].raft_addr);
+			return 0;
+		}
+	return -1;
+}
+
+/* ---- forwarding a submit from a follower to the leader ---- */
+
+/*
+ * A follower hands each submit to the leader over one secure channel of
+ * its own (this node's key, role NODE, IK to the leader's key) to the
+ * leader's API address, as an ordinary submit. The client's answer still
+ * comes from here, from the receipt this node writes when it applies the
+ * entry holding the tx (found by the tx's id); the leader's answer is used
+ * only when it is an error (busy, not the leader any more), which is then
+ * the client's. A channel that breaks before the leader answered leaves
+ * its txs in doubt: their clients are told so (they may send the same
+ * signed tx again: a duplicate is refused).
+ */
+#define FWD_RAW (2 * DOT_NET_MAX_FRAME)
+#define FWD_MAX_WAIT 8192
+
+struct fwdwait {
+	struct pending *p;
+	uint8_t txid[DOT_TX_ID_LEN];
+	uint64_t rid;      /* request id on the channel */
+	int answered;      /* the leader said OK: waiting for the apply */
+	struct fwdwait *next;
+};
+
+struct fwd {
+	struct node *node;
+	uv_tcp_t tcp;
+	uv_connect_t creq;
+	struct dot_net *ch;
+	uint8_t *raw;
+	size_t raw_len;
+	struct dot_buf in;   /* API bytes from the leader */
+	struct dot_buf out;  /* API frames waiting for the handshake */
+	uint64_t leader;     /* raft id */
+	int ready, closing;
+};
+
+static void fwd_close(struct fwd *f, const char *why);
+
+static void
+fwd_closed(uv_handle_t *h)
+{
+	struct fwd *f = h->data;
+
+	dot_net_free(f->ch);
+	free(f->raw);
+	dot_buf_free(&f->in);
+	dot_buf_free(&f->out);
+	free(f);
+}
+
+static void
+fwd_written(uv_write_t *w, int status)
+{
+	free(w->data);
+	free(w);
+	(void)status; /* a failed write shows as a read error */
+}
+
+static int
+fwd_write(struct fwd *f, const uint8_t *p, size_t n)
+{
+	uv_write_t *w;
+	uv_buf_t b;
+	uint8_t *copy;
+
+	if (n == 0)
+		return 0;
+	w = malloc(sizeof(*w));
+	copy = malloc(n);
+	if (w == NULL || copy == NULL) {
+		free(w);
+		free(copy);
+		return -1;
+	}
+	memcpy(copy, p, n);
+	w->data = copy;
+	b = uv_buf_init((char *)copy, (unsigned)n);
+	if (uv_write(w, (uv_stream_t *)&f->tcp, &b, 1, fwd_written) != 0) {
+		free(copy);
+		free(w);
+		return -1;
+	}
+	return 0;
+}
+
+/* Seal API bytes into DATA messages and write them. */
+static int
+fwd_send(struct fwd *f, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		struct dot_net_io io = {0};
+		size_t k = n < DOT_NET_MAX_MSG ? n : DOT_NET_MAX_MSG;
+		int rv = dot_net_send(f->ch, now_us(), p, k, &io);
+
+		if (rv == DOT_OK && fwd_write(f, io.out.data, io.out.len) != 0)
+			rv = DOT_ENOMEM;
+		dot_buf_free(&io.out);
+		dot_buf_free(&io.data);
+		if (rv != DOT_OK)
+			return -1;
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* The leader's answers: errors go to the waiting clients. */
+static void
+fwd_answers(struct fwd *f)
+{
+	struct node *n = f->node;
+	size_t off = 0;
+
+	for (;;) {
+		const uint8_t *body;
+		size_t blen, used;
+		struct dot_api_msg m;
+		struct dot_err e = {0};
+
+		if (dot_api_frame(f->in.data + off, f->in.len - off, &body,
+				  &blen, &used, &e) != DOT_OK) {
+			fwd_close(f, "a malformed answer from the leader");
+			return;
+		}
+		if (used == 0)
+			break;
+		off += used;
+		if (dot_api_response_parse(body, blen, &m, &e) != DOT_OK) {
+			fwd_close(f, "a malformed answer from the leader");
+			return;
+		}
+		for (struct fwdwait **pp = &n->fwd_wait; *pp;
+		     pp = &(*pp)->next) {
+			struct fwdwait *w = *pp;
+			char msg[300];
+
+			if (w->rid != m.id || w->answered)
+				continue;
+			if (m.status == DOT_OK) {
+				w->answered = 1;
+				break;
+			}
+			*pp = w->next;
+			n->nfwd--;
+			snprintf(msg, sizeof(msg), "the leader: %.*s",
+				 (int)(m.message_len < 250 ? m.message_len
+							   : 250),
+				 m.message != NULL ? m.message : "");
+			w->p->next = NULL;
+			fail_batch(n, w->p, (int)m.status, msg);
+			free(w);
+			break;
+		}
+	}
+	if (off > 0) {
+		memmove(f->in.data, f->in.data + off, f->in.len - off);
+		f->in.len -= off;
+	}
+}
+
+static void
+fwd_input(struct fwd *f)
+{
+	struct dot_net_io io = {0};
+	size_t off = 0, flen;
+
+	while (!f->closing) {
+		struct dot_err e = {0};
+		unsigned ev;
+
+		if (dot_net_frame_next(f->raw + off, f->raw_len - off, &flen,
+				       &e) != DOT_OK) {
+			fwd_close(f, "a malformed channel frame");
+			break;
+		}
+		if (flen == 0)
+			break;
+		if (dot_net_input(f->ch, now_us(), f->raw + off, flen, &io) !=
+		    DOT_OK)
+			(void)0;
+		off += flen;
+		ev = io.events;
+		io.events = 0;
+		if (fwd_write(f, io.out.data, io.out.len) != 0) {
+			fwd_close(f, "cannot write");
+			break;
+		}
+		io.out.len = 0;
+		if (ev & DOT_NET_EV_ESTABLISHED) {
+			f->ready = 1;
+			if (fwd_send(f, f->out.data, f->out.len) != 0) {
+				fwd_close(f, "cannot write");
+				break;
+			}
+			f->out.len = 0;
+		}
+		if (io.data.len > 0) {
+			if (dot_buf_reserve(&f->in, io.data.len) != DOT_OK) {
+				fwd_close(f, "out of memory");
+				break;
+			}
+			dot_buf_put(&f->in, io.data.data, io.data.len);
+			io.data.len = 0;
+			fwd_answers(f);
+		}
+		if (ev & DOT_NET_EV_CLOSED) {
+			fwd_close(f, dot_strerror(dot_net_close_reason(f->ch)));
+			break;
+		}
+	}
+	if (!f->closing && off > 0) {
+		memmove(f->raw, f->raw + off, f->raw_len - off);
+		f->raw_len -= off;
+	}
+	dot_buf_free(&io.out);
+	dot_buf_free(&io.data);
+}
+
+static void
+fwd_alloc(uv_handle_t *h, size_t s, uv_buf_t *b)
+{
+	struct fwd *f = h->data;
+
+	(void)s;
+	b->base = (char *)f->raw + f->raw_len;
+	b->len = FWD_RAW - f->raw_len;
+}
+
+static void
+fwd_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
+{
+	struct fwd *f = st->data;
+
+	(void)b;
+	if (nread < 0) {
+		fwd_close(f, "the leader closed the connection");
+		return;
+	}
+	f->raw_len += (size_t)nread;
+	fwd_input(f);
+}
+
+static void
+fwd_connected(uv_connect_t *req, int status)
+{
+	struct fwd *f = req->data;
+	struct dot_net_config cfg;
+	struct dot_net_io io = {0};
+	const struct member *m;
+	int rv;
+
+	if (f->closing)
+		return;
+	if (status < 0) {
+		fwd_close(f, uv_strerror(status));
+		return;
+	}
+	m = member_by_id(f->node, f->leader);
+	if (m == NULL) {
+		fwd_close(f, "the leader is not a member node");
+		return;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.initiator = 1;
+	node_cluster_id(f->node, cfg.cluster_id);
+	memcpy(cfg.static_sk, f->node->kx_sk, DOT_NET_KEY_LEN);
+	cfg.role = DOT_NET_NODE;
+	cfg.remote_static = m->kx;
+	cfg.accept = cl_fwd_accept;
+	cfg.accept_ctx = f;
+	cfg.rand = chan_rand;
+	rv = dot_net_new(&f->ch, &cfg, now_us(), &io);
+	sodium_memzero(cfg.static_sk, sizeof(cfg.static_sk));
+	if (rv == DOT_OK && fwd_write(f, io.out.data, io.out.len) != 0)
+		rv = DOT_ENOMEM;
+	dot_buf_free(&io.out);
+	dot_buf_free(&io.data);
+	if (rv != DOT_OK ||
+	    uv_read_start((uv_stream_t *)&f->tcp, fwd_alloc, fwd_read) != 0)
+		fwd_close(f, "cannot start the channel");
+}
+
+/* The responder must be the leader we asked for (IK already binds it). */
+static int
+cl_fwd_accept(void *ctx, const uint8_t pk[DOT_NET_KEY_LEN],
+	      char account[DOT_NET_MAX_NAME + 1])
+{
+	struct fwd *f = ctx;
+	const struct member *m = member_by_id(f->node, f->leader);
+
+	account[0] = '\0';
+	if (m == NULL || sodium_memcmp(pk, m->kx, DOT_NET_KEY_LEN) != 0)
+		return DOT_NET_REFUSE;
+	return DOT_NET_NODE;
+}
+
+/* Close the channel to the leader: txs it has not answered are in doubt. */
+static void
+fwd_close(struct fwd *f, const char *why)
+{
+	struct node *n = f->node;
+
+	if (f->closing)
+		return;
+	f->closing = 1;
+	if (n->fwd == f)
+		n->fwd = NULL;
+	for (struct fwdwait **pp = &n->fwd_wait; *pp;) {
+		struct fwdwait *w = *pp;
+		char msg[300];
+
+		if (w->answered) {
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		n->nfwd--;
+		snprintf(msg, sizeof(msg),
+			 "forwarding to the leader failed (%s): the tx may or "
+			 "may not be in the ledger; sending the same signed tx "
+			 "again is safe (a duplicate is refused)",
+			 why);
+		w->p->next = NULL;
+		fail_batch(n, w->p, DOT_ECONS_LOST, msg);
+		free(w);
+	}
+	uv_close((uv_handle_t *)&f->tcp, fwd_closed);
+}
+
+/* The channel to the current leader, opened if needed; NULL if none. */
+static struct fwd *
+fwd_get(struct node *n, uint64_t leader)
+{
+	const struct member *m = member_by_id(n, leader);
+	struct sockaddr_storage ss;
+	struct fwd *f;
+
+	if (n->fwd != NULL && n->fwd->leader == leader)
+		return n->fwd;
+	if (n->fwd != NULL)
+		fwd_close(n->fwd, "the leader changed");
+	if (m == NULL || m->api_addr[0] == '\0' ||
+	    dotd_tr_parse_address(m->api_addr, &ss) != 0)
+		return NULL;
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return NULL;
+	f->raw = malloc(FWD_RAW);
+	if (f->raw == NULL || uv_tcp_init(n->loop, &f->tcp) != 0) {
+		free(f->raw);
+		free(f);
+		return NULL;
+	}
+	f->node = n;
+	f->leader = leader;
+	f->tcp.data = f;
+	f->creq.data = f;
+	if (uv_tcp_connect(&f->creq, &f->tcp, (struct sockaddr *)&ss,
+			   fwd_connected) != 0) {
+		f->closing = 1;
+		uv_close((uv_handle_t *)&f->tcp, fwd_closed);
+		return NULL;
+	}
+	n->fwd = f;
+	return f;
+}
+
+/* Forward one queued tx; DOT_OK, or an error for its client. */
+static int
+fwd_submit(struct node *n, uint64_t leader, struct pending *p)
+{
+	struct fwd *f;
+	struct fwdwait *w;
+	struct dot_buf params = {0}, frame = {0};
+	struct dot_tx *tx = NULL;
+	struct dot_err e = {0};
+	int rv;
+
+	if (n->nfwd >= FWD_MAX_WAIT)
+		return DOT_EAPI_BUSY;
+	f = fwd_get(n, leader);
+	if (f == NULL)
+		return DOT_ECONS_NOT_LEADER;
+	if (dot_tx_parse(p->tx, p->len, &tx, &e) != DOT_OK)
+		return DOT_ETX_FORMAT;
+	w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		dot_tx_free(tx);
+		return DOT_ENOMEM;
+	}
+	memcpy(w->txid, tx->id, DOT_TX_ID_LEN);
+	dot_tx_free(tx);
+	w->p = p;
+	w->rid = ++n->fwd_rid;
+	dot_enc_bstr(&params, p->tx, p->len);
+	rv = params.err;
+	if (rv == DOT_OK)
+		rv = dot_api_request(&frame, w->rid, "submit", params.data,
+				     params.len);
+	if (rv == DOT_OK) {
+		if (f->ready)
+			rv = fwd_send(f, frame.data, frame.len) == 0
+				     ? DOT_OK
+				     : DOT_ENOMEM;
+		else if (dot_buf_reserve(&f->out, frame.len) == DOT_OK)
+			dot_buf_put(&f->out, frame.data, frame.len);
+		else
+			rv = DOT_ENOMEM;
+	}
+	dot_buf_free(&params);
+	dot_buf_free(&frame);
+	if (rv != DOT_OK) {
+		free(w);
+		return rv;
+	}
+	w->next = n->fwd_wait;
+	n->fwd_wait = w;
+	n->nfwd++;
+	return DOT_OK;
+}
+
+/* An applied batch entry: answer the forwarded txs it holds. */
+static void
+fwd_applied(struct node *n, uint64_t index, const uint8_t *entry, size_t len,
+	    const struct dot_buf *receipts)
+{
+	struct dot_dec d, rd;
+	uint64_t two, kind, cnt, nr;
+
+	if (n->fwd_wait == NULL ||
+	    dot_dec_init(&d, entry, len, NULL, NULL) != DOT_OK ||
+	    dot_dec_array(&d, &two) != DOT_OK || two != 2 ||
+	    dot_dec_uint(&d, &kind) != DOT_OK || kind != 2 ||
+	    dot_dec_array(&d, &cnt) != DOT_OK ||
+	    dot_dec_init(&rd, receipts->data, receipts->len, NULL, NULL) !=
+		    DOT_OK ||
+	    dot_dec_array(&rd, &nr) != DOT_OK || nr != cnt)
+		return;
+	for (uint64_t i = 0; i < cnt && n->fwd_wait != NULL; i++) {
+		const uint8_t *tx, *r;
+		size_t tl, rl;
+		struct dot_tx *t = NULL;
+		struct dot_err e = {0};
+
+		if (dot_dec_bstr(&d, &tx, &tl) != DOT_OK ||
+		    dot_dec_bstr(&rd, &r, &rl) != DOT_OK)
+			return;
+		if (dot_tx_parse(tx, tl, &t, &e) != DOT_OK)
+			continue;
+		for (struct fwdwait **pp = &n->fwd_wait; *pp;
+		     pp = &(*pp)->next) {
+			struct fwdwait *w = *pp;
+			struct dot_buf item = {0};
+
+			if (memcmp(w->txid, t->id, DOT_TX_ID_LEN) != 0)
+				continue;
+			*pp = w->next;
+			n->nfwd--;
+			if (w->p->conn != NULL) {
+				dot_enc_bstr(&item, r, rl);
+				respond(w->p->conn, w->p->id, item.err,
+					item.data, item.len, NULL);
+				dot_buf_free(&item);
+				w->p->conn->waiting = 0;
+			}
+			n->npending--;
+			free(w->p->tx);
+			free(w->p);
+			free(w);
+			break;
+		}
+		dot_tx_free(t);
+	}
+	(void)index;
+	for (struct conn *c = n->conns, *cn; c; c = cn) {
+		cn = c->next;
+		resume_conn(c);
+	}
+}
+
+/* ---- the leader makes raft's configuration follow the ledger ---- */
+
+struct cfgscan {
+	struct node *n;
+	uint64_t add_id, assign_id, remove_id;
+	int assign_role;
+	const char *add_addr;
+	int add_role;
+};
+
+static int
+cons_role(int node_role)
+{
+	return node_role == DOT_NODE_VOTER ? DOTD_CONS_VOTER
+					   : DOTD_CONS_STANDBY;
+}
+
+static void
+cfg_current(void *ctx, const struct dotd_cons_member *m)
+{
+	struct cfgscan *sc = ctx;
+	const struct member *want = member_by_id(sc->n, m->id);
+
+	if (want == NULL) {
+		if (m->id != sc->n->raft_id && sc->remove_id == 0)
+			sc->remove_id = m->id;
+	} else if (cons_role(want->role) != m->role && sc->assign_id == 0) {
+		sc->assign_id = m->id;
+		sc->assign_role = cons_role(want->role);
+	}
+}
+
+struct cfghas {
+	uint64_t id;
+	int found;
+};
+
+static void
+cfg_has(void *ctx, const struct dotd_cons_member *m)
+{
+	struct cfghas *h = ctx;
+
+	if (m->id == h->id)
+		h->found = 1;
+}
+
+static void
+cl_changed(void *arg, int status, const struct dot_err *e)
+{
+	struct node *n = arg;
+
+	n->changing = 0;
+	if (status != DOT_OK)
+		logmsg("raft membership change: %s (%s); tried again",
+		       dot_strerror(status), e != NULL ? e->msg : "");
+}
+
+/* One change at a time: add a node the ledger admitted, give a node the
+ * role the ledger says, take out a node the ledger removed. */
+static void
+cl_reconcile(struct node *n)
+{
+	struct cfgscan sc = {n, 0, 0, 0, 0, NULL, 0};
+	struct dot_err e = {0};
+	int rv = DOT_OK;
+
+	if (n->changing || n->members_from_file || n->nmembers == 0)
+		return;
+	dotd_cons_members(n->cons, cfg_current, &sc);
+	for (size_t i = 0; i < n->nmembers && sc.add_id == 0; i++) {
+		struct cfghas h = {n->members[i].id, 0};
+
+		dotd_cons_members(n->cons, cfg_has, &h);
+		if (!h.found) {
+			sc.add_id = n->members[i].id;
+			sc.add_addr = n->members[i].raft_addr;
+			sc.add_role = cons_role(n->members[i].role);
+		}
+	}
+	if (sc.add_id != 0) {
+		logmsg("raft: adding node %016llx at %s",
+		       (unsigned long long)sc.add_id, sc.add_addr);
+		rv = dotd_cons_add(n->cons, sc.add_id, sc.add_addr,
+				   sc.add_role, cl_changed, n, &e);
+	} else if (sc.assign_id != 0) {
+		logmsg("raft: node %016llx becomes a %s",
+		       (unsigned long long)sc.assign_id,
+		       sc.assign_role == DOTD_CONS_VOTER ? "voter" : "standby");
+		rv = dotd_cons_assign(n->cons, sc.assign_id, sc.assign_role,
+				      cl_changed, n, &e);
+	} else if (sc.remove_id != 0) {
+		logmsg("raft: removing node %016llx",
+		       (unsigned long long)sc.remove_id);
+		rv = dotd_cons_remove(n->cons, sc.remove_id, cl_changed, n,
+				      &e);
+	} else {
+		return;
+	}
+	if (rv == DOT_OK)
+		n->changing = 1;
+	else
+		logmsg("raft membership change: %s", e.msg);
+}
+
+/* Every 50 ms: a new leader proposes the genesis of an empty ledger, and
+ * takes up txs queued while nobody led. */
+static void
+on_cl_timer(uv_timer_t *t)
+{
+	struct node *n = t->data;
+	uint64_t index, at;
+
+	if (n->cons == NULL || n->stopping)
+		return;
+	members_refresh(n);
+	if (!dotd_cons_is_leader(n->cons))
+		return;
+	dot_state_position(n->st, &index, &at);
+	if (index > 0)
+		cl_reconcile(n);
+	if (index == 0 && n->genesis != NULL && !n->genesis_proposed) {
+		if (cl_propose(n, n->genesis, n->genesis_len, NULL, 0) ==
+		    DOT_OK) {
+			n->genesis_proposed = 1;
+			logmsg("leader: proposed the genesis");
+		}
+		return;
+	}
+	if (index > 0 && n->genesis != NULL) {
+		free(n->genesis);
+		n->genesis = NULL;
+	}
+	if (n->head != NULL)
+		start_entry(n);
+}
+
+static int
+cl_open(struct node *n, struct dot_err *e)
+{
+	struct dotd_tr_config tc;
+	struct dotd_cons_config cc;
+	uint8_t pk[DOT_SIGN_PK_MAX];
+	size_t pklen = dot_sign_sk_public(n->node_key, pk);
+	char dir[4200];
+	int fresh, rv;
+
+	snprintf(dir, sizeof(dir), "%s/raft", n->dir);
+	fresh = mkdir(dir, 0700) == 0;
+	if (!fresh && errno != EEXIST)
+		return dot_err_set(e, DOT_ESTATE_STORAGE, "%s: %s", dir,
+				   strerror(errno));
+	n->raft_id = dot_state_node_raft_id(pk, pklen);
+	memset(&tc, 0, sizeof(tc));
+	tc.loop = n->loop;
+	node_cluster_id(n, tc.cluster_id);
+	tc.static_sk = n->kx_sk;
+	tc.members.key_of = cl_key_of;
+	tc.members.member = cl_member;
+	tc.members.ctx = n;
+	tc.handshake_timeout_us = n->hs_timeout_us;
+	rv = dotd_tr_init(&n->tr, &tc, e);
+	if (rv != DOT_OK)
+		return rv;
+	n->have_tr = 1;
+	memset(&cc, 0, sizeof(cc));
+	cc.loop = n->loop;
+	cc.dir = dir;
+	cc.id = n->raft_id;
+	cc.address = n->raft_addr;
+	cc.transport = &n->tr;
+	cc.fsm.apply = cl_apply;
+	cc.fsm.snapshot = cl_snapshot;
+	cc.fsm.restore = cl_restore;
+	cc.fsm.ctx = n;
+	rv = dotd_cons_open(&n->cons, &cc, e);
+	if (rv != DOT_OK)
+		return rv;
+	if (fresh && n->genesis == NULL) {
+		/* A joining node: the leader adds it to the configuration
+		 * once the ledger admits it; it bootstraps nothing. */
+		logmsg("raft: waiting to be added by the leader (raft id "
+		       "%016llx at %s)",
+		       (unsigned long long)n->raft_id, n->raft_addr);
+	} else if (fresh) {
+		/* First start: a one-voter configuration of this node. */
+		struct dotd_cons_member self = {n->raft_id, n->raft_addr,
+						DOTD_CONS_VOTER};
+		rv = dotd_cons_bootstrap(n->cons, &self, 1, e);
+		if (rv != DOT_OK)
+			return rv;
+		logmsg("raft: bootstrapped a one-voter cluster (raft id "
+		       "%016llx at %s)",
+		       (unsigned long long)n->raft_id, n->raft_addr);
+	}
+	rv = dotd_cons_start(n->cons, e);
+	if (rv != DOT_OK)
+		return rv;
+	uv_timer_init(n->loop, &n->cl_timer);
+	n->cl_timer.data = n;
+	uv_timer_start(&n->cl_timer, on_cl_timer, 50, 50);
+	n->have_cl_timer = 1;
+	return DOT_OK;
+}
+
+static void
+cl_closed(void *arg)
+{
+	struct node *n = arg;
+
+	n->cons_closed = 1;
+}
+
+/* Stop consensus and let its handles close (before close_node). */
+static void
+cl_close(struct node *n)
+{
+	if (n->have_cl_timer) {
+		uv_close((uv_handle_t *)&n->cl_timer, NULL);
+		n->have_cl_timer = 0;
+	}
+	if (n->fwd != NULL)
+		fwd_close(n->fwd, "the node is stopping"); /* closed below */
+	if (n->cons != NULL) {
+		dotd_cons_close(n->cons, cl_closed, n);
+		n->cons = NULL;
+		while (!n->cons_closed)
+			uv_run(n->loop, UV_RUN_ONCE);
+	}
+	if (n->have_tr) {
+		dotd_tr_free(&n->tr);
+		n->have_tr = 0;
+	}
+	while (n->props != NULL) {
+		struct proposal *pr = n->props;
+		n->props = pr->next;
+		for (struct pending *p = pr->batch, *q; p; p = q) {
+			q = p->next;
+			free(p->tx);
+			free(p);
+		}
+		free(pr);
+	}
+	free(n->genesis);
+	n->genesis = NULL;
+	while (n->fwd_wait != NULL) {
+		struct fwdwait *w = n->fwd_wait;
+
+		n->fwd_wait = w->next;
+		free(w->p->tx);
+		free(w->p);
+		free(w);
+	}
+	free(n->members);
+	n->members = NULL;
+	n->nmembers = 0;
 }
 
 /* ---- start-up ---- */
@@ -1661,7 +3024,7 @@ load_node_key(struct node *n, struct dot_err *e)
 	dot_key_id(pk, pklen, id);
 	hex(idhex, id, sizeof(id));
 	snprintf(n->key_name, sizeof(n->key_name), "node-%s", idhex);
-	dot_state_cluster_id(n->st, cluster);
+	node_cluster_id(n, cluster);
 	hex(cid, cluster, sizeof(cluster));
 	snprintf(n->origin, sizeof(n->origin), "doteros/%s", cid);
 out:
@@ -1669,6 +3032,62 @@ out:
 		close(fd);
 	sodium_memzero(seed, sizeof(seed));
 	return rv;
+}
+
+/*
+ * Cluster mode, at start: the member nodes (the state's, else DIR/members
+ * for a node that joined and has not applied the ledger yet) and the
+ * cluster id (the state's, else the genesis file's, else DIR/members').
+ */
+static int
+learn_members(struct node *n, struct dot_err *e)
+{
+	dot_state_cluster_id(n->st, n->cluster_id);
+	n->members_epoch = 0;
+	members_refresh(n);
+	if (n->nmembers == 0) {
+		char mp[4200];
+		uint8_t *mb;
+		size_t ml;
+		int rv;
+
+		snprintf(mp, sizeof(mp), "%s/members", n->dir);
+		if (read_file(mp, &mb, &ml) == 0) {
+			uint8_t cid[DOT_CLUSTER_ID_LEN] = {0};
+
+			rv = members_from_file(n, mb, ml, cid, e);
+			free(mb);
+			if (rv != DOT_OK)
+				return dot_err_set(e, rv, "%s: %s", mp,
+						   e->msg);
+			if (sodium_is_zero(n->cluster_id, DOT_CLUSTER_ID_LEN))
+				memcpy(n->cluster_id, cid, sizeof(cid));
+			n->members_from_file = 1;
+			n->members_epoch = dot_state_nodes_epoch(n->st);
+			logmsg("%s: %zu member nodes until the ledger names "
+			       "them",
+			       mp, n->nmembers);
+		}
+	}
+	if (sodium_is_zero(n->cluster_id, DOT_CLUSTER_ID_LEN) &&
+	    n->genesis != NULL) {
+		/* the genesis not applied yet: its cluster id (key 1) */
+		struct dot_dec d;
+		uint64_t two, kind, nm, k;
+		const uint8_t *cid;
+		size_t cl;
+
+		if (dot_dec_init(&d, n->genesis, n->genesis_len, NULL, NULL) ==
+			    DOT_OK &&
+		    dot_dec_array(&d, &two) == DOT_OK &&
+		    dot_dec_uint(&d, &kind) == DOT_OK &&
+		    dot_dec_map(&d, &nm) == DOT_OK &&
+		    dot_dec_uint(&d, &k) == DOT_OK && k == 1 &&
+		    dot_dec_bstr(&d, &cid, &cl) == DOT_OK &&
+		    cl == DOT_CLUSTER_ID_LEN)
+			memcpy(n->cluster_id, cid, cl);
+	}
+	return DOT_OK;
 }
 
 static int
@@ -1710,6 +3129,32 @@ open_node(struct node *n, struct dot_err *e)
 	rv = dot_state_open(n->db, &n->st, e);
 	if (rv != DOT_OK)
 		return rv;
+	if (n->cluster) {
+		/* The replicated log is raft's (DIR/raft); the state is
+		 * brought forward by the engine's apply. An empty ledger
+		 * keeps its genesis for the first leader to propose. */
+		dot_state_position(n->st, &index, &t);
+		n->last_time = t;
+		if (index == 0) {
+			char mpath[4200];
+
+			snprintf(path, sizeof(path), "%s/genesis", n->dir);
+			snprintf(mpath, sizeof(mpath), "%s/members", n->dir);
+			if (read_file(path, &n->genesis, &n->genesis_len) != 0 &&
+			    access(mpath, R_OK) != 0)
+				return dot_err_set(
+				    e, DOT_ESTATE_GENESIS,
+				    "%s: %s (found a cluster with: dot init "
+				    "--dir %s --admin-key NAME; or join one "
+				    "with: dot node join --dir %s --invite "
+				    "...)",
+				    path, strerror(errno), n->dir, n->dir);
+		}
+		rv = learn_members(n, e);
+		if (rv != DOT_OK)
+			return rv;
+		goto key;
+	}
 	snprintf(path, sizeof(path), "%s/log", n->dir);
 	rv = dotd_log_open(&n->log, path, replay_one, &rc, e);
 	if (rv != DOT_OK)
@@ -1772,6 +3217,7 @@ open_node(struct node *n, struct dot_err *e)
 					   "%s is not a valid genesis", path);
 		logmsg("genesis applied from %s", path);
 	}
+key:
 	rv = load_node_key(n, e);
 	if (rv != DOT_OK)
 		return rv;
@@ -1781,6 +3227,13 @@ open_node(struct node *n, struct dot_err *e)
 			     n->wal_reset, 4 * n->wal_reset, e);
 	if (rv != DOT_OK)
 		return rv;
+	if (n->cluster) {
+		dot_state_position(n->st, &index, &t);
+		logmsg("state at entry %llu (raft index %llu)",
+		       (unsigned long long)index,
+		       (unsigned long long)dot_state_log_ref(n->st));
+		return DOT_OK;
+	}
 	logmsg("state at entry %llu (%llu replayed from the log)",
 	       (unsigned long long)n->log.last_index,
 	       (unsigned long long)rc.applied);
@@ -1859,7 +3312,7 @@ listen_tcp(struct node *n, const char *orig, struct dot_err *e)
 		return dot_err_set(e, DOT_EINVAL,
 				   "--listen %s: '%s' is not an IP address",
 				   orig, host);
-	dot_state_cluster_id(n->st, cid);
+	node_cluster_id(n, cid);
 	if (dot_net_gate_new(&n->gate, cid, chan_rand, NULL) != DOT_OK)
 		return dot_err_set(e, DOT_ENOMEM, "cannot make the cookie gate");
 	uv_tcp_init(n->loop, &n->tcp_server);
@@ -1940,6 +3393,7 @@ usage(FILE *f)
 		"            [--batch N] [--wal-reset PAGES]\n"
 		"            [--handshake-timeout SECONDS]\n"
 		"            [--max-handshakes N] [--max-handshakes-per-source N]\n"
+		"            [--raft-addr HOST:PORT]\n"
 		"\n"
 		"Runs one Doteros node on the data directory DIR (made by\n"
 		"'dot init'): applies its genesis on first start, replays its\n"
@@ -1960,6 +3414,12 @@ usage(FILE *f)
 		"                     over N/2, ask for a cookie round trip\n"
 		"  --max-handshakes-per-source N\n"
 		"                     the same per source address (4; 1 to N)\n"
+		"  --raft-addr HOST:PORT\n"
+		"                     cluster mode: the ledger is replicated by\n"
+		"                     raft (DIR/raft), whose node-to-node\n"
+		"                     traffic runs in the secure channel on\n"
+		"                     this address; without it, one node with\n"
+		"                     its own log (DIR/log)\n"
 		"\n"
 		"See dotd(8).\n");
 }
@@ -1976,6 +3436,7 @@ main(int argc, char **argv)
 		{"handshake-timeout", required_argument, NULL, 'H'},
 		{"max-handshakes", required_argument, NULL, 'M'},
 		{"max-handshakes-per-source", required_argument, NULL, 'P'},
+		{"raft-addr", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -2057,6 +3518,18 @@ main(int argc, char **argv)
 				n.hs_per_source = (unsigned)v;
 			break;
 		}
+		case 'R': {
+			struct sockaddr_storage ss;
+			if (dotd_tr_parse_address(optarg, &ss) != 0) {
+				fprintf(stderr,
+					"dotd: --raft-addr must be HOST:PORT "
+					"(an IPv4 address or [IPv6])\n");
+				return 2;
+			}
+			n.cluster = 1;
+			n.raft_addr = optarg;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -2100,8 +3573,10 @@ main(int argc, char **argv)
 		close_node(&n);
 		return 1;
 	}
-	if (start_log_thread(&n, &e) != DOT_OK) {
+	if ((n.cluster ? cl_open(&n, &e) : start_log_thread(&n, &e)) !=
+	    DOT_OK) {
 		logmsg("%s", e.msg);
+		cl_close(&n);
 		close_node(&n);
 		return 1;
 	}
@@ -2122,6 +3597,13 @@ main(int argc, char **argv)
 		uv_run(n.loop, UV_RUN_ONCE);
 	/* Stopped: queued but unwritten txs were never acknowledged. */
 	unlink(n.sock_path);
+	if (n.cluster) {
+		uint64_t index, t;
+
+		cl_close(&n);
+		dot_state_position(n.st, &index, &t);
+		n.log.last_index = index;
+	}
 	close_node(&n);
 	logmsg("stopped at entry %llu", (unsigned long long)n.log.last_index);
 	return 0;

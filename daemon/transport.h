@@ -25,7 +25,8 @@
 #include "doteros/err.h"
 #include "doteros/net.h"
 
-#define DOTD_TR_MAX_ADDRESS 128 /* "host:port", IPv4 or [IPv6] */
+/* "host:port", IPv4 or [IPv6], with its NUL (DOT_STATE_MAX_ADDR + 1) */
+#define DOTD_TR_MAX_ADDRESS 129
 
 /*
  * Who may talk raft with this node, asked on every handshake (so a node

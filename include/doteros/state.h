@@ -14,9 +14,19 @@
  *
  * Entries (canonical CBOR):
  *   genesis   [1, {1: cluster id (16), 2: admin account (text),
- *                  3: [[public key, weight], ...], 4: threshold}]
+ *                  3: [[public key, weight], ...], 4: threshold,
+ *                  ?5: {1: node key, 2: raft addr, 3: api addr}}]
  *   batch     [2, [signed tx bytes (bstr), ...]]
- * Entry 1 must be the genesis; every later one a batch.
+ * Entry 1 must be the genesis; every later one a batch. The genesis's key
+ * 5 names the cluster's first node, admitted as an active voter at index 1.
+ *
+ * Nodes are ledger objects too (docs/decisions/0017): the nodes table says
+ * which node keys are members, in which role, at which addresses. A node
+ * joins by invitation: node.invite (by whoever has authority over "/")
+ * makes a single-use invite account "join-<key id>" valid for at most 7
+ * days; node.join, signed by that account's key, carries the node key's
+ * proof of possession and admits the node; node.remove and node.role
+ * change it; node.list reads the table. A removed key never comes back.
  */
 #ifndef DOTEROS_STATE_H
 #define DOTEROS_STATE_H
@@ -38,8 +48,9 @@ typedef struct sqlite3 sqlite3;
 #define DOT_STATE_INLINE 3072u
 /* The database layout this code writes (meta key "layout", set by the
  * genesis); a database of another layout is refused when opened. 3: the
- * accounts table has an expiry (docs/decisions/0015). */
-#define DOT_STATE_LAYOUT 3
+ * accounts table has an expiry (docs/decisions/0015); 4: the nodes and
+ * invites tables and the log reference (docs/decisions/0017). */
+#define DOT_STATE_LAYOUT 4
 #define DOT_STATE_MAX_FILE (64u << 20)   /* largest file content */
 #define DOT_STATE_MAX_BATCH 1024         /* transactions in one entry */
 #define DOT_STATE_MAX_KEYS 16            /* keys in one permission level */
@@ -75,6 +86,19 @@ DOT_API DOT_MUST int dot_state_genesis_encode(
 	const struct dot_tx_level_key *keys, size_t nkeys, uint64_t threshold,
 	struct dot_buf *out, struct dot_err *e);
 
+/*
+ * Encode a genesis entry that also names the cluster's first node (key 5):
+ * its key (suite || Ed25519 public key), its node-to-node (raft) address
+ * and its client API address ("" or NULL: none), each "host:port"
+ * (dot_state_addr_check). The node is admitted as an active voter at
+ * index 1. DOT_EINVAL, with the reason in e, for a bad key or address.
+ */
+DOT_API DOT_MUST int dot_state_genesis_encode_node(
+	const uint8_t cluster_id[DOT_CLUSTER_ID_LEN], const char *admin,
+	const struct dot_tx_level_key *keys, size_t nkeys, uint64_t threshold,
+	const uint8_t *node_key, size_t node_keylen, const char *raft_addr,
+	const char *api_addr, struct dot_buf *out, struct dot_err *e);
+
 /* Encode a batch entry of signed transactions. */
 DOT_API DOT_MUST int dot_state_batch_encode(const uint8_t *const *txs,
 					    const size_t *lens, size_t n,
@@ -102,6 +126,25 @@ DOT_API DOT_MUST int dot_state_apply(struct dot_state *st, uint64_t index,
  */
 DOT_API void dot_state_signatures_checked(struct dot_state *st,
 					  const struct dot_tx *tx);
+
+/*
+ * The log reference: the consensus engine's index of the entry being
+ * applied (a raft index, which is not the ledger index: the engine's log
+ * also holds entries of its own). dot_state_set_log_ref gives it for the
+ * next dot_state_apply only; that apply keeps it in the state in the same
+ * SQLite transaction as the entry (a no-op entry too), so after a restart
+ * dot_state_log_ref says which engine entry the state reflects and the
+ * node can skip the entries the engine hands it again. An apply that
+ * fails (a storage error, DOT_EINVAL) keeps the previous one, and so does
+ * an apply without dot_state_set_log_ref before it. 0 when never set. The
+ * log reference is this node's own, not replicated state, and is not in
+ * dot_state_hash: it numbers the engine's log, not the ledger, and two
+ * states of the same ledger may differ in it (one applied without an
+ * engine, as a single dotd or an offline rebuild does; one whose engine's
+ * log was compacted, restored or started again), yet must hash alike.
+ */
+DOT_API void dot_state_set_log_ref(struct dot_state *st, uint64_t ref);
+DOT_API uint64_t dot_state_log_ref(const struct dot_state *st);
 
 /* The last applied index and entry time (0 before genesis). */
 DOT_API void dot_state_position(const struct dot_state *st, uint64_t *index,
@@ -156,6 +199,68 @@ DOT_API DOT_MUST int dot_state_level_keys(struct dot_state *st,
 					  dot_state_key_fn fn, void *ctx,
 					  struct dot_err *e);
 
+/* ---- nodes (docs/state-model.md §8.5, docs/decisions/0017) ---- */
+
+#define DOT_STATE_MAX_ADDR 128 /* "host:port" */
+/* The longest life of an invitation: node.invite's expiry is at most this
+ * many seconds after the entry time. */
+#define DOT_STATE_MAX_INVITE (7u * 86400u)
+
+enum dot_node_role {
+	DOT_NODE_VOTER = 1,    /* takes part in consensus */
+	DOT_NODE_STANDBY = 2,  /* a replica, promoted when a voter fails */
+	DOT_NODE_OBSERVER = 3, /* a read replica */
+};
+enum dot_node_status { DOT_NODE_ACTIVE = 1, DOT_NODE_REMOVED = 2 };
+
+struct dot_state_node {
+	uint8_t key[DOT_SIGN_PK_MAX];
+	size_t keylen;          /* suite || Ed25519 public key */
+	uint64_t raft_id;       /* dot_state_node_raft_id(key) */
+	char raft_addr[DOT_STATE_MAX_ADDR + 1]; /* node-to-node (raft) */
+	char api_addr[DOT_STATE_MAX_ADDR + 1];  /* client API, "" if none */
+	int role;               /* enum dot_node_role */
+	int status;             /* enum dot_node_status */
+	uint64_t admitted;      /* ledger index of its genesis or node.join */
+	uint64_t removed;       /* ledger index of node.remove, 0 if active */
+};
+
+/* Every node ever admitted (active and removed), in raft id order; a
+ * non-zero return from fn stops the walk and is returned. */
+typedef int (*dot_state_node_fn)(void *ctx, const struct dot_state_node *n);
+DOT_API DOT_MUST int dot_state_nodes(struct dot_state *st,
+				     dot_state_node_fn fn, void *ctx,
+				     struct dot_err *e);
+/* One node by key: DOT_OK, DOT_ESTATE_NOT_FOUND. */
+DOT_API DOT_MUST int dot_state_node_get(struct dot_state *st,
+					const uint8_t *key, size_t keylen,
+					struct dot_state_node *out,
+					struct dot_err *e);
+/*
+ * A count that moves whenever an applied entry changed the nodes table
+ * (a genesis with a node, node.join, node.remove, node.role); bumped after
+ * the entry's COMMIT, so a rolled-back entry (or a refused tx) does not
+ * move it. Like dot_state_keys_epoch it is kept in memory: it starts at 1
+ * when the state is opened.
+ */
+DOT_API uint64_t dot_state_nodes_epoch(const struct dot_state *st);
+/* The raft id of a node key: the first 8 bytes, big-endian, of
+ * BLAKE2b-256("doteros-raft-id/1" || key), with the top bit cleared;
+ * never 0 (0 maps to 1). Deterministic, pure. */
+DOT_API uint64_t dot_state_node_raft_id(const uint8_t *key, size_t keylen);
+/*
+ * Check a node address as the state does (node.join, the genesis):
+ * "host:port" of at most DOT_STATE_MAX_ADDR bytes; host an IPv4 dotted
+ * quad (no leading zeros), a bracketed IPv6 literal in its RFC 5952
+ * canonical text (lower case, zeros compressed, no zone, no dotted tail),
+ * or a DNS-style name (labels of [a-z0-9-], 1-63 bytes, not starting or
+ * ending with '-'; a name of digits and dots only must be an IPv4
+ * address); port 1-65535 without leading zeros. One spelling per address,
+ * so addresses compare as strings. DOT_OK or DOT_EINVAL with the reason.
+ */
+DOT_API DOT_MUST int dot_state_addr_check(const char *addr, size_t n,
+					  struct dot_err *e);
+
 /* ---- the audit log ----
  *
  * Every ledger record (a tx and its receipt, in apply order, seq 0, 1, ...)
@@ -190,7 +295,8 @@ DOT_API DOT_MUST int dot_state_log_get(struct dot_state *st, uint64_t seq,
 
 /*
  * Answer a signed read: a tx whose op is fs.get, fs.stat or fs.ls (args
- * {1: path}) or account.get (args {1: account}), authorized exactly as dot_state_apply would authorize it at
+ * {1: path}), account.get (args {1: account}), msg.read or node.list,
+ * authorized exactly as dot_state_apply would authorize it at
  * time `now`, without writing anything. The answer, one CBOR item, is
  * appended to out:
  *   fs.get   the content (bstr)
@@ -200,6 +306,9 @@ DOT_API DOT_MUST int dot_state_log_get(struct dot_state *st, uint64_t seq,
  *   account.get  {1: name, 2: created, 3: [[level, threshold,
  *             [[key, weight], ...]], ...], ?4: expires} (the account
  *             itself or admin; 4 only when the account has an expiry)
+ *   node.list  (args {}) [[key, raft id, raft addr, api addr, role,
+ *             status, admitted, removed], ...] in raft id order (any
+ *             account of the cluster but an invitation)
  * *record is set to 1 when the object's policy asks that its reads be
  * recorded: the caller then submits the same tx in a batch, where apply
  * authorizes it again and its receipt is the read receipt. Errors are the

@@ -130,7 +130,7 @@ put_level(struct dot_state *st, const char *account, const char *level,
 	return DOT_OK;
 }
 
-static int
+int
 account_exists(struct dot_state *st, const char *name, struct dot_err *e)
 {
 	static const char sql[] = "SELECT 1 FROM accounts WHERE name = ?1";
@@ -181,13 +181,50 @@ create_account(struct dot_state *st, const char *name, uint64_t index,
 	return put_level(st, name, "active", ks, e);
 }
 
-/* ---- genesis ---- */
+int
+account_create_one(struct dot_state *st, const char *name, uint64_t index,
+		   const uint8_t *pk, size_t pklen, uint64_t expires,
+		   struct dot_err *e)
+{
+	struct keyset ks;
+
+	memset(&ks, 0, sizeof(ks));
+	ks.keys[0].pk = pk;
+	ks.keys[0].pk_len = pklen;
+	ks.keys[0].weight = 1;
+	ks.n = 1;
+	ks.threshold = 1;
+	return create_account(st, name, index, &ks, expires, e);
+}
 
 int
-dot_state_genesis_encode(const uint8_t cluster_id[DOT_CLUSTER_ID_LEN],
-			 const char *admin, const struct dot_tx_level_key *keys,
-			 size_t nkeys, uint64_t threshold, struct dot_buf *out,
-			 struct dot_err *e)
+account_set_expiry(struct dot_state *st, const char *name, uint64_t expires,
+		   struct dot_err *e)
+{
+	static const char sql[] =
+		"UPDATE accounts SET expires = ?2 WHERE name = ?1";
+	sqlite3_stmt *s;
+	int rv;
+
+	/* Before the write, as put_level: the channel's key map carries the
+	 * expiry (dot_state_keys_epoch). */
+	st->keys_epoch++;
+	if ((rv = st_prepare(st, sql, &s, e)) != DOT_OK)
+		return rv;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	bind_expiry(s, 2, expires);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return st_sqlerr(st, e, "account expiry");
+	return DOT_OK;
+}
+
+/* ---- genesis ---- */
+
+static int
+genesis_encode(const uint8_t cluster_id[DOT_CLUSTER_ID_LEN],
+	       const char *admin, const struct dot_tx_level_key *keys,
+	       size_t nkeys, uint64_t threshold, const struct dot_buf *node,
+	       struct dot_buf *out, struct dot_err *e)
 {
 	if (!name_valid(admin, strlen(admin), DOT_TX_MAX_ACCOUNT))
 		return dot_err_set(e, DOT_EINVAL,
@@ -198,7 +235,7 @@ dot_state_genesis_encode(const uint8_t cluster_id[DOT_CLUSTER_ID_LEN],
 				   DOT_STATE_MAX_KEYS);
 	dot_enc_array(out, 2);
 	dot_enc_uint(out, 1);
-	dot_enc_map(out, 4);
+	dot_enc_map(out, node != NULL ? 5 : 4);
 	dot_enc_uint(out, 1);
 	dot_enc_bstr(out, cluster_id, DOT_CLUSTER_ID_LEN);
 	dot_enc_uint(out, 2);
@@ -212,7 +249,42 @@ dot_state_genesis_encode(const uint8_t cluster_id[DOT_CLUSTER_ID_LEN],
 	}
 	dot_enc_uint(out, 4);
 	dot_enc_uint(out, threshold);
+	if (node != NULL) {
+		dot_enc_uint(out, 5);
+		dot_buf_put(out, node->data, node->len);
+	}
 	return out->err;
+}
+
+int
+dot_state_genesis_encode(const uint8_t cluster_id[DOT_CLUSTER_ID_LEN],
+			 const char *admin, const struct dot_tx_level_key *keys,
+			 size_t nkeys, uint64_t threshold, struct dot_buf *out,
+			 struct dot_err *e)
+{
+	return genesis_encode(cluster_id, admin, keys, nkeys, threshold, NULL,
+			      out, e);
+}
+
+int
+dot_state_genesis_encode_node(const uint8_t cluster_id[DOT_CLUSTER_ID_LEN],
+			      const char *admin,
+			      const struct dot_tx_level_key *keys,
+			      size_t nkeys, uint64_t threshold,
+			      const uint8_t *node_key, size_t node_keylen,
+			      const char *raft_addr, const char *api_addr,
+			      struct dot_buf *out, struct dot_err *e)
+{
+	struct dot_buf node = {0};
+	int rv;
+
+	rv = node_genesis_encode(node_key, node_keylen, raft_addr, api_addr,
+				 &node, e);
+	if (rv == DOT_OK)
+		rv = genesis_encode(cluster_id, admin, keys, nkeys, threshold,
+				    &node, out, e);
+	dot_buf_free(&node);
+	return rv;
 }
 
 int
@@ -259,7 +331,7 @@ genesis_apply(struct dot_state *st, const uint8_t *entry, size_t n,
 	if (dot_dec_init(&d, entry, n, NULL, e) != DOT_OK ||
 	    dot_dec_array(&d, &cnt) != DOT_OK || dot_dec_uint(&d, &kind) !=
 							  DOT_OK ||
-	    dot_dec_map(&d, &cnt) != DOT_OK || cnt != 4 ||
+	    dot_dec_map(&d, &cnt) != DOT_OK || cnt < 4 || cnt > 5 ||
 	    dot_dec_uint(&d, &key) != DOT_OK || key != 1 ||
 	    dot_dec_bstr_fixed(&d, &cid, DOT_CLUSTER_ID_LEN) != DOT_OK ||
 	    dot_dec_uint(&d, &key) != DOT_OK || key != 2 ||
@@ -267,17 +339,30 @@ genesis_apply(struct dot_state *st, const uint8_t *entry, size_t n,
 	    dot_dec_uint(&d, &key) != DOT_OK || key != 3)
 		return dot_err_set(e, DOT_ESTATE_GENESIS,
 				   "genesis is {1: cluster id, 2: admin, "
-				   "3: keys, 4: threshold}");
+				   "3: keys, 4: threshold, ?5: first node}");
 	if (!name_valid(admin, alen, DOT_TX_MAX_ACCOUNT))
 		return dot_err_set(e, DOT_ESTATE_GENESIS,
 				   "bad admin account name");
 	if ((rv = dec_keys(&d, &ks, e)) != DOT_OK)
 		return dot_err_set(e, DOT_ESTATE_GENESIS, "genesis %s", e ? e->msg : "");
 	if (dot_dec_uint(&d, &key) != DOT_OK || key != 4 ||
-	    dot_dec_uint(&d, &ks.threshold) != DOT_OK || !dot_dec_done(&d))
+	    dot_dec_uint(&d, &ks.threshold) != DOT_OK)
 		return dot_err_set(e, DOT_ESTATE_GENESIS, "genesis threshold");
 	if ((rv = check_threshold(&ks, e)) != DOT_OK)
 		return dot_err_set(e, DOT_ESTATE_GENESIS, "genesis %s", e ? e->msg : "");
+	if (cnt == 5) {
+		/* The first node (docs/decisions/0017): checked and written
+		 * here, with the admin's account and the root below. */
+		if (dot_dec_uint(&d, &key) != DOT_OK || key != 5)
+			return dot_err_set(e, DOT_ESTATE_GENESIS,
+					   "genesis key 5 (first node) "
+					   "missing");
+		if ((rv = node_genesis(st, &d, index, e)) != DOT_OK)
+			return rv;
+	}
+	if (!dot_dec_done(&d))
+		return dot_err_set(e, DOT_ESTATE_GENESIS,
+				   "genesis: bytes after its map");
 	memcpy(name, admin, alen);
 	name[alen] = '\0';
 	/* The admin account never expires (decision 0015). */
@@ -442,12 +527,9 @@ op_account_set_level(struct op *o)
 int
 op_account_set_expiry(struct op *o)
 {
-	static const char sql[] =
-		"UPDATE accounts SET expires = ?2 WHERE name = ?1";
 	char name[DOT_TX_MAX_ACCOUNT + 1];
 	const struct dot_tx_payload *p = &o->tx->p;
 	uint64_t n, expires = DOT_STATE_NO_EXPIRY, cur;
-	sqlite3_stmt *s;
 	int rv, creator, self_owner = 0;
 
 	if (dot_dec_map(&o->args, &n) != DOT_OK || n < 1 || n > 2)
@@ -501,16 +583,7 @@ op_account_set_expiry(struct op *o)
 				   " is after %" PRIu64 "): only the admin may",
 				   name, name, expires, cur);
 	}
-	/* Before the write, as put_level: the channel's key map carries the
-	 * expiry (dot_state_keys_epoch). */
-	o->st->keys_epoch++;
-	if ((rv = st_prepare(o->st, sql, &s, o->e)) != DOT_OK)
-		return rv;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	bind_expiry(s, 2, expires);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return st_sqlerr(o->st, o->e, "account expiry");
-	return DOT_OK;
+	return account_set_expiry(o->st, name, expires, o->e);
 }
 
 /*

@@ -54,7 +54,24 @@ static const char schema[] =
 	/* Keyed by the node's post-order position (merkle_pos): nodes are
 	 * appended in the order they complete. */
 	"CREATE TABLE IF NOT EXISTS merkle (pos INTEGER PRIMARY KEY,"
-	" level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL);";
+	" level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL);"
+	/* The member nodes (docs/decisions/0017), keyed by raft id; status
+	 * 1 active, 2 removed (the row stays: a removed key never comes
+	 * back); removed is 0 while active. */
+	"CREATE TABLE IF NOT EXISTS nodes (raft_id INTEGER PRIMARY KEY,"
+	" pk BLOB NOT NULL UNIQUE, raft_addr TEXT NOT NULL,"
+	" api_addr TEXT NOT NULL, role INTEGER NOT NULL,"
+	" status INTEGER NOT NULL, admitted INTEGER NOT NULL,"
+	" removed INTEGER NOT NULL) WITHOUT ROWID;"
+	/* Invitations to join: the invite account node.invite made. */
+	"CREATE TABLE IF NOT EXISTS invites (account TEXT PRIMARY KEY,"
+	" role INTEGER NOT NULL, expires INTEGER NOT NULL,"
+	" created INTEGER NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID;"
+	/* This node's own records, written with the entries but not part of
+	 * the replicated state (not in the state hash): k 'log_ref', the
+	 * consensus engine's index of the last entry applied. */
+	"CREATE TABLE IF NOT EXISTS node_local (k TEXT PRIMARY KEY,"
+	" v INTEGER NOT NULL) WITHOUT ROWID;";
 
 /* ---- SQLite plumbing ---- */
 
@@ -211,6 +228,44 @@ load_meta(struct dot_state *st, struct dot_err *e)
 	return DOT_OK;
 }
 
+/* The log reference (node_local), 0 when none was ever written. */
+static int
+load_log_ref(struct dot_state *st, struct dot_err *e)
+{
+	static const char sql[] =
+		"SELECT v FROM node_local WHERE k = 'log_ref'";
+	sqlite3_stmt *s;
+	int rv = st_prepare(st, sql, &s, e), rc;
+
+	if (rv != DOT_OK)
+		return rv;
+	st->log_ref = 0;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		st->log_ref = (uint64_t)sqlite3_column_int64(s, 0);
+	else if (rc != SQLITE_DONE)
+		rv = st_sqlerr(st, e, "log reference");
+	sqlite3_reset(s);
+	return rv;
+}
+
+static int
+save_log_ref(struct dot_state *st, uint64_t ref, struct dot_err *e)
+{
+	static const char sql[] =
+		"INSERT INTO node_local (k, v) VALUES ('log_ref', ?1)"
+		" ON CONFLICT (k) DO UPDATE SET v = excluded.v";
+	sqlite3_stmt *s;
+	int rv = st_prepare(st, sql, &s, e);
+
+	if (rv != DOT_OK)
+		return rv;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)ref);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return st_sqlerr(st, e, "log reference");
+	return DOT_OK;
+}
+
 /* The replay set: every id in the txs table. */
 static int
 load_seen(struct dot_state *st, struct dot_err *e)
@@ -261,6 +316,7 @@ dot_state_open(sqlite3 *db, struct dot_state **out, struct dot_err *e)
 		return DOT_ENOMEM;
 	st->db = db;
 	st->keys_epoch = 1;
+	st->nodes_epoch = 1;
 	rv = txset_init(&st->seen);
 	if (rv != DOT_OK) {
 		dot_free(st);
@@ -279,6 +335,8 @@ dot_state_open(sqlite3 *db, struct dot_state **out, struct dot_err *e)
 	rv = load_meta(st, e);
 	if (rv == DOT_OK)
 		rv = load_seen(st, e);
+	if (rv == DOT_OK)
+		rv = load_log_ref(st, e);
 	if (rv != DOT_OK)
 		goto fail;
 	*out = st;
@@ -327,6 +385,19 @@ uint64_t
 dot_state_keys_epoch(const struct dot_state *st)
 {
 	return st->keys_epoch;
+}
+
+void
+dot_state_set_log_ref(struct dot_state *st, uint64_t ref)
+{
+	st->log_ref_next = ref;
+	st->log_ref_set = 1;
+}
+
+uint64_t
+dot_state_log_ref(const struct dot_state *st)
+{
+	return st->log_ref;
 }
 
 int
@@ -790,6 +861,13 @@ reader_check(struct dot_state *st, const struct dot_state_reader *r,
 	return dot_err_set(e, DOT_ESTATE_DENIED, "no reader given");
 }
 
+static int
+is_op(const struct dot_tx *tx, const char *name)
+{
+	return strlen(name) == tx->p.op_len &&
+	       memcmp(name, tx->p.op, tx->p.op_len) == 0;
+}
+
 int
 op_authorize(struct op *o, uint32_t rights, const char *path,
 	     const char *gov)
@@ -887,6 +965,19 @@ op_authorize(struct op *o, uint32_t rights, const char *path,
 			    : account_valid(st, o->principal, o->time, o->e);
 		if (rv != DOT_OK)
 			return rv;
+		/* An invitation may only join a node (decision 0017): the
+		 * one place every account's op is refused otherwise. */
+		if (!is_op(tx, "node.join")) {
+			rv = invite_account(st, o->principal, o->e);
+			if (rv < 0)
+				return -rv;
+			if (rv)
+				return dot_err_set(
+				    o->e, DOT_ESTATE_DENIED,
+				    "account %s is an invitation: it may "
+				    "only join a node (node.join)",
+				    o->principal);
+		}
 	}
 	if (gov == NULL)
 		return DOT_OK; /* the caller checks the account itself */
@@ -981,6 +1072,11 @@ static const struct {
 	{"msg.read", op_msg_read},
 	{"cap.grant", op_cap_grant},
 	{"cap.revoke", op_cap_revoke},
+	{"node.invite", op_node_invite},
+	{"node.join", op_node_join},
+	{"node.remove", op_node_remove},
+	{"node.role", op_node_role},
+	{"node.list", op_node_list},
 };
 
 static int
@@ -1168,7 +1264,7 @@ apply_tx(struct dot_state *st, uint64_t index, uint32_t pos, uint64_t time,
 	struct dot_buf rb = {0};
 	struct dot_err e = {0}, e2 = {0};
 	uint8_t rawid[DOT_TX_ID_LEN];
-	int status, rv, fatal = DOT_OK, seen;
+	int status, rv, fatal = DOT_OK, seen, nodes_dirty;
 
 	memset(&r, 0, sizeof(r));
 	status = dot_tx_parse(bytes, n, &tx, &e);
@@ -1207,6 +1303,7 @@ apply_tx(struct dot_state *st, uint64_t index, uint32_t pos, uint64_t time,
 		fatal = rv;
 		goto out;
 	}
+	nodes_dirty = st->nodes_dirty;
 	status = run_op(o);
 	if (status == DOT_ESTATE_STORAGE || status == DOT_ENOMEM) {
 		fatal = status;
@@ -1218,6 +1315,7 @@ apply_tx(struct dot_state *st, uint64_t index, uint32_t pos, uint64_t time,
 			goto out;
 		}
 		o->nproduced = 0;
+		st->nodes_dirty = nodes_dirty; /* its changes are undone */
 	}
 	if ((rv = st_exec(st, "RELEASE op", &e2)) != DOT_OK) {
 		fatal = rv;
@@ -1330,10 +1428,12 @@ dot_state_apply(struct dot_state *st, uint64_t index, uint64_t entry_time,
 						    DOT_STATE_MAX_BATCH};
 	struct dot_dec d;
 	struct dot_buf out = {0};
-	uint64_t count = 0, kind = 0, ntx = 0;
-	int rv, bad = DOT_OK;
+	uint64_t count = 0, kind = 0, ntx = 0, ref = st->log_ref_next;
+	int rv, bad = DOT_OK, has_ref = st->log_ref_set;
 	size_t count_at;
 
+	/* The log reference is for this apply only, whatever comes of it. */
+	st->log_ref_set = 0;
 	if (index != st->index + 1)
 		return dot_err_set(e, DOT_EINVAL,
 				   "entry %" PRIu64 " applied after %" PRIu64,
@@ -1346,6 +1446,7 @@ dot_state_apply(struct dot_state *st, uint64_t index, uint64_t entry_time,
 	st->saved = st->frontier;
 	st->seen_added.len = 0;
 	st->seen_pruned.len = 0;
+	st->nodes_dirty = 0;
 
 	/* The entry's shape; a malformed entry is a no-op (bad != OK). */
 	if ((bad = dot_dec_init(&d, entry, n, &lim, e)) == DOT_OK &&
@@ -1405,6 +1506,7 @@ dot_state_apply(struct dot_state *st, uint64_t index, uint64_t entry_time,
 				goto fail;
 			st->frontier = st->saved;
 			seen_undo(st);
+			st->nodes_dirty = 0;
 			ntx = 0;
 			out.len = count_at;
 		}
@@ -1413,6 +1515,8 @@ dot_state_apply(struct dot_state *st, uint64_t index, uint64_t entry_time,
 			goto fail;
 	}
 	rv = save_position(st, index, entry_time, e);
+	if (rv == DOT_OK && has_ref)
+		rv = save_log_ref(st, ref, e);
 	if (rv != DOT_OK)
 		goto fail;
 	{
@@ -1435,6 +1539,11 @@ dot_state_apply(struct dot_state *st, uint64_t index, uint64_t entry_time,
 	st->seen_pruned.len = 0;
 	st->index = index;
 	st->time = entry_time;
+	if (has_ref)
+		st->log_ref = ref;
+	if (st->nodes_dirty)
+		st->nodes_epoch++;
+	st->nodes_dirty = 0;
 	if (kind == 1 && bad == DOT_OK && (rv = load_meta(st, e)) != DOT_OK)
 		goto fail_after;
 	/* Re-encode the array head with the real count. */
@@ -1454,6 +1563,7 @@ fail:
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->frontier = st->saved;
 	seen_undo(st);
+	st->nodes_dirty = 0;
 fail_after:
 	dot_buf_free(&out);
 	dot_token_cache_clear(st->cache);
@@ -1465,8 +1575,10 @@ fail_after:
 static int
 is_read_op(const struct dot_tx *tx)
 {
-	static const char *const reads[] = {"fs.get", "fs.stat", "fs.ls",
-					    "account.get", "msg.read"};
+	static const char *const reads[] = {
+		"fs.get", "fs.stat", "fs.ls", "account.get", "msg.read",
+		"node.list",
+	};
 
 	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
 		if (strlen(reads[i]) == tx->p.op_len &&
@@ -1483,7 +1595,7 @@ dot_state_query(struct dot_state *st, const uint8_t *bytes, size_t n,
 	struct dot_tx *tx = NULL;
 	struct op *o = NULL;
 	struct dot_err e2 = {0};
-	int rv;
+	int rv, nodes_dirty;
 
 	*record = 0;
 	rv = dot_tx_parse(bytes, n, &tx, e);
@@ -1492,7 +1604,7 @@ dot_state_query(struct dot_state *st, const uint8_t *bytes, size_t n,
 	if (!is_read_op(tx)) {
 		rv = dot_err_set(e, DOT_ESTATE_OP,
 				 "\"%.*s\" is not a read (fs.get, fs.stat, "
-				 "fs.ls, account.get, msg.read)",
+				 "fs.ls, account.get, msg.read, node.list)",
 				 (int)tx->p.op_len, tx->p.op);
 		goto out;
 	}
@@ -1510,7 +1622,9 @@ dot_state_query(struct dot_state *st, const uint8_t *bytes, size_t n,
 	/* Reads write nothing: undo whatever happened, even on success. */
 	if ((rv = st_exec(st, "SAVEPOINT query", &e2)) != DOT_OK)
 		goto out;
+	nodes_dirty = st->nodes_dirty;
 	rv = run_op(o);
+	st->nodes_dirty = nodes_dirty;
 	if (st_exec(st, "ROLLBACK TO query", &e2) != DOT_OK ||
 	    st_exec(st, "RELEASE query", &e2) != DOT_OK)
 		rv = dot_err_set(e, DOT_ESTATE_STORAGE, "%s", e2.msg);
@@ -1593,6 +1707,11 @@ hash_db(sqlite3 *db, uint8_t out[DOT_HASH_LEN], struct dot_err *e)
 		{"revoked", "SELECT rid, at FROM revoked ORDER BY rid"},
 		{"grants", "SELECT rid, issuer, token, at FROM grants"
 			   " ORDER BY rid"},
+		{"nodes", "SELECT raft_id, pk, raft_addr, api_addr, role,"
+			  " status, admitted, removed FROM nodes"
+			  " ORDER BY raft_id"},
+		{"invites", "SELECT account, role, expires, created, used"
+			    " FROM invites ORDER BY account"},
 		{"txs", "SELECT not_after, at, pos, id FROM txs"
 			" ORDER BY not_after, at, pos"},
 		{"ledger", "SELECT seq, entry, txid, tx, receipt FROM ledger"

@@ -52,6 +52,12 @@ struct dot_state {
 	struct dot_buf seen_pruned; /* ids it pruned: dropped after COMMIT */
 	uint64_t keys_epoch; /* dot_state_keys_epoch: bumped by put_level
 			      * and set_expiry */
+	uint64_t nodes_epoch; /* dot_state_nodes_epoch: bumped after a
+			       * COMMIT of an entry that set nodes_dirty */
+	int nodes_dirty;      /* the entry being applied changed `nodes` */
+	uint64_t log_ref;     /* dot_state_log_ref: of the last apply */
+	uint64_t log_ref_next; /* dot_state_set_log_ref, for the next one */
+	int log_ref_set;
 };
 
 /* One transaction being applied. */
@@ -199,6 +205,38 @@ int op_cap_grant(struct op *o);
 int op_cap_revoke(struct op *o);
 int op_account_set_level(struct op *o);
 int op_account_set_expiry(struct op *o);
+int op_node_invite(struct op *o);
+int op_node_join(struct op *o);
+int op_node_remove(struct op *o);
+int op_node_role(struct op *o);
+int op_node_list(struct op *o);
+
+/* ---- account.c, for node.c ---- */
+/* 1 if the account exists, 0 if not, -code on error. */
+int account_exists(struct dot_state *st, const char *name,
+		   struct dot_err *e);
+/* Create an account whose owner and active levels are one key (weight 1,
+ * threshold 1), with an expiry (DOT_STATE_NO_EXPIRY: none). */
+int account_create_one(struct dot_state *st, const char *name,
+		       uint64_t index, const uint8_t *pk, size_t pklen,
+		       uint64_t expires, struct dot_err *e);
+/* Set an account's expiry (moves dot_state_keys_epoch). */
+int account_set_expiry(struct dot_state *st, const char *name,
+		       uint64_t expires, struct dot_err *e);
+
+/* ---- node.c ---- */
+/* Is the account an invitation (a row of `invites`)? 1, 0, -code. Such an
+ * account may only node.join: op_authorize refuses any other op. */
+int invite_account(struct dot_state *st, const char *account,
+		   struct dot_err *e);
+/* The genesis's key 5, {1: node key, 2: raft addr, 3: api addr}, at the
+ * decoder: the first node, an active voter admitted at index. */
+int node_genesis(struct dot_state *st, struct dot_dec *d, uint64_t index,
+		 struct dot_err *e);
+/* Encode the genesis's key 5 (after checking it): DOT_EINVAL. */
+int node_genesis_encode(const uint8_t *key, size_t keylen,
+			const char *raft_addr, const char *api_addr,
+			struct dot_buf *out, struct dot_err *e);
 
 /* Genesis (account.c). */
 int genesis_apply(struct dot_state *st, const uint8_t *entry, size_t n,

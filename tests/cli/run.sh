@@ -463,6 +463,172 @@ for t in never +30d @1795428000 2026-11-23T10:00:00Z; do
 		"set-expiry $t: --json names the missing node"
 done
 
+# ---- nodes: dot init's node, dot node's usage and the invitation's
+# parsing (no node needed; docs/decisions/0017) ----
+run 0 "dot help node" -- "$DOT" help node
+for c in list invite join remove promote demote; do
+	out_has "$c" "dot help node lists node $c"
+done
+for c in "node list" "node invite" "node join" "node remove" \
+	"node promote" "node demote"; do
+	# shellcheck disable=SC2086
+	run 0 "dot $c --help" -- "$DOT" $c --help
+	out_has "usage: dot $c" "dot $c --help prints its usage"
+	# shellcheck disable=SC2086
+	run 2 "dot $c with an unknown option" -- "$DOT" $c --no-such-option
+done
+run 0 "dot node invite --help" -- "$DOT" node invite --help
+out_has "SECRET until it is used" "invite --help says the string is a secret"
+run 0 "dot init --help" -- "$DOT" init --help
+out_has "--raft-addr" "init --help lists --raft-addr"
+
+# dot init: the node key and the addresses
+run 0 "init --raft-addr --api-addr" -- "$DOT" init --admin-key alice \
+	--dir "$TMP/na" --raft-addr 10.1.2.3:7401 --api-addr '[::1]:7400' \
+	--json
+json_ok "d['ok'] and d['node_key'].startswith('dotpk1') and \
+d['raft_addr'] == '10.1.2.3:7401' and d['api_addr'] == '[::1]:7400' and \
+d['node_key_made'] is True and d['raft_id'] > 0 and \
+d['raft_id'] < 2**63" "init --json: node key, raft id and addresses"
+NA_KEY=$(pyget "d['node_key']")
+[ "$(stat -c %a "$TMP/na/node.seed")" = 600 ] &&
+	[ "$(stat -c %s "$TMP/na/node.seed")" = 32 ]
+ok $? "init made DIR/node.seed: 32 bytes, mode 0600"
+run 0 "init with the defaults" -- "$DOT" init --admin-key alice \
+	--dir "$TMP/nb" --json
+json_ok "d['raft_addr'] == '127.0.0.1:7401' and d['api_addr'] == ''" \
+	"init: raft 127.0.0.1:7401 and no API address by default"
+mkdir -m 700 "$TMP/nc" && cp "$TMP/na/node.seed" "$TMP/nc/node.seed"
+run 0 "init uses an existing node.seed" -- "$DOT" init --admin-key alice \
+	--dir "$TMP/nc" --json
+json_ok "d['node_key'] == '$NA_KEY' and d['node_key_made'] is False" \
+	"init: the node key is node.seed's, not a new one"
+mkdir -m 700 "$TMP/nd" && printf 'short' >"$TMP/nd/node.seed"
+run 1 "init refuses a node.seed that is not 32 bytes" -- "$DOT" init \
+	--admin-key alice --dir "$TMP/nd"
+err_has "is not a node key (32 bytes exactly)" "the bad seed is named"
+[ ! -e "$TMP/nd/genesis" ]
+ok $? "and writes no genesis"
+for a in 127.0.0.1 127.0.0.1:0 127.0.0.1:65536 127.0.0.01:1 \
+	'[::0001]:1' '[::1]' Host:1 'a b:1' -x:1; do
+	run 2 "init --raft-addr '$a' is a usage error" -- "$DOT" init \
+		--admin-key alice --dir "$TMP/ne" --raft-addr "$a"
+done
+err_has "--raft-addr:" "the bad address is named"
+run 2 "init --api-addr with a bad port" -- "$DOT" init --admin-key alice \
+	--dir "$TMP/ne" --api-addr example.org:99999
+[ ! -e "$TMP/ne" ]
+ok $? "a usage error creates nothing"
+
+# dot node invite / list / remove / promote / demote: usage
+run 2 "node invite without authority" -- "$DOT" node invite
+run 2 "node invite --role king" -- "$DOT" node invite --role king \
+	--as admin@active --key alice
+err_has "voter, standby or observer" "the roles are named"
+run 2 "node invite --expires 8d" -- "$DOT" node invite --expires 8d \
+	--as admin@active --key alice
+err_has "at most 7 days" "the 7-day bound is named"
+run 2 "node invite --expires in the past" -- "$DOT" node invite \
+	--expires @1000 --as admin@active --key alice
+err_has "not in the future" "a past expiry is named"
+run 2 "node invite --expires tomorrow" -- "$DOT" node invite \
+	--expires tomorrow --as admin@active --key alice
+run 2 "node invite with an argument" -- "$DOT" node invite x \
+	--as admin@active --key alice
+for t in 30m 2h 7d +1h; do
+	run 1 "node invite --expires $t parses (then finds no node)" -- \
+		"$DOT" node invite --expires "$t" --as admin@active \
+		--key alice --json
+	json_ok "d['error'] == 'DOT_EAPI_UNAVAILABLE'" \
+		"invite --expires $t: --json names the missing node"
+done
+run 2 "node list without authority" -- "$DOT" node list
+run 2 "node list with an argument" -- "$DOT" node list x \
+	--as admin@active --key alice
+for c in remove promote demote; do
+	run 2 "node $c without a node" -- "$DOT" node "$c" \
+		--as admin@active --key alice
+	err_has "missing KEY|RAFT-ID" "node $c names what is missing"
+	run 2 "node $c of neither a key nor a raft id" -- "$DOT" node "$c" \
+		bogus --as admin@active --key alice
+	run 2 "node $c of a raft id of 0" -- "$DOT" node "$c" 0 \
+		--as admin@active --key alice
+	run 2 "node $c of a mistyped key" -- "$DOT" node "$c" \
+		"${NA_KEY%?}x" --as admin@active --key alice
+	run 2 "node $c with two nodes" -- "$DOT" node "$c" 1 2 \
+		--as admin@active --key alice
+	run 1 "node $c NODE-KEY parses (then finds no node)" -- "$DOT" node \
+		"$c" "$NA_KEY" --as admin@active --key alice
+done
+run 2 "node demote --role voter" -- "$DOT" node demote 7 --role voter \
+	--as admin@active --key alice
+run 2 "node promote takes no --role" -- "$DOT" node promote 7 \
+	--role standby --as admin@active --key alice
+
+# dot node join: usage, and the invitation's parsing
+run 2 "node join without --invite" -- "$DOT" node join --dir "$TMP/j"
+err_has "missing --invite" "the missing invitation is named"
+run 2 "node join without --dir" -- "$DOT" node join --invite x
+err_has "missing --dir" "the missing directory is named"
+run 2 "node join with a bad --raft-addr" -- "$DOT" node join --invite x \
+	--dir "$TMP/j" --raft-addr 10.0.0.1
+run 2 "node join with a bad --api-addr" -- "$DOT" node join --invite x \
+	--dir "$TMP/j" --api-addr '[::FFFF]:1'
+run 2 "node join with an argument" -- "$DOT" node join x --invite x \
+	--dir "$TMP/j"
+# invitations made here: "dotinv1" + base64url(CBOR || first 4 bytes of
+# BLAKE2b-256("dotinv1" || CBOR))
+cat >"$TMP/mkinv.py" <<'PY'
+import base64, hashlib, sys
+def head(major, n):
+    if n < 24: return bytes([major << 5 | n])
+    if n < 256: return bytes([major << 5 | 24, n])
+    return bytes([major << 5 | 25]) + n.to_bytes(2, 'big')
+def bstr(b): return head(2, len(b)) + b
+def tstr(s): return head(3, len(s.encode())) + s.encode()
+addr, key = sys.argv[1], bytes.fromhex(sys.argv[2])
+m = head(5, 5) + b'\x01' + bstr(bytes(range(16))) + b'\x02' + \
+    bstr(bytes([7] * 32)) + b'\x03' + tstr(addr) + b'\x04' + bstr(key) + \
+    b'\x05\x02'
+s = hashlib.blake2b(b'dotinv1' + m, digest_size=32).digest()[:4]
+print('dotinv1' + base64.urlsafe_b64encode(m + s).decode().rstrip('='))
+PY
+NA_HEX=$(python3 -c 'import base64,sys; t=sys.argv[1][6:]; b=base64.urlsafe_b64decode(t+"="*(-len(t)%4)); print(b[:33].hex())' "$NA_KEY")
+INV=$(python3 "$TMP/mkinv.py" "unix:$TMP/no-such.sock" "$NA_HEX")
+run 1 "node join with an invitation to no node" -- "$DOT" node join \
+	--invite "$INV" --dir "$TMP/j1" --json
+json_ok "d['error'] == 'DOT_EAPI_UNAVAILABLE'" \
+	"the invitation parses; the node it names is not there"
+[ ! -e "$TMP/j1/members" ]
+ok $? "nothing but the key is written before the node admits it"
+[ "$(stat -c %a "$TMP/j1/node.seed")" = 600 ] &&
+	[ "$(stat -c %a "$TMP/j1")" = 700 ]
+ok $? "join made DIR (0700) and DIR/node.seed (0600)"
+printf '%s\n' "$INV" >"$TMP/inv.txt"
+run 1 "node join --invite FILE" -- "$DOT" node join --invite "$TMP/inv.txt" \
+	--dir "$TMP/j1"
+err_has "cannot reach the node" "the invitation from a file parses"
+run_in 1 "node join --invite - (standard input)" "$TMP/inv.txt" -- "$DOT" \
+	node join --invite - --dir "$TMP/j1"
+err_has "cannot reach the node" "the invitation from stdin parses"
+BAD=$(printf '%s' "$INV" | tr 'AB' 'BA')
+run 1 "a mistyped invitation" -- "$DOT" node join --invite "$BAD" \
+	--dir "$TMP/j1" --json
+json_ok "d['error'] in ('DOT_ETEXT_CHECKSUM', 'DOT_ETEXT_BASE64')" \
+	"a mistyped invitation fails its checksum"
+run 1 "a cut invitation" -- "$DOT" node join --invite "${INV%????????}" \
+	--dir "$TMP/j1"
+INV=$(python3 "$TMP/mkinv.py" "not an address" "$NA_HEX")
+run 1 "an invitation with a bad address" -- "$DOT" node join \
+	--invite "$INV" --dir "$TMP/j1"
+err_has "content is malformed" "its content is refused"
+INV=$(python3 "$TMP/mkinv.py" "127.0.0.1:7400" "02${NA_HEX:2}")
+run 1 "an invitation with a node key of another suite" -- "$DOT" node \
+	join --invite "$INV" --dir "$TMP/j1"
+err_has "content is malformed" "its node key is refused"
+run 1 "node join --invite of a missing file" -- "$DOT" node join \
+	--invite "$TMP/nothing" --dir "$TMP/j1"
+
 # ---- the demo ----
 if [ -x "$SRC/scripts/demo" ]; then
 	run 0 "scripts/demo runs and every check holds" -- "$SRC/scripts/demo" "$DOT"

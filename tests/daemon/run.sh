@@ -8,7 +8,11 @@
 # node command: exit codes 0/1/2, --json fields, and the refusals end to end
 # (no authority, unknown key, threshold, token without the right, wrong
 # holder, expired, not yet valid, revoked, stale --expect-version, double
-# receive). dotd is stopped on exit.
+# receive). Nodes (docs/decisions/0017): dot init names the first node,
+# dot node invite prints an invitation (over TCP, through dotd --listen),
+# dot node join admits a second node key through it (the join is a ledger
+# tx over the secure channel; no second dotd is needed), once only;
+# remove, promote, demote and their refusals. dotd is stopped on exit.
 set -u
 
 DOT=${1:?usage: run.sh <path-to-dot> <path-to-dotd> <source-root>}
@@ -36,10 +40,18 @@ done
 run 2 "init without --admin-key is a usage error" -- "$DOT" init
 run 2 "init with a bad --cluster-id" -- "$DOT" init --admin-key admin \
 	--cluster-id xyz
-run 0 "init" -- "$DOT" init --admin-key admin --json
+run 0 "init" -- "$DOT" init --admin-key admin --raft-addr 127.0.0.1:7401 \
+	--json
 json_ok "d['ok'] and d['admin'] == 'admin' and len(d['cluster_id']) == 32" \
 	"init --json names the admin and the cluster id"
+json_ok "d['node_key'].startswith('dotpk1') and d['node_key_made'] and \
+d['raft_addr'] == '127.0.0.1:7401' and d['api_addr'] == ''" \
+	"init --json names the node key and its addresses"
 CLUSTER=$(pyget "d['cluster_id']")
+NODE_KEY=$(pyget "d['node_key']")
+NODE_ID=$(pyget "d['raft_id']")
+[ "$(stat -c %a "$DOT_DIR/node/node.seed")" = 600 ]
+ok $? "init made the node key DIR/node.seed, mode 0600"
 [ -f "$DOT_DIR/node/genesis" ]
 ok $? "init wrote DOT_DIR/node/genesis"
 [ "$(stat -c %a "$DOT_DIR/node")" = 700 ]
@@ -58,7 +70,11 @@ DOT_ADDR=garbage run 1 "a malformed DOT_ADDR is refused" -- "$DOT" status
 err_has "expected unix:" "the error shows the forms of DOT_ADDR"
 
 # ---- start dotd ----
-"$DOTD" --dir "$DOT_DIR/node" >"$TMP/dotd.log" 2>&1 &
+# --listen too: dot node invite and join run over TCP, through the secure
+# channel, as they would between machines.
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+"$DOTD" --dir "$DOT_DIR/node" --listen "127.0.0.1:$PORT" \
+	>"$TMP/dotd.log" 2>&1 &
 DOTD_PID=$!
 for _ in $(seq 1 100); do
 	[ -S "$DOT_DIR/node/dotd.sock" ] && break
@@ -85,7 +101,8 @@ for c in "init" "status" "fs ls" "fs cat" "fs put" "fs append" "fs mkdir" \
 	"fs mv" "fs rm" "fs stat" "fs chown" "fs policy" "msg create" \
 	"msg send" "msg recv" "account create" "account set-level" \
 	"account set-expiry" "account show" \
-	"cap grant" "cap revoke"; do
+	"cap grant" "cap revoke" "node list" "node invite" "node join" \
+	"node remove" "node promote" "node demote"; do
 	# shellcheck disable=SC2086
 	run 0 "dot $c --help" -- "$DOT" $c --help
 	out_has "usage: dot $c" "dot $c --help prints its usage"
@@ -421,6 +438,145 @@ run 2 "set-expiry past the largest expiry" -- "$DOT" account set-expiry \
 	dora @9223372036854775808 "${ADMIN[@]}"
 run 2 "set-expiry without a time" -- "$DOT" account set-expiry dora \
 	"${ADMIN[@]}"
+
+# ---- nodes (docs/decisions/0017) ----
+TCP=(env "DOT_ADDR=127.0.0.1:$PORT" "DOT_CLUSTER=$CLUSTER")
+JOINER=(env "DOT_DIR=$TMP/joiner") # the new machine's own DOT_DIR
+run 0 "node list" -- "$DOT" node list "${ADMIN[@]}" --json
+json_ok "len(d['nodes']) == 1 and d['nodes'][0]['node_key'] == '$NODE_KEY' \
+and d['nodes'][0]['raft_id'] == $NODE_ID and \
+d['nodes'][0]['role'] == 'voter' and d['nodes'][0]['status'] == 'active' \
+and d['nodes'][0]['admitted'] == 1 and \
+d['nodes'][0]['raft_addr'] == '127.0.0.1:7401'" \
+	"node list --json: the genesis node, an active voter"
+run 0 "node list (text)" -- "$DOT" node list "${ADMIN[@]}"
+out_has "node $NODE_ID: voter, active since entry 1" "node list shows it"
+run 0 "any account may list the nodes" -- "$DOT" node list \
+	--as dora@active --key carol
+refused DOT_ESTATE_DENIED "dora may not invite" -- \
+	"$DOT" node invite --as dora@active --key carol
+# an invitation over TCP: it names that address and the node's key
+run 0 "node invite --role standby over TCP" -- "${TCP[@]}" "$DOT" node \
+	invite --role standby --expires 30m "${ADMIN[@]}" --json
+json_ok "d['ok'] and d['invite'].startswith('dotinv1') and \
+d['account'].startswith('join-') and len(d['account']) == 21 and \
+d['role'] == 'standby' and d['address'] == '127.0.0.1:$PORT' and \
+d['node_key'] == '$NODE_KEY' and \
+0 < d['expires']['unix'] - $(date +%s) <= 1800" \
+	"invite --json: the string, its account, role, expiry, address, node key"
+pyget "d['invite']" >"$TMP/inv1"
+INV1_ACCT=$(pyget "d['account']")
+run 0 "node invite (text) prints one dotinv1 line" -- "${TCP[@]}" "$DOT" \
+	node invite "${ADMIN[@]}"
+head -n 1 "$TMP/out" >"$TMP/inv2"
+grep -q '^dotinv1' "$TMP/inv2" && [ "$(wc -l <"$TMP/out")" -eq 1 ]
+ok $? "the invitation is the only line on stdout"
+err_has "SECRET until it is used" "invite says the string is a secret"
+run_in 0 "node join over TCP with the invitation" "$TMP/inv1" -- \
+	"${JOINER[@]}" "$DOT" node join --invite - --dir "$TMP/n2" \
+	--raft-addr 127.0.0.1:7402 --api-addr 127.0.0.1:7412 --json
+json_ok "d['ok'] and d['role'] == 'standby' and d['raft_id'] > 0 and \
+d['node_key'].startswith('dotpk1') and d['node_key_made'] and \
+d['raft_addr'] == '127.0.0.1:7402' and d['api_addr'] == '127.0.0.1:7412' \
+and d['account'] == '$INV1_ACCT' and d['ledger_index'] > 1" \
+	"join --json: the admitted node, its role and addresses"
+N2_KEY=$(pyget "d['node_key']")
+N2_ID=$(pyget "d['raft_id']")
+[ "$(stat -c %a "$TMP/n2/node.seed")" = 600 ]
+ok $? "join made the new node's key, mode 0600"
+grep -q "^127.0.0.1:$PORT $CLUSTER " "$TMP/joiner/known_nodes"
+ok $? "the joiner pinned the node's key from the invitation"
+json_ok "d['member_nodes'] == 1 and d['members'] == '$TMP/n2/members'" \
+	"join --json names DIR/members and its one node"
+# [1, cluster id, [[node key, raft addr]]] (daemon/dotd.c reads it)
+python3 - "$TMP/n2/members" "$CLUSTER" "$NODE_KEY" <<'PY'
+import base64, sys
+d = open(sys.argv[1], 'rb').read()
+t = sys.argv[3][6:]
+key = base64.urlsafe_b64decode(t + '=' * (-len(t) % 4))[:33]
+want = (b'\x83\x01\x50' + bytes.fromhex(sys.argv[2]) + b'\x81\x82\x58\x21' +
+        key + b'\x6e' + b'127.0.0.1:7401')
+sys.exit(0 if d == want else 1)
+PY
+ok $? "DIR/members holds the cluster id and the genesis node, exactly"
+[ "$(stat -c %a "$TMP/n2/members")" = 600 ]
+ok $? "DIR/members has mode 0600"
+run 0 "node list shows two" -- "$DOT" node list "${ADMIN[@]}" --json
+json_ok "len(d['nodes']) == 2 and [n for n in d['nodes'] if \
+n['raft_id'] == $N2_ID and n['node_key'] == '$N2_KEY' and \
+n['role'] == 'standby' and n['status'] == 'active' and \
+n['api_addr'] == '127.0.0.1:7412']" "the new node is listed, a standby"
+run_in 1 "the same invitation again is refused" "$TMP/inv1" -- \
+	"${JOINER[@]}" "$DOT" node join --invite - --dir "$TMP/n3" \
+	--raft-addr 127.0.0.1:7403 --json
+json_ok "d['error'] == 'DOT_ENET_REFUSED_BY_PEER'" \
+	"refused at the channel: the invitation's account has ended"
+err_has "was used or has expired" "the refusal says why"
+# an invitation on the Unix socket names it (the node has no API address)
+run 0 "node invite on the Unix socket" -- "$DOT" node invite \
+	"${ADMIN[@]}" --json
+json_ok "d['address'] == 'unix:$DOT_DIR/node/dotd.sock' and \
+d['role'] == 'voter'" "it names the socket, role voter by default"
+pyget "d['invite']" >"$TMP/inv3"
+err_has "only this machine can reach" "and says so"
+run 0 "node join through the socket" -- "$DOT" node join \
+	--invite "$TMP/inv3" --dir "$TMP/n3" --raft-addr 127.0.0.1:7403
+out_has "(voter)" "join names the role"
+out_has "peers:    2 nodes, in $TMP/n3/members" \
+	"the invitation named the two active nodes"
+N3_ID=$(awk '/^admitted node/ {print $3}' "$TMP/out")
+refused DOT_ESTATE_ACCOUNT_EXPIRED "the socket's invitation again" -- \
+	"$DOT" node join --invite "$TMP/inv3" --dir "$TMP/n4" \
+	--raft-addr 127.0.0.1:7404
+err_has "ask for a new one" "the hint says to ask for a new invitation"
+# a node key already in, a raft address in use
+run_in 1 "a member's key joins again" "$TMP/inv2" -- "${JOINER[@]}" \
+	"$DOT" node join --invite - --dir "$TMP/n2" --raft-addr \
+	127.0.0.1:7409 --json
+json_ok "d['error'] == 'DOT_ESTATE_EXISTS'" "refused: the key is a node's"
+run_in 1 "a raft address in use" "$TMP/inv2" -- "${JOINER[@]}" "$DOT" node \
+	join --invite - --dir "$TMP/n5" --raft-addr 127.0.0.1:7401 --json
+json_ok "d['error'] == 'DOT_ESTATE_EXISTS' and \
+'raft address 127.0.0.1:7401' in d['message']" "refused: the address is taken"
+# remove, promote, demote
+refused DOT_ESTATE_DENIED "dora may not remove a node" -- \
+	"$DOT" node remove "$N3_ID" --as dora@active --key carol
+run 0 "node remove by raft id" -- "$DOT" node remove "$N3_ID" \
+	"${ADMIN[@]}" --json
+json_ok "d['ok'] and d['op'] == 'node.remove' and d['raft_id'] == $N3_ID \
+and d['status'] == 'removed'" "remove --json"
+refused DOT_ESTATE_NOT_FOUND "a removed node is not removed again" -- \
+	"$DOT" node remove "$N3_ID" "${ADMIN[@]}"
+run 0 "node list shows it removed" -- "$DOT" node list "${ADMIN[@]}" --json
+json_ok "[n for n in d['nodes'] if n['raft_id'] == $N3_ID and \
+n['status'] == 'removed' and n['removed'] > n['admitted']]" \
+	"removed, at a later entry than it was admitted"
+run 0 "a fresh invitation" -- "$DOT" node invite "${ADMIN[@]}" --json
+pyget "d['invite']" >"$TMP/inv4"
+refused DOT_ESTATE_EXISTS "a removed key never comes back" -- \
+	"$DOT" node join --invite "$TMP/inv4" --dir "$TMP/n3" \
+	--raft-addr 127.0.0.1:7403
+err_has "never comes back" "the refusal says why"
+refused DOT_ESTATE_DENIED "the last active voter is not removed" -- \
+	"$DOT" node remove "$NODE_KEY" "${ADMIN[@]}"
+err_has "last active voter" "the refusal names the last voter"
+refused DOT_ESTATE_DENIED "nor demoted" -- \
+	"$DOT" node demote "$NODE_ID" "${ADMIN[@]}"
+run 0 "node promote by key" -- "$DOT" node promote "$N2_KEY" \
+	"${ADMIN[@]}" --json
+json_ok "d['ok'] and d['role'] == 'voter' and d['raft_id'] == $N2_ID" \
+	"promote --json"
+run 0 "node demote --role observer" -- "$DOT" node demote "$NODE_ID" \
+	--role observer "${ADMIN[@]}"
+out_has "node $NODE_ID is observer" "demote says the new role"
+run 0 "node list after the changes" -- "$DOT" node list "${ADMIN[@]}" \
+	--json
+json_ok "[n['role'] for n in d['nodes'] if n['raft_id'] == $NODE_ID] == \
+['observer'] and [n['role'] for n in d['nodes'] if \
+n['raft_id'] == $N2_ID] == ['voter']" "the roles moved"
+run 1 "node remove of an unknown raft id" -- "$DOT" node remove 12345 \
+	"${ADMIN[@]}"
+err_has "no node has raft id 12345" "the raft id is named"
 
 # ---- the ledger moved on ----
 run 0 "status at the end" -- "$DOT" status --json

@@ -28,16 +28,31 @@
  *     DOT_STATE_INLINE bytes, and a file's size is the
  *     length of its chunks;
  *   - reads (stat, read, list, by an account or a token with its proof)
- *     give the same answer on both databases and write nothing.
+ *     give the same answer on both databases and write nothing;
+ *   - the nodes (docs/decisions/0017) are the same on both databases; a
+ *     row's raft id is its key's, its role and status are known values,
+ *     removed is set exactly when it was removed, active raft addresses
+ *     are distinct and valid; once there is an active voter there always
+ *     is one; an entry that changed the nodes moved the nodes epoch;
+ *   - each database is given a different log reference before every
+ *     apply (as states of one ledger fed by different engine logs): each
+ *     keeps its own, the state hashes still agree, and a reopen reads it
+ *     back.
  * A violation aborts, which libFuzzer and the corpus replay both report.
  *
  * Program format (a byte past the end reads as 0):
  *   byte 0       flags: bit 0 = prelude (accounts alice, team 2-of-3, carol;
- *                directories /a and /d; file /d/f), applied as entry 2
+ *                directories /a and /d; file /d/f), applied as entry 2;
+ *                bit 1 = the genesis names node ND0 (10.0.0.1:7401)
  *   then at most 64 instructions, each an opcode byte c, kind = c & 7,
  *   parameter p = c >> 3:
- *   0, 1, 2  TX: add a tx to the pending entry; op = p % NOPS (enum op
- *            below); bytes: paths, authority, flags (tx_from_input);
+ *   0, 1, 2  TX: add a tx to the pending entry; op = p for p < NOPS, else
+ *            p - 16 (enum op below); bytes: paths, authority, flags
+ *            (tx_from_input); OP_NODE (p 16: c = 0x80..0x82) takes a
+ *            byte s: (s & 7) % 6 = 0 node.invite, 1 node.join, 2 node.remove,
+ *            3 node.role, 4 node.list applied, 5 node.list as a query;
+ *            bits 3-4 pick the invitation key; then two bytes
+ *            (node_from_input);
  *            account.create's threshold byte with bit 7 adds an expiry
  *            (a byte follows), set-level's name byte with bit 7 makes it
  *            account.set-expiry (docs/decisions/0015)
@@ -51,7 +66,8 @@
  *   7        READ (p even: bytes path/call, reader) or REOPEN the second
  *            database's state handle (p odd: cold caches, meta reloaded)
  *
- * Seeds: tests/fuzz/corpus/state (one or more per op).
+ * Seeds: tests/fuzz/corpus/state (one or more per op); the node-* seeds
+ * are written by tests/fuzz/gen_state_seeds.py.
  */
 #include <sqlite3.h>
 #include <stdint.h>
@@ -100,13 +116,18 @@ failrc(const char *what, int rv)
 
 /* ---- fixed keys ---- */
 
-enum { ADMIN, ALICE, BOB, CAROL, M1, M2, M3, NKEYS };
+/* Keys below NKEYS are the accounts' (key masks name them); ND* are node
+ * keys, IV* invitation keys (docs/decisions/0017). */
+enum {
+	ADMIN, ALICE, BOB, CAROL, M1, M2, M3, NKEYS,
+	ND0 = NKEYS, ND1, ND2, ND3, IV0, IV1, IV2, IV3, NALL
+};
 
 static struct {
 	struct dot_sign_sk *sk;
 	uint8_t pk[DOT_SIGN_PK_MAX];
 	size_t pklen;
-} K[NKEYS];
+} K[NALL];
 
 static void
 keys_init(void)
@@ -117,7 +138,7 @@ keys_init(void)
 		return;
 	if (dot_crypto_init() != DOT_OK)
 		fail("crypto init", NULL);
-	for (int i = 0; i < NKEYS; i++) {
+	for (int i = 0; i < NALL; i++) {
 		uint8_t seed[DOT_SEED_LEN];
 
 		memset(seed, 0x60 + i, sizeof(seed));
@@ -179,6 +200,8 @@ enum op {
 	OP_CAP_GRANT,
 	OP_CAP_REVOKE,
 	OP_RAW_ARGS, /* any op name below, the args' bytes from the input */
+	OP_NODE,     /* node.invite, node.join, node.remove, node.role,
+		      * node.list */
 	NOPS
 };
 
@@ -189,6 +212,7 @@ static const char *const OP_NAMES[] = {
 	"msg.recv",   "cap.grant",  "cap.revoke", "fs.stat",
 	"fs.ls",      "account.set-expiry", "account.get",
 	"fs.chmod", /* not an op */
+	"node.invite", "node.join", "node.remove", "node.role", "node.list",
 };
 #define NOP_NAMES (sizeof(OP_NAMES) / sizeof(OP_NAMES[0]))
 static const char *const READ_OPS[3] = {"fs.get", "fs.stat", "fs.ls"};
@@ -223,6 +247,7 @@ take(struct rd *r, size_t want, const uint8_t **out)
 struct node {
 	sqlite3 *db;
 	struct dot_state *st;
+	uint64_t log_ref; /* the last one given to it */
 };
 
 struct blob {
@@ -239,6 +264,7 @@ struct run {
 	uint64_t index, time; /* last applied */
 	uint64_t nonce;
 	uint8_t last_nonce[DOT_TX_NONCE_LEN];
+	int64_t voters; /* active voters after the last entry */
 	int have_nonce;
 	struct blob pending[MAX_BATCH];
 	size_t npending;
@@ -305,6 +331,11 @@ digest(sqlite3 *db, uint8_t out[DOT_HASH_LEN])
 			       -1, &s, NULL) != SQLITE_OK)
 		fail("digest", sqlite3_errmsg(db));
 	while (sqlite3_step(s) == SQLITE_ROW && nnames < 32) {
+		/* node_local holds the log reference, which every entry (a
+		 * malformed one too) moves, like meta's position */
+		if (strcmp((const char *)sqlite3_column_text(s, 0),
+			   "node_local") == 0)
+			continue;
 		snprintf(names[nnames], sizeof(names[0]), "%s",
 			 (const char *)sqlite3_column_text(s, 0));
 		nnames++;
@@ -506,6 +537,75 @@ check_structure(sqlite3 *db)
 	free(refs);
 }
 
+/* ---- the nodes ---- */
+
+struct nodes_check {
+	struct dot_hash_ctx h;
+	int64_t voters;
+	size_t nactive;
+	char active[64][DOT_STATE_MAX_ADDR + 1];
+};
+
+static int
+nodes_cb(void *ctx, const struct dot_state_node *n)
+{
+	struct nodes_check *c = ctx;
+	int active = n->status == DOT_NODE_ACTIVE;
+
+	if (n->raft_id != dot_state_node_raft_id(n->key, n->keylen))
+		fail("a node's raft id is not its key's", n->raft_addr);
+	if (n->role < DOT_NODE_VOTER || n->role > DOT_NODE_OBSERVER ||
+	    (n->status != DOT_NODE_ACTIVE && n->status != DOT_NODE_REMOVED))
+		fail("a node has an unknown role or status", n->raft_addr);
+	if (active != (n->removed == 0) ||
+	    (!active && n->removed < n->admitted) || n->admitted == 0)
+		fail("a node's admitted and removed indexes disagree with its "
+		     "status",
+		     n->raft_addr);
+	if (dot_state_addr_check(n->raft_addr, strlen(n->raft_addr), NULL) !=
+		    DOT_OK ||
+	    (n->api_addr[0] != '\0' &&
+	     dot_state_addr_check(n->api_addr, strlen(n->api_addr), NULL) !=
+		     DOT_OK))
+		fail("a node has an invalid address", n->raft_addr);
+	if (active) {
+		for (size_t i = 0; i < c->nactive && i < 64; i++)
+			if (strcmp(c->active[i], n->raft_addr) == 0)
+				fail("two active nodes have one raft address",
+				     n->raft_addr);
+		if (c->nactive < 64)
+			snprintf(c->active[c->nactive], sizeof(c->active[0]),
+				 "%s", n->raft_addr);
+		c->nactive++;
+		if (n->role == DOT_NODE_VOTER)
+			c->voters++;
+	}
+	dot_hash_update(&c->h, n->key, n->keylen);
+	dot_hash_update(&c->h, &n->raft_id, sizeof(n->raft_id));
+	dot_hash_update(&c->h, n->raft_addr, strlen(n->raft_addr) + 1);
+	dot_hash_update(&c->h, n->api_addr, strlen(n->api_addr) + 1);
+	dot_hash_update(&c->h, &n->role, sizeof(n->role));
+	dot_hash_update(&c->h, &n->status, sizeof(n->status));
+	dot_hash_update(&c->h, &n->admitted, sizeof(n->admitted));
+	dot_hash_update(&c->h, &n->removed, sizeof(n->removed));
+	return 0;
+}
+
+/* The nodes, hashed, after checking each; *voters: the active voters. */
+static void
+nodes_digest(struct node *nd, uint8_t out[DOT_HASH_LEN], int64_t *voters)
+{
+	static struct nodes_check c; /* large; the fuzzer is one thread */
+	struct dot_err e = {0, ""};
+
+	memset(&c, 0, sizeof(c));
+	dot_hash_init(&c.h);
+	if (dot_state_nodes(nd->st, nodes_cb, &c, &e) != DOT_OK)
+		fail("node walk", e.msg);
+	dot_hash_final(&c.h, out);
+	*voters = c.voters;
+}
+
 /* ---- entries ---- */
 
 /* The id a receipt must carry for one batch item. */
@@ -603,6 +703,25 @@ trace_entry(const uint8_t *const *items, const size_t *lens, size_t count)
 	}
 }
 
+/* Is the item a node.join, node.remove or node.role? */
+static int
+node_changer(const uint8_t *p, size_t n)
+{
+	static const char *const ops[] = {"node.join", "node.remove",
+					  "node.role"};
+	struct dot_tx *tx = NULL;
+	int yes = 0;
+
+	if (dot_tx_parse(p, n, &tx, NULL) != DOT_OK)
+		return 0;
+	for (size_t i = 0; i < 3; i++)
+		if (tx->p.op_len == strlen(ops[i]) &&
+		    memcmp(tx->p.op, ops[i], tx->p.op_len) == 0)
+			yes = 1;
+	dot_tx_free(tx);
+	return yes;
+}
+
 static int
 seen_ok(const struct run *R, const uint8_t id[DOT_TX_ID_LEN])
 {
@@ -621,15 +740,23 @@ apply_entry(struct run *R, const uint8_t *entry, size_t n, uint64_t time)
 	struct dot_err e = {0, ""};
 	uint8_t before[DOT_HASH_LEN], after[DOT_HASH_LEN];
 	uint8_t h0[DOT_HASH_LEN], h1[DOT_HASH_LEN];
+	uint8_t nb[DOT_HASH_LEN], na[2][DOT_HASH_LEN];
 	uint64_t index = R->index + 1, eff = time < R->time ? R->time : time;
-	int rv[2], wf;
+	uint64_t epoch[2];
+	int64_t voters[2];
+	int rv[2], wf, moved[2], node_ok = 0;
 
 	wf = wellformed(entry, n, items, lens, &count);
 	if (!wf)
 		digest(R->nd[0].db, before);
+	nodes_digest(&R->nd[0], nb, &voters[0]);
 	for (int k = 0; k < 2; k++) {
 		uint64_t idx, tm;
 
+		/* States of one ledger, fed by different engine logs. */
+		epoch[k] = dot_state_nodes_epoch(R->nd[k].st);
+		R->nd[k].log_ref = index * (2 + (uint64_t)k) + 1;
+		dot_state_set_log_ref(R->nd[k].st, R->nd[k].log_ref);
 		rv[k] = dot_state_apply(R->nd[k].st, index, time, entry, n,
 					&rec[k], &e);
 		if (rv[k] == DOT_ESTATE_STORAGE || rv[k] == DOT_ENOMEM ||
@@ -643,7 +770,22 @@ apply_entry(struct run *R, const uint8_t *entry, size_t n, uint64_t time)
 		dot_state_position(R->nd[k].st, &idx, &tm);
 		if (idx != index || tm != eff)
 			fail("the position did not move to the entry", NULL);
+		if (dot_state_log_ref(R->nd[k].st) != R->nd[k].log_ref)
+			fail("the log reference is not the one given", NULL);
+		moved[k] = dot_state_nodes_epoch(R->nd[k].st) != epoch[k];
+		nodes_digest(&R->nd[k], na[k], &voters[k]);
 	}
+	if (memcmp(na[0], na[1], DOT_HASH_LEN) != 0 || voters[0] != voters[1])
+		fail("the two databases have different nodes", NULL);
+	if (memcmp(nb, na[0], DOT_HASH_LEN) != 0 && (!moved[0] || !moved[1]))
+		fail("the nodes changed and the nodes epoch did not move", NULL);
+	if (!wf && (moved[0] || moved[1]))
+		fail("a malformed entry moved the nodes epoch", NULL);
+	if (moved[0] != moved[1])
+		fail("the nodes epoch moved on one database only", NULL);
+	if (R->voters > 0 && voters[0] == 0)
+		fail("the last active voter went", NULL);
+	R->voters = voters[0];
 	if (rv[0] != rv[1])
 		fail("the two databases disagree on the entry", NULL);
 	if (rec[0].len != rec[1].len ||
@@ -707,6 +849,9 @@ apply_entry(struct run *R, const uint8_t *entry, size_t n, uint64_t time)
 				failrc("a tx applied twice", r->status);
 			if (trace())
 				trace_receipt(index, i, items[i], lens[i], r);
+			if (r->status == DOT_OK && node_changer(items[i],
+								 lens[i]))
+				node_ok = 1;
 			if (r->status == DOT_OK) {
 				if (R->nok < MAX_OK)
 					memcpy(R->ok[R->nok++].id, id,
@@ -717,6 +862,11 @@ apply_entry(struct run *R, const uint8_t *entry, size_t n, uint64_t time)
 			}
 			dot_receipt_free(r);
 		}
+		/* The epoch moves only for a node op that applied (a refused
+		 * one's writes are undone with it). */
+		if (moved[0] && !node_ok)
+			fail("the nodes epoch moved, and no node op applied",
+			     NULL);
 	}
 out:
 	check_structure(R->nd[0].db);
@@ -1179,6 +1329,151 @@ expiry_from_input(const struct run *R, uint8_t b)
 	return R->time + b % 32 - 8;
 }
 
+/* ---- nodes (docs/decisions/0017) ---- */
+
+static void query_compare(struct run *R, const struct dot_buf *tx,
+			  const char *op, const char *path);
+
+static const char *const RAFT_ADDRS[8] = {
+	"10.0.0.1:7401", "10.0.0.2:7401", "10.0.0.3:7401", "[::1]:7401",
+	"node.example:7401", "10.0.0.1", /* no port */
+	"10.0.0.01:7401",		 /* not canonical */
+	"",				 /* none */
+};
+static const char *const API_ADDRS[4] = {"", "10.0.0.9:7400", "[::1]:80",
+					 "host:0"};
+
+static void
+invite_name(int key, char out[40])
+{
+	uint8_t id[DOT_KEY_ID_LEN];
+
+	dot_key_id(K[key].pk, K[key].pklen, id);
+	memcpy(out, "join-", 5);
+	for (size_t i = 0; i < DOT_KEY_ID_LEN; i++)
+		snprintf(out + 5 + 2 * i, 3, "%02x", id[i]);
+}
+
+/* A node key: ND0..ND3, or an account's key (bit 2). */
+static int
+node_key_from(uint8_t b)
+{
+	return (b & 4) ? (b & 1 ? ALICE : ADMIN) : ND0 + (b & 3);
+}
+
+/*
+ * OP_NODE, after the path, authority and flags bytes: s ((s & 7) % 6 the
+ * op, bits 3-4 the invitation key, bit 6: keep the input's authority rather
+ * than the invitation's for node.join and node.list, bit 7: as
+ * INVITE@owner), then b1, b2:
+ *   invite  role b1 % 4 (0 is refused); expiry b2: 0xff 7 days and 24 s
+ *           ahead, 0xfe 7 days and 1 s, else b2 % 48 seconds from 8 s
+ *           ago
+ *   join    node key node_key_from(b1), raft address RAFT_ADDRS[b1 >> 3];
+ *           API address API_ADDRS[b2 & 3]; the proof (b2 >> 2) % 4: 0
+ *           right, 1 by another key, 2 over another raft address, 3 over
+ *           another cluster
+ *   remove  node_key_from(b1);  role  node_key_from(b1), role b2 % 5
+ *   list    applied (4) or answered as a query on both databases (5)
+ */
+static void
+node_from_input(struct run *R, struct rd *r, struct txb *t)
+{
+	static const uint8_t other[DOT_CLUSTER_ID_LEN] = {0x0c};
+	uint8_t sb = u8(r), b1 = u8(r), b2 = u8(r);
+	int inv = IV0 + ((sb >> 3) & 3), op6 = (sb & 7) % 6;
+	char acct[40];
+
+	invite_name(inv, acct);
+	switch (op6) {
+	case 0:
+		t->op = "node.invite";
+		dot_enc_map(&t->args, 3);
+		dot_enc_uint(&t->args, 1);
+		dot_enc_bstr(&t->args, K[inv].pk, K[inv].pklen);
+		dot_enc_uint(&t->args, 2);
+		dot_enc_uint(&t->args, b1 % 4);
+		dot_enc_uint(&t->args, 3);
+		/* 0xff: past the 7 days whatever the entry's time step;
+		 * 0xfe: at or near the bound */
+		dot_enc_uint(&t->args, b2 == 0xff   ? R->time + 7 * 86400 + 24
+				       : b2 == 0xfe ? R->time + 7 * 86400 + 1
+						    : R->time + b2 % 48 - 8);
+		return;
+	case 1: {
+		int nk = node_key_from(b1), mode = (b2 >> 2) % 4;
+		const char *ra = RAFT_ADDRS[(b1 >> 3) & 7];
+		const char *aa = API_ADDRS[b2 & 3];
+		struct dot_buf m = {0};
+		uint8_t sig[DOT_SIGN_SIG_MAX];
+		size_t siglen = 0;
+
+		t->op = "node.join";
+		dot_buf_put(&m, "doteros-node-join/1", 19);
+		dot_buf_put(&m, mode == 3 ? other : CLUSTER,
+			    DOT_CLUSTER_ID_LEN);
+		dot_buf_put(&m, acct, strlen(acct) + 1);
+		dot_buf_put(&m, K[nk].pk, K[nk].pklen);
+		if (mode == 2)
+			dot_buf_put(&m, "10.6.6.6:1", 11);
+		else
+			dot_buf_put(&m, ra, strlen(ra) + 1);
+		dot_buf_put(&m, aa, strlen(aa));
+		if (m.err || dot_sign(K[mode == 1 ? ND3 - (nk == ND3) : nk].sk,
+				      m.data, m.len, sig, &siglen) != DOT_OK)
+			fail("join proof", NULL);
+		dot_buf_free(&m);
+		dot_enc_map(&t->args, 4);
+		dot_enc_uint(&t->args, 1);
+		dot_enc_bstr(&t->args, K[nk].pk, K[nk].pklen);
+		dot_enc_uint(&t->args, 2);
+		dot_enc_tstr(&t->args, ra, strlen(ra));
+		dot_enc_uint(&t->args, 3);
+		dot_enc_tstr(&t->args, aa, strlen(aa));
+		dot_enc_uint(&t->args, 4);
+		dot_enc_bstr(&t->args, sig, siglen);
+		break;
+	}
+	case 2:
+	case 3:
+		t->op = op6 == 2 ? "node.remove" : "node.role";
+		dot_enc_map(&t->args, op6 == 2 ? 1 : 2);
+		dot_enc_uint(&t->args, 1);
+		dot_enc_bstr(&t->args, K[node_key_from(b1)].pk,
+			     K[node_key_from(b1)].pklen);
+		if (op6 == 3) {
+			dot_enc_uint(&t->args, 2);
+			dot_enc_uint(&t->args, b2 % 5);
+		}
+		return;
+	default:
+		t->op = "node.list";
+		dot_enc_map(&t->args, 0);
+		break;
+	}
+	/* node.join and node.list: as the invitation, unless bit 6 */
+	if (!(sb & 0x40)) {
+		static char who[40];
+
+		memcpy(who, acct, sizeof(who));
+		t->token = 0;
+		t->tok.err = 0; /* a token that did not mint is not used */
+		t->account = who;
+		t->level = (sb & 0x80) ? "owner" : "active";
+		t->signers[0] = inv;
+		t->nsigners = 1;
+	}
+	if (op6 == 5) { /* a query, not a tx of the entry */
+		struct dot_buf tx = {0};
+
+		t->only = &tx;
+		build(R, t);
+		query_compare(R, &tx, "node.list", "-");
+		dot_buf_free(&tx);
+		t->nsigners = 0; /* built already */
+	}
+}
+
 static void
 tx_from_input(struct run *R, struct rd *r, int op)
 {
@@ -1268,6 +1563,9 @@ tx_from_input(struct run *R, struct rd *r, int op)
 		enc_path_and(&t.args, pa);
 		dot_enc_uint(&t.args, u8(r) % 3); /* 2: an unknown bit */
 		break;
+	case OP_NODE:
+		node_from_input(R, r, &t);
+		break;
 	case OP_READ:
 		t.op = READ_OPS[u8(r) % 3];
 		enc_path_map(&t.args, pa);
@@ -1344,34 +1642,23 @@ list_cb(void *ctx, const char *name, const struct dot_state_stat *s)
 	return DOT_OK;
 }
 
-/* A signed read (fs.get, fs.stat, fs.ls) answered by dot_state_query on
- * both databases: the same answer, and nothing written. */
+/* A signed read answered by dot_state_query on both databases: the same
+ * answer, and nothing written. */
 static void
-query_from_input(struct run *R, struct rd *r, const char *path,
-		 const char *op)
+query_compare(struct run *R, const struct dot_buf *tx, const char *op,
+	      const char *path)
 {
-	struct txb t;
-	struct dot_buf tx = {0};
 	uint8_t before[DOT_HASH_LEN], after[DOT_HASH_LEN];
 	struct dot_buf out[2] = {{0}, {0}};
 	int rv[2], record[2];
 
-	memset(&t, 0, sizeof(t));
-	t.op = op;
-	enc_path_map(&t.args, path);
-	auth_from_input(R, r, &t);
-	flags_from_input(R, r, &t);
-	t.only = &tx;
-	build(R, &t);
-	dot_buf_free(&t.args);
-	dot_buf_free(&t.tok);
-	if (tx.len == 0)
-		goto out;
+	if (tx->len == 0)
+		return;
 	digest(R->nd[0].db, before);
 	for (int k = 0; k < 2; k++) {
 		struct dot_err e = {0, ""};
 
-		rv[k] = dot_state_query(R->nd[k].st, tx.data, tx.len, R->time,
+		rv[k] = dot_state_query(R->nd[k].st, tx->data, tx->len, R->time,
 					&out[k], &record[k], &e);
 		if (rv[k] < 0 || rv[k] >= DOT_ERRCOUNT ||
 		    rv[k] == DOT_ESTATE_STORAGE || rv[k] == DOT_ENOMEM) {
@@ -1391,9 +1678,29 @@ query_from_input(struct run *R, struct rd *r, const char *path,
 	digest(R->nd[0].db, after);
 	if (memcmp(before, after, sizeof(before)) != 0)
 		fail("a query changed the state", path);
-out:
 	dot_buf_free(&out[0]);
 	dot_buf_free(&out[1]);
+}
+
+/* A signed read (fs.get, fs.stat, fs.ls) of path, by the input's
+ * authority. */
+static void
+query_from_input(struct run *R, struct rd *r, const char *path,
+		 const char *op)
+{
+	struct txb t;
+	struct dot_buf tx = {0};
+
+	memset(&t, 0, sizeof(t));
+	t.op = op;
+	enc_path_map(&t.args, path);
+	auth_from_input(R, r, &t);
+	flags_from_input(R, r, &t);
+	t.only = &tx;
+	build(R, &t);
+	dot_buf_free(&t.args);
+	dot_buf_free(&t.tok);
+	query_compare(R, &tx, op, path);
 	dot_buf_free(&tx);
 }
 
@@ -1575,11 +1882,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ak.pk = K[ADMIN].pk;
 	ak.pk_len = K[ADMIN].pklen;
 	ak.weight = 1;
-	if (dot_state_genesis_encode(CLUSTER, "admin", &ak, 1, 1, &g, &e) !=
-	    DOT_OK)
+	flags = u8(&r);
+	if ((flags & 2 ? dot_state_genesis_encode_node(
+			     CLUSTER, "admin", &ak, 1, 1, K[ND0].pk,
+			     K[ND0].pklen, "10.0.0.1:7401", "", &g, &e)
+		       : dot_state_genesis_encode(CLUSTER, "admin", &ak, 1, 1,
+						  &g, &e)) != DOT_OK)
 		fail("genesis encode", e.msg);
 	for (int k = 0; k < 2; k++) {
 		rec.len = 0;
+		R->nd[k].log_ref = 1;
+		dot_state_set_log_ref(R->nd[k].st, 1);
 		if (dot_state_apply(R->nd[k].st, 1, T0, g.data, g.len, &rec,
 				    &e) != DOT_OK)
 			fail("genesis", e.msg);
@@ -1588,8 +1901,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dot_buf_free(&rec);
 	R->index = 1;
 	R->time = T0;
+	R->voters = flags & 2 ? 1 : 0;
 
-	flags = u8(&r);
 	if (flags & 1)
 		prelude(R);
 	for (int n = 0; n < MAX_INSTR && r.off < r.n; n++) {
@@ -1600,7 +1913,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 0:
 		case 1:
 		case 2:
-			tx_from_input(R, &r, p % NOPS);
+			tx_from_input(R, &r, p < NOPS ? p : p - 16);
 			break;
 		case 3: {
 			uint8_t st = u8(&r), v = u8(&r);
@@ -1680,6 +1993,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				dot_state_position(R->nd[1].st, &i1, &t1);
 				if (i0 != i1 || t0 != t1)
 					fail("reopen lost the position", NULL);
+				if (dot_state_log_ref(R->nd[1].st) !=
+				    R->nd[1].log_ref)
+					fail("reopen lost the log reference",
+					     NULL);
 			} else {
 				read_from_input(R, &r);
 			}

@@ -20,7 +20,9 @@ struct key {
 	size_t pklen;
 };
 
-enum { ADMIN, ALICE, BOB, CAROL, M1, M2, M3, NKEYS };
+/* N1..N4: node keys; I1..I4: invite keys (docs/decisions/0017). */
+enum { ADMIN, ALICE, BOB, CAROL, M1, M2, M3, N1, N2, N3, N4, I1, I2, I3, I4,
+       NKEYS };
 static struct key K[NKEYS];
 
 static void
@@ -52,12 +54,15 @@ struct node {
 	uint64_t nonce;
 };
 
+/* with_node: the genesis names node N1 (raft 10.0.0.1:7401, API
+ * 10.0.0.1:7400) as the first voter. */
 static void
-node_open(struct node *n)
+node_open_g(struct node *n, int with_node)
 {
 	struct dot_err e = {0};
 	struct dot_tx_level_key ak = {0};
 	struct dot_buf g = {0}, r = {0};
+	int rv;
 
 	keys_init();
 	memset(n, 0, sizeof(*n));
@@ -70,8 +75,12 @@ node_open(struct node *n)
 	ak.pk_len = K[ADMIN].pklen;
 	ak.weight = 1;
 	n->time = T0;
-	if (dot_state_genesis_encode(CLUSTER, "admin", &ak, 1, 1, &g, &e) !=
-		    DOT_OK ||
+	rv = with_node ? dot_state_genesis_encode_node(
+			     CLUSTER, "admin", &ak, 1, 1, K[N1].pk, K[N1].pklen,
+			     "10.0.0.1:7401", "10.0.0.1:7400", &g, &e)
+		       : dot_state_genesis_encode(CLUSTER, "admin", &ak, 1, 1,
+						  &g, &e);
+	if (rv != DOT_OK ||
 	    dot_state_apply(n->st, 1, n->time, g.data, g.len, &r, &e) !=
 		    DOT_OK) {
 		printf("# genesis: %s\n", e.msg);
@@ -80,6 +89,12 @@ node_open(struct node *n)
 	n->index = 1;
 	dot_buf_free(&g);
 	dot_buf_free(&r);
+}
+
+static void
+node_open(struct node *n)
+{
+	node_open_g(n, 0);
 }
 
 static void
@@ -2034,7 +2049,7 @@ test_account_expiry_rules(void)
 
 	node_open(&n);
 	CHECK(count_rows(n.db, "SELECT count(*) FROM meta WHERE k = 'layout'"
-			       " AND v = x'03'") == 1);
+			       " AND v = x'04'") == 1);
 	/* account.create with an expiry */
 	a_account_exp(&a, "carol", CAROL, exp);
 	REQUIRE_RC(run_detail(&n, "admin@owner", ADMIN, "account.create", &a,
@@ -2338,6 +2353,1266 @@ test_account_expiry_determinism(void)
 	node_close(&n2);
 }
 
+/* ---- nodes and membership by invitation (docs/decisions/0017) ---- */
+
+/* "join-" + the invite key's key id in hex, and "...@active". */
+static void
+invite_of(int key, char *name, size_t cap)
+{
+	uint8_t id[DOT_KEY_ID_LEN];
+	char hex[2 * DOT_KEY_ID_LEN + 1];
+
+	dot_key_id(K[key].pk, K[key].pklen, id);
+	for (size_t i = 0; i < DOT_KEY_ID_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", id[i]);
+	snprintf(name, cap, "join-%s", hex);
+}
+
+static void
+a_invite(struct dot_buf *b, int key, uint64_t role, uint64_t expires)
+{
+	b->len = 0;
+	dot_enc_map(b, 3);
+	dot_enc_uint(b, 1);
+	dot_enc_bstr(b, K[key].pk, K[key].pklen);
+	dot_enc_uint(b, 2);
+	dot_enc_uint(b, role);
+	dot_enc_uint(b, 3);
+	dot_enc_uint(b, expires);
+}
+
+/* The proof of node.join, byte by byte as docs/state-model.md §8.5 says:
+ * "doteros-node-join/1" || cluster id || account || 00 || node key ||
+ * raft addr || 00 || api addr, signed by signer. */
+static void
+join_proof(int signer, const uint8_t *cluster, const char *account,
+	   int node, const char *raft, const char *api, uint8_t *sig,
+	   size_t *siglen)
+{
+	struct dot_buf m = {0};
+
+	dot_buf_put(&m, "doteros-node-join/1", 19);
+	dot_buf_put(&m, cluster, DOT_CLUSTER_ID_LEN);
+	dot_buf_put(&m, account, strlen(account) + 1);
+	dot_buf_put(&m, K[node].pk, K[node].pklen);
+	dot_buf_put(&m, raft, strlen(raft) + 1);
+	dot_buf_put(&m, api, strlen(api));
+	if (m.err || dot_sign(K[signer].sk, m.data, m.len, sig, siglen) !=
+			     DOT_OK)
+		abort();
+	dot_buf_free(&m);
+}
+
+/* node.join args for node `node` through the invitation of key `inv`;
+ * the proof signed by `signer` over (praft, papi) (normally the node and
+ * the same addresses). */
+static void
+a_join_ex(struct dot_buf *b, int inv, int node, const char *raft,
+	  const char *api, int signer, const char *praft, const char *papi)
+{
+	char acct[40];
+	uint8_t sig[DOT_SIGN_SIG_MAX];
+	size_t siglen;
+
+	invite_of(inv, acct, sizeof(acct));
+	join_proof(signer, CLUSTER, acct, node, praft, papi, sig, &siglen);
+	b->len = 0;
+	dot_enc_map(b, 4);
+	dot_enc_uint(b, 1);
+	dot_enc_bstr(b, K[node].pk, K[node].pklen);
+	dot_enc_uint(b, 2);
+	dot_enc_tstr(b, raft, strlen(raft));
+	dot_enc_uint(b, 3);
+	dot_enc_tstr(b, api, strlen(api));
+	dot_enc_uint(b, 4);
+	dot_enc_bstr(b, sig, siglen);
+}
+
+static void
+a_join(struct dot_buf *b, int inv, int node, const char *raft,
+       const char *api)
+{
+	a_join_ex(b, inv, node, raft, api, node, raft, api);
+}
+
+static void
+a_nodekey(struct dot_buf *b, int node)
+{
+	b->len = 0;
+	dot_enc_map(b, 1);
+	dot_enc_uint(b, 1);
+	dot_enc_bstr(b, K[node].pk, K[node].pklen);
+}
+
+static void
+a_role(struct dot_buf *b, int node, uint64_t role)
+{
+	b->len = 0;
+	dot_enc_map(b, 2);
+	dot_enc_uint(b, 1);
+	dot_enc_bstr(b, K[node].pk, K[node].pklen);
+	dot_enc_uint(b, 2);
+	dot_enc_uint(b, role);
+}
+
+/* Run as the invitation of key inv (INVITE@level, signed by inv). */
+static int
+run_invite(struct node *n, int inv, const char *level, const char *op,
+	   const struct dot_buf *a, char *detail)
+{
+	char who[64], acct[40];
+
+	invite_of(inv, acct, sizeof(acct));
+	snprintf(who, sizeof(who), "%s@%s", acct, level);
+	return run_detail(n, who, inv, op, a, detail);
+}
+
+/* Invite key inv as role, valid for an hour. */
+static int
+invite(struct node *n, int inv, uint64_t role)
+{
+	struct dot_buf a = {0};
+	int rv;
+
+	a_invite(&a, inv, role, n->time + 3600);
+	rv = run_detail(n, "admin@active", ADMIN, "node.invite", &a, NULL);
+	dot_buf_free(&a);
+	return rv;
+}
+
+static int
+join(struct node *n, int inv, int node, const char *raft)
+{
+	struct dot_buf a = {0};
+	int rv;
+
+	a_join(&a, inv, node, raft, "");
+	rv = run_invite(n, inv, "active", "node.join", &a, NULL);
+	dot_buf_free(&a);
+	return rv;
+}
+
+struct nodes_seen {
+	size_t n;
+	struct dot_state_node v[8];
+};
+
+static int
+nodes_cb(void *ctx, const struct dot_state_node *nd)
+{
+	struct nodes_seen *s = ctx;
+
+	if (s->n < 8)
+		s->v[s->n] = *nd;
+	s->n++;
+	return 0;
+}
+
+static size_t
+nodes_of(struct node *n, struct nodes_seen *s)
+{
+	struct dot_err e = {0};
+
+	memset(s, 0, sizeof(*s));
+	if (dot_state_nodes(n->st, nodes_cb, s, &e) != DOT_OK)
+		return (size_t)-1;
+	return s->n;
+}
+
+/* node.list as a signed read by who (signer), into out. */
+static int
+node_list(struct node *n, const char *who, int signer, struct dot_buf *out)
+{
+	struct dot_buf a = {0}, tx = {0};
+	struct dot_err e = {0};
+	struct txspec t;
+	int record, rv;
+
+	dot_enc_map(&a, 0);
+	t = as(who, signer, "node.list", &a);
+	t.nonce = ++n->nonce;
+	build_tx(n, &t, &tx);
+	out->len = 0;
+	rv = dot_state_query(n->st, tx.data, tx.len, n->time, out, &record, &e);
+	dot_buf_free(&a);
+	dot_buf_free(&tx);
+	return rv;
+}
+
+/* The raft id: BLAKE2b-256("doteros-raft-id/1" || key), 8 bytes
+ * big-endian, top bit cleared, never 0. */
+static void
+test_node_raft_id(void)
+{
+	static const char dom[] = "doteros-raft-id/1";
+	struct dot_hash_ctx h;
+	uint8_t d[32];
+	uint64_t want = 0, seen_top = 0;
+
+	keys_init();
+	dot_hash_init(&h);
+	dot_hash_update(&h, dom, sizeof(dom) - 1);
+	dot_hash_update(&h, K[N1].pk, K[N1].pklen);
+	dot_hash_final(&h, d);
+	for (int i = 0; i < 8; i++)
+		want = want << 8 | d[i];
+	seen_top = want >> 63;
+	want &= 0x7fffffffffffffffull;
+	CHECK(dot_state_node_raft_id(K[N1].pk, K[N1].pklen) == want);
+	CHECK(dot_state_node_raft_id(K[N1].pk, K[N1].pklen) ==
+	      dot_state_node_raft_id(K[N1].pk, K[N1].pklen));
+	CHECK(dot_state_node_raft_id(K[N1].pk, K[N1].pklen) !=
+	      dot_state_node_raft_id(K[N2].pk, K[N2].pklen));
+	/* the top bit is cleared for every key (and some key had it set) */
+	for (int i = 0; i < NKEYS; i++) {
+		uint64_t id = dot_state_node_raft_id(K[i].pk, K[i].pklen);
+		CHECK(id != 0 && (id >> 63) == 0);
+		dot_hash_init(&h);
+		dot_hash_update(&h, dom, sizeof(dom) - 1);
+		dot_hash_update(&h, K[i].pk, K[i].pklen);
+		dot_hash_final(&h, d);
+		seen_top |= d[0] >> 7;
+	}
+	CHECK(seen_top == 1);
+}
+
+/* Addresses: one spelling for each, so they compare as strings. */
+static void
+test_node_addresses(void)
+{
+	static const char *const good[] = {
+		"127.0.0.1:7401", "0.0.0.0:1", "255.255.255.255:65535",
+		"[::1]:7401", "[::]:80", "[2001:db8::1]:443",
+		"[fe80::1:0:0:1]:9", "[2001:db8:0:1:1:1:1:1]:1",
+		"[1::]:2", "node-1.example.org:7401", "localhost:7400",
+		"a:1", "x1.y2:65535",
+	};
+	static const char *const bad[] = {
+		"", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0",
+		"127.0.0.1:65536", "127.0.0.1:07401", "127.0.0.1:+80",
+		"127.0.0.1:80 ", " 127.0.0.1:80", "127.0.0.01:80",
+		"256.0.0.1:80", "1.2.3:80", "1.2.3.4.5:80", "1..2.3:80",
+		"::1:80", "[::1]", "[::1]80", "[::1]:", "[0::1]:80",
+		"[::0001]:80", "[::FFFF]:80", "[2001:db8:0:0:1::1]:80",
+		"[fe80::1:0:0:0:1]:9", /* the longer zero run is the :: */
+		"[1:0:0:0:0:0:0:0]:80", "[2001:db8::1::2]:80",
+		"[fe80::1%eth0]:80", "[::ffff:1.2.3.4]:80", "[1:2:3:4:5:6:7]:80",
+		"[1:2:3:4:5:6:7:8:9]:80", "[:1::]:80", "Node.example:80",
+		"-node:80", "node-:80", "a..b:80", ".a:80", "a.:80",
+		"a_b:80", "a:b:80", "host:80:90",
+	};
+	char longname[200];
+	struct dot_err e = {0};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		int rv = dot_state_addr_check(good[i], strlen(good[i]), &e);
+		if (rv != DOT_OK)
+			printf("# good address refused: %s (%s)\n", good[i],
+			       e.msg);
+		CHECK_RC(rv, DOT_OK);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rv = dot_state_addr_check(bad[i], strlen(bad[i]), &e);
+		if (rv != DOT_EINVAL)
+			printf("# bad address accepted: \"%s\"\n", bad[i]);
+		CHECK_RC(rv, DOT_EINVAL);
+	}
+	/* a NUL inside is refused, not cut */
+	CHECK_RC(dot_state_addr_check("a:1\0x", 5, &e), DOT_EINVAL);
+	/* 128 bytes at most */
+	memset(longname, 'a', sizeof(longname));
+	for (size_t i = 60; i < sizeof(longname); i += 61)
+		longname[i] = '.';
+	memcpy(longname + 123, ":7401", 5); /* 128 bytes */
+	CHECK_RC(dot_state_addr_check(longname, 128, &e), DOT_OK);
+	longname[122] = 'a';
+	memcpy(longname + 124, ":7401", 5); /* 129 bytes */
+	CHECK_RC(dot_state_addr_check(longname, 129, &e), DOT_EINVAL);
+}
+
+/* The genesis names the first node; node.list and the walk show it. */
+static void
+test_node_genesis(void)
+{
+	struct node n, m;
+	struct nodes_seen s;
+	struct dot_state_node one;
+	struct dot_buf out = {0}, g = {0}, r = {0};
+	struct dot_err e = {0};
+	struct dot_dec d;
+	struct dot_tx_level_key ak;
+	uint64_t cnt, v;
+	const uint8_t *p;
+	size_t len;
+	const char *t;
+	uint8_t h1[32], h2[32];
+
+	node_open_g(&n, 1);
+	REQUIRE(nodes_of(&n, &s) == 1);
+	CHECK(s.v[0].keylen == K[N1].pklen &&
+	      memcmp(s.v[0].key, K[N1].pk, K[N1].pklen) == 0);
+	CHECK(s.v[0].raft_id == dot_state_node_raft_id(K[N1].pk, K[N1].pklen));
+	CHECK(strcmp(s.v[0].raft_addr, "10.0.0.1:7401") == 0 &&
+	      strcmp(s.v[0].api_addr, "10.0.0.1:7400") == 0);
+	CHECK(s.v[0].role == DOT_NODE_VOTER &&
+	      s.v[0].status == DOT_NODE_ACTIVE && s.v[0].admitted == 1 &&
+	      s.v[0].removed == 0);
+	CHECK_RC(dot_state_node_get(n.st, K[N1].pk, K[N1].pklen, &one, &e),
+		 DOT_OK);
+	CHECK(one.raft_id == s.v[0].raft_id);
+	CHECK_RC(dot_state_node_get(n.st, K[N2].pk, K[N2].pklen, &one, &e),
+		 DOT_ESTATE_NOT_FOUND);
+	/* node.list: [[key, raft id, raft addr, api addr, role, status,
+	 * admitted, removed]] */
+	REQUIRE_RC(node_list(&n, "admin@active", ADMIN, &out), DOT_OK);
+	REQUIRE(dot_dec_init(&d, out.data, out.len, NULL, NULL) == DOT_OK);
+	CHECK(dot_dec_array(&d, &cnt) == DOT_OK && cnt == 1);
+	CHECK(dot_dec_array(&d, &cnt) == DOT_OK && cnt == 8);
+	CHECK(dot_dec_bstr(&d, &p, &len) == DOT_OK && len == K[N1].pklen &&
+	      memcmp(p, K[N1].pk, len) == 0);
+	CHECK(dot_dec_uint(&d, &v) == DOT_OK && v == s.v[0].raft_id);
+	CHECK(dot_dec_tstr(&d, &t, &len) == DOT_OK && len == 13 &&
+	      memcmp(t, "10.0.0.1:7401", 13) == 0);
+	CHECK(dot_dec_tstr(&d, &t, &len) == DOT_OK && len == 13);
+	CHECK(dot_dec_uint(&d, &v) == DOT_OK && v == DOT_NODE_VOTER);
+	CHECK(dot_dec_uint(&d, &v) == DOT_OK && v == DOT_NODE_ACTIVE);
+	CHECK(dot_dec_uint(&d, &v) == DOT_OK && v == 1);
+	CHECK(dot_dec_uint(&d, &v) == DOT_OK && v == 0);
+	CHECK(dot_dec_done(&d));
+	/* a genesis without a node has none, and hashes differently */
+	node_open(&m);
+	CHECK(nodes_of(&m, &s) == 0);
+	REQUIRE(dot_state_hash(n.st, h1, &e) == DOT_OK);
+	REQUIRE(dot_state_hash(m.st, h2, &e) == DOT_OK);
+	CHECK(memcmp(h1, h2, 32) != 0);
+	node_close(&m);
+	/* the encoder refuses a bad node */
+	ak.pk = K[ADMIN].pk;
+	ak.pk_len = K[ADMIN].pklen;
+	ak.weight = 1;
+	CHECK_RC(dot_state_genesis_encode_node(CLUSTER, "admin", &ak, 1, 1,
+					       K[N1].pk, K[N1].pklen,
+					       "10.0.0.1", NULL, &g, &e),
+		 DOT_EINVAL);
+	CHECK(strstr(e.msg, "raft address") != NULL);
+	CHECK_RC(dot_state_genesis_encode_node(CLUSTER, "admin", &ak, 1, 1,
+					       K[N1].pk, K[N1].pklen,
+					       "10.0.0.1:1", "x:0", &g, &e),
+		 DOT_EINVAL);
+	CHECK_RC(dot_state_genesis_encode_node(CLUSTER, "admin", &ak, 1, 1,
+					       K[N1].pk, 32, "10.0.0.1:1",
+					       NULL, &g, &e),
+		 DOT_EINVAL);
+	/* and the state refuses a genesis whose node is malformed (encoded
+	 * by hand: the node's raft address "x"), without moving */
+	{
+		sqlite3 *db;
+		struct dot_state *st;
+		uint64_t idx, tm;
+
+		g.len = 0;
+		REQUIRE(dot_state_genesis_encode(CLUSTER, "admin", &ak, 1, 1,
+						 &g, &e) == DOT_OK);
+		g.data[2] = 0xa5; /* map of 5 */
+		dot_enc_uint(&g, 5);
+		dot_enc_map(&g, 3);
+		dot_enc_uint(&g, 1);
+		dot_enc_bstr(&g, K[N1].pk, K[N1].pklen);
+		dot_enc_uint(&g, 2);
+		dot_enc_tstr(&g, "x", 1);
+		dot_enc_uint(&g, 3);
+		dot_enc_tstr(&g, "", 0);
+		REQUIRE(sqlite3_open(":memory:", &db) == SQLITE_OK);
+		REQUIRE(dot_state_open(db, &st, &e) == DOT_OK);
+		CHECK_RC(dot_state_apply(st, 1, T0, g.data, g.len, &r, &e),
+			 DOT_ESTATE_GENESIS);
+		CHECK(strstr(e.msg, "genesis node") != NULL);
+		dot_state_position(st, &idx, &tm);
+		CHECK(idx == 0);
+		CHECK(count_rows(db, "SELECT count(*) FROM nodes") == 0);
+		/* the same with a good address applies */
+		g.len -= 4; /* 61 78 03 60: "x", 3, "" */
+		dot_enc_tstr(&g, "x:1", 3);
+		dot_enc_uint(&g, 3);
+		dot_enc_tstr(&g, "", 0);
+		CHECK_RC(dot_state_apply(st, 1, T0, g.data, g.len, &r, &e),
+			 DOT_OK);
+		CHECK(count_rows(db, "SELECT count(*) FROM nodes") == 1);
+		dot_state_close(st);
+		sqlite3_close(db);
+	}
+	dot_buf_free(&out);
+	dot_buf_free(&g);
+	dot_buf_free(&r);
+	node_close(&n);
+}
+
+/* Invite, join, list; the invitation is used up and ends at once. */
+static void
+test_node_invite_join(void)
+{
+	struct node n;
+	struct nodes_seen s;
+	struct dot_buf a = {0}, out = {0};
+	struct dot_dec d;
+	char detail[300], acct[40];
+	uint64_t cnt;
+
+	node_open_g(&n, 1);
+	invite_of(I1, acct, sizeof(acct));
+	CHECK(strlen(acct) == 21 && strncmp(acct, "join-", 5) == 0);
+	CHECK_RC(invite(&n, I1, DOT_NODE_STANDBY), DOT_OK);
+	CHECK(count_rows(n.db, "SELECT count(*) FROM invites WHERE used = 0"
+			       " AND role = 2") == 1);
+	CHECK(shown_expiry(&n, acct) == n.time - 1 + 3600);
+	/* the same invite key twice: the account exists */
+	a_invite(&a, I1, DOT_NODE_VOTER, n.time + 3600);
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.invite", &a,
+			    detail),
+		 DOT_ESTATE_EXISTS);
+	/* the invitation joins N2 */
+	a_join(&a, I1, N2, "10.0.0.2:7401", "10.0.0.2:7400");
+	CHECK_RC(run_invite(&n, I1, "active", "node.join", &a, detail),
+		 DOT_OK);
+	REQUIRE(nodes_of(&n, &s) == 2);
+	for (size_t i = 0; i < 2; i++) {
+		if (s.v[i].keylen != K[N2].pklen ||
+		    memcmp(s.v[i].key, K[N2].pk, K[N2].pklen) != 0)
+			continue;
+		CHECK(s.v[i].role == DOT_NODE_STANDBY &&
+		      s.v[i].status == DOT_NODE_ACTIVE &&
+		      s.v[i].admitted == n.index && s.v[i].removed == 0 &&
+		      strcmp(s.v[i].raft_addr, "10.0.0.2:7401") == 0 &&
+		      strcmp(s.v[i].api_addr, "10.0.0.2:7400") == 0);
+	}
+	CHECK(s.v[0].raft_id < s.v[1].raft_id); /* raft id order */
+	CHECK(count_rows(n.db, "SELECT count(*) FROM invites WHERE used = 1")
+	      == 1);
+	CHECK(shown_expiry(&n, acct) == n.time); /* ended at once */
+	REQUIRE_RC(node_list(&n, "admin@active", ADMIN, &out), DOT_OK);
+	REQUIRE(dot_dec_init(&d, out.data, out.len, NULL, NULL) == DOT_OK);
+	CHECK(dot_dec_array(&d, &cnt) == DOT_OK && cnt == 2);
+	/* any account may list; a token may not */
+	{
+		int ka[] = {ALICE};
+		struct dot_buf tok = {0}, q = {0};
+		struct dot_err e = {0};
+		struct txspec t;
+		int record;
+
+		a_account(&a, "alice", ka, 1, 1);
+		REQUIRE_RC(run_detail(&n, "admin@owner", ADMIN,
+				      "account.create", &a, NULL),
+			   DOT_OK);
+		CHECK_RC(node_list(&n, "alice@active", ALICE, &out), DOT_OK);
+		mint(&tok, ADMIN, "/", DOT_RIGHTS_ALL, T0 + 3600, BOB);
+		a.len = 0;
+		dot_enc_map(&a, 0);
+		t = with_token(&tok, BOB, "node.list", &a);
+		t.nonce = ++n.nonce;
+		build_tx(&n, &t, &q);
+		CHECK_RC(dot_state_query(n.st, q.data, q.len, n.time, &out,
+					 &record, &e),
+			 DOT_ESTATE_DENIED);
+		/* node.list's args are an empty map */
+		a_path(&a, "/");
+		t = as("alice@active", ALICE, "node.list", &a);
+		CHECK_RC(run(&n, &t, NULL), DOT_ESTATE_ARGS);
+		dot_buf_free(&tok);
+		dot_buf_free(&q);
+	}
+	dot_buf_free(&a);
+	dot_buf_free(&out);
+	node_close(&n);
+}
+
+/* An invitation can do nothing but node.join: even what any account may
+ * do to itself is refused, with the one check's message. */
+static void
+test_node_invite_confined(void)
+{
+	struct node n;
+	struct dot_buf a = {0}, sl = {0};
+	char detail[300], acct[40];
+
+	node_open_g(&n, 1);
+	invite_of(I1, acct, sizeof(acct));
+	REQUIRE_RC(invite(&n, I1, DOT_NODE_VOTER), DOT_OK);
+	a_path(&a, "/x");
+	CHECK_RC(run_invite(&n, I1, "active", "fs.mkdir", &a, detail),
+		 DOT_ESTATE_DENIED);
+	CHECK(strstr(detail, "is an invitation") != NULL);
+	a_put(&a, "/x", "x", 1);
+	CHECK_RC(run_invite(&n, I1, "active", "fs.put", &a, detail),
+		 DOT_ESTATE_DENIED);
+	CHECK(strstr(detail, "is an invitation") != NULL);
+	a_path(&a, acct); /* account.get of itself: any account may */
+	CHECK_RC(run_invite(&n, I1, "active", "account.get", &a, detail),
+		 DOT_ESTATE_DENIED);
+	CHECK(strstr(detail, "is an invitation") != NULL);
+	a.len = 0;
+	dot_enc_map(&a, 0);
+	CHECK_RC(run_invite(&n, I1, "active", "node.list", &a, detail),
+		 DOT_ESTATE_DENIED);
+	CHECK(strstr(detail, "is an invitation") != NULL);
+	/* its own levels and expiry: what an owner level may do */
+	dot_enc_map(&sl, 4);
+	dot_enc_uint(&sl, 1);
+	dot_enc_tstr(&sl, acct, strlen(acct));
+	dot_enc_uint(&sl, 2);
+	dot_enc_tstr(&sl, "active", 6);
+	dot_enc_uint(&sl, 3);
+	dot_enc_array(&sl, 1);
+	dot_enc_array(&sl, 2);
+	dot_enc_bstr(&sl, K[BOB].pk, K[BOB].pklen);
+	dot_enc_uint(&sl, 1);
+	dot_enc_uint(&sl, 4);
+	dot_enc_uint(&sl, 1);
+	CHECK_RC(run_invite(&n, I1, "owner", "account.set-level", &sl, detail),
+		 DOT_ESTATE_DENIED);
+	CHECK(strstr(detail, "is an invitation") != NULL);
+	a_set_expiry(&a, acct, n.time + 60);
+	CHECK_RC(run_invite(&n, I1, "owner", "account.set-expiry", &a, detail),
+		 DOT_ESTATE_DENIED);
+	CHECK(strstr(detail, "is an invitation") != NULL);
+	a_invite(&a, I2, DOT_NODE_VOTER, n.time + 60);
+	CHECK_RC(run_invite(&n, I1, "active", "node.invite", &a, detail),
+		 DOT_ESTATE_DENIED);
+	a_nodekey(&a, N1);
+	CHECK_RC(run_invite(&n, I1, "active", "node.remove", &a, detail),
+		 DOT_ESTATE_DENIED);
+	/* the invite key issues no token that works */
+	{
+		struct dot_buf tok = {0};
+		struct txspec t;
+
+		mint(&tok, I1, "/", DOT_RIGHTS_ALL, T0 + 3600, BOB);
+		a_path(&a, "/y");
+		t = with_token(&tok, BOB, "fs.mkdir", &a);
+		CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_ISSUER);
+		dot_buf_free(&tok);
+	}
+	/* node.join is signed as INVITE@active, by an invitation */
+	a_join(&a, I1, N2, "10.0.0.2:7401", "");
+	CHECK_RC(run_invite(&n, I1, "owner", "node.join", &a, detail),
+		 DOT_ESTATE_DENIED);
+	a_join(&a, I1, N2, "10.0.0.2:7401", "");
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.join", &a,
+			    detail),
+		 DOT_ESTATE_DENIED);
+	CHECK(strstr(detail, "holds no invitation") != NULL);
+	{
+		struct dot_buf tok = {0};
+		struct txspec t;
+
+		mint(&tok, ADMIN, "/", DOT_RIGHTS_ALL, T0 + 3600, I1);
+		t = with_token(&tok, I1, "node.join", &a);
+		CHECK_RC(run(&n, &t, NULL), DOT_ESTATE_DENIED);
+		dot_buf_free(&tok);
+	}
+	/* and then it joins */
+	CHECK_RC(run_invite(&n, I1, "active", "node.join", &a, detail),
+		 DOT_OK);
+	dot_buf_free(&a);
+	dot_buf_free(&sl);
+	node_close(&n);
+}
+
+/* Every way a join can be wrong is refused with its code. */
+static void
+test_node_join_refusals(void)
+{
+	struct node n;
+	struct dot_buf a = {0};
+	char detail[300], acct[40];
+	struct nodes_seen s;
+
+	node_open_g(&n, 1);
+	/* arguments of node.invite */
+	a_invite(&a, I1, 0, n.time + 60);
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.invite", &a,
+			    NULL),
+		 DOT_ESTATE_ARGS);
+	a_invite(&a, I1, 4, n.time + 60);
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.invite", &a,
+			    NULL),
+		 DOT_ESTATE_ARGS);
+	a_invite(&a, I1, 1, n.time + 1); /* the entry's own time */
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.invite", &a,
+			    detail),
+		 DOT_ESTATE_ARGS);
+	CHECK(strstr(detail, "must be after the entry time") != NULL);
+	a_invite(&a, I1, 1, n.time + 1 + 7 * 86400 + 1); /* a second over */
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.invite", &a,
+			    NULL),
+		 DOT_ESTATE_ARGS);
+	a_invite(&a, I1, 1, n.time + 1 + 7 * 86400); /* exactly 7 days */
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.invite", &a,
+			    NULL),
+		 DOT_OK);
+	a_invite(&a, ADMIN, 1, n.time + 60); /* an account's key already */
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.invite", &a,
+			    detail),
+		 DOT_ESTATE_EXISTS);
+	a.len = 0;
+	dot_enc_map(&a, 3);
+	dot_enc_uint(&a, 1);
+	dot_enc_bstr(&a, K[I2].pk, 32); /* no suite byte */
+	dot_enc_uint(&a, 2);
+	dot_enc_uint(&a, 1);
+	dot_enc_uint(&a, 3);
+	dot_enc_uint(&a, n.time + 60);
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.invite", &a,
+			    NULL),
+		 DOT_ESTATE_ARGS);
+	/* only whoever has authority over "/" invites */
+	{
+		int ka[] = {ALICE};
+		a_account(&a, "alice", ka, 1, 1);
+		REQUIRE_RC(run_detail(&n, "admin@owner", ADMIN,
+				      "account.create", &a, NULL),
+			   DOT_OK);
+		a_invite(&a, I2, 1, n.time + 60);
+		CHECK_RC(run_detail(&n, "alice@active", ALICE, "node.invite",
+				    &a, NULL),
+			 DOT_ESTATE_DENIED);
+	}
+
+	/* arguments of node.join (invitation I1) */
+	a_join(&a, I1, N2, "10.0.0.2", "");
+	CHECK_RC(run_invite(&n, I1, "active", "node.join", &a, detail),
+		 DOT_ESTATE_ARGS);
+	CHECK(strstr(detail, "raft address") != NULL);
+	a_join(&a, I1, N2, "10.0.0.2:1", "10.0.0.2:0");
+	CHECK_RC(run_invite(&n, I1, "active", "node.join", &a, NULL),
+		 DOT_ESTATE_ARGS);
+	a_join(&a, I1, N2, "", "");
+	CHECK_RC(run_invite(&n, I1, "active", "node.join", &a, NULL),
+		 DOT_ESTATE_ARGS);
+	/* a forged proof: signed by another key than the node's */
+	a_join_ex(&a, I1, N2, "10.0.0.2:7401", "", N3, "10.0.0.2:7401", "");
+	CHECK_RC(run_invite(&n, I1, "active", "node.join", &a, detail),
+		 DOT_ECRYPTO_SIGNATURE);
+	CHECK(strstr(detail, "proof") != NULL);
+	/* a proof over other addresses, and over another cluster */
+	a_join_ex(&a, I1, N2, "10.0.0.2:7401", "", N2, "10.6.6.6:7401", "");
+	CHECK_RC(run_invite(&n, I1, "active", "node.join", &a, NULL),
+		 DOT_ECRYPTO_SIGNATURE);
+	a_join_ex(&a, I1, N2, "10.0.0.2:7401", "", N2, "10.0.0.2:7401",
+		  "10.0.0.2:7400");
+	CHECK_RC(run_invite(&n, I1, "active", "node.join", &a, NULL),
+		 DOT_ECRYPTO_SIGNATURE);
+	{
+		static const uint8_t other[DOT_CLUSTER_ID_LEN] = {9};
+		uint8_t sig[DOT_SIGN_SIG_MAX];
+		size_t siglen;
+
+		invite_of(I1, acct, sizeof(acct));
+		join_proof(N2, other, acct, N2, "10.0.0.2:7401", "", sig,
+			   &siglen);
+		a_join(&a, I1, N2, "10.0.0.2:7401", "");
+		/* the proof is last: swap its 64 signature bytes */
+		memcpy(a.data + a.len - 64, sig + 1, 64);
+		CHECK_RC(run_invite(&n, I1, "active", "node.join", &a, NULL),
+			 DOT_ECRYPTO_SIGNATURE);
+		/* and over another invitation's name */
+		invite_of(I2, acct, sizeof(acct));
+		join_proof(N2, CLUSTER, acct, N2, "10.0.0.2:7401", "", sig,
+			   &siglen);
+		memcpy(a.data + a.len - 64, sig + 1, 64);
+		CHECK_RC(run_invite(&n, I1, "active", "node.join", &a, NULL),
+			 DOT_ECRYPTO_SIGNATURE);
+	}
+	/* a key that is a node already (N1, the genesis node) */
+	a_join(&a, I1, N1, "10.0.0.2:7401", "");
+	CHECK_RC(run_invite(&n, I1, "active", "node.join", &a, detail),
+		 DOT_ESTATE_EXISTS);
+	/* a raft address an active node has */
+	a_join(&a, I1, N2, "10.0.0.1:7401", "");
+	CHECK_RC(run_invite(&n, I1, "active", "node.join", &a, detail),
+		 DOT_ESTATE_EXISTS);
+	CHECK(strstr(detail, "raft address 10.0.0.1:7401") != NULL);
+	CHECK(nodes_of(&n, &s) == 1); /* nothing of that was admitted */
+	CHECK(count_rows(n.db, "SELECT count(*) FROM invites WHERE used = 1")
+	      == 0);
+	/* N2 joins; N2 is removed; N2 never comes back, even through a
+	 * fresh invitation; its address is free again for a new key */
+	CHECK_RC(join(&n, I1, N2, "10.0.0.2:7401"), DOT_OK);
+	a_nodekey(&a, N2);
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.remove", &a,
+			    NULL),
+		 DOT_OK);
+	REQUIRE_RC(invite(&n, I3, DOT_NODE_VOTER), DOT_OK);
+	a_join(&a, I3, N2, "10.0.0.9:7401", "");
+	CHECK_RC(run_invite(&n, I3, "active", "node.join", &a, detail),
+		 DOT_ESTATE_EXISTS);
+	CHECK(strstr(detail, "never comes back") != NULL);
+	CHECK_RC(join(&n, I3, N3, "10.0.0.2:7401"), DOT_OK);
+
+	/* an expired invitation: refused as an expired account; with the
+	 * account's expiry lifted by the admin, the invitation's own */
+	REQUIRE_RC(invite(&n, I4, DOT_NODE_VOTER), DOT_OK);
+	n.time += 3600;
+	CHECK_RC(join(&n, I4, N4, "10.0.0.4:7401"), DOT_ESTATE_ACCOUNT_EXPIRED);
+	invite_of(I4, acct, sizeof(acct));
+	a_set_expiry(&a, acct, DOT_STATE_NO_EXPIRY);
+	REQUIRE_RC(run_detail(&n, "admin@active", ADMIN, "account.set-expiry",
+			      &a, NULL),
+		   DOT_OK);
+	a_join(&a, I4, N4, "10.0.0.4:7401", "");
+	CHECK_RC(run_invite(&n, I4, "active", "node.join", &a, detail),
+		 DOT_ESTATE_ACCOUNT_EXPIRED);
+	CHECK(strstr(detail, "invitation join-") != NULL &&
+	      strstr(detail, "expired at") != NULL);
+	/* a used invitation: its account ended; lifted, the row says used */
+	invite_of(I3, acct, sizeof(acct));
+	CHECK_RC(join(&n, I3, N4, "10.0.0.4:7401"), DOT_ESTATE_ACCOUNT_EXPIRED);
+	a_set_expiry(&a, acct, DOT_STATE_NO_EXPIRY);
+	REQUIRE_RC(run_detail(&n, "admin@active", ADMIN, "account.set-expiry",
+			      &a, NULL),
+		   DOT_OK);
+	a_join(&a, I3, N4, "10.0.0.4:7401", "");
+	CHECK_RC(run_invite(&n, I3, "active", "node.join", &a, detail),
+		 DOT_ESTATE_CONFLICT);
+	CHECK(strstr(detail, "was used") != NULL);
+	CHECK(nodes_of(&n, &s) == 3);
+	dot_buf_free(&a);
+	node_close(&n);
+}
+
+/* Two joins through one invitation: exactly one wins, in one entry and
+ * in two. */
+static void
+test_node_join_race(void)
+{
+	struct node n;
+	struct dot_buf a = {0}, tx[2] = {{0}, {0}};
+	struct nodes_seen s;
+	struct txspec t;
+	char who[64], acct[40];
+
+	node_open_g(&n, 1);
+	invite_of(I1, acct, sizeof(acct));
+	snprintf(who, sizeof(who), "%s@active", acct);
+	REQUIRE_RC(invite(&n, I1, DOT_NODE_VOTER), DOT_OK);
+	a_join(&a, I1, N2, "10.0.0.2:7401", "");
+	t = as(who, I1, "node.join", &a);
+	t.nonce = 801;
+	build_tx(&n, &t, &tx[0]);
+	a_join(&a, I1, N3, "10.0.0.3:7401", "");
+	t.nonce = 802;
+	build_tx(&n, &t, &tx[1]);
+	(void)apply_txs(&n, tx, 2, 0, NULL, NULL);
+	CHECK_RC(statuses[0], DOT_OK);
+	CHECK_RC(statuses[1], DOT_ESTATE_ACCOUNT_EXPIRED);
+	CHECK(nodes_of(&n, &s) == 2);
+	/* the loser again, in a later entry */
+	tx[1].len = 0;
+	t.nonce = 803;
+	build_tx(&n, &t, &tx[1]);
+	CHECK_RC(apply_txs(&n, &tx[1], 1, 0, NULL, NULL),
+		 DOT_ESTATE_ACCOUNT_EXPIRED);
+	CHECK(nodes_of(&n, &s) == 2);
+	/* in two entries with a fresh invitation */
+	REQUIRE_RC(invite(&n, I2, DOT_NODE_OBSERVER), DOT_OK);
+	CHECK_RC(join(&n, I2, N3, "10.0.0.3:7401"), DOT_OK);
+	CHECK_RC(join(&n, I2, N4, "10.0.0.4:7401"),
+		 DOT_ESTATE_ACCOUNT_EXPIRED);
+	CHECK(nodes_of(&n, &s) == 3);
+	CHECK(count_rows(n.db, "SELECT count(*) FROM nodes WHERE role = 3")
+	      == 1);
+	dot_buf_free(&a);
+	dot_buf_free(&tx[0]);
+	dot_buf_free(&tx[1]);
+	node_close(&n);
+}
+
+/* node.remove and node.role: authority over "/"; the last active voter
+ * stays. */
+static void
+test_node_remove_role(void)
+{
+	struct node n;
+	struct dot_buf a = {0};
+	struct dot_state_node nd;
+	struct dot_err e = {0};
+	char detail[300];
+	int ka[] = {ALICE};
+
+	node_open_g(&n, 1);
+	a_account(&a, "alice", ka, 1, 1);
+	REQUIRE_RC(run_detail(&n, "admin@owner", ADMIN, "account.create", &a,
+			      NULL),
+		   DOT_OK);
+	/* the last voter: neither removed nor demoted */
+	a_nodekey(&a, N1);
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.remove", &a,
+			    detail),
+		 DOT_ESTATE_DENIED);
+	CHECK(strstr(detail, "last active voter") != NULL);
+	a_role(&a, N1, DOT_NODE_STANDBY);
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.role", &a,
+			    detail),
+		 DOT_ESTATE_DENIED);
+	CHECK(strstr(detail, "last active voter") != NULL);
+	a_role(&a, N1, DOT_NODE_VOTER); /* the same role: nothing to do */
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.role", &a, NULL),
+		 DOT_OK);
+	/* a standby joins; alice may change nothing */
+	REQUIRE_RC(invite(&n, I1, DOT_NODE_STANDBY), DOT_OK);
+	REQUIRE_RC(join(&n, I1, N2, "10.0.0.2:7401"), DOT_OK);
+	a_role(&a, N2, DOT_NODE_VOTER);
+	CHECK_RC(run_detail(&n, "alice@active", ALICE, "node.role", &a, NULL),
+		 DOT_ESTATE_DENIED);
+	a_nodekey(&a, N2);
+	CHECK_RC(run_detail(&n, "alice@active", ALICE, "node.remove", &a,
+			    NULL),
+		 DOT_ESTATE_DENIED);
+	a_invite(&a, I2, 1, n.time + 60);
+	CHECK_RC(run_detail(&n, "alice@active", ALICE, "node.invite", &a,
+			    NULL),
+		 DOT_ESTATE_DENIED);
+	/* a token granting admin on "/" may; one granting less may not */
+	{
+		struct dot_buf tok = {0};
+		struct txspec t;
+
+		mint(&tok, ADMIN, "/", DOT_RIGHT_READ, T0 + 3600, BOB);
+		a_role(&a, N2, DOT_NODE_OBSERVER);
+		t = with_token(&tok, BOB, "node.role", &a);
+		CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_RIGHTS);
+		mint(&tok, ADMIN, "/", DOT_RIGHT_ADMIN, T0 + 3600, BOB);
+		t = with_token(&tok, BOB, "node.role", &a);
+		CHECK_RC(run(&n, &t, NULL), DOT_OK);
+		dot_buf_free(&tok);
+	}
+	/* promote N2: now N1 may be demoted, then removed */
+	a_role(&a, N2, DOT_NODE_VOTER);
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.role", &a, NULL),
+		 DOT_OK);
+	a_role(&a, N1, DOT_NODE_OBSERVER);
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.role", &a, NULL),
+		 DOT_OK);
+	a_nodekey(&a, N2); /* N2 is the only voter now */
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.remove", &a,
+			    NULL),
+		 DOT_ESTATE_DENIED);
+	a_nodekey(&a, N1);
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.remove", &a,
+			    NULL),
+		 DOT_OK);
+	REQUIRE_RC(dot_state_node_get(n.st, K[N1].pk, K[N1].pklen, &nd, &e),
+		   DOT_OK);
+	CHECK(nd.status == DOT_NODE_REMOVED && nd.removed == n.index &&
+	      nd.role == DOT_NODE_OBSERVER && nd.admitted == 1);
+	/* a removed node: not removed again, its role not changed */
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.remove", &a,
+			    detail),
+		 DOT_ESTATE_NOT_FOUND);
+	CHECK(strstr(detail, "was removed") != NULL);
+	a_role(&a, N1, DOT_NODE_VOTER);
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.role", &a, NULL),
+		 DOT_ESTATE_NOT_FOUND);
+	/* no such node; bad arguments */
+	a_nodekey(&a, N4);
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.remove", &a,
+			    NULL),
+		 DOT_ESTATE_NOT_FOUND);
+	a_role(&a, N2, 7);
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.role", &a, NULL),
+		 DOT_ESTATE_ARGS);
+	a_path(&a, "/");
+	CHECK_RC(run_detail(&n, "admin@active", ADMIN, "node.remove", &a,
+			    NULL),
+		 DOT_ESTATE_ARGS);
+	dot_buf_free(&a);
+	node_close(&n);
+}
+
+/* The nodes epoch moves with every change of the nodes table, after the
+ * entry commits, and not otherwise. */
+static void
+test_nodes_epoch(void)
+{
+	struct node n;
+	struct dot_buf a = {0}, en = {0}, r = {0};
+	struct dot_err e = {0};
+	uint64_t ep, ep0;
+
+	node_open(&n);
+	ep0 = dot_state_nodes_epoch(n.st);
+	CHECK(ep0 != 0);
+	{
+		struct node m;
+		node_open_g(&m, 1); /* a genesis with a node moves it */
+		CHECK(dot_state_nodes_epoch(m.st) != ep0);
+		node_close(&m);
+	}
+	a_path(&a, "/x");
+	REQUIRE_RC(run_detail(&n, "admin@active", ADMIN, "fs.mkdir", &a,
+			      NULL),
+		   DOT_OK);
+	CHECK(dot_state_nodes_epoch(n.st) == ep0); /* unrelated */
+	REQUIRE_RC(invite(&n, I1, DOT_NODE_VOTER), DOT_OK);
+	CHECK(dot_state_nodes_epoch(n.st) == ep0); /* no node yet */
+	/* a refused join changes nothing: refused before writing, or after
+	 * (a consumed version the join does not use is checked once the op
+	 * ran, and its writes are undone) */
+	CHECK_RC(join(&n, I1, N2, "bad"), DOT_ESTATE_ARGS);
+	CHECK(dot_state_nodes_epoch(n.st) == ep0);
+	{
+		struct dot_tx_objver v;
+		struct txspec t;
+		char who[64], acct[40];
+
+		a_path(&a, "/y");
+		t = as("admin@active", ADMIN, "fs.mkdir", &a);
+		REQUIRE_RC(run(&n, &t, &v), DOT_OK);
+		invite_of(I1, acct, sizeof(acct));
+		snprintf(who, sizeof(who), "%s@active", acct);
+		a_join(&a, I1, N2, "10.0.0.2:7401", "");
+		t = as(who, I1, "node.join", &a);
+		t.consumed = &v;
+		t.nconsumed = 1;
+		CHECK_RC(run(&n, &t, NULL), DOT_ESTATE_CONFLICT);
+		CHECK(dot_state_nodes_epoch(n.st) == ep0);
+		CHECK(count_rows(n.db, "SELECT count(*) FROM nodes") == 0);
+		CHECK(count_rows(n.db, "SELECT count(*) FROM invites WHERE"
+				       " used = 1") == 0);
+	}
+	REQUIRE_RC(join(&n, I1, N2, "10.0.0.2:7401"), DOT_OK);
+	ep = dot_state_nodes_epoch(n.st);
+	CHECK(ep != ep0);
+	a_role(&a, N2, DOT_NODE_VOTER); /* the same role */
+	REQUIRE_RC(run_detail(&n, "admin@active", ADMIN, "node.role", &a,
+			      NULL),
+		   DOT_OK);
+	CHECK(dot_state_nodes_epoch(n.st) == ep);
+	REQUIRE_RC(invite(&n, I2, DOT_NODE_STANDBY), DOT_OK);
+	REQUIRE_RC(join(&n, I2, N3, "10.0.0.3:7401"), DOT_OK);
+	CHECK(dot_state_nodes_epoch(n.st) != ep);
+	ep = dot_state_nodes_epoch(n.st);
+	a_role(&a, N3, DOT_NODE_VOTER);
+	REQUIRE_RC(run_detail(&n, "admin@active", ADMIN, "node.role", &a,
+			      NULL),
+		   DOT_OK);
+	CHECK(dot_state_nodes_epoch(n.st) != ep);
+	ep = dot_state_nodes_epoch(n.st);
+	/* a removal in an entry that fails to store: rolled back, no move */
+	REQUIRE(sqlite3_exec(n.db, "CREATE TRIGGER boom BEFORE INSERT ON ledger"
+				   " BEGIN SELECT RAISE(ABORT, 'disk full');"
+				   " END",
+			     NULL, NULL, NULL) == SQLITE_OK);
+	{
+		struct txspec t;
+		struct dot_buf tx = {0};
+		const uint8_t *p;
+		size_t len;
+
+		a_nodekey(&a, N3);
+		t = as("admin@active", ADMIN, "node.remove", &a);
+		t.nonce = ++n.nonce;
+		build_tx(&n, &t, &tx);
+		p = tx.data;
+		len = tx.len;
+		REQUIRE(dot_state_batch_encode(&p, &len, 1, &en, &e) == DOT_OK);
+		CHECK_RC(dot_state_apply(n.st, n.index + 1, n.time + 1, en.data,
+					 en.len, &r, &e),
+			 DOT_ESTATE_STORAGE);
+		CHECK(dot_state_nodes_epoch(n.st) == ep);
+		CHECK(count_rows(n.db, "SELECT count(*) FROM nodes WHERE"
+				       " status = 2") == 0);
+		REQUIRE(sqlite3_exec(n.db, "DROP TRIGGER boom", NULL, NULL,
+				     NULL) == SQLITE_OK);
+		CHECK_RC(apply_txs(&n, &tx, 1, 0, NULL, NULL), DOT_OK);
+		CHECK(dot_state_nodes_epoch(n.st) != ep);
+		dot_buf_free(&tx);
+	}
+	dot_buf_free(&a);
+	dot_buf_free(&en);
+	dot_buf_free(&r);
+	node_close(&n);
+}
+
+/* The log reference: set for one apply, kept with the entry in the same
+ * transaction, read after a reopen, and out of the state hash. */
+static void
+test_log_ref(void)
+{
+	struct node n, m;
+	struct dot_buf a = {0}, tx = {0}, en = {0}, r = {0};
+	struct dot_err e = {0};
+	struct txspec t;
+	const uint8_t *p;
+	size_t len;
+	uint8_t h1[32], h2[32];
+
+	node_open(&n);
+	node_open(&m);
+	CHECK(dot_state_log_ref(n.st) == 0);
+	a_path(&a, "/x");
+	t = as("admin@active", ADMIN, "fs.mkdir", &a);
+	t.nonce = 4001;
+	build_tx(&n, &t, &tx);
+	/* the same entry on two states whose engines numbered it differently
+	 * (one restored, say): both keep their own, and hash alike */
+	dot_state_set_log_ref(n.st, 17);
+	dot_state_set_log_ref(m.st, 900);
+	CHECK_RC(apply_txs(&n, &tx, 1, 0, NULL, NULL), DOT_OK);
+	CHECK_RC(apply_txs(&m, &tx, 1, 0, NULL, NULL), DOT_OK);
+	CHECK(dot_state_log_ref(n.st) == 17 && dot_state_log_ref(m.st) == 900);
+	REQUIRE(dot_state_hash(n.st, h1, &e) == DOT_OK);
+	REQUIRE(dot_state_hash(m.st, h2, &e) == DOT_OK);
+	CHECK(memcmp(h1, h2, 32) == 0);
+	{
+		uint64_t i1, t1;
+		REQUIRE(dot_state_hash_snapshot(m.db, &i1, &t1, h2, &e) ==
+			DOT_OK);
+		CHECK(memcmp(h1, h2, 32) == 0);
+	}
+	/* across close and open */
+	dot_state_close(n.st);
+	REQUIRE_RC(dot_state_open(n.db, &n.st, &e), DOT_OK);
+	CHECK(dot_state_log_ref(n.st) == 17);
+	/* an apply without one keeps it; a no-op entry takes one */
+	a_path(&a, "/y");
+	t = as("admin@active", ADMIN, "fs.mkdir", &a);
+	t.nonce = 4002;
+	tx.len = 0;
+	build_tx(&n, &t, &tx);
+	CHECK_RC(apply_txs(&n, &tx, 1, 0, NULL, NULL), DOT_OK);
+	CHECK(dot_state_log_ref(n.st) == 17);
+	dot_state_set_log_ref(n.st, 19);
+	n.index++, n.time++;
+	CHECK_RC(dot_state_apply(n.st, n.index, n.time, (const uint8_t *)"\xff",
+				 1, &r, &e),
+		 DOT_ECODEC_UNSUPPORTED);
+	CHECK(dot_state_log_ref(n.st) == 19);
+	/* an apply refused for its index keeps it, and forgets the one set
+	 * for it */
+	dot_state_set_log_ref(n.st, 20);
+	CHECK_RC(dot_state_apply(n.st, n.index + 5, n.time, en.data, en.len,
+				 &r, &e),
+		 DOT_EINVAL);
+	CHECK(dot_state_log_ref(n.st) == 19);
+	/* a storage failure keeps the old one, on disk too */
+	a_path(&a, "/z");
+	t = as("admin@active", ADMIN, "fs.mkdir", &a);
+	t.nonce = 4003;
+	tx.len = 0;
+	build_tx(&n, &t, &tx);
+	p = tx.data;
+	len = tx.len;
+	REQUIRE(dot_state_batch_encode(&p, &len, 1, &en, &e) == DOT_OK);
+	REQUIRE(sqlite3_exec(n.db, "CREATE TRIGGER boom BEFORE INSERT ON ledger"
+				   " BEGIN SELECT RAISE(ABORT, 'disk full');"
+				   " END",
+			     NULL, NULL, NULL) == SQLITE_OK);
+	dot_state_set_log_ref(n.st, 21);
+	CHECK_RC(dot_state_apply(n.st, n.index + 1, n.time + 1, en.data,
+				 en.len, &r, &e),
+		 DOT_ESTATE_STORAGE);
+	CHECK(dot_state_log_ref(n.st) == 19);
+	CHECK(count_rows(n.db, "SELECT v FROM node_local WHERE k = 'log_ref'")
+	      == 19);
+	REQUIRE(sqlite3_exec(n.db, "DROP TRIGGER boom", NULL, NULL, NULL) ==
+		SQLITE_OK);
+	/* the retry without one set keeps 19; with one, takes it */
+	CHECK_RC(dot_state_apply(n.st, n.index + 1, n.time + 1, en.data,
+				 en.len, &r, &e),
+		 DOT_OK);
+	n.index++, n.time++;
+	CHECK(dot_state_log_ref(n.st) == 19);
+	dot_state_set_log_ref(n.st, 22);
+	n.index++, n.time++;
+	CHECK_RC(dot_state_apply(n.st, n.index, n.time,
+				 (const uint8_t *)"\x82\x02\x80", 3, &r, &e),
+		 DOT_OK);
+	dot_state_close(n.st);
+	REQUIRE_RC(dot_state_open(n.db, &n.st, &e), DOT_OK);
+	CHECK(dot_state_log_ref(n.st) == 22);
+	dot_buf_free(&a);
+	dot_buf_free(&tx);
+	dot_buf_free(&en);
+	dot_buf_free(&r);
+	node_close(&n);
+	node_close(&m);
+}
+
+/* T_VERBOSE=1: one line per receipt of the property test below. */
+static void
+trace_op(const uint8_t *p, size_t n, int status)
+{
+	struct dot_tx *tx = NULL;
+
+	if (dot_tx_parse(p, n, &tx, NULL) == DOT_OK)
+		printf("# %.*s %s\n", (int)tx->p.op_len, tx->p.op,
+		       dot_errname(status));
+	dot_tx_free(tx);
+}
+
+/*
+ * Determinism with nodes: random entries of invitations, joins (right and
+ * forged, through used and fresh invitations), removals, role changes,
+ * node lists and file ops, applied to two databases: the same receipts,
+ * state hash and node walk after every entry; the last active voter
+ * always stays; and the state hash covers the nodes and invites tables.
+ */
+static void
+test_nodes_determinism(void)
+{
+	static const char *const raft[4] = {"10.0.0.1:7401", "10.0.0.2:7401",
+					    "10.0.0.3:7401", "[::1]:7401"};
+	struct node n1, n2;
+	struct dot_buf a = {0}, txs[3] = {{0}, {0}, {0}};
+	uint64_t seed = 0x70de;
+	int oks = 0, refused = 0, diverged = 0, voterless = 0, joins = 0;
+	struct dot_err e = {0};
+	uint8_t h1[32], h2[32];
+
+	node_open_g(&n1, 1);
+	node_open_g(&n2, 1);
+	for (int entry = 0; entry < 150; entry++) {
+		size_t count = 1 + t_rand(&seed) % 3;
+		const uint8_t *ptrs[3];
+		size_t lens[3];
+		struct dot_buf en = {0}, r1 = {0}, r2 = {0};
+		struct nodes_seen s1, s2;
+
+		for (size_t i = 0; i < count; i++) {
+			struct txspec t;
+			char who[64], acct[40];
+			unsigned pick = t_rand(&seed) % 7;
+			int inv = I1 + (int)(t_rand(&seed) % 4);
+			int nd = N1 + (int)(t_rand(&seed) % 4);
+			const char *ra = raft[t_rand(&seed) % 4];
+
+			invite_of(inv, acct, sizeof(acct));
+			snprintf(who, sizeof(who), "%s@active", acct);
+			if (pick == 0) {
+				a_invite(&a, inv, 1 + t_rand(&seed) % 3,
+					 n1.time + 1 + t_rand(&seed) % 200);
+				t = as("admin@active", ADMIN, "node.invite",
+				       &a);
+			} else if (pick <= 2) {
+				if (t_rand(&seed) % 4 == 0)
+					a_join_ex(&a, inv, nd, ra, "", N1, ra,
+						  "");
+				else
+					a_join(&a, inv, nd, ra, "");
+				t = as(who, inv, "node.join", &a);
+			} else if (pick == 3) {
+				a_nodekey(&a, nd);
+				t = as("admin@active", ADMIN, "node.remove",
+				       &a);
+			} else if (pick == 4) {
+				a_role(&a, nd, 1 + t_rand(&seed) % 3);
+				t = as("admin@active", ADMIN, "node.role", &a);
+			} else if (pick == 5) {
+				a.len = 0;
+				dot_enc_map(&a, 0);
+				t = as(t_rand(&seed) % 2 ? "admin@active" : who,
+				       t_rand(&seed) % 2 ? ADMIN : inv,
+				       "node.list", &a);
+			} else {
+				char path[32];
+				snprintf(path, sizeof(path), "/d%d.%zu", entry,
+					 i);
+				a_path(&a, path);
+				t = as(t_rand(&seed) % 3 ? "admin@active" : who,
+				       ADMIN, "fs.mkdir", &a);
+			}
+			t.nonce = 50000 + (uint64_t)entry * 10 + i;
+			txs[i].len = 0;
+			build_tx(&n1, &t, &txs[i]);
+			ptrs[i] = txs[i].data;
+			lens[i] = txs[i].len;
+		}
+		REQUIRE(dot_state_batch_encode(ptrs, lens, count, &en, &e) ==
+			DOT_OK);
+		n1.index++, n1.time += t_rand(&seed) % 6;
+		n2.index = n1.index, n2.time = n1.time;
+		REQUIRE(dot_state_apply(n1.st, n1.index, n1.time, en.data,
+					en.len, &r1, &e) == DOT_OK);
+		REQUIRE(dot_state_apply(n2.st, n2.index, n2.time, en.data,
+					en.len, &r2, &e) == DOT_OK);
+		if (r1.len != r2.len || memcmp(r1.data, r2.data, r1.len) != 0)
+			diverged++;
+		REQUIRE(dot_state_hash(n1.st, h1, &e) == DOT_OK);
+		REQUIRE(dot_state_hash(n2.st, h2, &e) == DOT_OK);
+		if (memcmp(h1, h2, 32) != 0)
+			diverged++;
+		if (nodes_of(&n1, &s1) != nodes_of(&n2, &s2) ||
+		    memcmp(&s1, &s2, sizeof(s1)) != 0 ||
+		    dot_state_nodes_epoch(n1.st) !=
+			    dot_state_nodes_epoch(n2.st))
+			diverged++;
+		if (count_rows(n1.db, "SELECT count(*) FROM nodes WHERE"
+				      " status = 1 AND role = 1") < 1)
+			voterless++;
+		{
+			struct dot_dec d;
+			uint64_t nr;
+			REQUIRE(dot_dec_init(&d, r1.data, r1.len, NULL, NULL) ==
+				DOT_OK);
+			REQUIRE(dot_dec_array(&d, &nr) == DOT_OK);
+			for (uint64_t k = 0; k < nr; k++) {
+				const uint8_t *p;
+				size_t len;
+				struct dot_receipt *rc;
+				REQUIRE(dot_dec_bstr(&d, &p, &len) == DOT_OK);
+				REQUIRE(dot_receipt_parse(p, len, &rc, &e) ==
+					DOT_OK);
+				if (rc->status == DOT_OK)
+					oks++;
+				else
+					refused++;
+				if (getenv("T_VERBOSE"))
+					trace_op(ptrs[k], lens[k],
+						 rc->status);
+				dot_receipt_free(rc);
+			}
+		}
+		dot_buf_free(&en);
+		dot_buf_free(&r1);
+		dot_buf_free(&r2);
+	}
+	joins = count_rows(n1.db, "SELECT count(*) FROM nodes") - 1;
+	printf("# %d applied, %d refused, %d nodes joined\n", oks, refused,
+	       joins);
+	CHECK(diverged == 0);
+	CHECK(voterless == 0);
+	CHECK(oks > 40 && refused > 40 && joins >= 2);
+	/* the hash covers nodes and invites: change one column of each */
+	REQUIRE(sqlite3_exec(n2.db, "UPDATE nodes SET api_addr = 'x:1'"
+				    " WHERE admitted = 1",
+			     NULL, NULL, NULL) == SQLITE_OK);
+	REQUIRE(dot_state_hash(n1.st, h1, &e) == DOT_OK);
+	REQUIRE(dot_state_hash(n2.st, h2, &e) == DOT_OK);
+	CHECK(memcmp(h1, h2, 32) != 0);
+	REQUIRE(sqlite3_exec(n2.db, "UPDATE nodes SET api_addr ="
+				    " '10.0.0.1:7400' WHERE admitted = 1",
+			     NULL, NULL, NULL) == SQLITE_OK);
+	REQUIRE(dot_state_hash(n2.st, h2, &e) == DOT_OK);
+	CHECK(memcmp(h1, h2, 32) == 0);
+	REQUIRE(count_rows(n2.db, "SELECT count(*) FROM invites") > 0);
+	REQUIRE(sqlite3_exec(n2.db, "UPDATE invites SET used = 1 - used"
+				    " WHERE rowid IN (SELECT rowid FROM"
+				    " invites LIMIT 1)",
+			     NULL, NULL, NULL) == SQLITE_OK ||
+		sqlite3_exec(n2.db, "UPDATE invites SET used = 1 - used"
+				    " WHERE account = (SELECT min(account)"
+				    " FROM invites)",
+			     NULL, NULL, NULL) == SQLITE_OK);
+	REQUIRE(dot_state_hash(n2.st, h2, &e) == DOT_OK);
+	CHECK(memcmp(h1, h2, 32) != 0);
+	for (int i = 0; i < 3; i++)
+		dot_buf_free(&txs[i]);
+	dot_buf_free(&a);
+	node_close(&n1);
+	node_close(&n2);
+}
+
 T_MAIN(T_CASE(test_genesis_and_files), T_CASE(test_large_file_chunks),
        T_CASE(test_inline_content), T_CASE(test_txset_model),
        T_CASE(test_layout_checked),
@@ -2353,4 +3628,9 @@ T_MAIN(T_CASE(test_genesis_and_files), T_CASE(test_large_file_chunks),
        T_CASE(test_utf8_paths), T_CASE(test_account_expiry_apply),
        T_CASE(test_account_expiry_rules),
        T_CASE(test_account_expiry_tokens),
-       T_CASE(test_account_expiry_determinism))
+       T_CASE(test_account_expiry_determinism), T_CASE(test_node_raft_id),
+       T_CASE(test_node_addresses), T_CASE(test_node_genesis),
+       T_CASE(test_node_invite_join), T_CASE(test_node_invite_confined),
+       T_CASE(test_node_join_refusals), T_CASE(test_node_join_race),
+       T_CASE(test_node_remove_role), T_CASE(test_nodes_epoch),
+       T_CASE(test_log_ref), T_CASE(test_nodes_determinism))

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# tests/daemon/cluster3.sh - three dotd nodes in cluster mode, in TAP.
+#
+#   tests/daemon/cluster3.sh <path-to-dot> <path-to-dotd>
+#
+# Node 1 founds the cluster (dot init, dotd --raft-addr); the admin invites
+# two more; each joins (dot node join: a ledger tx through the channel) and
+# starts; the leader adds them to raft as the ledger says; every node applies
+# the same entries (equal ledger index and state hash); a follower refuses a
+# write and names the leader; the leader is killed, another is elected and
+# writes go on there; the old leader comes back and catches up; a node the
+# ledger removes is cut off and applies nothing more.
+set -u
+
+DOT=${1:?usage: cluster3.sh <path-to-dot> <path-to-dotd>}
+DOTD=${2:?usage: cluster3.sh <path-to-dot> <path-to-dotd>}
+case $DOT in /*) ;; *) DOT=$PWD/$DOT ;; esac
+case $DOTD in /*) ;; *) DOTD=$PWD/$DOTD ;; esac
+
+if ! command -v python3 >/dev/null 2>&1; then
+	echo "1..0 # SKIP python3 is needed to check --json output"
+	exit 0
+fi
+
+TEST_NAME=cluster3
+. "$(dirname "$0")/../lib.sh"
+
+ADMIN=(--as admin@active --key admin)
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+declare -a PID RAFT API DIRS
+for i in 1 2 3; do
+	RAFT[$i]=127.0.0.1:$(port)
+	API[$i]=127.0.0.1:$(port)
+	DIRS[$i]=$TMP/n$i
+done
+
+start() { # i: start node i and wait for its socket
+	local i=$1
+	rm -f "${DIRS[$i]}/dotd.sock"
+	"$DOTD" --dir "${DIRS[$i]}" --raft-addr "${RAFT[$i]}" \
+		--listen "${API[$i]}" >>"$TMP/dotd$i.log" 2>&1 &
+	PID[$i]=$!
+	for _ in $(seq 1 150); do
+		[ -S "${DIRS[$i]}/dotd.sock" ] && return 0
+		kill -0 "${PID[$i]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	return 1
+}
+
+stop() { # i signal
+	[ -n "${PID[$1]:-}" ] || return 0
+	kill "-$2" "${PID[$1]}" 2>/dev/null
+	wait "${PID[$1]}" 2>/dev/null
+	PID[$1]=
+}
+cleanup3() { for i in 1 2 3; do stop "$i" TERM; done; }
+trap 'cleanup3; cleanup' EXIT
+
+on() { # i cmd...: dot against node i's socket
+	local i=$1
+	shift
+	DOT_ADDR="unix:${DIRS[$i]}/dotd.sock" "$DOT" "$@"
+}
+
+st() { # i: "index hash role" of node i
+	on "$1" status --json 2>/dev/null | python3 -c 'import json,sys
+d=json.load(sys.stdin); print(d["ledger_index"], d["state_hash"], d.get("raft",{}).get("role","-"))' 2>/dev/null
+}
+
+converged() { # nodes...: the same index and hash on all, within 60 s
+	local want got
+	for _ in $(seq 1 300); do
+		want=
+		local same=1
+		for i in "$@"; do
+			got=$(st "$i" | cut -d' ' -f1-2)
+			[ -n "$got" ] || { same=0; break; }
+			if [ -z "$want" ]; then want=$got; elif [ "$got" != "$want" ]; then same=0; fi
+		done
+		[ "$same" = 1 ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+leader() { # nodes...: the one that says it leads, within 60 s
+	for _ in $(seq 1 300); do
+		for i in "$@"; do
+			[ "$(st "$i" | cut -d' ' -f3)" = leader ] && { echo "$i"; return 0; }
+		done
+		sleep 0.2
+	done
+	return 1
+}
+
+run 0 "key new admin" -- "$DOT" key new admin
+run 0 "init node 1" -- "$DOT" init --admin-key admin --dir "${DIRS[1]}" \
+	--raft-addr "${RAFT[1]}" --api-addr "${API[1]}"
+start 1
+ok $? "node 1 starts and founds the cluster"
+L=$(leader 1)
+ok $? "node 1 leads"
+run 0 "a first write" -- on 1 fs mkdir /home "${ADMIN[@]}"
+
+for i in 2 3; do
+	run 0 "invite node $i" -- on 1 node invite "${ADMIN[@]}" --json
+	INV=$(pyget "d['invite']")
+	run 0 "node $i joins by the invitation" -- "$DOT" node join \
+		--invite "$INV" --dir "${DIRS[$i]}" --raft-addr "${RAFT[$i]}" \
+		--api-addr "${API[$i]}"
+	[ -f "${DIRS[$i]}/members" ]
+	ok $? "the join wrote DIR/members for node $i"
+	start "$i"
+	ok $? "node $i starts (log: $(tail -c 300 "$TMP/dotd$i.log"))"
+done
+converged 1 2 3
+ok $? "the three nodes hold the same ledger index and state hash"
+run 0 "node list" -- on 1 node list --json "${ADMIN[@]}"
+json_ok "len([x for x in d['nodes'] if x['status'] == 'active']) == 3" \
+	"the ledger names three active nodes"
+
+printf 'replicated\n' >"$TMP/f"
+run 0 "a write at the leader" -- on 1 fs put /home/f "$TMP/f" "${ADMIN[@]}"
+converged 1 2 3
+ok $? "every node applied it"
+run 0 "a follower reads it from its own replica" -- on 2 fs cat /home/f \
+	"${ADMIN[@]}"
+out_has "replicated" "the follower's copy is the one written"
+run 0 "a write at a follower is forwarded to the leader" -- on 3 fs put \
+	/home/g "$TMP/f" "${ADMIN[@]}" --json
+json_ok "d['ok'] and d['target'] == '/home/g'" \
+	"the follower answers with the receipt of its own apply"
+converged 1 2 3
+ok $? "every node applied the forwarded write"
+
+# The leader dies: the other two elect one and go on.
+stop 1 KILL
+L=$(leader 2 3)
+ok $? "a new leader among nodes 2 and 3 (node ${L:-none})"
+run 0 "a write at the new leader" -- on "${L:-2}" fs put /home/h "$TMP/f" \
+	"${ADMIN[@]}"
+converged 2 3
+ok $? "nodes 2 and 3 agree"
+start 1
+ok $? "node 1 restarts"
+converged 1 2 3
+ok $? "node 1 caught up: all three agree again"
+run 0 "node 1 has the write made while it was down" -- on 1 fs cat /home/h \
+	"${ADMIN[@]}"
+
+# The ledger removes node 3: it is cut off.
+L=$(leader 1 2 3)
+KEY3=$(on 1 node list --json "${ADMIN[@]}" | python3 -c 'import json,sys
+d=json.load(sys.stdin)
+n=[x for x in d["nodes"] if x["raft_addr"]=="'"${RAFT[3]}"'"]
+print(n[0]["node_key"] if n else "")')
+run 0 "remove node 3" -- on "$L" node remove "$KEY3" "${ADMIN[@]}"
+OTHERS=(1 2)
+converged 1 2
+ok $? "nodes 1 and 2 agree after the removal"
+BEFORE=$(st 3 | cut -d' ' -f1)
+run 0 "a write after the removal" -- on "$L" fs put /home/i "$TMP/f" \
+	"${ADMIN[@]}"
+converged 1 2
+sleep 2
+AFTER=$(st 3 | cut -d' ' -f1)
+[ -n "$BEFORE" ] && [ "$AFTER" = "$BEFORE" ]
+ok $? "the removed node applies nothing more ($BEFORE -> $AFTER)"
+# Its key is refused at the leader's channel: a write sent through it
+# (forwarded as a NODE) never reaches the ledger.
+run 1 "a write through the removed node fails" -- on 3 fs put /home/z \
+	"$TMP/f" "${ADMIN[@]}"
+err_has "refused" "the forwarding channel was refused"
+run 1 "and the write is not in the ledger" -- on "$L" fs stat /home/z \
+	"${ADMIN[@]}"
+
+finish
