@@ -2711,6 +2711,18 @@ cl_reconcile(struct node *n)
 
 	if (n->changing || n->members_from_file || n->nmembers == 0)
 		return;
+	if (member_by_id(n, n->raft_id) == NULL) {
+		/* The ledger removed this node, the leader: hand leadership
+		 * to another voter, which then takes this node out. */
+		logmsg("raft: this node was removed from the ledger; handing "
+		       "leadership over");
+		if (dotd_cons_transfer(n->cons, 0, cl_changed, n, &e) ==
+		    DOT_OK)
+			n->changing = 1;
+		else
+			logmsg("raft: leadership transfer: %s", e.msg);
+		return;
+	}
 	dotd_cons_members(n->cons, cfg_current, &sc);
 	for (size_t i = 0; i < n->nmembers && sc.add_id == 0; i++) {
 		struct cfghas h = {n->members[i].id, 0};
@@ -3565,16 +3577,12 @@ main(int argc, char **argv)
 		snprintf(defsock, sizeof(defsock), "%s/dotd.sock", n.dir);
 		sock = defsock;
 	}
-	/* TCP first: once the socket exists, both doors are open (scripts
-	 * wait for the socket). */
-	if ((listen != NULL && listen_tcp(&n, listen, &e) != DOT_OK) ||
-	    listen_unix(&n, sock, &e) != DOT_OK) {
-		logmsg("%s", e.msg);
-		close_node(&n);
-		return 1;
-	}
+	/* The write path first, then the doors: TCP, then the socket (once
+	 * it exists, everything is open: scripts wait for it). */
 	if ((n.cluster ? cl_open(&n, &e) : start_log_thread(&n, &e)) !=
-	    DOT_OK) {
+		    DOT_OK ||
+	    (listen != NULL && listen_tcp(&n, listen, &e) != DOT_OK) ||
+	    listen_unix(&n, sock, &e) != DOT_OK) {
 		logmsg("%s", e.msg);
 		cl_close(&n);
 		close_node(&n);

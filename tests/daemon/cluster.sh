@@ -62,7 +62,7 @@ run 2 "--raft-addr with a name is a usage error (no DNS)" -- "$DOTD" --dir \
 	"$NODE" --raft-addr localhost:7401
 
 start
-ok $? "dotd starts in cluster mode (log: $(head -c 300 "$TMP/dotd.log"))"
+ok $? "dotd starts in cluster mode (log: $(head -c 300 "$TMP/dotd.log" | tr '\n' ' '))"
 grep -q "bootstrapped a one-voter cluster" "$TMP/dotd.log"
 ok $? "the first start bootstraps a one-voter raft configuration"
 [ -f "$NODE/raft/metadata1" ] || [ -f "$NODE/raft/metadata2" ]

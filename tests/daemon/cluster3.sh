@@ -112,7 +112,7 @@ for i in 2 3; do
 	[ -f "${DIRS[$i]}/members" ]
 	ok $? "the join wrote DIR/members for node $i"
 	start "$i"
-	ok $? "node $i starts (log: $(tail -c 300 "$TMP/dotd$i.log"))"
+	ok $? "node $i starts (log: $(tail -c 300 "$TMP/dotd$i.log" | tr '\n' ' '))"
 done
 converged 1 2 3
 ok $? "the three nodes hold the same ledger index and state hash"
@@ -149,27 +149,35 @@ ok $? "node 1 caught up: all three agree again"
 run 0 "node 1 has the write made while it was down" -- on 1 fs cat /home/h \
 	"${ADMIN[@]}"
 
-# The ledger removes node 3: it is cut off.
-L=$(leader 1 2 3)
-KEY3=$(on 1 node list --json "${ADMIN[@]}" | python3 -c 'import json,sys
+# The ledger removes the leader: it hands leadership over, and is cut off.
+R=$(leader 1 2 3)
+ok $? "a leader before the removal (node ${R:-none})"
+R=${R:-3}
+OTHERS=()
+for i in 1 2 3; do [ "$i" = "$R" ] || OTHERS+=("$i"); done
+KEYR=$(on "$R" node list --json "${ADMIN[@]}" | python3 -c 'import json,sys
 d=json.load(sys.stdin)
-n=[x for x in d["nodes"] if x["raft_addr"]=="'"${RAFT[3]}"'"]
+n=[x for x in d["nodes"] if x["raft_addr"]=="'"${RAFT[$R]}"'"]
 print(n[0]["node_key"] if n else "")')
-run 0 "remove node 3" -- on "$L" node remove "$KEY3" "${ADMIN[@]}"
-OTHERS=(1 2)
-converged 1 2
-ok $? "nodes 1 and 2 agree after the removal"
-BEFORE=$(st 3 | cut -d' ' -f1)
+run 0 "the leader (node $R) is removed by the ledger" -- on "$R" node remove \
+	"$KEYR" "${ADMIN[@]}"
+L=$(leader "${OTHERS[@]}")
+ok $? "another node leads after the removal (node ${L:-none})"
+L=${L:-${OTHERS[0]}}
+converged "${OTHERS[@]}"
+ok $? "the other two agree after the removal"
+BEFORE=$(st "$R" | cut -d' ' -f1)
 run 0 "a write after the removal" -- on "$L" fs put /home/i "$TMP/f" \
 	"${ADMIN[@]}"
-converged 1 2
+converged "${OTHERS[@]}"
+ok $? "the other two applied it"
 sleep 2
-AFTER=$(st 3 | cut -d' ' -f1)
+AFTER=$(st "$R" | cut -d' ' -f1)
 [ -n "$BEFORE" ] && [ "$AFTER" = "$BEFORE" ]
 ok $? "the removed node applies nothing more ($BEFORE -> $AFTER)"
 # Its key is refused at the leader's channel: a write sent through it
 # (forwarded as a NODE) never reaches the ledger.
-run 1 "a write through the removed node fails" -- on 3 fs put /home/z \
+run 1 "a write through the removed node fails" -- on "$R" fs put /home/z \
 	"$TMP/f" "${ADMIN[@]}"
 err_has "refused" "the forwarding channel was refused"
 run 1 "and the write is not in the ledger" -- on "$L" fs stat /home/z \
