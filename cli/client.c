@@ -492,6 +492,29 @@ cli_auth_option(struct cli_auth *a, int c, const char *arg)
 }
 
 int
+cli_auth_opts(int argc, char **argv, const struct option *opts,
+	      struct cli_auth *auth, const char *help)
+{
+	int c, k;
+
+	memset(auth, 0, sizeof(*auth));
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if ((k = cli_auth_option(auth, c, optarg)) != 0) {
+			if (k < 0)
+				return DOT_EXIT_USAGE;
+			continue;
+		}
+		if (c == 'h') {
+			cli_help(help);
+			fputs(cli_auth_help, stdout);
+			return DOT_EXIT_OK;
+		}
+		return cli_badopt(c, argv);
+	}
+	return -1;
+}
+
+int
 cli_auth_check(const struct cli_auth *a)
 {
 	const char *acct, *lvl;

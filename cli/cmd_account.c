@@ -472,20 +472,8 @@ cmd_account_set_expiry(const struct dot_cmd *self, int argc, char **argv)
 	int c, k, status;
 
 	(void)self;
-	memset(&auth, 0, sizeof(auth));
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if ((k = cli_auth_option(&auth, c, optarg)) != 0) {
-			if (k < 0)
-				return DOT_EXIT_USAGE;
-			continue;
-		}
-		if (c == 'h') {
-			cli_help(set_expiry_help);
-			fputs(cli_auth_help, stdout);
-			return DOT_EXIT_OK;
-		}
-		return cli_badopt(c, argv);
-	}
+	if ((c = cli_auth_opts(argc, argv, opts, &auth, set_expiry_help)) >= 0)
+		return c;
 	if (argc - optind < 2)
 		return cli_usage(argc - optind < 1
 					 ? "missing ACCOUNT and TIME|never"
@@ -566,20 +554,8 @@ cmd_account_show(const struct dot_cmd *self, int argc, char **argv)
 	int c, r, status = DOT_EXIT_FAIL;
 
 	(void)self;
-	memset(&auth, 0, sizeof(auth));
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if ((r = cli_auth_option(&auth, c, optarg)) != 0) {
-			if (r < 0)
-				return DOT_EXIT_USAGE;
-			continue;
-		}
-		if (c == 'h') {
-			cli_help(show_help);
-			fputs(cli_auth_help, stdout);
-			return DOT_EXIT_OK;
-		}
-		return cli_badopt(c, argv);
-	}
+	if ((c = cli_auth_opts(argc, argv, opts, &auth, show_help)) >= 0)
+		return c;
 	if (argc - optind != 1)
 		return cli_usage(argc - optind < 1 ? "missing ACCOUNT"
 						   : "unexpected argument");

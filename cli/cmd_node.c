@@ -350,20 +350,8 @@ cmd_node_list(const struct dot_cmd *self, int argc, char **argv)
 	int c, k, status;
 
 	(void)self;
-	memset(&auth, 0, sizeof(auth));
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if ((k = cli_auth_option(&auth, c, optarg)) != 0) {
-			if (k < 0)
-				return DOT_EXIT_USAGE;
-			continue;
-		}
-		if (c == 'h') {
-			cli_help(list_help);
-			fputs(cli_auth_help, stdout);
-			return DOT_EXIT_OK;
-		}
-		return cli_badopt(c, argv);
-	}
+	if ((c = cli_auth_opts(argc, argv, opts, &auth, list_help)) >= 0)
+		return c;
 	if (optind < argc)
 		return cli_usage("unexpected argument '%s'", argv[optind]);
 	if ((k = cli_auth_check(&auth)) != 0)

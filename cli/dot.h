@@ -356,6 +356,15 @@ struct cli_auth {
 /* Take one of CLI_AUTH_LONGOPTS: 1 taken, 0 not one of them, or -1 after
  * printing a usage error (return DOT_EXIT_USAGE). */
 int cli_auth_option(struct cli_auth *a, int c, const char *arg);
+/*
+ * The whole option loop of a command that takes only the authority options
+ * and -h (opts: those, from CLI_AUTH_LONGOPTS or the like): -1 to go on
+ * with the arguments at optind, or the exit status to return (the help was
+ * shown, or a usage error).
+ */
+struct option;
+int cli_auth_opts(int argc, char **argv, const struct option *opts,
+		  struct cli_auth *auth, const char *help);
 /* Check the combination; 0, or the usage exit status after the message. */
 int cli_auth_check(const struct cli_auth *a);
 
