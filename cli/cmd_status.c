@@ -23,8 +23,8 @@ static const char status_help[] =
     "asked)\n"
     "      --json   print {ok, address, ledger_index, time, cluster_id, "
     "state_hash, admin, version}\n"
-    "               and, in cluster mode, raft {role, term, id, leader_id,\n"
-    "               leader_addr, applied}\n"
+    "               and, in cluster mode, raft {role, term, id, leader_id\n"
+    "               (0: none known), leader_addr, applied}\n"
     "  -h, --help   this help\n";
 
 int
@@ -87,19 +87,14 @@ cmd_status(const struct dot_cmd *self, int argc, char **argv)
 		json_kstr(&j, "admin", s.status.admin);
 		json_kstr(&j, "version", s.status.version);
 		if (s.status.has_raft) {
-			char id[17], lid[17];
-
-			snprintf(id, sizeof(id), "%016" PRIx64,
-				 s.status.raft_id);
-			snprintf(lid, sizeof(lid), "%016" PRIx64,
-				 s.status.leader_id);
+			/* raft ids as numbers, as dot node list and dot init
+			 * give them */
 			json_key(&j, "raft");
 			json_obj_begin(&j);
 			json_kstr(&j, "role", s.status.raft_role);
 			json_kuint(&j, "term", s.status.raft_term);
-			json_kstr(&j, "id", id);
-			json_kstr(&j, "leader_id",
-				  s.status.leader_id ? lid : "");
+			json_kuint(&j, "id", s.status.raft_id);
+			json_kuint(&j, "leader_id", s.status.leader_id);
 			json_kstr(&j, "leader_addr", s.status.leader_addr);
 			json_kuint(&j, "applied", s.status.raft_applied);
 			json_obj_end(&j);
@@ -119,7 +114,7 @@ cmd_status(const struct dot_cmd *self, int argc, char **argv)
 		       s.status.version[0] ? s.status.version : "unknown");
 		if (s.status.has_raft)
 			printf("raft:         %s, term %" PRIu64
-			       ", node %016" PRIx64 ", leader at %s\n",
+			       ", node %" PRIu64 ", leader at %s\n",
 			       s.status.raft_role, s.status.raft_term,
 			       s.status.raft_id,
 			       s.status.leader_addr[0] ? s.status.leader_addr

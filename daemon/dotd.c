@@ -2735,18 +2735,18 @@ cl_reconcile(struct node *n)
 		}
 	}
 	if (sc.add_id != 0) {
-		logmsg("raft: adding node %016llx at %s",
+		logmsg("raft: adding node %llu at %s",
 		       (unsigned long long)sc.add_id, sc.add_addr);
 		rv = dotd_cons_add(n->cons, sc.add_id, sc.add_addr,
 				   sc.add_role, cl_changed, n, &e);
 	} else if (sc.assign_id != 0) {
-		logmsg("raft: node %016llx becomes a %s",
+		logmsg("raft: node %llu becomes a %s",
 		       (unsigned long long)sc.assign_id,
 		       sc.assign_role == DOTD_CONS_VOTER ? "voter" : "standby");
 		rv = dotd_cons_assign(n->cons, sc.assign_id, sc.assign_role,
 				      cl_changed, n, &e);
 	} else if (sc.remove_id != 0) {
-		logmsg("raft: removing node %016llx",
+		logmsg("raft: removing node %llu",
 		       (unsigned long long)sc.remove_id);
 		rv = dotd_cons_remove(n->cons, sc.remove_id, cl_changed, n,
 				      &e);
@@ -2836,7 +2836,7 @@ cl_open(struct node *n, struct dot_err *e)
 		/* A joining node: the leader adds it to the configuration
 		 * once the ledger admits it; it bootstraps nothing. */
 		logmsg("raft: waiting to be added by the leader (raft id "
-		       "%016llx at %s)",
+		       "%llu at %s)",
 		       (unsigned long long)n->raft_id, n->raft_addr);
 	} else if (fresh) {
 		/* First start: a one-voter configuration of this node. */
@@ -2846,7 +2846,7 @@ cl_open(struct node *n, struct dot_err *e)
 		if (rv != DOT_OK)
 			return rv;
 		logmsg("raft: bootstrapped a one-voter cluster (raft id "
-		       "%016llx at %s)",
+		       "%llu at %s)",
 		       (unsigned long long)n->raft_id, n->raft_addr);
 	}
 	rv = dotd_cons_start(n->cons, e);
