@@ -167,6 +167,7 @@ struct node {
 	struct member *members;
 	size_t nmembers;
 	uint64_t members_epoch;
+	unsigned snapshot_every; /* --snapshot-every; 0: the engine's */
 	int members_from_file;
 	uint64_t members_gen;  /* rebuilds of members; chan timer's last seen */
 	uint64_t members_seen;
@@ -1948,25 +1949,134 @@ cl_snapshot(void *ctx, struct dot_buf *out)
 	return rv;
 }
 
+/*
+ * Catch up from a snapshot ahead of the state (a new node, or one away for
+ * longer than the leader keeps log): the image replaces the database in one
+ * SQLite transaction through the backup API, so a crash leaves either the
+ * old state or the new one, never a mix; then the state is reopened from
+ * it. The image comes from the leader over the authenticated transport, as
+ * the log does; it is checked to be a state of this cluster whose Merkle
+ * log holds what its position says before anything is replaced (the
+ * cross-node state-hash comparison and the cosigned checkpoints catch the
+ * rest, docs/threat-model.md).
+ */
+static int
+cl_restore_image(struct node *n, const uint8_t *img, size_t len,
+		 struct dot_err *e)
+{
+	sqlite3 *mem = NULL;
+	sqlite3_backup *bk;
+	struct dot_state *nst = NULL;
+	unsigned char *copy;
+	uint8_t cid[DOT_CLUSTER_ID_LEN], mine[DOT_CLUSTER_ID_LEN];
+	int rv;
+
+	if (len < 100 || len > (size_t)INT64_MAX)
+		return dot_err_set(e, DOT_ESTATE_STORAGE,
+				   "the snapshot's image is %zu bytes", len);
+	copy = sqlite3_malloc64(len);
+	if (copy == NULL)
+		return DOT_ENOMEM;
+	memcpy(copy, img, len);
+	/* A WAL database's header says so (bytes 18 and 19 are 2); an
+	 * in-memory copy must read as a rollback-journal one. */
+	copy[18] = copy[19] = 1;
+	if (sqlite3_open_v2(":memory:", &mem, SQLITE_OPEN_READWRITE, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_deserialize(mem, "main", copy, (sqlite3_int64)len,
+				(sqlite3_int64)len,
+				SQLITE_DESERIALIZE_FREEONCLOSE |
+				    SQLITE_DESERIALIZE_READONLY) != SQLITE_OK) {
+		rv = dot_err_set(e, DOT_ESTATE_STORAGE,
+				 "the snapshot's image does not open: %s",
+				 mem ? sqlite3_errmsg(mem) : "no memory");
+		sqlite3_close(mem);
+		return rv;
+	}
+	/* Is it a state, of this cluster? */
+	rv = dot_state_open(mem, &nst, e);
+	if (rv == DOT_OK) {
+		dot_state_cluster_id(nst, cid);
+		node_cluster_id(n, mine);
+		if (memcmp(cid, mine, sizeof(cid)) != 0)
+			rv = dot_err_set(e, DOT_ESTATE_STORAGE,
+					 "the snapshot is of another cluster");
+	}
+	dot_state_close(nst);
+	if (rv != DOT_OK) {
+		sqlite3_close(mem);
+		return rv;
+	}
+	/* The state's statements and caches (position, Merkle frontier,
+	 * replay set, nodes) are of the old database: close it, so no
+	 * statement holds a read open on the connection, and open it again
+	 * on whatever the database holds after the copy. */
+	dot_state_close(n->st);
+	n->st = NULL;
+	bk = sqlite3_backup_init(n->db, "main", mem, "main");
+	if (bk == NULL)
+		rv = dot_err_set(e, DOT_ESTATE_STORAGE, "snapshot: %s",
+				 sqlite3_errmsg(n->db));
+	else {
+		int br = sqlite3_backup_step(bk, -1);
+
+		sqlite3_backup_finish(bk);
+		rv = br == SQLITE_DONE
+			     ? DOT_OK
+			     : dot_err_set(e, DOT_ESTATE_STORAGE,
+					   "snapshot: writing the image: %s",
+					   sqlite3_errstr(br));
+	}
+	sqlite3_close(mem);
+	{
+		struct dot_err e2 = {0};
+		int orv = dot_state_open(n->db, &n->st, &e2);
+
+		if (orv != DOT_OK)
+			return dot_err_set(e, orv, "%s", e2.msg);
+	}
+	if (rv != DOT_OK)
+		return rv;
+	n->members_epoch = UINT64_MAX; /* read the nodes again */
+	n->peers.epoch = 0;            /* and the account keys */
+	(void)members_refresh(n);
+	return DOT_OK;
+}
+
 static int
 cl_restore(void *ctx, const uint8_t *p, size_t len)
 {
 	struct node *n = ctx;
-	uint64_t ref;
+	struct dot_err e = {0};
+	uint64_t ref, index, t;
+	int rv;
 
 	if (len < 8)
 		return DOT_EINVAL;
 	ref = get_be64(p);
 	if (ref <= dot_state_log_ref(n->st))
 		return DOT_OK; /* the state is at or past it: keep the state */
-	/* A node behind the leader's log is caught up by replacing its
-	 * database with the image: needed by a joining node, which comes
-	 * with node membership. Until then, stop rather than guess. */
-	logmsg("a snapshot at raft index %llu is ahead of this node's state "
-	       "(%llu): catching up from a snapshot is not built yet",
-	       (unsigned long long)ref,
+	rv = cl_restore_image(n, p + 8, len - 8, &e);
+	if (rv != DOT_OK) {
+		logmsg("cannot catch up from the snapshot at raft index %llu: "
+		       "%s (%s)",
+		       (unsigned long long)ref, dot_strerror(rv), e.msg);
+		if (n->st == NULL) {
+			/* Nothing can be served without a state; raft's own
+			 * files are whole, so a restart retries this. */
+			logmsg("the state cannot be opened again: stopping");
+			_exit(70);
+		}
+		return rv;
+	}
+	dot_state_position(n->st, &index, &t);
+	if (t > n->last_time)
+		n->last_time = t;
+	logmsg("caught up from a snapshot: state at entry %llu (raft index "
+	       "%llu)",
+	       (unsigned long long)index,
 	       (unsigned long long)dot_state_log_ref(n->st));
-	return DOT_ESTATE_STORAGE;
+	return DOT_OK;
 }
 
 /*
@@ -2829,6 +2939,8 @@ cl_open(struct node *n, struct dot_err *e)
 	cc.fsm.snapshot = cl_snapshot;
 	cc.fsm.restore = cl_restore;
 	cc.fsm.ctx = n;
+	cc.snapshot_threshold = n->snapshot_every;
+	cc.snapshot_trailing = n->snapshot_every / 4 ? n->snapshot_every / 4 : 1;
 	rv = dotd_cons_open(&n->cons, &cc, e);
 	if (rv != DOT_OK)
 		return rv;
@@ -3405,7 +3517,7 @@ usage(FILE *f)
 		"            [--batch N] [--wal-reset PAGES]\n"
 		"            [--handshake-timeout SECONDS]\n"
 		"            [--max-handshakes N] [--max-handshakes-per-source N]\n"
-		"            [--raft-addr HOST:PORT]\n"
+		"            [--raft-addr HOST:PORT [--snapshot-every N]]\n"
 		"\n"
 		"Runs one Doteros node on the data directory DIR (made by\n"
 		"'dot init'): applies its genesis on first start, replays its\n"
@@ -3432,6 +3544,9 @@ usage(FILE *f)
 		"                     traffic runs in the secure channel on\n"
 		"                     this address; without it, one node with\n"
 		"                     its own log (DIR/log)\n"
+		"  --snapshot-every N snapshot the state every N raft entries\n"
+		"                     and keep N/4 entries of log after it\n"
+		"                     (8192; 4 to 1048576)\n"
 		"\n"
 		"See dotd(8).\n");
 }
@@ -3449,6 +3564,7 @@ main(int argc, char **argv)
 		{"max-handshakes", required_argument, NULL, 'M'},
 		{"max-handshakes-per-source", required_argument, NULL, 'P'},
 		{"raft-addr", required_argument, NULL, 'R'},
+		{"snapshot-every", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -3504,7 +3620,8 @@ main(int argc, char **argv)
 		}
 		case 'H':
 		case 'M':
-		case 'P': {
+		case 'P':
+		case 'S': {
 			static const struct {
 				int opt;
 				const char *name;
@@ -3513,10 +3630,11 @@ main(int argc, char **argv)
 				{'H', "--handshake-timeout", 1, 600},
 				{'M', "--max-handshakes", 2, 65536},
 				{'P', "--max-handshakes-per-source", 1, 65536},
+				{'S', "--snapshot-every", 4, 1048576},
 			};
 			char *end;
 			long v = strtol(optarg, &end, 10);
-			size_t i = c == 'H' ? 0 : c == 'M' ? 1 : 2;
+			size_t i = c == 'H' ? 0 : c == 'M' ? 1 : c == 'P' ? 2 : 3;
 			if (*end != '\0' || v < lim[i].min || v > lim[i].max) {
 				fprintf(stderr, "dotd: %s must be %ld to %ld\n",
 					lim[i].name, lim[i].min, lim[i].max);
@@ -3526,6 +3644,8 @@ main(int argc, char **argv)
 				n.hs_timeout_us = (uint64_t)v * 1000000;
 			else if (c == 'M')
 				n.hs_total = (unsigned)v;
+			else if (c == 'S')
+				n.snapshot_every = (unsigned)v;
 			else
 				n.hs_per_source = (unsigned)v;
 			break;

@@ -38,7 +38,7 @@ start() { # i: start node i and wait for its socket
 	local i=$1
 	rm -f "${DIRS[$i]}/dotd.sock"
 	"$DOTD" --dir "${DIRS[$i]}" --raft-addr "${RAFT[$i]}" \
-		--listen "${API[$i]}" >>"$TMP/dotd$i.log" 2>&1 &
+		--listen "${API[$i]}" --snapshot-every 8 >>"$TMP/dotd$i.log" 2>&1 &
 	PID[$i]=$!
 	for _ in $(seq 1 150); do
 		[ -S "${DIRS[$i]}/dotd.sock" ] && return 0
@@ -104,6 +104,16 @@ ok $? "node 1 leads"
 run 0 "a first write" -- on 1 fs mkdir /home "${ADMIN[@]}"
 
 for i in 2 3; do
+	if [ "$i" = 3 ]; then
+		# Snapshots every 8 entries keep 2 behind: node 3, joining
+		# after 12 more, is sent a snapshot rather than the log.
+		fails=0
+		for k in $(seq 1 12); do
+			on 1 fs mkdir "/home/d$k" "${ADMIN[@]}" >/dev/null 2>&1 ||
+				fails=$((fails + 1))
+		done
+		ok $((fails != 0)) "12 writes before node 3 joins ($fails failed)"
+	fi
 	run 0 "invite node $i" -- on 1 node invite "${ADMIN[@]}" --json
 	INV=$(pyget "d['invite']")
 	run 0 "node $i joins by the invitation" -- "$DOT" node join \
@@ -116,6 +126,10 @@ for i in 2 3; do
 done
 converged 1 2 3
 ok $? "the three nodes hold the same ledger index and state hash"
+grep -q "caught up from a snapshot" "$TMP/dotd3.log"
+ok $? "node 3 caught up from a snapshot"
+run 0 "node 3 reads a write made before it joined" -- on 3 fs stat \
+	/home/d5 "${ADMIN[@]}"
 run 0 "node list" -- on 1 node list --json "${ADMIN[@]}"
 json_ok "len([x for x in d['nodes'] if x['status'] == 'active']) == 3" \
 	"the ledger names three active nodes"
@@ -140,12 +154,20 @@ L=$(leader 2 3)
 ok $? "a new leader among nodes 2 and 3 (node ${L:-none})"
 run 0 "a write at the new leader" -- on "${L:-2}" fs put /home/h "$TMP/f" \
 	"${ADMIN[@]}"
+fails=0
+for k in $(seq 1 12); do
+	on "${L:-2}" fs mkdir "/home/e$k" "${ADMIN[@]}" >/dev/null 2>&1 ||
+		fails=$((fails + 1))
+done
+ok $((fails != 0)) "12 more writes while node 1 is down ($fails failed)"
 converged 2 3
 ok $? "nodes 2 and 3 agree"
 start 1
 ok $? "node 1 restarts"
 converged 1 2 3
 ok $? "node 1 caught up: all three agree again"
+grep -q "caught up from a snapshot" "$TMP/dotd1.log"
+ok $? "node 1 caught up from a snapshot over its older state"
 run 0 "node 1 has the write made while it was down" -- on 1 fs cat /home/h \
 	"${ADMIN[@]}"
 
