@@ -905,6 +905,23 @@ cli_session_submit(struct cli_session *s, const char *op,
 		rv = dot_err_set(e, DOT_EAPI_FORMAT,
 				 "the node returned the receipt of another "
 				 "transaction");
+	} else if (cli_quorum_receipt_wanted()) {
+		/* The write is done; the quorum receipt proves by whom. */
+		rv = cli_quorum_receipt(&s->node, *r, e);
+		if (rv != DOT_OK) {
+			char ctx[sizeof(e->msg)], hx[2 * DOT_TX_ID_LEN + 1];
+
+			snprintf(ctx, sizeof(ctx), "%s", e->msg);
+			cli_hex(hx, id, sizeof(id));
+			rv = dot_err_set(e, rv,
+					 "tx %.16s... was applied at ledger "
+					 "index %llu, but %s",
+					 hx,
+					 (unsigned long long)(*r)->ledger_index,
+					 ctx);
+			dot_receipt_free(*r);
+			*r = NULL;
+		}
 	}
 out:
 	dot_buf_free(&tx);

@@ -79,6 +79,9 @@ struct audit_log {
 	char vk_text[512];
 	char origin[DOT_AUDIT_MAX_NAME + 1];
 	struct dot_audit_checkpoint *cp;
+	/* verify --keys: checkpoints cosigned by a quorum of these keys
+	 * (audit.cosigned) rather than signed by the node's own key */
+	const struct cli_qkeys *qk;
 };
 
 static void
@@ -153,24 +156,55 @@ fetch_checkpoint(struct audit_log *l, struct dot_buf *note_out,
 	size_t nlen;
 	int rv;
 
-	if ((rv = call(&l->node, "audit.checkpoint", empty, sizeof(empty), &res,
-		       e)) != DOT_OK)
+	if (l->qk != NULL) {
+		static const uint8_t zero[] = {0x00}; /* any size */
+
+		rv = call(&l->node, "audit.cosigned", zero, sizeof(zero), &res,
+			  e);
+	} else
+		rv = call(&l->node, "audit.checkpoint", empty, sizeof(empty),
+			  &res, e);
+	if (rv != DOT_OK)
 		goto out;
 	if (dot_dec_init(&d, res.data, res.len, NULL, NULL) != DOT_OK ||
 	    dot_dec_tstr(&d, &note, &nlen) != DOT_OK) {
-		rv = bad_answer(&l->node, "audit.checkpoint",
+		rv = bad_answer(&l->node,
+				l->qk ? "audit.cosigned" : "audit.checkpoint",
 				"a signed note (text)", e);
 		goto out;
 	}
-	rv = dot_audit_checkpoint_open(note, nlen, &l->vk, 1, l->origin,
-				       strlen(l->origin), &l->cp, &ce);
-	if (rv != DOT_OK) {
-		rv = dot_err_set(e, rv,
-				 "the node's checkpoint does not verify with "
-				 "the key %s: %s",
-				 l->vk_text,
-				 ce.msg[0] ? ce.msg : dot_strerror(rv));
-		goto out;
+	if (l->qk != NULL) {
+		size_t quorum = l->qk->n / 2 + 1;
+
+		rv = dot_audit_checkpoint_open(note, nlen, l->qk->k, l->qk->n,
+					       l->origin, strlen(l->origin),
+					       &l->cp, &ce);
+		if (rv == DOT_OK && l->cp->note.nverified < quorum)
+			rv = dot_err_set(&ce, DOT_EAUDIT_QUORUM,
+					 "signed by %zu of the %zu voters' "
+					 "keys in %s; a quorum is %zu",
+					 l->cp->note.nverified, l->qk->n,
+					 l->qk->path, quorum);
+		if (rv != DOT_OK) {
+			rv = dot_err_set(e, rv,
+					 "the node's cosigned checkpoint does "
+					 "not check: %s",
+					 ce.msg[0] ? ce.msg : dot_strerror(rv));
+			goto out;
+		}
+	} else {
+		rv = dot_audit_checkpoint_open(note, nlen, &l->vk, 1,
+					       l->origin, strlen(l->origin),
+					       &l->cp, &ce);
+		if (rv != DOT_OK) {
+			rv = dot_err_set(e, rv,
+					 "the node's checkpoint does not "
+					 "verify with the key %s: %s",
+					 l->vk_text,
+					 ce.msg[0] ? ce.msg
+						   : dot_strerror(rv));
+			goto out;
+		}
 	}
 	if (note_out != NULL) {
 		note_out->len = 0;
@@ -880,6 +914,14 @@ static const char verify_help[] =
     "     ALARM that prints both signed notes; a shorter log is an ALARM;\n"
     "     then the new checkpoint is stored;\n"
     "  4. the inclusion proof of each of the last N records.\n"
+    "With --keys FILE (a cluster: the voters' verifier keys, as 'dot node\n"
+    "list --keys' prints them), steps 1 and 2 take instead the newest\n"
+    "checkpoint a quorum of those keys signed (audit.cosigned): every line\n"
+    "by a key in the file must verify and a majority of the keys must have\n"
+    "signed; its history is kept in $DOT_DIR/checkpoints/ORIGIN.cosigned,\n"
+    "and two cosigned checkpoints of one size with different roots are an\n"
+    "equivocation ALARM with both notes. Any node of the cluster may be\n"
+    "asked: the answer is checked only against the keys.\n"
     "\n"
     "Offline, with --dir DIR (the node's data directory; dotd may be\n"
     "stopped): checks the log's hash chain record by record, replays the\n"
@@ -891,6 +933,8 @@ static const char verify_help[] =
     "is unreachable); 2 usage, or (--dir) the directory cannot be read.\n"
     "\n"
     "Options:\n"
+    "      --keys FILE     check checkpoints cosigned by a quorum of the\n"
+    "                      voters' keys in FILE\n"
     "      --node-key KEY  the node's verifier key, NAME+ID+BASE64 (as\n"
     "                      audit.key gives it); the node must have it\n"
     "      --recent N      re-verify the inclusion of the last N records\n"
@@ -1126,6 +1170,7 @@ show_note(const char *title, const char *note, size_t n)
 struct online {
 	struct audit_log l;
 	const char *node_key; /* --node-key */
+	const struct cli_qkeys *qk; /* --keys */
 	uint64_t recent;
 	struct findings f;
 	struct dot_err err; /* the first failure */
@@ -1277,14 +1322,15 @@ verify_consistency(struct online *o, struct dot_err *e)
 	if ((rv = cli_read_file(o->cp_path, DOT_AUDIT_NOTE_MAX, &old, e)) !=
 	    DOT_OK)
 		goto out;
-	rv = dot_audit_checkpoint_open((const char *)old.data, old.len, &l->vk,
-				       1, l->origin, strlen(l->origin),
-				       &o->prev, &ce);
+	rv = dot_audit_checkpoint_open(
+	    (const char *)old.data, old.len, l->qk ? l->qk->k : &l->vk,
+	    l->qk ? l->qk->n : 1, l->origin, strlen(l->origin), &o->prev, &ce);
 	if (rv != DOT_OK) {
-		if (strcmp(o->trust, "pinned") == 0 &&
+		if ((strcmp(o->trust, "pinned") == 0 || l->qk != NULL) &&
 		    rv == DOT_EAUDIT_NO_KNOWN_SIGNER) {
-			/* The key was re-pinned: the old checkpoint was
-			 * signed by the old key. Start over. */
+			/* The key was re-pinned (or the keys file names
+			 * other voters): the old checkpoint was signed by
+			 * other keys. Start over. */
 			o->consistency = "first";
 			rv = DOT_OK;
 			goto store;
@@ -1308,10 +1354,11 @@ verify_consistency(struct online *o, struct dot_err *e)
 		rv = dot_audit_checkpoint_compare(o->prev, l->cp, NULL);
 		if (rv == DOT_EAUDIT_EQUIVOCATION) {
 			fail(o, rv,
-			     "ALARM: equivocation: the node signed two "
+			     "ALARM: equivocation: %s signed two "
 			     "checkpoints of size %" PRIu64 " with different "
 			     "roots; both signed notes are printed: keep "
 			     "them, they are the proof",
+			     l->qk ? "a quorum of the voters" : "the node",
 			     l->cp->size);
 			rv = DOT_OK;
 			goto alarm;
@@ -1386,9 +1433,22 @@ verify_online(struct online *o)
 
 	memset(l, 0, sizeof(*l));
 	l->node.fd = -1;
+	l->qk = o->qk;
 	if ((rv = cli_node_connect(&l->node, &e)) != DOT_OK ||
-	    (rv = fetch_key(l, &e)) != DOT_OK ||
-	    (rv = verify_key(o, &e)) != DOT_OK)
+	    (rv = fetch_key(l, &e)) != DOT_OK)
+		goto fatal;
+	if (o->qk != NULL) {
+		/* The keys file is the trust: the node's own key is not
+		 * pinned; cosigned checkpoints have a history of their own. */
+		char base[4200];
+
+		o->trust = "quorum-keys";
+		if ((rv = cli_origin_path("checkpoints", l->origin, base,
+					  sizeof(base), &e)) != DOT_OK)
+			goto fatal;
+		snprintf(o->cp_path, sizeof(o->cp_path), "%.4180s.cosigned",
+			 base);
+	} else if ((rv = verify_key(o, &e)) != DOT_OK)
 		goto fatal;
 	if (o->failed)
 		goto report;
@@ -1401,10 +1461,10 @@ verify_online(struct online *o)
 	}
 	cli_hex(root, l->cp->root, DOT_AUDIT_HASH_LEN);
 	if (!cli_json())
-		printf("checkpoint: %s, %" PRIu64 " record%s, root %s: "
-		       "signature valid\n",
+		printf("checkpoint: %s, %" PRIu64 " record%s, root %s: %s\n",
 		       l->origin, l->cp->size, l->cp->size == 1 ? "" : "s",
-		       root);
+		       root,
+		       o->qk ? "cosigned by a quorum" : "signature valid");
 	if ((rv = verify_consistency(o, &e)) != DOT_OK)
 		goto fatal;
 	if (!cli_json() && o->consistency != NULL) {
@@ -1476,9 +1536,11 @@ report:
 	}
 	if (!o->failed) {
 		if (!cli_json())
-			printf("verified: the node's log is signed by its "
-			       "trusted key, consistent with what was seen "
-			       "before, and holds every record checked\n");
+			printf("verified: the node's log is %s, consistent "
+			       "with what was seen before, and holds every "
+			       "record checked\n",
+			       o->qk ? "cosigned by a quorum of the voters"
+				     : "signed by its trusted key");
 		status = DOT_EXIT_OK;
 		goto out;
 	}
@@ -1507,9 +1569,10 @@ out:
 int
 cmd_audit_verify(const struct dot_cmd *self, int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_NODE_KEY, OPT_RECENT, OPT_DIR };
+	enum { OPT_JSON = 256, OPT_NODE_KEY, OPT_RECENT, OPT_DIR, OPT_KEYS };
 	static const struct option opts[] = {
 	    {"node-key", required_argument, NULL, OPT_NODE_KEY},
+	    {"keys", required_argument, NULL, OPT_KEYS},
 	    {"recent", required_argument, NULL, OPT_RECENT},
 	    {"dir", required_argument, NULL, OPT_DIR},
 	    {"json", no_argument, NULL, OPT_JSON},
@@ -1517,7 +1580,8 @@ cmd_audit_verify(const struct dot_cmd *self, int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct online *o;
-	const char *dir = NULL;
+	struct cli_qkeys *qk = NULL;
+	const char *dir = NULL, *kpath = NULL;
 	int c, has_recent = 0, status;
 
 	(void)self;
@@ -1544,6 +1608,9 @@ cmd_audit_verify(const struct dot_cmd *self, int argc, char **argv)
 		case OPT_DIR:
 			dir = optarg;
 			break;
+		case OPT_KEYS:
+			kpath = optarg;
+			break;
 		case OPT_JSON:
 			cli_set_json(1);
 			break;
@@ -1559,11 +1626,29 @@ cmd_audit_verify(const struct dot_cmd *self, int argc, char **argv)
 		free(o);
 		return cli_usage("unexpected argument '%s'", argv[optind]);
 	}
-	if (dir != NULL && (o->node_key != NULL || has_recent)) {
+	if (dir != NULL && (o->node_key != NULL || has_recent || kpath)) {
 		free(o);
 		return cli_usage("--dir verifies a data directory offline: "
-				 "--node-key and --recent are for the online "
-				 "check");
+				 "--node-key, --keys and --recent are for the "
+				 "online check");
+	}
+	if (kpath != NULL && o->node_key != NULL) {
+		free(o);
+		return cli_usage("--keys checks cosigned checkpoints, "
+				 "--node-key one node's: give one");
+	}
+	if (kpath != NULL) {
+		struct dot_err ke = {0};
+
+		if ((qk = calloc(1, sizeof(*qk))) == NULL ||
+		    cli_qkeys_load(kpath, qk, &ke) != DOT_OK) {
+			free(o);
+			free(qk);
+			if (ke.code == 0)
+				ke.code = DOT_ENOMEM;
+			return cli_fail(&ke);
+		}
+		o->qk = qk;
 	}
 	if (o->node_key != NULL) {
 		struct dot_audit_vkey pin;
@@ -1580,5 +1665,6 @@ cmd_audit_verify(const struct dot_cmd *self, int argc, char **argv)
 	}
 	status = dir != NULL ? verify_offline(dir) : verify_online(o);
 	free(o);
+	free(qk);
 	return status;
 }

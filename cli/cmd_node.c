@@ -300,12 +300,20 @@ static const char list_help[] =
     "node) and API addresses and its key. Any account may read it, acting\n"
     "as any of its levels.\n"
     "\n"
-    "Options:\n";
+    "With --keys, prints instead the checkpoint verifier key of each active\n"
+    "voter, one per line: the keys file that 'dot audit cosigned', 'dot\n"
+    "audit receipt verify' and 'dot --quorum-receipt' read (by default\n"
+    "$DOT_DIR/quorum-keys). It is what this node's ledger says: compare it\n"
+    "with another node's, or check it out of band, before relying on it.\n"
+    "\n"
+    "Options:\n"
+    "      --keys       the active voters' verifier keys, one per line\n";
 
 struct list_out {
 	struct json j;
 	size_t n;
 	int check; /* only check the answer */
+	int keys;  /* --keys: the voters' verifier keys */
 };
 
 static int
@@ -317,6 +325,31 @@ list_cb(void *ctx, const struct nrow *r)
 	l->n++;
 	if (l->check)
 		return 0;
+	if (l->keys) {
+		struct dot_audit_vkey vk;
+		struct dot_buf t = {0};
+		uint8_t kid[DOT_KEY_ID_LEN];
+		char name[64], kh[2 * DOT_KEY_ID_LEN + 1];
+
+		if (r->role != DOT_NODE_VOTER || r->status != DOT_NODE_ACTIVE)
+			return 0;
+		/* the name dotd signs checkpoints under: node-<key id> */
+		dot_key_id(r->key, r->keylen, kid);
+		cli_hex(kh, kid, sizeof(kid));
+		snprintf(name, sizeof(name), "node-%s", kh);
+		if (dot_audit_vkey_from_pk(&vk, name, strlen(name), r->key,
+					   r->keylen) != DOT_OK ||
+		    dot_audit_vkey_encode(&vk, &t) != DOT_OK) {
+			dot_buf_free(&t);
+			return -1;
+		}
+		if (cli_json())
+			json_strn(&l->j, (const char *)t.data, t.len);
+		else
+			printf("%.*s\n", (int)t.len, (const char *)t.data);
+		dot_buf_free(&t);
+		return 0;
+	}
 	if (cli_json()) {
 		json_node(&l->j, r);
 		return 0;
@@ -337,8 +370,10 @@ list_cb(void *ctx, const struct nrow *r)
 int
 cmd_node_list(const struct dot_cmd *self, int argc, char **argv)
 {
+	enum { OPT_KEYS = 300 };
 	static const struct option opts[] = {
 	    CLI_AUTH_LONGOPTS,
+	    {"keys", no_argument, NULL, OPT_KEYS},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -347,11 +382,27 @@ cmd_node_list(const struct dot_cmd *self, int argc, char **argv)
 	struct dot_buf ans = {0};
 	struct dot_err e = {0};
 	struct list_out l;
-	int c, k, status;
+	int c, k, status, keys = 0;
 
 	(void)self;
-	if ((c = cli_auth_opts(argc, argv, opts, &auth, list_help)) >= 0)
-		return c;
+	memset(&auth, 0, sizeof(auth));
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if ((k = cli_auth_option(&auth, c, optarg)) != 0) {
+			if (k < 0)
+				return DOT_EXIT_USAGE;
+			continue;
+		}
+		if (c == OPT_KEYS) {
+			keys = 1;
+			continue;
+		}
+		if (c == 'h') {
+			cli_help(list_help);
+			fputs(cli_auth_help, stdout);
+			return DOT_EXIT_OK;
+		}
+		return cli_badopt(c, argv);
+	}
 	if (optind < argc)
 		return cli_usage("unexpected argument '%s'", argv[optind]);
 	if ((k = cli_auth_check(&auth)) != 0)
@@ -369,14 +420,18 @@ cmd_node_list(const struct dot_cmd *self, int argc, char **argv)
 		goto out;
 	}
 	memset(&l, 0, sizeof(l));
+	l.keys = keys;
 	if (cli_json()) {
 		json_init(&l.j, stdout);
 		json_obj_begin(&l.j);
 		json_kbool(&l.j, "ok", 1);
-		json_key(&l.j, "nodes");
+		json_key(&l.j, keys ? "keys" : "nodes");
 		json_arr_begin(&l.j);
 	}
-	(void)nodes_walk(&ans, list_cb, &l, &e);
+	if (nodes_walk(&ans, list_cb, &l, &e) != DOT_OK) {
+		status = cli_fail(&e);
+		goto out;
+	}
 	if (cli_json()) {
 		json_arr_end(&l.j);
 		json_obj_end(&l.j);

@@ -110,9 +110,16 @@ const struct dot_cmd dot_cmds[] = {
 	{"audit", "prove", cmd_audit_prove, "SEQ [--json]",
 	 "Prove that a ledger record is in the node's signed audit log"},
 	{"audit", "verify", cmd_audit_verify,
-	 "[--node-key KEY] [--recent N] [--json] | --dir DIR [--json]",
+	 "[--node-key KEY | --keys FILE] [--recent N] [--json] | --dir DIR "
+	 "[--json]",
 	 "Check the node's signed log, or a data directory offline"},
-	{"node", "list", cmd_node_list, "AUTHORITY [--json]",
+	{"audit", "cosigned", cmd_audit_cosigned,
+	 "[--min N] [--keys FILE] [--json]",
+	 "The newest checkpoint a quorum of the voters signed, checked"},
+	{"audit", "receipt", cmd_audit_receipt,
+	 "verify FILE [--keys FILE] [--quorum N] [--json]",
+	 "Check a quorum receipt offline with the voters' keys"},
+	{"node", "list", cmd_node_list, "[--keys] AUTHORITY [--json]",
 	 "List the cluster's nodes: keys, raft ids, addresses, roles"},
 	{"node", "invite", cmd_node_invite,
 	 "[--role voter|standby|observer] [--expires DURATION|TIME] "
@@ -196,7 +203,9 @@ static void
 print_top(FILE *f)
 {
 	fprintf(f,
-		"usage: dot [--addr HOST:PORT] GROUP COMMAND [options] "
+		"usage: dot [--addr HOST:PORT] [--quorum-receipt FILE "
+		"[--quorum-keys FILE]]\n"
+		"           GROUP COMMAND [options] "
 		"[arguments]\n"
 		"       dot help [GROUP [COMMAND]]\n"
 		"       dot --version\n\n"
@@ -303,19 +312,49 @@ main(int argc, char **argv)
 		fprintf(stderr, "dot: cannot start libsodium\n");
 		return DOT_EXIT_FAIL;
 	}
-	/* dot --addr HOST:PORT ...: the node's address, as DOT_ADDR. */
-	while (argc >= 2 && strncmp(argv[1], "--addr", 6) == 0 &&
-	       (argv[1][6] == '\0' || argv[1][6] == '=')) {
-		const char *a = argv[1][6] == '=' ? argv[1] + 7 : argv[2];
-		int used = argv[1][6] == '=' ? 1 : 2;
+	/* Global options, in any order: --addr HOST:PORT (the node, as
+	 * DOT_ADDR); --quorum-receipt FILE [--quorum-keys FILE] (writes wait
+	 * for their quorum receipt, cmd_quorum.c). */
+	{
+		const char *qr = NULL, *qk = NULL;
 
-		if (a == NULL || a[0] == '\0')
-			return cli_usage_top("--addr needs HOST:PORT or "
-					     "unix:/path");
-		if (setenv("DOT_ADDR", a, 1) != 0)
-			return cli_usage_top("cannot set DOT_ADDR");
-		argc -= used;
-		argv += used;
+		for (;;) {
+			if (argc >= 2 && strncmp(argv[1], "--addr", 6) == 0 &&
+			    (argv[1][6] == '\0' || argv[1][6] == '=')) {
+				const char *a = argv[1][6] == '=' ? argv[1] + 7
+								  : argv[2];
+				int used = argv[1][6] == '=' ? 1 : 2;
+
+				if (a == NULL || a[0] == '\0')
+					return cli_usage_top(
+					    "--addr needs HOST:PORT or "
+					    "unix:/path");
+				if (setenv("DOT_ADDR", a, 1) != 0)
+					return cli_usage_top(
+					    "cannot set DOT_ADDR");
+				argc -= used;
+				argv += used;
+			} else if (argc >= 2 &&
+				   (strcmp(argv[1], "--quorum-receipt") == 0 ||
+				    strcmp(argv[1], "--quorum-keys") == 0)) {
+				if (argc < 3 || argv[2][0] == '\0')
+					return cli_usage_top(
+					    "--quorum-receipt and --quorum-keys "
+					    "need a FILE");
+				if (argv[1][9] == 'r')
+					qr = argv[2];
+				else
+					qk = argv[2];
+				argc -= 2;
+				argv += 2;
+			} else
+				break;
+		}
+		if (qk != NULL && qr == NULL)
+			return cli_usage_top("--quorum-keys goes with "
+					     "--quorum-receipt FILE");
+		if (qr != NULL)
+			cli_set_quorum_receipt(qr, qk);
 	}
 	return dot_dispatch(argc - 1, argv + 1);
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "doteros/audit.h"
 #include "doteros/buf.h"
 #include "doteros/crypto.h"
 #include "doteros/err.h"
@@ -74,6 +75,28 @@ int cmd_account_set_expiry(const struct dot_cmd *self, int argc,
 int cmd_audit_log(const struct dot_cmd *self, int argc, char **argv);
 int cmd_audit_prove(const struct dot_cmd *self, int argc, char **argv);
 int cmd_audit_verify(const struct dot_cmd *self, int argc, char **argv);
+int cmd_audit_cosigned(const struct dot_cmd *self, int argc, char **argv);
+int cmd_audit_receipt(const struct dot_cmd *self, int argc, char **argv);
+int cmd_audit_receipt_verify(const struct dot_cmd *self, int argc,
+			     char **argv);
+/* dot --quorum-receipt FILE [--quorum-keys FILE]: after each submit, wait
+ * for the tx's quorum receipt, check it against the keys file and write it
+ * to FILE (cmd_quorum.c). */
+void cli_set_quorum_receipt(const char *path, const char *keys);
+int cli_quorum_receipt_wanted(void);
+struct dot_receipt;
+struct cli_node;
+/* A keys file: the voters' checkpoint verifier keys, one per line ('#'
+ * comments); path NULL is $DOT_DIR/quorum-keys. */
+#define CLI_QKEYS_MAX 64
+struct cli_qkeys {
+	struct dot_audit_vkey k[CLI_QKEYS_MAX];
+	size_t n;
+	char path[4200];
+};
+int cli_qkeys_load(const char *path, struct cli_qkeys *q, struct dot_err *e);
+int cli_quorum_receipt(struct cli_node *node, const struct dot_receipt *r,
+		       struct dot_err *e);
 int cmd_node_list(const struct dot_cmd *self, int argc, char **argv);
 int cmd_node_invite(const struct dot_cmd *self, int argc, char **argv);
 int cmd_node_join(const struct dot_cmd *self, int argc, char **argv);

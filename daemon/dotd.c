@@ -180,6 +180,13 @@ struct node {
 	struct fwdwait *fwd_wait;
 	size_t nfwd;
 	uint64_t fwd_rid;
+	/* cosigned checkpoints (decision 0018) */
+	uint64_t cs_signed;      /* the last tree size this node signed */
+	uint64_t cs_proposed;    /* leader: the size at its last cosign cmd */
+	unsigned cs_ticks;       /* leader: cl_timer ticks since then */
+	struct dot_buf cs_queue; /* leader: lines to propose (CBOR items) */
+	size_t cs_nqueue;
+	struct cswait *cs_wait;  /* audit.cosigned requests waiting */
 };
 
 /* A member node as the transport and the leader's reconciliation see it. */
@@ -189,6 +196,9 @@ struct member {
 	char raft_addr[DOT_STATE_MAX_ADDR + 1];
 	char api_addr[DOT_STATE_MAX_ADDR + 1]; /* "" if none or unknown */
 	int role; /* enum dot_node_role */
+	uint8_t pk[DOT_SIGN_PK_MAX]; /* the node key (signs checkpoints) */
+	size_t pklen;
+	char key_name[64];           /* its checkpoint key name */
 };
 
 /* An entry this node proposed (cluster mode): its txs wait for its apply. */
@@ -225,6 +235,13 @@ struct conn {
 };
 
 /* A status request waiting for its answer (do_status). */
+struct cswait {
+	struct conn *conn;
+	uint64_t id, min, deadline;
+	uint64_t seq; /* audit.receipt: the tx's record; else UINT64_MAX */
+	struct cswait *next;
+};
+
 struct statusreq {
 	struct conn *conn; /* NULL once the connection is gone */
 	uint64_t id;
@@ -248,6 +265,7 @@ struct sigbatch {
 
 static void
 logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void hex(char *out, const uint8_t *p, size_t n);
 static void
 logmsg(const char *fmt, ...)
 {
@@ -443,11 +461,17 @@ conn_close(struct conn *c)
 	for (struct statusreq *q = n->status_run; q; q = q->next)
 		if (q->conn == c)
 			q->conn = NULL;
+	for (struct cswait *w = n->cs_wait; w; w = w->next)
+		if (w->conn == c)
+			w->conn = NULL;
 	uv_close((uv_handle_t *)&c->h.stream, on_closed);
 }
 
 static void process(struct conn *c);
 static void on_flush(uv_idle_t *h);
+static void do_cosign(struct conn *c, const struct dot_api_msg *m);
+static void do_cosigned(struct conn *c, const struct dot_api_msg *m);
+static void do_receipt(struct conn *c, const struct dot_api_msg *m);
 
 /* Queue (a copy of) a tx for the next entry. */
 static int
@@ -981,11 +1005,21 @@ process(struct conn *c)
 		else if (m.method_len == 17 &&
 			 memcmp(m.method, "audit.consistency", 17) == 0)
 			do_prove(c, &m, 1);
+		else if (m.method_len == 14 &&
+			 memcmp(m.method, "audit.cosigned", 14) == 0)
+			do_cosigned(c, &m);
+		else if (m.method_len == 14 &&
+			 memcmp(m.method, "cluster.cosign", 14) == 0)
+			do_cosign(c, &m);
+		else if (m.method_len == 13 &&
+			 memcmp(m.method, "audit.receipt", 13) == 0)
+			do_receipt(c, &m);
 		else
 			respond(c, m.id, DOT_EAPI_METHOD, NULL, 0,
 				"methods: status, submit, query, "
-				"audit.checkpoint, audit.key, audit.prove, "
-				"audit.consistency");
+				"audit.checkpoint, audit.cosigned, audit.key, "
+				"audit.prove, audit.consistency, "
+				"audit.receipt, cluster.cosign");
 	}
 	if (off > 0 && !c->closing) {
 		memmove(c->in, c->in + off, c->in_len - off);
@@ -1679,6 +1713,10 @@ stop_log_thread(struct node *n)
 #define CL_MAX_PROPS 8 /* entries proposed and not yet applied */
 
 static int fwd_submit(struct node *n, uint64_t leader, struct pending *p);
+static int cl_apply_cosign(struct node *n, uint64_t ridx, const uint8_t *p,
+			   size_t len);
+static void cs_tick(struct node *n);
+static void cs_wake(struct node *n, int expired_only);
 static void fwd_applied(struct node *n, uint64_t index, const uint8_t *entry,
 			size_t len, const struct dot_buf *receipts);
 static void fwd_close(struct fwd *f, const char *why);
@@ -1733,6 +1771,8 @@ cl_apply(void *ctx, uint64_t ridx, const uint8_t *cmd, size_t len)
 
 	if (ridx <= dot_state_log_ref(n->st))
 		return DOT_OK; /* in the state already (a restart) */
+	if (len >= CL_HDR && cmd[0] == 2)
+		return cl_apply_cosign(n, ridx, cmd + CL_HDR, len - CL_HDR);
 	if (len < CL_HDR || cmd[0] != 1) {
 		/* Deterministic on every node: skipped, and said. */
 		logmsg("raft entry %llu is not a ledger command; skipped",
@@ -1810,8 +1850,8 @@ cl_proposed(void *arg, int status, const struct dot_err *e)
 
 /* Propose one entry (its txs in batch, or none for the genesis). */
 static int
-cl_propose(struct node *n, const uint8_t *entry, size_t len,
-	   struct pending *batch, size_t count)
+cl_propose_cmd(struct node *n, uint8_t ver, const uint8_t *entry, size_t len,
+	       struct pending *batch, size_t count)
 {
 	struct proposal *pr = calloc(1, sizeof(*pr));
 	struct dot_buf cmd = {0};
@@ -1825,7 +1865,7 @@ cl_propose(struct node *n, const uint8_t *entry, size_t len,
 	pr->batch = batch;
 	pr->count = count;
 	pr->node = n;
-	hdr[0] = 1;
+	hdr[0] = ver;
 	put_be64(hdr + 1, entry_time(n));
 	put_be64(hdr + 9, n->raft_id);
 	put_be64(hdr + 17, pr->seq);
@@ -1850,6 +1890,13 @@ cl_propose(struct node *n, const uint8_t *entry, size_t len,
 		cl_proposed(pr, rv, &e);
 	}
 	return rv;
+}
+
+static int
+cl_propose(struct node *n, const uint8_t *entry, size_t len,
+	   struct pending *batch, size_t count)
+{
+	return cl_propose_cmd(n, 1, entry, len, batch, count);
 }
 
 static void
@@ -2108,6 +2155,18 @@ members_add(struct node *n, const uint8_t *key, size_t keylen,
 	if (dot_sign_pk_to_kx(key, keylen, m->kx) != DOT_OK)
 		return DOT_ECRYPTO_KEY;
 	m->id = dot_state_node_raft_id(key, keylen);
+	if (keylen > sizeof(m->pk))
+		return DOT_ECRYPTO_KEY;
+	memcpy(m->pk, key, keylen);
+	m->pklen = keylen;
+	{
+		uint8_t kid[DOT_KEY_ID_LEN];
+		char kh[2 * DOT_KEY_ID_LEN + 1];
+
+		dot_key_id(key, keylen, kid);
+		hex(kh, kid, sizeof(kid));
+		snprintf(m->key_name, sizeof(m->key_name), "node-%s", kh);
+	}
 	memcpy(m->raft_addr, addr, alen);
 	m->raft_addr[alen] = '\0';
 	snprintf(m->api_addr, sizeof(m->api_addr), "%s", api);
@@ -2753,6 +2812,732 @@ fwd_applied(struct node *n, uint64_t index, const uint8_t *entry, size_t len,
 	}
 }
 
+/* ---- cosigned checkpoints (decision 0018) ---- */
+
+/*
+ * Every node signs the checkpoint of the Merkle log at the same points of
+ * the raft log: on applying a cosign command (version 2), which the leader
+ * proposes at most every CS_EVERY_TICKS ticks of its 50 ms timer while the
+ * log grows. Every node is then at the same tree size, so the signatures
+ * agree on (size, root). A follower sends its line to the leader (method
+ * "cluster.cosign" on its forwarding channel); the leader checks it and puts
+ * the lines it holds into the next cosign command, which every node checks
+ * again (the signer must be a member, the root must be the node's own at
+ * that size) and keeps (dot_state_cosigs_put). Any node then answers
+ * "audit.cosigned" with the newest checkpoint a quorum of the voters
+ * signed, waiting up to CS_WAIT_US for one of at least the size asked.
+ *
+ * A cosign command: the 25-byte header with version 2, then canonical CBOR
+ * [* [size, root (32 bytes), key name, signature line]].
+ */
+#define CS_EVERY_TICKS 2
+#define CS_MAX_QUEUE 256
+#define CS_MAX_ITEMS 1024
+#define CS_MAX_WAIT 1024
+#define CS_WAIT_US (10 * 1000000ull)
+#define CS_MAX_LINE 512
+
+
+static const struct member *
+member_by_name(struct node *n, const char *name, size_t len)
+{
+	for (size_t i = 0; i < n->nmembers; i++)
+		if (strlen(n->members[i].key_name) == len &&
+		    memcmp(n->members[i].key_name, name, len) == 0)
+			return &n->members[i];
+	return NULL;
+}
+
+/* The checkpoint body (c2sp.org/tlog-checkpoint) of this node's log. */
+static void
+cs_body(struct node *n, uint64_t size, const uint8_t root[DOT_AUDIT_HASH_LEN],
+	struct dot_buf *out)
+{
+	char num[24], b64[sodium_base64_ENCODED_LEN(
+		DOT_AUDIT_HASH_LEN, sodium_base64_VARIANT_ORIGINAL)];
+
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)size);
+	sodium_bin2base64(b64, sizeof(b64), root, DOT_AUDIT_HASH_LEN,
+			  sodium_base64_VARIANT_ORIGINAL);
+	dot_buf_put(out, n->origin, strlen(n->origin));
+	dot_buf_put(out, "\n", 1);
+	dot_buf_put(out, num, strlen(num));
+	dot_buf_put(out, "\n", 1);
+	dot_buf_put(out, b64, strlen(b64));
+	dot_buf_put(out, "\n", 1);
+}
+
+/*
+ * Is `line` member m's valid signature line over the checkpoint (size,
+ * root)? DOT_OK, or why not in e.
+ */
+static int
+cs_check(struct node *n, const struct member *m, uint64_t size,
+	 const uint8_t root[DOT_AUDIT_HASH_LEN], const char *line, size_t llen,
+	 struct dot_err *e)
+{
+	struct dot_audit_vkey vk;
+	struct dot_audit_checkpoint *cp = NULL;
+	struct dot_buf note = {0};
+	int rv;
+
+	if (llen == 0 || llen > CS_MAX_LINE || memchr(line, '\n', llen) !=
+						       line + llen - 1)
+		return dot_err_set(e, DOT_EAUDIT_NOTE_FORMAT,
+				   "not one signature line");
+	rv = dot_audit_vkey_from_pk(&vk, m->key_name, strlen(m->key_name),
+				    m->pk, m->pklen);
+	if (rv != DOT_OK)
+		return dot_err_set(e, rv, "no verifier key for %s",
+				   m->key_name);
+	cs_body(n, size, root, &note);
+	dot_buf_put(&note, "\n", 1);
+	dot_buf_put(&note, line, llen);
+	rv = note.err;
+	if (rv == DOT_OK)
+		rv = dot_audit_checkpoint_open((const char *)note.data,
+					       note.len, &vk, 1, n->origin,
+					       strlen(n->origin), &cp, e);
+	if (rv == DOT_OK && (cp->note.nverified != 1 || cp->note.nsigs != 1))
+		rv = dot_err_set(e, DOT_EAUDIT_NO_KNOWN_SIGNER,
+				 "the line is not %s's", m->key_name);
+	dot_audit_checkpoint_free(cp);
+	dot_buf_free(&note);
+	return rv;
+}
+
+/* Encode one cosign item. */
+static void
+cs_item(struct dot_buf *b, uint64_t size, const uint8_t *root,
+	const char *name, size_t nlen, const char *line, size_t llen)
+{
+	dot_enc_array(b, 4);
+	dot_enc_uint(b, size);
+	dot_enc_bstr(b, root, DOT_AUDIT_HASH_LEN);
+	dot_enc_tstr(b, name, nlen);
+	dot_enc_tstr(b, line, llen);
+}
+
+/* Decode one; DOT_OK or a format error. */
+static int
+cs_item_dec(struct dot_dec *d, struct dot_state_cosig *c)
+{
+	uint64_t four;
+	const uint8_t *root;
+	size_t rl;
+
+	if (dot_dec_array(d, &four) != DOT_OK || four != 4 ||
+	    dot_dec_uint(d, &c->size) != DOT_OK ||
+	    dot_dec_bstr(d, &root, &rl) != DOT_OK ||
+	    rl != DOT_AUDIT_HASH_LEN ||
+	    dot_dec_tstr(d, &c->name, &c->name_len) != DOT_OK ||
+	    dot_dec_tstr(d, &c->line, &c->line_len) != DOT_OK ||
+	    c->name_len == 0 || c->name_len > 63 || c->line_len == 0 ||
+	    c->line_len > CS_MAX_LINE)
+		return DOT_EINVAL;
+	memcpy(c->root, root, DOT_AUDIT_HASH_LEN);
+	return DOT_OK;
+}
+
+/* This node's own root at `size`, from its own line; 0 if it has none. */
+struct cs_own {
+	const char *name;
+	uint8_t root[DOT_AUDIT_HASH_LEN];
+	int found;
+};
+
+static int
+cs_own_cb(void *ctx, const struct dot_state_cosig *c)
+{
+	struct cs_own *o = ctx;
+
+	if (c->name_len == strlen(o->name) &&
+	    memcmp(c->name, o->name, c->name_len) == 0) {
+		memcpy(o->root, c->root, sizeof(o->root));
+		o->found = 1;
+	}
+	return DOT_OK;
+}
+
+/*
+ * Check an item another node signed: a member's line, over the root this
+ * node has at that size (when it signed that size itself). DOT_OK if it
+ * may be kept.
+ */
+static int
+cs_accept(struct node *n, const struct dot_state_cosig *c, struct dot_err *e)
+{
+	const struct member *m = member_by_name(n, c->name, c->name_len);
+	struct cs_own own = {n->key_name, {0}, 0};
+	int rv;
+
+	if (m == NULL)
+		return dot_err_set(e, DOT_ECONS_MEMBER,
+				   "%.*s is not a member node",
+				   (int)c->name_len, c->name);
+	rv = cs_check(n, m, c->size, c->root, c->line, c->line_len, e);
+	if (rv != DOT_OK)
+		return rv;
+	if (dot_state_cosigs(n->st, c->size, cs_own_cb, &own, e) != DOT_OK)
+		return DOT_OK; /* cannot compare: keep it, checked above */
+	if (own.found &&
+	    sodium_memcmp(own.root, c->root, DOT_AUDIT_HASH_LEN) != 0) {
+		logmsg("ALARM: %.*s signed a checkpoint of size %llu with "
+		       "another root than this node's: the logs differ",
+		       (int)c->name_len, c->name,
+		       (unsigned long long)c->size);
+		return dot_err_set(e, DOT_EAUDIT_EQUIVOCATION,
+				   "another root at size %llu",
+				   (unsigned long long)c->size);
+	}
+	return DOT_OK;
+}
+
+/* Leader: queue a checked item for the next cosign command. */
+static void
+cs_enqueue(struct node *n, const struct dot_state_cosig *c)
+{
+	if (n->cs_nqueue >= CS_MAX_QUEUE)
+		return; /* the next round signs again */
+	cs_item(&n->cs_queue, c->size, c->root, c->name, c->name_len, c->line,
+		c->line_len);
+	if (n->cs_queue.err != DOT_OK) {
+		dot_buf_free(&n->cs_queue);
+		n->cs_nqueue = 0;
+		return;
+	}
+	n->cs_nqueue++;
+}
+
+static void cs_wake(struct node *n, int expired_only);
+
+/* Follower: send this node's line to the leader (best effort). */
+static void
+cs_send(struct node *n, const struct dot_state_cosig *c)
+{
+	uint64_t leader = 0;
+	const char *laddr = NULL;
+	struct fwd *f;
+	struct dot_buf params = {0}, frame = {0};
+
+	dotd_cons_leader(n->cons, &leader, &laddr);
+	if (leader == 0 || leader == n->raft_id ||
+	    (f = fwd_get(n, leader)) == NULL)
+		return;
+	cs_item(&params, c->size, c->root, c->name, c->name_len, c->line,
+		c->line_len);
+	if (params.err == DOT_OK &&
+	    dot_api_request(&frame, ++n->fwd_rid, "cluster.cosign",
+			    params.data, params.len) == DOT_OK) {
+		if (f->ready)
+			(void)fwd_send(f, frame.data, frame.len);
+		else if (dot_buf_reserve(&f->out, frame.len) == DOT_OK)
+			dot_buf_put(&f->out, frame.data, frame.len);
+	}
+	dot_buf_free(&params);
+	dot_buf_free(&frame);
+}
+
+/* Apply a cosign command: keep the lines that check, sign, pass it on. */
+static int
+cl_apply_cosign(struct node *n, uint64_t ridx, const uint8_t *p, size_t len)
+{
+	struct dot_state_cosig *items = NULL, mine;
+	struct dot_buf note = {0};
+	struct dot_dec d;
+	struct dot_err e = {0};
+	uint64_t cnt = 0, size;
+	uint8_t root[DOT_AUDIT_HASH_LEN];
+	size_t nk = 0;
+	int rv, signed_now = 0;
+
+	members_refresh(n);
+	if (dot_dec_init(&d, p, len, NULL, NULL) != DOT_OK ||
+	    dot_dec_array(&d, &cnt) != DOT_OK || cnt > CS_MAX_ITEMS) {
+		logmsg("raft entry %llu: a malformed cosign command; skipped",
+		       (unsigned long long)ridx);
+		cnt = 0;
+	}
+	items = calloc(cnt + 1, sizeof(*items));
+	if (items == NULL)
+		return DOT_ENOMEM;
+	for (uint64_t i = 0; i < cnt; i++) {
+		if (cs_item_dec(&d, &items[nk]) != DOT_OK) {
+			logmsg("raft entry %llu: a malformed cosign item; the "
+			       "rest skipped",
+			       (unsigned long long)ridx);
+			break;
+		}
+		e.msg[0] = '\0';
+		if (cs_accept(n, &items[nk], &e) == DOT_OK)
+			nk++;
+		else
+			logmsg("raft entry %llu: a cosignature refused: %s",
+			       (unsigned long long)ridx, e.msg);
+	}
+	/* This node's own line, at the size every node is at now. */
+	dot_state_log_root(n->st, &size, root);
+	if (size > 0 && size != n->cs_signed) {
+		rv = dot_audit_checkpoint_sign(n->origin, strlen(n->origin),
+					       size, root, n->node_key,
+					       n->key_name,
+					       strlen(n->key_name), &note, &e);
+		if (rv == DOT_OK) {
+			/* the line: after the blank line that ends the text */
+			const char *s = (const char *)note.data;
+			const char *bl = NULL;
+
+			for (size_t i = 0; i + 1 < note.len; i++)
+				if (s[i] == '\n' && s[i + 1] == '\n')
+					bl = s + i + 2;
+			if (bl != NULL) {
+				mine.size = size;
+				memcpy(mine.root, root, sizeof(root));
+				mine.name = n->key_name;
+				mine.name_len = strlen(n->key_name);
+				mine.line = bl;
+				mine.line_len = note.len - (size_t)(bl - s);
+				items[nk++] = mine;
+				signed_now = 1;
+			}
+		}
+	}
+	rv = dot_state_cosigs_put(n->st, ridx, items, nk, &e);
+	if (rv != DOT_OK)
+		logmsg("cannot keep the cosignatures of raft entry %llu: %s",
+		       (unsigned long long)ridx, e.msg);
+	else if (signed_now) {
+		n->cs_signed = size;
+		if (dotd_cons_is_leader(n->cons))
+			cs_enqueue(n, &mine);
+		else
+			cs_send(n, &mine);
+	}
+	free(items);
+	dot_buf_free(&note);
+	cs_wake(n, 0);
+	return rv == DOT_ESTATE_STORAGE ? rv : DOT_OK;
+}
+
+/* Leader, on its timer: propose a cosign command when there is news. */
+static void
+cs_tick(struct node *n)
+{
+	struct dot_buf cmd = {0};
+	uint64_t size;
+	uint8_t root[DOT_AUDIT_HASH_LEN];
+
+	if (++n->cs_ticks < CS_EVERY_TICKS || n->nprops >= CL_MAX_PROPS)
+		return;
+	dot_state_log_root(n->st, &size, root);
+	if (size == 0 || (size == n->cs_proposed && n->cs_nqueue == 0))
+		return;
+	dot_enc_array(&cmd, n->cs_nqueue);
+	dot_buf_put(&cmd, n->cs_queue.data, n->cs_queue.len);
+	if (cmd.err == DOT_OK &&
+	    cl_propose_cmd(n, 2, cmd.data, cmd.len, NULL, 0) == DOT_OK) {
+		n->cs_ticks = 0;
+		n->cs_proposed = size;
+		n->cs_queue.len = 0;
+		n->cs_nqueue = 0;
+	}
+	dot_buf_free(&cmd);
+}
+
+/* "cluster.cosign" from a member node: queue its line at the leader. */
+static void
+do_cosign(struct conn *c, const struct dot_api_msg *m)
+{
+	struct node *n = c->node;
+	const struct dot_net_peer *peer = c->ch ? dot_net_peer(c->ch) : NULL;
+	struct dot_state_cosig it;
+	struct dot_dec d;
+	struct dot_err e = {0};
+	int rv;
+
+	if (!n->cluster || peer == NULL || peer->role != DOT_NET_NODE) {
+		respond(c, m->id, DOT_ECONS_MEMBER, NULL, 0,
+			"only member nodes send cosignatures");
+		return;
+	}
+	if (!dotd_cons_is_leader(n->cons)) {
+		respond(c, m->id, DOT_ECONS_NOT_LEADER, NULL, 0, NULL);
+		return;
+	}
+	if (dot_dec_init(&d, m->item, m->item_len, NULL, NULL) != DOT_OK ||
+	    cs_item_dec(&d, &it) != DOT_OK || !dot_dec_done(&d)) {
+		respond(c, m->id, DOT_EAPI_FORMAT, NULL, 0,
+			"params: [size, root, key name, signature line]");
+		return;
+	}
+	members_refresh(n);
+	{
+		const struct member *mb =
+		    member_by_name(n, it.name, it.name_len);
+		if (mb == NULL || sodium_memcmp(mb->kx, peer->static_pk,
+						DOT_NET_KEY_LEN) != 0) {
+			respond(c, m->id, DOT_ECONS_MEMBER, NULL, 0,
+				"a node sends only its own cosignature");
+			return;
+		}
+	}
+	rv = cs_accept(n, &it, &e);
+	if (rv == DOT_OK)
+		cs_enqueue(n, &it);
+	respond(c, m->id, rv, NULL, 0, rv == DOT_OK ? NULL : e.msg);
+}
+
+/* The count of current voters, and whether `name` is one. */
+static size_t
+cs_voters(struct node *n, const char *name, size_t len, int *is_voter)
+{
+	size_t v = 0;
+
+	*is_voter = 0;
+	for (size_t i = 0; i < n->nmembers; i++) {
+		if (n->members[i].role != DOT_NODE_VOTER)
+			continue;
+		v++;
+		if (name != NULL && strlen(n->members[i].key_name) == len &&
+		    memcmp(n->members[i].key_name, name, len) == 0)
+			*is_voter = 1;
+	}
+	return v;
+}
+
+struct cs_note {
+	struct node *n;
+	struct dot_buf lines;
+	size_t voters; /* lines by current voters */
+	uint8_t root[DOT_AUDIT_HASH_LEN];
+	int have_root, mixed;
+};
+
+static int
+cs_note_cb(void *ctx, const struct dot_state_cosig *c)
+{
+	struct cs_note *cn = ctx;
+	int v;
+
+	if (member_by_name(cn->n, c->name, c->name_len) == NULL)
+		return DOT_OK; /* no longer a member */
+	if (cn->have_root &&
+	    sodium_memcmp(cn->root, c->root, DOT_AUDIT_HASH_LEN) != 0) {
+		cn->mixed = 1;
+		return DOT_OK;
+	}
+	memcpy(cn->root, c->root, DOT_AUDIT_HASH_LEN);
+	cn->have_root = 1;
+	(void)cs_voters(cn->n, c->name, c->name_len, &v);
+	cn->voters += (size_t)v;
+	dot_buf_put(&cn->lines, c->line, c->line_len);
+	return DOT_OK;
+}
+
+/*
+ * The newest checkpoint of at least `min` leaves signed by a quorum of the
+ * current voters, as a note in out: 1 if found, 0 if none yet, < 0 error.
+ */
+static int
+cs_find(struct node *n, uint64_t min, struct dot_buf *out, uint64_t *found)
+{
+	uint64_t sizes[16];
+	size_t ns = 0, nv;
+	struct dot_err e = {0};
+	int dummy;
+
+	members_refresh(n);
+	nv = cs_voters(n, NULL, 0, &dummy);
+	if (nv == 0 || dot_state_cosig_sizes(n->st, min, sizes, 16, &ns, &e) !=
+			   DOT_OK)
+		return -1;
+	for (size_t i = 0; i < ns; i++) {
+		struct cs_note cn = {n, {0}, 0, {0}, 0, 0};
+		int rv = dot_state_cosigs(n->st, sizes[i], cs_note_cb, &cn, &e);
+
+		if (rv == DOT_OK && !cn.mixed && cn.voters >= nv / 2 + 1) {
+			cs_body(n, sizes[i], cn.root, out);
+			dot_buf_put(out, "\n", 1);
+			dot_buf_put(out, cn.lines.data, cn.lines.len);
+			dot_buf_free(&cn.lines);
+			if (found != NULL)
+				*found = sizes[i];
+			return out->err == DOT_OK ? 1 : -1;
+		}
+		dot_buf_free(&cn.lines);
+	}
+	return 0;
+}
+
+/*
+ * The answer to audit.receipt: {1: cosigned note, 2: seq, 3: inclusion
+ * proof of the record in that note's tree, 4: tx, 5: receipt}.
+ */
+static int
+cs_receipt(struct node *n, uint64_t seq, const struct dot_buf *note,
+	   uint64_t size, struct dot_buf *r, struct dot_err *e)
+{
+	struct dot_audit_proof pr;
+	struct dot_buf enc = {0}, tx = {0}, rc = {0};
+	uint64_t entry;
+	int rv = dot_state_log_prove(n->st, seq, size, &pr, e);
+
+	if (rv == DOT_OK)
+		rv = dot_audit_proof_encode(&pr, &enc);
+	if (rv == DOT_OK)
+		rv = dot_state_log_get(n->st, seq, &entry, &tx, &rc, e);
+	if (rv == DOT_OK) {
+		dot_enc_map(r, 5);
+		dot_enc_uint(r, 1);
+		dot_enc_tstr(r, (const char *)note->data, note->len);
+		dot_enc_uint(r, 2);
+		dot_enc_uint(r, seq);
+		dot_enc_uint(r, 3);
+		dot_enc_bstr(r, enc.data, enc.len);
+		dot_enc_uint(r, 4);
+		dot_enc_bstr(r, tx.data, tx.len);
+		dot_enc_uint(r, 5);
+		dot_enc_bstr(r, rc.data, rc.len);
+		rv = r->err;
+	}
+	dot_buf_free(&enc);
+	dot_buf_free(&tx);
+	dot_buf_free(&rc);
+	return rv;
+}
+
+static void
+cs_answer(struct node *n, struct conn *c, uint64_t id, uint64_t min,
+	  uint64_t seq, int timed_out)
+{
+	struct dot_buf note = {0}, r = {0};
+	struct dot_err e = {0};
+	uint64_t size = 0;
+	int rv = cs_find(n, min, &note, &size);
+
+	if (rv > 0 && seq != UINT64_MAX) {
+		rv = cs_receipt(n, seq, &note, size, &r, &e);
+		respond(c, id, rv, r.data, r.len, rv ? e.msg : NULL);
+	} else if (rv > 0) {
+		dot_enc_tstr(&r, (const char *)note.data, note.len);
+		respond(c, id, r.err, r.data, r.len, NULL);
+	} else if (rv < 0)
+		respond(c, id, DOT_ESTATE_STORAGE, NULL, 0,
+			"cannot read the cosignatures");
+	else if (timed_out) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg),
+			 "no checkpoint of at least %llu leaves was signed by "
+			 "a quorum of the voters within %llu s",
+			 (unsigned long long)min,
+			 (unsigned long long)(CS_WAIT_US / 1000000));
+		respond(c, id, DOT_ECONS_NO_QUORUM, NULL, 0, msg);
+	}
+	dot_buf_free(&note);
+	dot_buf_free(&r);
+}
+
+/* Answer the waiting requests that can be (or that ran out of time). */
+static void
+cs_wake(struct node *n, int expired_only)
+{
+	uint64_t now = now_us();
+
+	for (struct cswait **pp = &n->cs_wait; *pp;) {
+		struct cswait *w = *pp;
+		struct dot_buf note = {0};
+		int found = 0;
+
+		if (w->conn == NULL || w->conn->closing) {
+			*pp = w->next;
+			free(w);
+			continue;
+		}
+		if (!expired_only)
+			found = cs_find(n, w->min, &note, NULL) != 0;
+		dot_buf_free(&note);
+		if (found || now >= w->deadline) {
+			cs_answer(n, w->conn, w->id, w->min, w->seq, 1);
+			*pp = w->next;
+			free(w);
+			continue;
+		}
+		pp = &w->next;
+	}
+}
+
+/* Wait for a quorum-signed checkpoint of at least `min` records. */
+static void
+cs_wait_for(struct conn *c, uint64_t id, uint64_t min, uint64_t seq)
+{
+	struct node *n = c->node;
+	struct dot_buf tmp = {0};
+	struct cswait *w, **pp;
+	size_t cnt = 0;
+	int rv = n->cluster ? cs_find(n, min, &tmp, NULL) : 0;
+
+	dot_buf_free(&tmp);
+	if (rv != 0) {
+		cs_answer(n, c, id, min, seq, 0);
+		return;
+	}
+	for (pp = &n->cs_wait; *pp; pp = &(*pp)->next)
+		cnt++;
+	w = cnt < CS_MAX_WAIT ? calloc(1, sizeof(*w)) : NULL;
+	if (w == NULL) {
+		respond(c, id, DOT_EAPI_BUSY, NULL, 0, NULL);
+		return;
+	}
+	w->conn = c;
+	w->id = id;
+	w->min = min;
+	w->seq = seq;
+	w->deadline = now_us() + CS_WAIT_US;
+	*pp = w;
+}
+
+/*
+ * "audit.cosigned" min: the newest checkpoint of at least `min` records
+ * signed by a quorum of the voters, as a C2SP note; waits for one up to
+ * CS_WAIT_US. One node outside cluster mode is its own quorum.
+ */
+static void
+do_cosigned(struct conn *c, const struct dot_api_msg *m)
+{
+	struct node *n = c->node;
+	uint64_t min = 0, size;
+	uint8_t root[DOT_AUDIT_HASH_LEN];
+	struct dot_dec d;
+
+	if (dot_dec_init(&d, m->item, m->item_len, NULL, NULL) != DOT_OK ||
+	    dot_dec_uint(&d, &min) != DOT_OK || !dot_dec_done(&d)) {
+		respond(c, m->id, DOT_EAPI_FORMAT, NULL, 0,
+			"params: the least tree size (an unsigned integer)");
+		return;
+	}
+	if (!n->cluster) {
+		dot_state_log_root(n->st, &size, root);
+		if (size < min)
+			respond(c, m->id, DOT_ECONS_NO_QUORUM, NULL, 0,
+				"the log is shorter than that");
+		else
+			do_checkpoint(c, m->id);
+		return;
+	}
+	cs_wait_for(c, m->id, min, UINT64_MAX);
+}
+
+/*
+ * The record of tx `txid` in ledger entry `entry`: records are in entry
+ * order, so a binary search over seq finds the entry's first one.
+ */
+static int
+find_record(struct node *n, uint64_t entry, const uint8_t *txid,
+	    uint64_t *seq, struct dot_err *e)
+{
+	uint64_t size, lo = 0, hi, at;
+	uint8_t root[DOT_AUDIT_HASH_LEN];
+	int rv;
+
+	dot_state_log_root(n->st, &size, root);
+	hi = size;
+	while (lo < hi) { /* the first record with an entry >= `entry` */
+		struct dot_buf tx = {0}, rc = {0};
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		rv = dot_state_log_get(n->st, mid, &at, &tx, &rc, e);
+		dot_buf_free(&tx);
+		dot_buf_free(&rc);
+		if (rv != DOT_OK)
+			return rv;
+		if (at < entry)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (uint64_t s = lo; s < size && s < lo + DOT_STATE_MAX_BATCH + 1;
+	     s++) {
+		struct dot_buf tx = {0}, rc = {0};
+		struct dot_receipt *r = NULL;
+		int same = 0;
+
+		rv = dot_state_log_get(n->st, s, &at, &tx, &rc, e);
+		if (rv == DOT_OK && at == entry &&
+		    dot_receipt_parse(rc.data, rc.len, &r, e) == DOT_OK)
+			same = sodium_memcmp(r->tx_id, txid,
+					     DOT_TX_ID_LEN) == 0;
+		dot_receipt_free(r);
+		dot_buf_free(&tx);
+		dot_buf_free(&rc);
+		if (rv != DOT_OK)
+			return rv;
+		if (at != entry)
+			break;
+		if (same) {
+			*seq = s;
+			return DOT_OK;
+		}
+	}
+	return dot_err_set(e, DOT_EAUDIT_PROOF_RANGE,
+			   "no such tx in ledger entry %llu (not applied "
+			   "here yet?)",
+			   (unsigned long long)entry);
+}
+
+/*
+ * "audit.receipt" {1: ledger entry index, 2: tx id}: the tx's quorum
+ * receipt, once a checkpoint that holds it is signed by a quorum of the
+ * voters (waits up to CS_WAIT_US): {1: cosigned note, 2: seq, 3: inclusion
+ * proof, 4: tx, 5: receipt}. One node outside cluster mode signs alone.
+ */
+static void
+do_receipt(struct conn *c, const struct dot_api_msg *m)
+{
+	struct node *n = c->node;
+	struct dot_dec d;
+	struct dot_err e = {0};
+	uint64_t two, k1, k2, entry, seq = 0;
+	const uint8_t *txid;
+	size_t tl;
+	int rv;
+
+	if (dot_dec_init(&d, m->item, m->item_len, NULL, NULL) != DOT_OK ||
+	    dot_dec_map(&d, &two) != DOT_OK || two != 2 ||
+	    dot_dec_uint(&d, &k1) != DOT_OK || k1 != 1 ||
+	    dot_dec_uint(&d, &entry) != DOT_OK ||
+	    dot_dec_uint(&d, &k2) != DOT_OK || k2 != 2 ||
+	    dot_dec_bstr(&d, &txid, &tl) != DOT_OK || tl != DOT_TX_ID_LEN ||
+	    !dot_dec_done(&d)) {
+		respond(c, m->id, DOT_EAPI_FORMAT, NULL, 0,
+			"params: {1: ledger entry index, 2: tx id}");
+		return;
+	}
+	rv = find_record(n, entry, txid, &seq, &e);
+	if (rv != DOT_OK) {
+		respond(c, m->id, rv, NULL, 0, e.msg);
+		return;
+	}
+	if (!n->cluster) {
+		struct dot_buf note = {0}, r = {0};
+		uint64_t size;
+		uint8_t root[DOT_AUDIT_HASH_LEN];
+
+		dot_state_log_root(n->st, &size, root);
+		rv = dot_audit_checkpoint_sign(n->origin, strlen(n->origin),
+					       size, root, n->node_key,
+					       n->key_name,
+					       strlen(n->key_name), &note, &e);
+		if (rv == DOT_OK)
+			rv = cs_receipt(n, seq, &note, size, &r, &e);
+		respond(c, m->id, rv, r.data, r.len, rv ? e.msg : NULL);
+		dot_buf_free(&note);
+		dot_buf_free(&r);
+		return;
+	}
+	cs_wait_for(c, m->id, seq + 1, seq);
+}
+
 /* ---- the leader makes raft's configuration follow the ledger ---- */
 
 struct cfgscan {
@@ -2880,11 +3665,14 @@ on_cl_timer(uv_timer_t *t)
 	if (n->cons == NULL || n->stopping)
 		return;
 	members_refresh(n);
+	cs_wake(n, 1);
 	if (!dotd_cons_is_leader(n->cons))
 		return;
 	dot_state_position(n->st, &index, &at);
 	if (index > 0)
 		cl_reconcile(n);
+	if (index > 0)
+		cs_tick(n);
 	if (index == 0 && n->genesis != NULL && !n->genesis_proposed) {
 		if (cl_propose(n, n->genesis, n->genesis_len, NULL, 0) ==
 		    DOT_OK) {
@@ -3489,6 +4277,12 @@ close_node(struct node *n)
 		free(q);
 	}
 	n->status_wait = NULL;
+	for (struct cswait *w = n->cs_wait, *wn; w; w = wn) {
+		wn = w->next;
+		free(w);
+	}
+	n->cs_wait = NULL;
+	dot_buf_free(&n->cs_queue);
 	dot_state_close(n->st);
 	n->st = NULL;
 	if (n->db != NULL)

@@ -382,4 +382,49 @@ DOT_API DOT_MUST int dot_audit_checkpoint_verify_consistency(
     const struct dot_audit_checkpoint *newer, const struct dot_audit_proof *p,
     struct dot_err *e);
 
+/* ---- quorum receipts (qreceipt.c; docs/audit-format.md §9) ---- */
+
+/*
+ * A receipt that proves itself: canonical CBOR
+ *   {1: 1, 2: tx id (32 bytes), 3: receipt bytes, 4: seq,
+ *    5: inclusion proof (bytes, §4), 6: cosigned checkpoint (text, §5)}
+ * at most DOT_AUDIT_QRECEIPT_MAX bytes. Parsed fields point into the
+ * buffer given to dot_audit_qreceipt_parse.
+ */
+#define DOT_AUDIT_QRECEIPT_MAX (160 * 1024)
+struct dot_audit_qreceipt {
+	uint8_t tx_id[32];
+	const uint8_t *receipt;
+	size_t receipt_len;
+	uint64_t seq; /* the record's leaf index */
+	struct dot_audit_proof proof;
+	const char *note;
+	size_t note_len;
+};
+struct dot_audit_qreceipt_result {
+	int status;            /* the receipt's: DOT_OK or the tx's refusal */
+	uint64_t ledger_index; /* the receipt's entry */
+	uint64_t size;         /* the cosigned checkpoint's tree size */
+	size_t signers;        /* lines by the given keys that verified */
+};
+DOT_API DOT_MUST int dot_audit_qreceipt_encode(
+    const struct dot_audit_qreceipt *q, struct dot_buf *out);
+/* Strict: DOT_ECODEC_*, DOT_EAUDIT_QRECEIPT_FORMAT, DOT_EAUDIT_PROOF_*. */
+DOT_API DOT_MUST int dot_audit_qreceipt_parse(const uint8_t *p, size_t n,
+					      struct dot_audit_qreceipt *q,
+					      struct dot_err *e);
+/*
+ * Check a quorum receipt against the voters' verifier keys, offline: the
+ * receipt parses and names the tx (DOT_EAUDIT_QRECEIPT_TX); the checkpoint
+ * opens against the keys (dot_audit_checkpoint_open: every known key's
+ * line verifies; the origin when given); at least `quorum` of the keys
+ * signed it (DOT_EAUDIT_QUORUM); the record (tx id, receipt hash) is leaf
+ * `seq` of its tree (DOT_EAUDIT_INCLUSION, DOT_EAUDIT_PROOF_*). A quorum
+ * of 0 or over nkeys is DOT_EINVAL. res is filled as far as it got.
+ */
+DOT_API DOT_MUST int dot_audit_qreceipt_verify(
+    const struct dot_audit_qreceipt *q, const struct dot_audit_vkey *keys,
+    size_t nkeys, size_t quorum, const char *origin, size_t origin_len,
+    struct dot_audit_qreceipt_result *res, struct dot_err *e);
+
 #endif

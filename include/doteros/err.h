@@ -139,7 +139,16 @@
 	X(DOT_ECONS_MEMBER, "no such member, or not allowed in that role")     \
 	X(DOT_ECONS_BUSY, "a membership change is already under way")          \
 	/* accounts (lib/state, docs/decisions/0015) */                        \
-	X(DOT_ESTATE_ACCOUNT_EXPIRED, "account has expired")
+	X(DOT_ESTATE_ACCOUNT_EXPIRED, "account has expired")                   \
+	/* ML-KEM input checks (lib/crypto/mlkem.c, FIPS 203 §7.2, §7.3) */    \
+	X(DOT_ECRYPTO_MLKEM_EK, "ML-KEM encapsulation key fails the FIPS 203 checks") \
+	X(DOT_ECRYPTO_MLKEM_DK, "ML-KEM decapsulation key fails the FIPS 203 checks") \
+	X(DOT_ECRYPTO_MLKEM_CT, "ML-KEM ciphertext has the wrong length")     \
+	/* cosigned checkpoints and quorum receipts (decision 0018) */         \
+	X(DOT_ECONS_NO_QUORUM, "no quorum of voters signed such a checkpoint yet") \
+	X(DOT_EAUDIT_QRECEIPT_FORMAT, "malformed quorum receipt")              \
+	X(DOT_EAUDIT_QRECEIPT_TX, "the receipt is for another transaction")    \
+	X(DOT_EAUDIT_QUORUM, "checkpoint is not signed by a quorum of the keys")
 
 enum dot_errcode {
 #define DOT_X_ENUM(name, msg) name,

@@ -146,6 +146,41 @@ DOT_API void dot_state_signatures_checked(struct dot_state *st,
 DOT_API void dot_state_set_log_ref(struct dot_state *st, uint64_t ref);
 DOT_API uint64_t dot_state_log_ref(const struct dot_state *st);
 
+/*
+ * Checkpoint cosignatures (cosig.c, decision 0018): one member node's
+ * signed-note line ("— name base64(key id || signature)\n") over the
+ * checkpoint of the Merkle log at `size` with `root`. Kept in the state's
+ * database, replicated by the consensus engine's own commands and not in
+ * dot_state_hash. The caller verifies a line before putting it.
+ *
+ * dot_state_cosigs_put puts n of them in one SQLite transaction with the
+ * log reference `ref` (0: none), as dot_state_apply keeps it for an entry;
+ * a `ref` not past dot_state_log_ref is a no-op (handed again after a
+ * restart). Rows older than the DOT_STATE_COSIG_KEEP newest sizes are
+ * dropped. dot_state_cosigs calls cb for each line at `size` (pointers
+ * valid during the call; a non-DOT_OK return stops and is returned);
+ * dot_state_cosig_sizes lists the distinct sizes >= min, newest first.
+ */
+#define DOT_STATE_COSIG_KEEP 1024
+struct dot_state_cosig {
+	uint64_t size;
+	uint8_t root[DOT_AUDIT_HASH_LEN];
+	const char *name; /* the signer's key name */
+	size_t name_len;
+	const char *line; /* the whole signature line */
+	size_t line_len;
+};
+DOT_API DOT_MUST int dot_state_cosigs_put(struct dot_state *st, uint64_t ref,
+					  const struct dot_state_cosig *c,
+					  size_t n, struct dot_err *e);
+DOT_API DOT_MUST int dot_state_cosigs(
+    struct dot_state *st, uint64_t size,
+    int (*cb)(void *ctx, const struct dot_state_cosig *c), void *ctx,
+    struct dot_err *e);
+DOT_API DOT_MUST int dot_state_cosig_sizes(struct dot_state *st, uint64_t min,
+					   uint64_t *sizes, size_t max,
+					   size_t *n, struct dot_err *e);
+
 /* The last applied index and entry time (0 before genesis). */
 DOT_API void dot_state_position(const struct dot_state *st, uint64_t *index,
 				uint64_t *time);

@@ -71,7 +71,13 @@ static const char schema[] =
 	 * the replicated state (not in the state hash): k 'log_ref', the
 	 * consensus engine's index of the last entry applied. */
 	"CREATE TABLE IF NOT EXISTS node_local (k TEXT PRIMARY KEY,"
-	" v INTEGER NOT NULL) WITHOUT ROWID;";
+	" v INTEGER NOT NULL) WITHOUT ROWID;"
+	/* Checkpoint signatures of the member nodes (cosig.c): replicated by
+	 * the consensus engine, not by ledger entries, and not in the state
+	 * hash (the signatures are about the state, not part of it). */
+	"CREATE TABLE IF NOT EXISTS cosig (size INTEGER NOT NULL,"
+	" name TEXT NOT NULL, root BLOB NOT NULL, line TEXT NOT NULL,"
+	" PRIMARY KEY (size, name)) WITHOUT ROWID;";
 
 /* ---- SQLite plumbing ---- */
 
@@ -249,8 +255,8 @@ load_log_ref(struct dot_state *st, struct dot_err *e)
 	return rv;
 }
 
-static int
-save_log_ref(struct dot_state *st, uint64_t ref, struct dot_err *e)
+int
+st_save_log_ref(struct dot_state *st, uint64_t ref, struct dot_err *e)
 {
 	static const char sql[] =
 		"INSERT INTO node_local (k, v) VALUES ('log_ref', ?1)"
@@ -1516,7 +1522,7 @@ dot_state_apply(struct dot_state *st, uint64_t index, uint64_t entry_time,
 	}
 	rv = save_position(st, index, entry_time, e);
 	if (rv == DOT_OK && has_ref)
-		rv = save_log_ref(st, ref, e);
+		rv = st_save_log_ref(st, ref, e);
 	if (rv != DOT_OK)
 		goto fail;
 	{

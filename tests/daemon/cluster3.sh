@@ -148,6 +148,78 @@ json_ok "d['ok'] and d['target'] == '/home/g'" \
 converged 1 2 3
 ok $? "every node applied the forwarded write"
 
+# Cosigned checkpoints and quorum receipts (decision 0018).
+run 0 "the voters' verifier keys" -- on 1 node list --keys "${ADMIN[@]}"
+cp "$TMP/out" "$TMP/qkeys"
+[ "$(grep -c '^node-' "$TMP/qkeys")" = 3 ]
+ok $? "three voter keys ($(wc -l <"$TMP/qkeys") lines)"
+run 0 "a cosigned checkpoint from a follower" -- on 2 audit cosigned \
+	--keys "$TMP/qkeys" --json
+json_ok "d['ok'] and len(d['signers']) >= 2 and d['quorum'] == 2" \
+	"signed by a quorum of the three voters"
+run 0 "a write with a quorum receipt, at a follower" -- on 3 \
+	--quorum-receipt "$TMP/qr" --quorum-keys "$TMP/qkeys" fs put /home/q \
+	"$TMP/f" "${ADMIN[@]}"
+[ -s "$TMP/qr" ]
+ok $? "the quorum receipt was written"
+run 0 "the quorum receipt verifies offline" -- "$DOT" audit receipt verify \
+	"$TMP/qr" --keys "$TMP/qkeys" --json
+json_ok "d['ok'] and d['status'] == 'ok' and d['signers'] >= 2" \
+	"applied by a majority, with that result"
+run 0 "audit verify against the cosigned checkpoints, at node 2" -- on 2 \
+	audit verify --keys "$TMP/qkeys" --json
+json_ok "d['ok'] and d['trust'] == 'quorum-keys' and d['records_checked'] > 0" \
+	"node 2's log is cosigned by a quorum and proves its records"
+run 0 "and again at node 3: the same history, extended" -- on 3 \
+	audit verify --keys "$TMP/qkeys" --json
+json_ok "d['ok'] and d['consistency'] in ('same', 'extends')" \
+	"node 3's cosigned checkpoint is consistent with node 2's"
+# Three keys that are no member's, in the keys file's form.
+: >"$TMP/okeys"
+for k in a b c; do
+	"$DOT" key new "other$k" >/dev/null 2>&1
+	"$DOT" key show "other$k" --json | python3 -c '
+import base64, hashlib, json, sys
+d = json.load(sys.stdin)
+t = d["public_key"][len("dotpk1"):]
+pk = base64.urlsafe_b64decode(t + "=" * (-len(t) % 4))[1:33]
+name = "node-" + d["key_id"]
+kid = hashlib.sha256(name.encode() + b"\n\x01" + pk).digest()[:4]
+print(name + "+" + kid.hex() + "+" + base64.b64encode(b"\x01" + pk).decode())' \
+		>>"$TMP/okeys"
+done
+[ "$(grep -c '^node-' "$TMP/okeys")" = 3 ]
+ok $? "three keys of no member"
+run 1 "checked with keys of no member: refused" -- "$DOT" audit receipt \
+	verify "$TMP/qr" --keys "$TMP/okeys"
+err_has "known key" "refused: no known key signed it"
+run 1 "cosigned checkpoint checked with keys of no member: refused" -- \
+	on 1 audit cosigned --keys "$TMP/okeys"
+# Three voters' keys of which at most one signed the receipt's checkpoint
+# (one real voter key, two of no member): a minority, never a quorum.
+minority=0 accepted=0
+while read -r vk; do
+	{ echo "$vk"; head -n 2 "$TMP/okeys"; } >"$TMP/mkeys"
+	if "$DOT" audit receipt verify "$TMP/qr" --keys "$TMP/mkeys" \
+		>/dev/null 2>"$TMP/err"; then
+		accepted=$((accepted + 1))
+	elif grep -q "a quorum is 2" "$TMP/err"; then
+		minority=$((minority + 1))
+	fi
+done <"$TMP/qkeys"
+[ "$accepted" = 0 ] && [ "$minority" -ge 1 ]
+ok $? "signed by one of three voters: refused for want of a quorum ($minority refusals, $accepted accepted)"
+python3 - "$TMP/qr" "$TMP/qr-bad" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+i = b.find(b'\xa6\x01\x01\x02\x58\x20') + 6  # the tx id
+b[i] ^= 1
+open(sys.argv[2], 'wb').write(bytes(b))
+PY
+run 1 "a receipt edited to name another tx: refused" -- "$DOT" audit \
+	receipt verify "$TMP/qr-bad" --keys "$TMP/qkeys"
+err_has "another" "refused as the receipt of another tx"
+
 # The leader dies: the other two elect one and go on.
 stop 1 KILL
 L=$(leader 2 3)
