@@ -9,7 +9,9 @@
 -- request is built on the fly (still a distinct key). A response counts as
 -- a success only when its body holds "revision"; done() prints the counts
 -- as "name value" lines for bench/ledger/run, which checks them against
--- the store's revision.
+-- the store's revision, and cpu_timed_s: wrk's CPU time (os.clock, all its
+-- threads) from the end of the last init() to done(), which leaves out
+-- the building of the requests.
 
 local bit = require("bit")
 local b64chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -54,6 +56,7 @@ end
 ok = 0
 bad = 0
 errors = 0
+init_clock = 0
 
 local reqs = {}
 local nreqs = 0
@@ -79,6 +82,7 @@ function init(args)
    size = tonumber(args[3] or "1024")
    math.randomseed(os.time() + (tid or 1) * 7919)
    for i = 1, nreqs do reqs[i] = build(i) end
+   init_clock = os.clock()
 end
 
 function request()
@@ -100,10 +104,11 @@ function response(status, hdrs, body)
 end
 
 function done(summary, latency, requests)
-   local tok, tbad = 0, 0
+   local tok, tbad, c0 = 0, 0, 0
    for _, t in ipairs(threads) do
       tok = tok + t:get("ok")
       tbad = tbad + t:get("bad")
+      c0 = math.max(c0, t:get("init_clock") or 0)
    end
    local e = summary.errors
    io.write(string.format("ok %d\n", tok))
@@ -118,4 +123,5 @@ function done(summary, latency, requests)
    io.write(string.format("p99_ms %.3f\n", latency:percentile(99) / 1e3))
    io.write(string.format("mean_ms %.3f\n", latency.mean / 1e3))
    io.write(string.format("max_ms %.3f\n", latency.max / 1e3))
+   io.write(string.format("cpu_timed_s %.3f\n", os.clock() - c0))
 end

@@ -6,10 +6,18 @@
  *       Write DIR/genesis: cluster id d07d..., admin account "admin" with
  *       the benchmark's fixed admin key (weight 1, threshold 1).
  *
+ *   bench_ledger_load keyfile FILE
+ *       Write the benchmark's fixed admin key as a key file
+ *       (docs/key-file.md) sealed under $DOT_PASSPHRASE (light Argon2id
+ *       limits: a benchmark key, not a secret), and print its public key
+ *       (dotpk1...) and the benchmark's cluster id (32 hex digits) on two
+ *       lines: for `dot init --admin-key --cluster-id` and the admin
+ *       commands of a cluster set up with dot (bench/cluster/run).
+ *
  *   bench_ledger_load run --socket PATH --clients C --count N
  *                     [--warmup W] [--tag NAME] [--size BYTES]
  *                     [--duration SECONDS] [--timeout SECONDS]
- *                     [--unchecked]
+ *                     [--unchecked] [--watch PID]...
  *       Set-up, untimed: fs.mkdir /bench-NAME (admin account authority);
  *       mint a capability token (admin key -> the benchmark holder key,
  *       path /bench-NAME, rights create|write, expiring in a day); the
@@ -30,7 +38,13 @@
  *
  * Output, one "name value" per line: clients, txs, seconds, tps, p50_ms,
  * p99_ms, mean_ms, max_ms, entries (ledger entries written during the timed
- * part, read from the node's status) and batch_mean (txs per entry).
+ * part, read from the node's status) and batch_mean (txs per entry); over
+ * the timed part only: machine_busy (the share of all cores' time not idle,
+ * from /proc/stat), and for each --watch PID (at most 8, in order)
+ * watch_ticks_I, its user + system CPU time in clock ticks (clk_tck),
+ * and watch_run_ms_I and watch_wait_ms_I, the time its main thread ran and
+ * the time it was runnable but waited for a CPU (/proc/PID/schedstat);
+ * and self_cpu_s, this program's own CPU time (user + system, seconds).
  */
 #include <assert.h>
 #include <errno.h>
@@ -41,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -100,6 +115,86 @@ now_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
+/* ---- CPU time from /proc, for --watch and machine_busy ---- */
+
+#define MAX_WATCH 8
+
+/* A process's user + system time in clock ticks; -1 when unreadable. */
+static long long
+proc_ticks(long pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut, stt;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* fields after the command name, which may hold spaces: state is 3,
+	 * utime 14, stime 15 */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu "
+			  "%llu",
+		   &ut, &stt) != 2)
+		return -1;
+	return (long long)(ut + stt);
+}
+
+/* A process's main thread: ns on a CPU and ns runnable, waiting for one
+ * (/proc/PID/schedstat); -1 when unreadable. */
+static int
+proc_sched(long pid, long long *run, long long *wait)
+{
+	char path[64];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/schedstat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fscanf(f, "%lld %lld", run, wait);
+	fclose(f);
+	return n == 2 ? 0 : -1;
+}
+
+/* This process's user + system CPU time, in seconds. */
+static double
+self_cpu(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* All cores' busy and total jiffies (the "cpu" line of /proc/stat). */
+static int
+machine_jiffies(unsigned long long *busy, unsigned long long *total)
+{
+	unsigned long long v[8] = {0};
+	FILE *f = fopen("/proc/stat", "r");
+	int n;
+
+	if (f == NULL)
+		return -1;
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+		   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+	fclose(f);
+	if (n != 8)
+		return -1;
+	*total = 0;
+	for (int i = 0; i < 8; i++)
+		*total += v[i];
+	*busy = *total - v[3] - v[4]; /* not idle, not iowait */
+	return 0;
+}
+
 /* ---- genesis ---- */
 
 static int
@@ -119,6 +214,42 @@ cmd_genesis(const char *dir)
 	if (f == NULL || fwrite(g.data, 1, g.len, f) != g.len || fclose(f) != 0)
 		die("%s: %s", path, strerror(errno));
 	dot_buf_free(&g);
+	return 0;
+}
+
+/* ---- the admin key as a key file ---- */
+
+static int
+cmd_keyfile(const char *path)
+{
+	const char *pass = getenv("DOT_PASSPHRASE");
+	uint8_t salt[DOT_KDF_SALT_LEN], nonce[DOT_AEAD_NONCE_LEN];
+	char text[DOT_PK_TEXT_MAX];
+	struct dot_buf kf = {0};
+	FILE *f;
+	int fd;
+
+	if (pass == NULL || pass[0] == '\0')
+		die("keyfile: set DOT_PASSPHRASE");
+	randombytes_buf(salt, sizeof(salt));
+	randombytes_buf(nonce, sizeof(nonce));
+	if (dot_keyfile_seal(admin.sk, pass, strlen(pass), salt, nonce, 1,
+			     8u << 20, &kf) != DOT_OK)
+		die("keyfile: cannot seal the key");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || (f = fdopen(fd, "wb")) == NULL)
+		die("%s: %s", path, strerror(errno));
+	if (fwrite(kf.data, 1, kf.len, f) != kf.len || fputc('\n', f) == EOF ||
+	    fclose(f) != 0)
+		die("%s: %s", path, strerror(errno));
+	dot_buf_free(&kf);
+	if (dot_pk_to_text(admin.pk, admin.pklen, text, sizeof(text)) !=
+	    DOT_OK)
+		die("keyfile: cannot print the public key");
+	printf("%s\n", text);
+	for (size_t i = 0; i < sizeof(CLUSTER); i++)
+		printf("%02x", CLUSTER[i]);
+	printf("\n");
 	return 0;
 }
 
@@ -362,6 +493,8 @@ struct opts {
 	const char *tag;
 	double duration, timeout;
 	int unchecked;
+	long watch[MAX_WATCH];
+	size_t nwatch;
 };
 
 static void
@@ -546,12 +679,16 @@ cmd_run(const struct opts *o)
 	struct dot_err e = {0};
 	struct client *cl;
 	struct req *reqs;
-	double *lat, secs, sum = 0;
+	double *lat, secs, sum = 0, self0, self1;
 	char dir[128], path[256];
 	const char *detail = "";
 	uint64_t before, after;
 	size_t total = o->warmup + o->count, done;
-	int fd, st;
+	long long w0[MAX_WATCH], w1[MAX_WATCH];
+	long long r0[MAX_WATCH], r1[MAX_WATCH], q0[MAX_WATCH], q1[MAX_WATCH];
+	int s0[MAX_WATCH], s1[MAX_WATCH];
+	unsigned long long busy0 = 0, total0 = 0, busy1 = 0, total1 = 0;
+	int fd, st, mj;
 
 	randombytes_buf(&run_salt, sizeof(run_salt));
 	snprintf(dir, sizeof(dir), "/bench-%s", o->tag);
@@ -616,8 +753,21 @@ cmd_run(const struct opts *o)
 		(void)drive(cl, o->clients, reqs, 0, o->warmup, NULL, 0,
 			    o->timeout, &done);
 	before = ledger_index(fd);
+	for (size_t i = 0; i < o->nwatch; i++) {
+		w0[i] = proc_ticks(o->watch[i]);
+		s0[i] = proc_sched(o->watch[i], &r0[i], &q0[i]);
+	}
+	mj = machine_jiffies(&busy0, &total0);
+	self0 = self_cpu();
 	secs = drive(cl, o->clients, reqs, o->warmup, o->count, lat,
 		     o->duration, o->timeout, &done);
+	self1 = self_cpu();
+	if (mj == 0)
+		mj = machine_jiffies(&busy1, &total1);
+	for (size_t i = 0; i < o->nwatch; i++) {
+		w1[i] = proc_ticks(o->watch[i]);
+		s1[i] = proc_sched(o->watch[i], &r1[i], &q1[i]);
+	}
 	after = ledger_index(fd);
 	if (done == 0)
 		die("no tx answered");
@@ -637,6 +787,20 @@ cmd_run(const struct opts *o)
 	printf("entries %llu\n", (unsigned long long)(after - before));
 	printf("batch_mean %.2f\n",
 	       after > before ? (double)done / (double)(after - before) : 0.0);
+	if (mj == 0 && total1 > total0)
+		printf("machine_busy %.4f\n",
+		       (double)(busy1 - busy0) / (double)(total1 - total0));
+	for (size_t i = 0; i < o->nwatch; i++) {
+		if (w0[i] >= 0 && w1[i] >= 0)
+			printf("watch_ticks_%zu %lld\n", i + 1, w1[i] - w0[i]);
+		if (s0[i] == 0 && s1[i] == 0)
+			printf("watch_run_ms_%zu %.1f\nwatch_wait_ms_%zu %.1f\n",
+			       i + 1, (double)(r1[i] - r0[i]) / 1e6, i + 1,
+			       (double)(q1[i] - q0[i]) / 1e6);
+	}
+	if (o->nwatch > 0)
+		printf("clk_tck %ld\n", sysconf(_SC_CLK_TCK));
+	printf("self_cpu_s %.3f\n", self1 - self0);
 
 	for (size_t i = 0; i < o->clients; i++) {
 		close(cl[i].fd);
@@ -672,11 +836,12 @@ usage(void)
 {
 	fprintf(stderr,
 		"usage: bench_ledger_load genesis DIR\n"
+		"       bench_ledger_load keyfile FILE\n"
 		"       bench_ledger_load run --socket PATH --clients C "
 		"--count N\n"
 		"             [--warmup W] [--tag NAME] [--size BYTES] "
 		"[--duration SECONDS]\n"
-		"             [--timeout SECONDS] [--unchecked]\n");
+		"             [--timeout SECONDS] [--unchecked] [--watch PID]...\n");
 	exit(2);
 }
 
@@ -693,9 +858,10 @@ main(int argc, char **argv)
 		{"duration", required_argument, NULL, 'D'},
 		{"timeout", required_argument, NULL, 'T'},
 		{"unchecked", no_argument, NULL, 'u'},
+		{"watch", required_argument, NULL, 'W'},
 		{NULL, 0, NULL, 0},
 	};
-	struct opts o = {NULL, 1, 1000, 0, 1024, "run", 0, 120.0, 0};
+	struct opts o = {NULL, 1, 1000, 0, 1024, "run", 0, 120.0, 0, {0}, 0};
 	int ch, warmup_set = 0;
 
 	if (argc < 2)
@@ -709,6 +875,11 @@ main(int argc, char **argv)
 		if (argc != 3)
 			usage();
 		return cmd_genesis(argv[2]);
+	}
+	if (strcmp(argv[1], "keyfile") == 0) {
+		if (argc != 3)
+			usage();
+		return cmd_keyfile(argv[2]);
 	}
 	if (strcmp(argv[1], "run") != 0)
 		usage();
@@ -724,6 +895,12 @@ main(int argc, char **argv)
 		case 'D': o.duration = (double)parse_size("duration", optarg, 1, 3600); break;
 		case 'T': o.timeout = (double)parse_size("timeout", optarg, 1, 3600); break;
 		case 'u': o.unchecked = 1; break;
+		case 'W':
+			if (o.nwatch == MAX_WATCH)
+				die("at most %d --watch", MAX_WATCH);
+			o.watch[o.nwatch++] =
+			    (long)parse_size("watch", optarg, 1, 1u << 30);
+			break;
 		default: usage();
 		}
 	}

@@ -608,7 +608,7 @@ invite_get(struct dot_state *st, const char *account, struct invite *inv,
 int
 invite_account(struct dot_state *st, const char *account, struct dot_err *e)
 {
-	struct invite inv;
+	struct invite inv = {0};
 	int rv;
 
 	/* Only node.invite makes rows, and all their names start so: the
@@ -700,7 +700,7 @@ op_node_invite(struct op *o)
 	size_t pklen;
 	uint64_t expires;
 	sqlite3_stmt *s;
-	int rv, role, rc;
+	int rv, role = 0, rc;
 
 	if ((rv = fs_args_map(o, 3)) != DOT_OK ||
 	    (rv = arg_key(o, 1, "invite key", &pk, &pklen)) != DOT_OK ||
@@ -776,7 +776,7 @@ op_node_join(struct op *o)
 	const uint8_t *pk, *proof;
 	size_t pklen, prooflen;
 	struct dot_state_node old;
-	struct invite inv;
+	struct invite inv = {0};
 	struct dot_buf msg = {0};
 	sqlite3_stmt *s;
 	int rv;
@@ -945,7 +945,7 @@ op_node_role(struct op *o)
 	size_t pklen;
 	sqlite3_stmt *s;
 	char what[40];
-	int rv, role;
+	int rv, role = 0;
 
 	if ((rv = fs_args_map(o, 2)) != DOT_OK ||
 	    (rv = arg_key(o, 1, "node key", &pk, &pklen)) != DOT_OK ||

@@ -497,7 +497,7 @@ int
 account_valid(struct dot_state *st, const char *account, uint64_t now,
 	      struct dot_err *e)
 {
-	uint64_t exp;
+	uint64_t exp = 0;
 	int rv = account_expiry(st, account, &exp, e);
 
 	if (rv == DOT_ESTATE_NOT_FOUND) /* checked by whoever named it */

@@ -79,7 +79,12 @@ try_connect(const char *sock)
 
 	memset(&a, 0, sizeof(a));
 	a.sun_family = AF_UNIX;
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", sock);
+	if (strlen(sock) >= sizeof(a.sun_path)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	memcpy(a.sun_path, sock, strlen(sock) + 1);
 	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
 		return fd;
 	if (fd >= 0)
