@@ -929,6 +929,15 @@ out:
 	return rv;
 }
 
+/* dot --consistent: reads go through the leader (query.consistent). */
+static int consistent_reads;
+
+void
+cli_set_consistent(int on)
+{
+	consistent_reads = on;
+}
+
 int
 cli_session_query_args(struct cli_session *s, const char *op,
 		       const struct dot_buf *args, struct dot_buf *ans,
@@ -940,7 +949,8 @@ cli_session_query_args(struct cli_session *s, const char *op,
 
 	if ((rv = build_tx(s, op, args, NULL, 0, &tx, id, e)) != DOT_OK)
 		goto out;
-	rv = call_tx(s, "query", &tx, ans, e);
+	rv = call_tx(s, consistent_reads ? "query.consistent" : "query", &tx,
+		     ans, e);
 	if (rv == DOT_OK &&
 	    dot_codec_check(ans->data, ans->len, NULL, NULL) != DOT_OK)
 		rv = dot_err_set(e, DOT_EAPI_FORMAT,

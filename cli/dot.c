@@ -203,8 +203,8 @@ static void
 print_top(FILE *f)
 {
 	fprintf(f,
-		"usage: dot [--addr HOST:PORT] [--quorum-receipt FILE "
-		"[--quorum-keys FILE]]\n"
+		"usage: dot [--addr HOST:PORT] [--consistent] "
+		"[--quorum-receipt FILE [--quorum-keys FILE]]\n"
 		"           GROUP COMMAND [options] "
 		"[arguments]\n"
 		"       dot help [GROUP [COMMAND]]\n"
@@ -313,8 +313,9 @@ main(int argc, char **argv)
 		return DOT_EXIT_FAIL;
 	}
 	/* Global options, in any order: --addr HOST:PORT (the node, as
-	 * DOT_ADDR); --quorum-receipt FILE [--quorum-keys FILE] (writes wait
-	 * for their quorum receipt, cmd_quorum.c). */
+	 * DOT_ADDR); --consistent (linearizable reads, through the leader);
+	 * --quorum-receipt FILE [--quorum-keys FILE] (writes wait for their
+	 * quorum receipt, cmd_quorum.c). */
 	{
 		const char *qr = NULL, *qk = NULL;
 
@@ -334,6 +335,11 @@ main(int argc, char **argv)
 					    "cannot set DOT_ADDR");
 				argc -= used;
 				argv += used;
+			} else if (argc >= 2 &&
+				   strcmp(argv[1], "--consistent") == 0) {
+				cli_set_consistent(1);
+				argc -= 1;
+				argv += 1;
 			} else if (argc >= 2 &&
 				   (strcmp(argv[1], "--quorum-receipt") == 0 ||
 				    strcmp(argv[1], "--quorum-keys") == 0)) {

@@ -83,6 +83,9 @@ int cmd_audit_receipt_verify(const struct dot_cmd *self, int argc,
  * for the tx's quorum receipt, check it against the keys file and write it
  * to FILE (cmd_quorum.c). */
 void cli_set_quorum_receipt(const char *path, const char *keys);
+/* dot --consistent: reads are linearizable, answered after a barrier at
+ * the leader (query.consistent) rather than from the node's replica. */
+void cli_set_consistent(int on);
 int cli_quorum_receipt_wanted(void);
 struct dot_receipt;
 struct cli_node;

@@ -187,6 +187,10 @@ struct node {
 	struct dot_buf cs_queue; /* leader: lines to propose (CBOR items) */
 	size_t cs_nqueue;
 	struct cswait *cs_wait;  /* audit.cosigned requests waiting */
+	/* query.consistent: reads waiting for a barrier (leader) or for
+	 * the leader's answer (follower) */
+	struct creq *creqs;
+	size_t ncreqs;
 };
 
 /* A member node as the transport and the leader's reconciliation see it. */
@@ -235,6 +239,17 @@ struct conn {
 };
 
 /* A status request waiting for its answer (do_status). */
+/* A linearizable read in flight (query.consistent). */
+struct creq {
+	struct node *node;
+	struct conn *conn;
+	uint64_t id;  /* the client's request id */
+	uint64_t rid; /* follower: the request id on the forwarding channel */
+	uint8_t *tx;  /* leader: the signed read tx */
+	size_t len;
+	struct creq *next;
+};
+
 struct cswait {
 	struct conn *conn;
 	uint64_t id, min, deadline;
@@ -464,6 +479,9 @@ conn_close(struct conn *c)
 	for (struct cswait *w = n->cs_wait; w; w = w->next)
 		if (w->conn == c)
 			w->conn = NULL;
+	for (struct creq *q = n->creqs; q; q = q->next)
+		if (q->conn == c)
+			q->conn = NULL;
 	uv_close((uv_handle_t *)&c->h.stream, on_closed);
 }
 
@@ -472,6 +490,7 @@ static void on_flush(uv_idle_t *h);
 static void do_cosign(struct conn *c, const struct dot_api_msg *m);
 static void do_cosigned(struct conn *c, const struct dot_api_msg *m);
 static void do_receipt(struct conn *c, const struct dot_api_msg *m);
+static void do_query_consistent(struct conn *c, const struct dot_api_msg *m);
 
 /* Queue (a copy of) a tx for the next entry. */
 static int
@@ -759,29 +778,37 @@ param_bytes(const struct dot_api_msg *m, const uint8_t **p, size_t *n)
 	return DOT_OK;
 }
 
+/* Answer a signed read from this node's replica. */
 static void
-do_query(struct conn *c, const struct dot_api_msg *m)
+query_answer(struct conn *c, uint64_t id, const uint8_t *tx, size_t len)
 {
 	struct node *n = c->node;
 	struct dot_buf out = {0};
 	struct dot_err e = {0};
+	int record = 0, rv;
+
+	rv = dot_state_query(n->st, tx, len, now_s(), &out, &record, &e);
+	if (rv == DOT_OK && record)
+		rv = enqueue(n, tx, len, NULL, 0); /* its read receipt */
+	if (rv != DOT_OK)
+		respond(c, id, rv, NULL, 0, e.msg[0] ? e.msg : NULL);
+	else
+		respond(c, id, DOT_OK, out.data, out.len, NULL);
+	dot_buf_free(&out);
+}
+
+static void
+do_query(struct conn *c, const struct dot_api_msg *m)
+{
 	const uint8_t *tx;
 	size_t len;
-	int record = 0, rv;
 
 	if (param_bytes(m, &tx, &len) != DOT_OK) {
 		respond(c, m->id, DOT_EAPI_FORMAT, NULL, 0,
 			"query takes the signed read tx as a byte string");
 		return;
 	}
-	rv = dot_state_query(n->st, tx, len, now_s(), &out, &record, &e);
-	if (rv == DOT_OK && record)
-		rv = enqueue(n, tx, len, NULL, 0); /* its read receipt */
-	if (rv != DOT_OK)
-		respond(c, m->id, rv, NULL, 0, e.msg[0] ? e.msg : NULL);
-	else
-		respond(c, m->id, DOT_OK, out.data, out.len, NULL);
-	dot_buf_free(&out);
+	query_answer(c, m->id, tx, len);
 }
 
 static void
@@ -990,6 +1017,9 @@ process(struct conn *c)
 			do_status(c, m.id);
 		else if (m.method_len == 5 && memcmp(m.method, "query", 5) == 0)
 			do_query(c, &m);
+		else if (m.method_len == 16 &&
+			 memcmp(m.method, "query.consistent", 16) == 0)
+			do_query_consistent(c, &m);
 		else if (m.method_len == 6 &&
 			 memcmp(m.method, "submit", 6) == 0)
 			do_submit(c, &m);
@@ -1017,6 +1047,7 @@ process(struct conn *c)
 		else
 			respond(c, m.id, DOT_EAPI_METHOD, NULL, 0,
 				"methods: status, submit, query, "
+				"query.consistent, "
 				"audit.checkpoint, audit.cosigned, audit.key, "
 				"audit.prove, audit.consistency, "
 				"audit.receipt, cluster.cosign");
@@ -1716,6 +1747,8 @@ static int fwd_submit(struct node *n, uint64_t leader, struct pending *p);
 static int cl_apply_cosign(struct node *n, uint64_t ridx, const uint8_t *p,
 			   size_t len);
 static void cs_tick(struct node *n);
+static int creq_answer(struct node *n, const struct dot_api_msg *m);
+static void creq_fail_relayed(struct node *n, const char *why);
 static void cs_wake(struct node *n, int expired_only);
 static void fwd_applied(struct node *n, uint64_t index, const uint8_t *entry,
 			size_t len, const struct dot_buf *receipts);
@@ -2463,6 +2496,8 @@ fwd_answers(struct fwd *f)
 			fwd_close(f, "a malformed answer from the leader");
 			return;
 		}
+		if (creq_answer(n, &m))
+			continue;
 		for (struct fwdwait **pp = &n->fwd_wait; *pp;
 		     pp = &(*pp)->next) {
 			struct fwdwait *w = *pp;
@@ -2658,6 +2693,7 @@ fwd_close(struct fwd *f, const char *why)
 		fail_batch(n, w->p, DOT_ECONS_LOST, msg);
 		free(w);
 	}
+	creq_fail_relayed(n, why);
 	uv_close((uv_handle_t *)&f->tcp, fwd_closed);
 }
 
@@ -2809,6 +2845,182 @@ fwd_applied(struct node *n, uint64_t index, const uint8_t *entry, size_t len,
 	for (struct conn *c = n->conns, *cn; c; c = cn) {
 		cn = c->next;
 		resume_conn(c);
+	}
+}
+
+/* ---- linearizable reads: query.consistent ---- */
+
+/*
+ * A read from the replica reflects every entry this node has applied, which
+ * may lag what the cluster has committed. query.consistent is linearizable:
+ * the leader answers after a raft barrier (every entry committed before the
+ * request is applied, and the leader is still the leader); a follower
+ * relays the request to the leader over its forwarding channel and passes
+ * the answer on. A node outside cluster mode is its own leader.
+ */
+#define CREQ_MAX 1024
+
+static void
+creq_unlink(struct node *n, struct creq *q)
+{
+	for (struct creq **pp = &n->creqs; *pp; pp = &(*pp)->next)
+		if (*pp == q) {
+			*pp = q->next;
+			n->ncreqs--;
+			return;
+		}
+}
+
+static void
+creq_barrier_done(void *arg, int status, const struct dot_err *e)
+{
+	struct creq *q = arg;
+	struct node *n = q->node;
+
+	creq_unlink(n, q);
+	if (q->conn != NULL && !q->conn->closing) {
+		if (status != DOT_OK)
+			respond(q->conn, q->id, status, NULL, 0,
+				e != NULL && e->msg[0] ? e->msg
+						       : "the read barrier "
+							 "failed (leadership "
+							 "changed?): try again");
+		else
+			query_answer(q->conn, q->id, q->tx, q->len);
+	}
+	free(q->tx);
+	free(q);
+}
+
+/* Follower: the leader's answer to a relayed read; 1 if it was one. */
+static int
+creq_answer(struct node *n, const struct dot_api_msg *m)
+{
+	for (struct creq *q = n->creqs; q; q = q->next) {
+		char msg[300];
+
+		if (q->tx != NULL || q->rid != m->id)
+			continue;
+		creq_unlink(n, q);
+		if (m->status != DOT_OK)
+			snprintf(msg, sizeof(msg), "the leader: %.*s",
+				 (int)(m->message_len < 250 ? m->message_len
+							    : 250),
+				 m->message != NULL ? m->message : "");
+		if (q->conn != NULL)
+			respond(q->conn, q->id, (int)m->status,
+				m->status == DOT_OK ? m->item : NULL,
+				m->status == DOT_OK ? m->item_len : 0,
+				m->status == DOT_OK ? NULL : msg);
+		free(q);
+		return 1;
+	}
+	return 0;
+}
+
+/* Follower: the forwarding channel broke; relayed reads fail. */
+static void
+creq_fail_relayed(struct node *n, const char *why)
+{
+	for (struct creq **pp = &n->creqs; *pp;) {
+		struct creq *q = *pp;
+		char msg[300];
+
+		if (q->tx != NULL) {
+			pp = &q->next;
+			continue;
+		}
+		*pp = q->next;
+		n->ncreqs--;
+		snprintf(msg, sizeof(msg),
+			 "the channel to the leader broke (%s): try again",
+			 why);
+		respond(q->conn, q->id, DOT_ECONS_LOST, NULL, 0, msg);
+		free(q);
+	}
+}
+
+static void
+do_query_consistent(struct conn *c, const struct dot_api_msg *m)
+{
+	struct node *n = c->node;
+	struct dot_err e = {0};
+	struct creq *q;
+	const uint8_t *tx;
+	size_t len;
+	uint64_t leader = 0;
+	const char *laddr = NULL;
+	int rv;
+
+	if (param_bytes(m, &tx, &len) != DOT_OK) {
+		respond(c, m->id, DOT_EAPI_FORMAT, NULL, 0,
+			"query.consistent takes the signed read tx as a byte "
+			"string");
+		return;
+	}
+	if (!n->cluster) {
+		query_answer(c, m->id, tx, len);
+		return;
+	}
+	if (n->ncreqs >= CREQ_MAX || (q = calloc(1, sizeof(*q))) == NULL) {
+		respond(c, m->id, DOT_EAPI_BUSY, NULL, 0, NULL);
+		return;
+	}
+	q->node = n;
+	q->conn = c;
+	q->id = m->id;
+	if (dotd_cons_is_leader(n->cons)) {
+		q->tx = malloc(len ? len : 1);
+		if (q->tx == NULL) {
+			free(q);
+			respond(c, m->id, DOT_ENOMEM, NULL, 0, NULL);
+			return;
+		}
+		memcpy(q->tx, tx, len);
+		q->len = len;
+		q->next = n->creqs;
+		n->creqs = q;
+		n->ncreqs++;
+		rv = dotd_cons_barrier(n->cons, creq_barrier_done, q, &e);
+		if (rv != DOT_OK)
+			creq_barrier_done(q, rv, &e);
+		return;
+	}
+	/* A follower relays it to the leader. */
+	dotd_cons_leader(n->cons, &leader, &laddr);
+	{
+		struct fwd *f = leader != 0 ? fwd_get(n, leader) : NULL;
+		struct dot_buf frame = {0};
+
+		if (f == NULL) {
+			free(q);
+			respond(c, m->id, DOT_ECONS_NOT_LEADER, NULL, 0,
+				"no leader is known to relay the read to: try "
+				"again");
+			return;
+		}
+		q->rid = ++n->fwd_rid;
+		rv = dot_api_request(&frame, q->rid, "query.consistent",
+				     m->item, m->item_len);
+		if (rv == DOT_OK) {
+			if (f->ready)
+				rv = fwd_send(f, frame.data, frame.len) == 0
+					     ? DOT_OK
+					     : DOT_ENOMEM;
+			else if (dot_buf_reserve(&f->out, frame.len) == DOT_OK)
+				dot_buf_put(&f->out, frame.data, frame.len);
+			else
+				rv = DOT_ENOMEM;
+		}
+		dot_buf_free(&frame);
+		if (rv != DOT_OK) {
+			free(q);
+			respond(c, m->id, rv, NULL, 0, NULL);
+			return;
+		}
+		q->next = n->creqs;
+		n->creqs = q;
+		n->ncreqs++;
 	}
 }
 
@@ -3807,6 +4019,14 @@ cl_close(struct node *n)
 		free(w->p);
 		free(w);
 	}
+	while (n->creqs != NULL) {
+		struct creq *q = n->creqs;
+
+		n->creqs = q->next;
+		free(q->tx);
+		free(q);
+	}
+	n->ncreqs = 0;
 	free(n->members);
 	n->members = NULL;
 	n->nmembers = 0;

@@ -148,6 +148,25 @@ json_ok "d['ok'] and d['target'] == '/home/g'" \
 converged 1 2 3
 ok $? "every node applied the forwarded write"
 
+# Linearizable reads: a write acknowledged at the leader is seen by a
+# --consistent read at either follower, every time.
+LDR=$(leader 1 2 3)
+bad=0
+for k in $(seq 1 10); do
+	printf 'v%s\n' "$k" >"$TMP/v"
+	on "${LDR:-1}" fs put /home/lin "$TMP/v" "${ADMIN[@]}" >/dev/null 2>&1 ||
+		{ bad=$((bad + 1)); continue; }
+	for i in 1 2 3; do
+		[ "$i" = "${LDR:-1}" ] && continue
+		got=$(on "$i" --consistent fs cat /home/lin "${ADMIN[@]}" 2>/dev/null)
+		[ "$got" = "v$k" ] || bad=$((bad + 1))
+	done
+done
+ok $((bad != 0)) "10 writes, each read back at both followers with --consistent ($bad misses)"
+run 0 "a --consistent read at the leader" -- on "${LDR:-1}" --consistent \
+	fs cat /home/lin "${ADMIN[@]}"
+out_has "v10" "the leader's barrier read sees the last write"
+
 # Cosigned checkpoints and quorum receipts (decision 0018).
 run 0 "the voters' verifier keys" -- on 1 node list --keys "${ADMIN[@]}"
 cp "$TMP/out" "$TMP/qkeys"
@@ -276,5 +295,14 @@ run 1 "a write through the removed node fails" -- on "$R" fs put /home/z \
 err_has "refused" "the forwarding channel was refused"
 run 1 "and the write is not in the ledger" -- on "$L" fs stat /home/z \
 	"${ADMIN[@]}"
+
+# No quorum: with one of the two remaining voters stopped, the other still
+# serves reads from its replica, but a linearizable read is refused.
+stop "${OTHERS[1]}" KILL
+LAST=${OTHERS[0]}
+run 0 "without a quorum, a read from the replica still works" -- on "$LAST" \
+	fs cat /home/f "${ADMIN[@]}"
+DOT_TIMEOUT=20 run 1 "without a quorum, a --consistent read is refused" -- \
+	on "$LAST" --consistent fs cat /home/f "${ADMIN[@]}"
 
 finish
