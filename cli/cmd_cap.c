@@ -13,6 +13,8 @@
 #include <sodium.h>
 
 #include "doteros/codec.h"
+#include "doteros/audit.h"
+#include "doteros/revfeed.h"
 #include "dot.h"
 
 #define TOKEN_TEXT_MAX (4 + (DOT_TOKEN_MAX_LEN / 3 + 1) * 4 + 4096)
@@ -33,7 +35,8 @@ enum {
 	OPT_OBJECT,
 	OPT_AT,
 	OPT_REVOKED,
-	OPT_REVOKED_FILE,
+	OPT_REVOKED_FILE, OPT_FEED, OPT_FEED_KEY,
+	       OPT_FEED_CLUSTER, OPT_FEED_MAX_AGE, OPT_ANSWER,
 };
 
 /* ---- shared pieces ---- */
@@ -924,6 +927,17 @@ static const char verify_help[] =
 	"      --revoked RID       treat this revocation id (64 hex) as "
 	"revoked (repeatable)\n"
 	"      --revoked-file F    revoked ids, one per line ('#' comments)\n"
+	"      --feed FILE         a revocation feed ('dot revocation feed'):\n"
+	"                          a block whose id hits its filter is refused\n"
+	"                          unless an --answer settles it\n"
+	"      --feed-key PK       a node key the feed must be signed by:\n"
+	"                          dotpk1..., NAME+ID+BASE64 (a line of 'dot\n"
+	"                          node list --keys') or a key NAME or FILE\n"
+	"                          (repeatable; one signature suffices)\n"
+	"      --feed-cluster HEX  the cluster id (32 hex) the feed is for\n"
+	"      --feed-max-age S    refuse a feed made over S seconds ago (300)\n"
+	"      --answer FILE       an exact answer ('dot revocation lookup'),\n"
+	"                          signed by a --feed-key (repeatable)\n"
 	"      --passphrase-file F read the holder key's passphrase from F\n"
 	"      --json              print {ok, rights, granted, target, "
 	"holder, expires, ...}\n"
@@ -944,6 +958,68 @@ is_revoked(void *ctx, const uint8_t rid[DOT_RID_LEN])
 		if (memcmp(r->rids[i], rid, DOT_RID_LEN) == 0)
 			return 1;
 	return 0;
+}
+
+/* --revoked/--revoked-file, then the feed (and its answers) if given. */
+struct revcheck {
+	struct revoked *list;
+	struct dot_revfeed_check *feed; /* NULL without --feed */
+};
+
+static int
+is_revoked_or_fed(void *ctx, const uint8_t rid[DOT_RID_LEN])
+{
+	struct revcheck *rc = ctx;
+
+	if (is_revoked(rc->list, rid))
+		return 1;
+	return rc->feed != NULL ? dot_revfeed_token_revoked(rc->feed, rid) : 0;
+}
+
+#define FEED_MAX_KEYS	 16
+#define FEED_MAX_ANSWERS 16
+
+/* Load and verify --feed and its --answer files against the trust. */
+static int
+load_feed(const char *path, const char *const *answers, size_t nanswers,
+	  const struct dot_revfeed_trust *trust, uint64_t now,
+	  uint64_t max_age, struct dot_revfeed **feed,
+	  struct dot_revfeed_answer *ans, struct dot_err *e)
+{
+	struct dot_buf b = {0};
+	int rv;
+
+	rv = cli_read_file(path, DOT_REVFEED_MAX_LEN, &b, e);
+	if (rv == DOT_OK) {
+		rv = dot_revfeed_open(b.data, b.len, trust, feed, e);
+		if (rv != DOT_OK) {
+			char ctx[sizeof(e->msg)];
+
+			snprintf(ctx, sizeof(ctx), "%s", e->msg);
+			rv = dot_err_set(e, rv, "--feed %s: %s", path, ctx);
+		}
+	}
+	if (rv == DOT_OK && !dot_revfeed_fresh(*feed, now, max_age))
+		rv = dot_err_set(e, DOT_ERANGE,
+				 "--feed %s was made at %" PRIu64
+				 ", over %" PRIu64 " s ago: refresh it (dot "
+				 "revocation feed)",
+				 path, (*feed)->created, max_age);
+	for (size_t i = 0; rv == DOT_OK && i < nanswers; i++) {
+		b.len = 0;
+		rv = cli_read_file(answers[i], 64 * 1024, &b, e);
+		if (rv == DOT_OK &&
+		    (rv = dot_revfeed_answer_open(b.data, b.len, trust, &ans[i],
+						  e)) != DOT_OK) {
+			char ctx[sizeof(e->msg)];
+
+			snprintf(ctx, sizeof(ctx), "%s", e->msg);
+			rv = dot_err_set(e, rv, "--answer %s: %s", answers[i],
+					 ctx);
+		}
+	}
+	dot_buf_free(&b);
+	return rv;
 }
 
 static int
@@ -1020,6 +1096,11 @@ cmd_cap_verify(const struct dot_cmd *self, int argc, char **argv)
 		{"at", required_argument, NULL, OPT_AT},
 		{"revoked", required_argument, NULL, OPT_REVOKED},
 		{"revoked-file", required_argument, NULL, OPT_REVOKED_FILE},
+		{"feed", required_argument, NULL, OPT_FEED},
+		{"feed-key", required_argument, NULL, OPT_FEED_KEY},
+		{"feed-cluster", required_argument, NULL, OPT_FEED_CLUSTER},
+		{"feed-max-age", required_argument, NULL, OPT_FEED_MAX_AGE},
+		{"answer", required_argument, NULL, OPT_ANSWER},
 		{"passphrase-file", required_argument, NULL, OPT_PASSFILE},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"help", no_argument, NULL, 'h'},
@@ -1028,6 +1109,14 @@ cmd_cap_verify(const struct dot_cmd *self, int argc, char **argv)
 	const char *issuer = NULL, *key = NULL, *rights_arg = NULL;
 	const char *path = NULL, *object = NULL, *at_arg = NULL;
 	const char *passfile = NULL, *rfile = NULL;
+	const char *feed_path = NULL, *feed_cluster = NULL;
+	const char *feed_keys[FEED_MAX_KEYS], *answer_paths[FEED_MAX_ANSWERS];
+	size_t nfeed_keys = 0, nanswers = 0;
+	uint64_t feed_max_age = 300;
+	struct dot_revfeed *feed = NULL;
+	struct dot_revfeed_answer answers[FEED_MAX_ANSWERS];
+	struct dot_revfeed_check fcheck;
+	struct revcheck rcheck;
 	const char *labels[DOT_TOKEN_MAX_LABELS * 4];
 	size_t nlabels = 0, ipklen, pathlen = 0, siglen, hlen;
 	struct revoked rev = {0};
@@ -1079,6 +1168,32 @@ cmd_cap_verify(const struct dot_cmd *self, int argc, char **argv)
 			}
 			break;
 		case OPT_REVOKED_FILE: rfile = optarg; break;
+		case OPT_FEED: feed_path = optarg; break;
+		case OPT_FEED_CLUSTER: feed_cluster = optarg; break;
+		case OPT_FEED_KEY:
+			if (nfeed_keys == FEED_MAX_KEYS) {
+				status = cli_usage("at most %d --feed-key",
+						   FEED_MAX_KEYS);
+				goto out;
+			}
+			feed_keys[nfeed_keys++] = optarg;
+			break;
+		case OPT_ANSWER:
+			if (nanswers == FEED_MAX_ANSWERS) {
+				status = cli_usage("at most %d --answer",
+						   FEED_MAX_ANSWERS);
+				goto out;
+			}
+			answer_paths[nanswers++] = optarg;
+			break;
+		case OPT_FEED_MAX_AGE:
+			if (cli_parse_u64(optarg, 1, 86400 * 365,
+					  &feed_max_age) != 0) {
+				status = cli_usage("--feed-max-age takes "
+						   "seconds");
+				goto out;
+			}
+			break;
 		case OPT_PASSFILE: passfile = optarg; break;
 		case OPT_JSON: cli_set_json(1); break;
 		case 'h': status = cli_help(verify_help); goto out;
@@ -1110,6 +1225,13 @@ cmd_cap_verify(const struct dot_cmd *self, int argc, char **argv)
 	}
 	if (path != NULL && object != NULL) {
 		cli_usage("give --path or --object, not both");
+		goto out;
+	}
+	if ((feed_path != NULL) != (nfeed_keys > 0 && feed_cluster != NULL) ||
+	    (nanswers > 0 && feed_path == NULL)) {
+		cli_usage("--feed FILE goes with --feed-key PK (the node keys "
+			  "you trust) and --feed-cluster HEX; --answer with "
+			  "--feed");
 		goto out;
 	}
 	if (path != NULL && !dot_path_valid(path, strlen(path))) {
@@ -1146,6 +1268,57 @@ cmd_cap_verify(const struct dot_cmd *self, int argc, char **argv)
 
 	if (rfile != NULL && load_revoked_file(&rev, rfile, &e) != DOT_OK)
 		goto fail;
+	memset(&rcheck, 0, sizeof(rcheck));
+	rcheck.list = &rev;
+	if (feed_path != NULL) {
+		uint8_t fcid[DOT_REVFEED_CLUSTER_ID_LEN];
+		uint8_t fpk[FEED_MAX_KEYS][DOT_SIGN_PK_MAX];
+		struct dot_revfeed_key fk[FEED_MAX_KEYS];
+		struct dot_revfeed_trust trust;
+
+		if (strlen(feed_cluster) != 2 * sizeof(fcid) ||
+		    cli_parse_hex(feed_cluster, fcid, sizeof(fcid)) != 0) {
+			status = cli_usage("--feed-cluster '%s': a cluster id "
+					   "is 32 hex digits",
+					   feed_cluster);
+			goto out;
+		}
+		for (size_t i = 0; i < nfeed_keys; i++) {
+			struct dot_audit_vkey vk;
+			struct dot_err ve = {0};
+
+			/* a checkpoint verifier key (NAME+ID+BASE64, as
+			 * 'dot node list --keys' prints) names a node key
+			 * too */
+			if (strchr(feed_keys[i], '+') != NULL &&
+			    dot_audit_vkey_parse(&vk, feed_keys[i],
+						 strlen(feed_keys[i]),
+						 &ve) == DOT_OK) {
+				memcpy(fpk[i], vk.pk, sizeof(vk.pk));
+				fk[i].pk_len = sizeof(vk.pk);
+			} else if ((rv = cli_public_key_arg(feed_keys[i],
+							    fpk[i],
+							    &fk[i].pk_len,
+							    &e)) != DOT_OK) {
+				err_prefix(&e, rv, "--feed-key");
+				goto fail;
+			}
+			fk[i].pk = fpk[i];
+		}
+		memset(&trust, 0, sizeof(trust));
+		trust.cluster_id = fcid;
+		trust.keys = fk;
+		trust.nkeys = nfeed_keys;
+		trust.threshold = 1;
+		if (load_feed(feed_path, answer_paths, nanswers, &trust, now,
+			      feed_max_age, &feed, answers, &e) != DOT_OK)
+			goto fail;
+		memset(&fcheck, 0, sizeof(fcheck));
+		fcheck.feed = feed;
+		fcheck.answers = answers;
+		fcheck.nanswers = nanswers;
+		rcheck.feed = &fcheck;
+	}
 	if ((rv = cli_public_key_arg(issuer, ipk, &ipklen, &e)) != DOT_OK) {
 		err_prefix(&e, rv, "--issuer");
 		goto fail;
@@ -1188,8 +1361,8 @@ cmd_cap_verify(const struct dot_cmd *self, int argc, char **argv)
 	memset(&v, 0, sizeof(v));
 	v.issuer_pk = ipk;
 	v.issuer_pk_len = ipklen;
-	v.revoked = is_revoked;
-	v.revoked_ctx = &rev;
+	v.revoked = is_revoked_or_fed;
+	v.revoked_ctx = &rcheck;
 
 	/* The proof of possession: the holder signs the request. */
 	format_rights(rights, want, sizeof(want));
@@ -1226,8 +1399,21 @@ cmd_cap_verify(const struct dot_cmd *self, int argc, char **argv)
 			err_prefix(&e, rv, "cannot verify the token");
 			goto fail;
 		}
-		status = cli_refuse(&e, (long)res.failed_block,
-				    hint_for(rv, tok, 0, at));
+		if (rv == DOT_ETOKEN_REVOKED && rcheck.feed != NULL &&
+		    fcheck.lookup) {
+			char rh[2 * DOT_RID_LEN + 1], hint[300];
+
+			cli_hex(rh, fcheck.lookup_rid, DOT_RID_LEN);
+			snprintf(hint, sizeof(hint),
+				 "the block's revocation id hits the feed's "
+				 "filter: ask a node with 'dot revocation "
+				 "lookup %s -o FILE' and verify again with "
+				 "--answer FILE",
+				 rh);
+			status = cli_refuse(&e, (long)res.failed_block, hint);
+		} else
+			status = cli_refuse(&e, (long)res.failed_block,
+					    hint_for(rv, tok, 0, at));
 		goto out;
 	}
 
@@ -1277,6 +1463,7 @@ out:
 	dot_token_free(tok);
 	dot_buf_free(&msg);
 	free(rev.rids);
+	dot_revfeed_free(feed);
 	return status;
 }
 

@@ -46,7 +46,8 @@ const struct dot_cmd dot_cmds[] = {
 	{"cap", "verify", cmd_cap_verify,
 	 "TOKEN --issuer PK --key HOLDER --rights LIST [--path P | --object "
 	 "HEX32] [--label L]... [--at T] [--revoked RID]... [--revoked-file "
-	 "F] [--passphrase-file F] [--json]",
+	 "F] [--feed F --feed-key PK... --feed-cluster HEX [--answer F]...] "
+	 "[--passphrase-file F] [--json]",
 	 "Verify a token for a request, with the holder's proof of "
 	 "possession"},
 	{"cap", "grant", cmd_cap_grant, "TOKEN --as ISSUER@LEVEL --key KEY... "
@@ -119,6 +120,11 @@ const struct dot_cmd dot_cmds[] = {
 	{"audit", "receipt", cmd_audit_receipt,
 	 "verify FILE [--keys FILE] [--quorum N] [--json]",
 	 "Check a quorum receipt offline with the voters' keys"},
+	{"revocation", "feed", cmd_revocation_feed, "[-o FILE] [--json]",
+	 "The node's signed revocation feed, for offline verifiers"},
+	{"revocation", "lookup", cmd_revocation_lookup,
+	 "RID [-o FILE] [--json]",
+	 "A signed exact answer: is this revocation id revoked?"},
 	{"node", "list", cmd_node_list, "[--keys] AUTHORITY [--json]",
 	 "List the cluster's nodes: keys, raft ids, addresses, roles"},
 	{"node", "invite", cmd_node_invite,
@@ -159,6 +165,7 @@ static const struct dot_group groups[] = {
 	{"account", "accounts and their permission levels"},
 	{"audit", "audit log: records, inclusion proofs, verification"},
 	{"node", "the cluster's nodes: list, invite, join, remove, roles"},
+	{"revocation", "the revocation feed for verifiers outside the cluster"},
 	{"shell", "an interactive shell over the node (DIR, TYPE, ls, cat...)"},
 };
 

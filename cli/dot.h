@@ -75,6 +75,8 @@ int cmd_account_set_expiry(const struct dot_cmd *self, int argc,
 int cmd_audit_log(const struct dot_cmd *self, int argc, char **argv);
 int cmd_audit_prove(const struct dot_cmd *self, int argc, char **argv);
 int cmd_audit_verify(const struct dot_cmd *self, int argc, char **argv);
+int cmd_revocation_feed(const struct dot_cmd *self, int argc, char **argv);
+int cmd_revocation_lookup(const struct dot_cmd *self, int argc, char **argv);
 int cmd_audit_cosigned(const struct dot_cmd *self, int argc, char **argv);
 int cmd_audit_receipt(const struct dot_cmd *self, int argc, char **argv);
 int cmd_audit_receipt_verify(const struct dot_cmd *self, int argc,

@@ -36,6 +36,7 @@
 #include "doteros/codec.h"
 #include "doteros/heap.h"
 #include "doteros/net.h"
+#include "doteros/revfeed.h"
 #include "doteros/state.h"
 #include "ckpt.h"
 #include "consensus.h"
@@ -191,6 +192,9 @@ struct node {
 	 * the leader's answer (follower) */
 	struct creq *creqs;
 	size_t ncreqs;
+	/* revocation.feed: the last feed made, for its ledger index */
+	struct dot_buf feed;
+	uint64_t feed_index, feed_created;
 };
 
 /* A member node as the transport and the leader's reconciliation see it. */
@@ -491,6 +495,8 @@ static void do_cosign(struct conn *c, const struct dot_api_msg *m);
 static void do_cosigned(struct conn *c, const struct dot_api_msg *m);
 static void do_receipt(struct conn *c, const struct dot_api_msg *m);
 static void do_query_consistent(struct conn *c, const struct dot_api_msg *m);
+static void do_feed(struct conn *c, const struct dot_api_msg *m);
+static void do_lookup(struct conn *c, const struct dot_api_msg *m);
 
 /* Queue (a copy of) a tx for the next entry. */
 static int
@@ -1020,6 +1026,12 @@ process(struct conn *c)
 		else if (m.method_len == 16 &&
 			 memcmp(m.method, "query.consistent", 16) == 0)
 			do_query_consistent(c, &m);
+		else if (m.method_len == 15 &&
+			 memcmp(m.method, "revocation.feed", 15) == 0)
+			do_feed(c, &m);
+		else if (m.method_len == 17 &&
+			 memcmp(m.method, "revocation.lookup", 17) == 0)
+			do_lookup(c, &m);
 		else if (m.method_len == 6 &&
 			 memcmp(m.method, "submit", 6) == 0)
 			do_submit(c, &m);
@@ -1047,7 +1059,8 @@ process(struct conn *c)
 		else
 			respond(c, m.id, DOT_EAPI_METHOD, NULL, 0,
 				"methods: status, submit, query, "
-				"query.consistent, "
+				"query.consistent, revocation.feed, "
+				"revocation.lookup, "
 				"audit.checkpoint, audit.cosigned, audit.key, "
 				"audit.prove, audit.consistency, "
 				"audit.receipt, cluster.cosign");
@@ -2848,6 +2861,98 @@ fwd_applied(struct node *n, uint64_t index, const uint8_t *entry, size_t len,
 	}
 }
 
+/* ---- the revocation feed (docs/revocation-feed.md) ---- */
+
+/*
+ * revocation.feed: the revoked ids as a Bloom filter stamped with the
+ * ledger index it reflects, signed by this node's key; made again when the
+ * index moves or it is FEED_MAX_AGE seconds old (a verifier refuses stale
+ * feeds). revocation.lookup rid: a signed exact answer, "revoked" or "not
+ * revoked as of index I", for a filter hit.
+ */
+#define FEED_MAX_AGE 30
+
+static void
+do_feed(struct conn *c, const struct dot_api_msg *m)
+{
+	struct node *n = c->node;
+	struct dot_buf ids = {0}, r = {0};
+	struct dot_err e = {0};
+	struct dot_dec d;
+	uint8_t cid[DOT_CLUSTER_ID_LEN], salt[DOT_REVFEED_SALT_LEN];
+	uint64_t index, t, npairs, now = now_s();
+	size_t nids = 0;
+	int rv = DOT_OK;
+
+	if (dot_dec_init(&d, m->item, m->item_len, NULL, NULL) != DOT_OK ||
+	    dot_dec_map(&d, &npairs) != DOT_OK || npairs != 0) {
+		respond(c, m->id, DOT_EAPI_FORMAT, NULL, 0,
+			"params: {} (an empty map)");
+		return;
+	}
+	dot_state_position(n->st, &index, &t);
+	if (n->feed.len == 0 || n->feed_index != index ||
+	    now >= n->feed_created + FEED_MAX_AGE || now < n->feed_created) {
+		struct dot_revfeed_params fp = {0};
+
+		node_cluster_id(n, cid);
+		randombytes_buf(salt, sizeof(salt));
+		fp.cluster_id = cid;
+		fp.index = index;
+		fp.created = now;
+		fp.salt = salt;
+		rv = dot_state_revoked_ids(n->st, &ids, &nids, &e);
+		n->feed.len = 0;
+		if (rv == DOT_OK)
+			rv = dot_revfeed_build(&fp, ids.data, nids, n->node_key,
+					       &n->feed, &e);
+		if (rv == DOT_OK) {
+			n->feed_index = index;
+			n->feed_created = now;
+		} else
+			dot_buf_free(&n->feed);
+	}
+	if (rv == DOT_OK) {
+		dot_enc_bstr(&r, n->feed.data, n->feed.len);
+		rv = r.err;
+	}
+	respond(c, m->id, rv, r.data, r.len, rv ? e.msg : NULL);
+	dot_buf_free(&ids);
+	dot_buf_free(&r);
+}
+
+static void
+do_lookup(struct conn *c, const struct dot_api_msg *m)
+{
+	struct node *n = c->node;
+	struct dot_buf ans = {0}, r = {0};
+	struct dot_err e = {0};
+	uint8_t cid[DOT_CLUSTER_ID_LEN];
+	uint64_t index, t;
+	const uint8_t *rid;
+	size_t rl;
+	int rv, revoked = 1;
+
+	if (param_bytes(m, &rid, &rl) != DOT_OK || rl != DOT_RID_LEN) {
+		respond(c, m->id, DOT_EAPI_FORMAT, NULL, 0,
+			"params: the revocation id (32 bytes)");
+		return;
+	}
+	dot_state_position(n->st, &index, &t);
+	node_cluster_id(n, cid);
+	rv = dot_state_rid_revoked(n->st, rid, &revoked, &e);
+	if (rv == DOT_OK)
+		rv = dot_revfeed_answer_sign(cid, index, now_s(), rid, revoked,
+					     n->node_key, &ans, &e);
+	if (rv == DOT_OK) {
+		dot_enc_bstr(&r, ans.data, ans.len);
+		rv = r.err;
+	}
+	respond(c, m->id, rv, r.data, r.len, rv ? e.msg : NULL);
+	dot_buf_free(&ans);
+	dot_buf_free(&r);
+}
+
 /* ---- linearizable reads: query.consistent ---- */
 
 /*
@@ -4503,6 +4608,7 @@ close_node(struct node *n)
 	}
 	n->cs_wait = NULL;
 	dot_buf_free(&n->cs_queue);
+	dot_buf_free(&n->feed);
 	dot_state_close(n->st);
 	n->st = NULL;
 	if (n->db != NULL)

@@ -181,6 +181,18 @@ DOT_API DOT_MUST int dot_state_cosig_sizes(struct dot_state *st, uint64_t min,
 					   uint64_t *sizes, size_t max,
 					   size_t *n, struct dot_err *e);
 
+/*
+ * The revoked set (cap.revoke), for the revocation feed: every revocation
+ * id in ascending order, appended to out (*n of them, DOT_RID_LEN bytes
+ * each); and whether one id is in it.
+ */
+DOT_API DOT_MUST int dot_state_revoked_ids(struct dot_state *st,
+					   struct dot_buf *out, size_t *n,
+					   struct dot_err *e);
+DOT_API DOT_MUST int dot_state_rid_revoked(struct dot_state *st,
+					   const uint8_t rid[DOT_RID_LEN],
+					   int *revoked, struct dot_err *e);
+
 /* The last applied index and entry time (0 before genesis). */
 DOT_API void dot_state_position(const struct dot_state *st, uint64_t *index,
 				uint64_t *time);

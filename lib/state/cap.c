@@ -224,3 +224,56 @@ out:
 	dot_token_free(t);
 	return rv;
 }
+
+/* ---- the revoked set, for the revocation feed (docs/revocation-feed.md) */
+
+int
+dot_state_revoked_ids(struct dot_state *st, struct dot_buf *out, size_t *n,
+		      struct dot_err *e)
+{
+	static const char sql[] = "SELECT rid FROM revoked ORDER BY rid";
+	sqlite3_stmt *s;
+	int rc, rv;
+
+	*n = 0;
+	rv = st_prepare(st, sql, &s, e);
+	if (rv != DOT_OK)
+		return rv;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(s, 0) != DOT_RID_LEN) {
+			rv = dot_err_set(e, DOT_ESTATE_STORAGE,
+					 "a revoked row has a bad id");
+			break;
+		}
+		dot_buf_put(out, sqlite3_column_blob(s, 0), DOT_RID_LEN);
+		(*n)++;
+	}
+	if (rv == DOT_OK && rc != SQLITE_DONE)
+		rv = st_sqlerr(st, e, "revoked");
+	if (rv == DOT_OK && out->err)
+		rv = DOT_ENOMEM;
+	sqlite3_reset(s);
+	return rv;
+}
+
+int
+dot_state_rid_revoked(struct dot_state *st, const uint8_t rid[DOT_RID_LEN],
+		      int *revoked, struct dot_err *e)
+{
+	static const char sql[] = "SELECT 1 FROM revoked WHERE rid = ?1";
+	sqlite3_stmt *s;
+	int rc, rv = st_prepare(st, sql, &s, e);
+
+	if (rv != DOT_OK)
+		return rv;
+	sqlite3_bind_blob(s, 1, rid, DOT_RID_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*revoked = 1;
+	else if (rc == SQLITE_DONE)
+		*revoked = 0;
+	else
+		rv = st_sqlerr(st, e, "revoked");
+	sqlite3_reset(s);
+	return rv;
+}

@@ -283,6 +283,29 @@ run 0 "alice mints a token that expired an hour ago" -- "$DOT" cap mint \
 	--expires "@$PAST" -o "$TMP/old.tok"
 refused DOT_ETOKEN_EXPIRED "an expired token" -- \
 	"$DOT" fs cat /home/alice/hello.txt --token "$TMP/old.tok" --key bob
+# The revocation feed, for a verifier outside the cluster: before the
+# revocation its filter does not hold the token's block.
+run 0 "the node's revocation feed" -- "$DOT" revocation feed \
+	-o "$TMP/feed1" --json
+json_ok "d['ok'] and d['bytes'] > 100" "revocation feed -o --json"
+NODE_VK=$("$DOT" audit verify --json 2>/dev/null | python3 -c \
+	'import json,sys; print(json.load(sys.stdin)["node_key"])')
+CID=$("$DOT" status --json | python3 -c \
+	'import json,sys; print(json.load(sys.stdin)["cluster_id"])')
+FEED=(--feed-key "$NODE_VK" --feed-cluster "$CID")
+run 0 "offline: bob's token passes with the feed" -- "$DOT" cap verify \
+	"$TMP/bob.tok" --issuer alice --key bob --rights read \
+	--feed "$TMP/feed1" "${FEED[@]}"
+run 2 "--feed without its keys is a usage error" -- "$DOT" cap verify \
+	"$TMP/bob.tok" --issuer alice --key bob --rights read \
+	--feed "$TMP/feed1"
+run 1 "a feed checked against another key is refused" -- "$DOT" cap \
+	verify "$TMP/bob.tok" --issuer alice --key bob --rights read \
+	--feed "$TMP/feed1" --feed-key carol --feed-cluster "$CID"
+run 1 "a feed for another cluster is refused" -- "$DOT" cap verify \
+	"$TMP/bob.tok" --issuer alice --key bob --rights read \
+	--feed "$TMP/feed1" --feed-key "$NODE_VK" \
+	--feed-cluster 00000000000000000000000000000000
 run 2 "cap revoke of a block the token lacks" -- "$DOT" cap revoke \
 	"$TMP/bob.tok" --block 3 "${ALICE[@]}"
 run 0 "alice revokes bob's token" -- "$DOT" cap revoke "$TMP/bob.tok" \
@@ -290,6 +313,29 @@ run 0 "alice revokes bob's token" -- "$DOT" cap revoke "$TMP/bob.tok" \
 json_ok "d['ok'] and d['op'] == 'cap.revoke'" "cap revoke --json"
 refused DOT_ETOKEN_REVOKED "the revoked token is refused" -- \
 	"$DOT" fs cat /home/alice/hello.txt --token "$TMP/bob.tok" --key bob
+# Offline: the old feed still passes it (the staleness window); the next
+# refresh holds the revocation, and the exact answer settles the hit.
+run 0 "offline, the feed made before the revocation still passes it" -- \
+	"$DOT" cap verify "$TMP/bob.tok" --issuer alice --key bob --rights read \
+	--feed "$TMP/feed1" "${FEED[@]}"
+run 0 "a refreshed feed" -- "$DOT" revocation feed -o "$TMP/feed2"
+run 1 "offline, the refreshed feed refuses the revoked token" -- "$DOT" \
+	cap verify "$TMP/bob.tok" --issuer alice --key bob --rights read \
+	--feed "$TMP/feed2" "${FEED[@]}"
+err_has "revocation lookup" "the refusal says to look the id up"
+RID=$(sed -n 's/.*revocation lookup \([0-9a-f]\{64\}\).*/\1/p' "$TMP/err" | head -n 1)
+run 0 "the exact answer for that id" -- "$DOT" revocation lookup "$RID" \
+	-o "$TMP/answer"
+run 1 "with the answer: revoked" -- "$DOT" cap verify "$TMP/bob.tok" \
+	--issuer alice --key bob --rights read --feed "$TMP/feed2" \
+	"${FEED[@]}" --answer "$TMP/answer" --json
+json_ok "not d['ok'] and d['error'] == 'DOT_ETOKEN_REVOKED'" \
+	"the answer settles it: the token is revoked"
+sleep 2
+run 1 "a feed older than --feed-max-age is refused" -- "$DOT" cap verify \
+	"$TMP/bob.tok" --issuer alice --key bob --rights read \
+	--feed "$TMP/feed2" "${FEED[@]}" --feed-max-age 1
+err_has "refresh it" "the refusal says to refresh the feed"
 
 # ---- mailboxes ----
 run 0 "msg create" -- "$DOT" msg create /home/alice/inbox "${ALICE[@]}"
