@@ -82,6 +82,7 @@ struct audit_log {
 	/* verify --keys: checkpoints cosigned by a quorum of these keys
 	 * (audit.cosigned) rather than signed by the node's own key */
 	const struct cli_qkeys *qk;
+	uint64_t min; /* --keys: the least size to ask for (the last seen) */
 };
 
 static void
@@ -157,10 +158,16 @@ fetch_checkpoint(struct audit_log *l, struct dot_buf *note_out,
 	int rv;
 
 	if (l->qk != NULL) {
-		static const uint8_t zero[] = {0x00}; /* any size */
+		/* at least the size seen last time: a node further behind
+		 * waits until it is there, rather than answer an older
+		 * checkpoint that would look like a rollback */
+		struct dot_buf min = {0};
 
-		rv = call(&l->node, "audit.cosigned", zero, sizeof(zero), &res,
-			  e);
+		dot_enc_uint(&min, l->min);
+		rv = min.err ? DOT_ENOMEM
+			     : call(&l->node, "audit.cosigned", min.data,
+				    min.len, &res, e);
+		dot_buf_free(&min);
 	} else
 		rv = call(&l->node, "audit.checkpoint", empty, sizeof(empty),
 			  &res, e);
@@ -1448,6 +1455,22 @@ verify_online(struct online *o)
 			goto fatal;
 		snprintf(o->cp_path, sizeof(o->cp_path), "%.4180s.cosigned",
 			 base);
+		{
+			struct dot_buf old = {0};
+			struct dot_audit_checkpoint *pc = NULL;
+			struct dot_err pe = {0};
+
+			if (access(o->cp_path, F_OK) == 0 &&
+			    cli_read_file(o->cp_path, DOT_AUDIT_NOTE_MAX, &old,
+					  &pe) == DOT_OK &&
+			    dot_audit_checkpoint_open(
+				(const char *)old.data, old.len, o->qk->k,
+				o->qk->n, l->origin, strlen(l->origin), &pc,
+				&pe) == DOT_OK)
+				l->min = pc->size;
+			dot_audit_checkpoint_free(pc);
+			dot_buf_free(&old);
+		}
 	} else if ((rv = verify_key(o, &e)) != DOT_OK)
 		goto fatal;
 	if (o->failed)

@@ -39,6 +39,7 @@
 #include "doteros/revfeed.h"
 #include "doteros/state.h"
 #include "ckpt.h"
+#include "cluster_fmt.h"
 #include "consensus.h"
 #include "log.h"
 #include "peers.h"
@@ -94,6 +95,7 @@ struct node {
 	size_t batch_max;
 	unsigned wal_reset;    /* --wal-reset: WAL frames before a reset */
 	uv_idle_t flusher;
+	uv_idle_t resumer;     /* schedule_resume: connections to resume */
 	uv_pipe_t unix_server;
 	uv_tcp_t tcp_server;
 	int have_tcp;
@@ -1589,6 +1591,30 @@ resume_conn(struct conn *c)
 	}
 }
 
+/*
+ * Resume every connection that no longer waits, on the next loop
+ * iteration: for answers given where a connection's own request loop may
+ * be running (resuming it there would read its buffer twice).
+ */
+static void
+on_resume(uv_idle_t *h)
+{
+	struct node *n = h->data;
+
+	uv_idle_stop(h);
+	for (struct conn *c = n->conns, *cn; c; c = cn) {
+		cn = c->next;
+		resume_conn(c);
+	}
+}
+
+static void
+schedule_resume(struct node *n)
+{
+	if (!uv_is_active((uv_handle_t *)&n->resumer))
+		uv_idle_start(&n->resumer, on_resume);
+}
+
 /* Answer each waiting client of a batch with its receipt, in order
  * (receipts: the CBOR array dot_state_apply made for the entry). */
 static void
@@ -1753,7 +1779,7 @@ stop_log_thread(struct node *n)
  * SQLite transaction, so commands the engine hands again after a restart
  * are skipped.
  */
-#define CL_HDR 25
+#define CL_HDR DOTD_CMD_HDR
 #define CL_MAX_PROPS 8 /* entries proposed and not yet applied */
 
 static int fwd_submit(struct node *n, uint64_t leader, struct pending *p);
@@ -1813,24 +1839,27 @@ cl_apply(void *ctx, uint64_t ridx, const uint8_t *cmd, size_t len)
 	struct dot_buf receipts = {0};
 	struct dot_err e = {0};
 	uint64_t index, t, origin, seq, at_t;
+	struct dotd_cmd hc;
 	int rv;
 
 	if (ridx <= dot_state_log_ref(n->st))
 		return DOT_OK; /* in the state already (a restart) */
-	if (len >= CL_HDR && cmd[0] == 2)
-		return cl_apply_cosign(n, ridx, cmd + CL_HDR, len - CL_HDR);
-	if (len < CL_HDR || cmd[0] != 1) {
+	if (dotd_cmd_parse(cmd, len, &hc) == DOT_OK &&
+	    hc.version == DOTD_CMD_COSIGN)
+		return cl_apply_cosign(n, ridx, hc.body, hc.body_len);
+	if (dotd_cmd_parse(cmd, len, &hc) != DOT_OK ||
+	    hc.version != DOTD_CMD_LEDGER) {
 		/* Deterministic on every node: skipped, and said. */
 		logmsg("raft entry %llu is not a ledger command; skipped",
 		       (unsigned long long)ridx);
 		return DOT_OK;
 	}
-	t = get_be64(cmd + 1);
-	origin = get_be64(cmd + 9);
-	seq = get_be64(cmd + 17);
+	t = hc.time;
+	origin = hc.origin;
+	seq = hc.seq;
 	dot_state_position(n->st, &index, &at_t);
 	dot_state_set_log_ref(n->st, ridx);
-	rv = apply_entry(n, index + 1, t, cmd + CL_HDR, len - CL_HDR,
+	rv = apply_entry(n, index + 1, t, hc.body, hc.body_len,
 			 &receipts, &e);
 	if (rv != DOT_OK) {
 		logmsg("cannot apply entry %llu (raft %llu): %s (%s); stopping",
@@ -1843,7 +1872,7 @@ cl_apply(void *ctx, uint64_t ridx, const uint8_t *cmd, size_t len)
 	if (t > n->last_time)
 		n->last_time = t;
 	if (n->fwd_wait != NULL)
-		fwd_applied(n, index + 1, cmd + CL_HDR, len - CL_HDR,
+		fwd_applied(n, index + 1, hc.body, hc.body_len,
 			    &receipts);
 	if (origin == n->raft_id) {
 		/* The engine may apply several entries before it reports any
@@ -1911,10 +1940,7 @@ cl_propose_cmd(struct node *n, uint8_t ver, const uint8_t *entry, size_t len,
 	pr->batch = batch;
 	pr->count = count;
 	pr->node = n;
-	hdr[0] = ver;
-	put_be64(hdr + 1, entry_time(n));
-	put_be64(hdr + 9, n->raft_id);
-	put_be64(hdr + 17, pr->seq);
+	dotd_cmd_header(hdr, ver, entry_time(n), n->raft_id, pr->seq);
 	if (dot_buf_reserve(&cmd, CL_HDR + len) != DOT_OK) {
 		free(pr);
 		return DOT_ENOMEM;
@@ -2180,7 +2206,6 @@ cl_restore(void *ctx, const uint8_t *p, size_t len)
  *   [1, cluster id (bstr 16), [[node key (bstr), raft addr (text)], ...]]
  * at most DOTD_MAX_MEMBERS nodes. Used only while the state has no nodes.
  */
-#define DOTD_MAX_MEMBERS 1024
 
 static int read_file(const char *path, uint8_t **out, size_t *n);
 
@@ -2234,51 +2259,17 @@ members_from_state(void *ctx, const struct dot_state_node *sn)
 
 /* Parse DIR/members (strictly); DOT_OK, or an error with e set. */
 static int
+members_file_cb(void *ctx, const uint8_t *key, size_t keylen,
+		const char *addr, size_t alen)
+{
+	return members_add(ctx, key, keylen, addr, alen, "", DOT_NODE_VOTER);
+}
+
+static int
 members_from_file(struct node *n, const uint8_t *p, size_t len,
 		  uint8_t cluster[DOT_CLUSTER_ID_LEN], struct dot_err *e)
 {
-	struct dot_dec d;
-	uint64_t three, ver, cnt;
-	const uint8_t *cid;
-	size_t cl;
-	int rv;
-
-	rv = dot_dec_init(&d, p, len, NULL, e);
-	if (rv != DOT_OK)
-		return rv;
-	if (dot_dec_array(&d, &three) != DOT_OK || three != 3 ||
-	    dot_dec_uint(&d, &ver) != DOT_OK || ver != 1 ||
-	    dot_dec_bstr(&d, &cid, &cl) != DOT_OK ||
-	    cl != DOT_CLUSTER_ID_LEN || dot_dec_array(&d, &cnt) != DOT_OK ||
-	    cnt == 0 || cnt > DOTD_MAX_MEMBERS)
-		return dot_err_set(e, DOT_ECODEC_FIELD,
-				   "want [1, cluster id, [[key, raft addr], "
-				   "...]] with 1 to %d nodes",
-				   DOTD_MAX_MEMBERS);
-	memcpy(cluster, cid, DOT_CLUSTER_ID_LEN);
-	for (uint64_t i = 0; i < cnt; i++) {
-		uint64_t two;
-		const uint8_t *key;
-		const char *addr;
-		size_t kl, al;
-
-		if (dot_dec_array(&d, &two) != DOT_OK || two != 2 ||
-		    dot_dec_bstr(&d, &key, &kl) != DOT_OK ||
-		    dot_dec_tstr(&d, &addr, &al) != DOT_OK ||
-		    dot_state_addr_check(addr, al, e) != DOT_OK)
-			return dot_err_set(e, DOT_ECODEC_FIELD,
-					   "node %llu: want [key, raft addr]",
-					   (unsigned long long)i);
-		rv = members_add(n, key, kl, addr, al, "", DOT_NODE_VOTER);
-		if (rv != DOT_OK)
-			return dot_err_set(e, rv, "node %llu: %s",
-					   (unsigned long long)i,
-					   dot_strerror(rv));
-	}
-	if (!dot_dec_done(&d))
-		return dot_err_set(e, DOT_ECODEC_TRAILING,
-				   "bytes after the member list");
-	return DOT_OK;
+	return dotd_members_parse(p, len, cluster, members_file_cb, n, e);
 }
 
 /*
@@ -2992,6 +2983,8 @@ creq_barrier_done(void *arg, int status, const struct dot_err *e)
 							 "changed?): try again");
 		else
 			query_answer(q->conn, q->id, q->tx, q->len);
+		q->conn->waiting = 0;
+		schedule_resume(n);
 	}
 	free(q->tx);
 	free(q);
@@ -3012,11 +3005,14 @@ creq_answer(struct node *n, const struct dot_api_msg *m)
 				 (int)(m->message_len < 250 ? m->message_len
 							    : 250),
 				 m->message != NULL ? m->message : "");
-		if (q->conn != NULL)
+		if (q->conn != NULL) {
 			respond(q->conn, q->id, (int)m->status,
 				m->status == DOT_OK ? m->item : NULL,
 				m->status == DOT_OK ? m->item_len : 0,
 				m->status == DOT_OK ? NULL : msg);
+			q->conn->waiting = 0;
+			schedule_resume(n);
+		}
 		free(q);
 		return 1;
 	}
@@ -3041,6 +3037,10 @@ creq_fail_relayed(struct node *n, const char *why)
 			 "the channel to the leader broke (%s): try again",
 			 why);
 		respond(q->conn, q->id, DOT_ECONS_LOST, NULL, 0, msg);
+		if (q->conn != NULL) {
+			q->conn->waiting = 0;
+			schedule_resume(n);
+		}
 		free(q);
 	}
 }
@@ -3086,6 +3086,7 @@ do_query_consistent(struct conn *c, const struct dot_api_msg *m)
 		q->next = n->creqs;
 		n->creqs = q;
 		n->ncreqs++;
+		c->waiting = 1; /* answers go out in request order */
 		rv = dotd_cons_barrier(n->cons, creq_barrier_done, q, &e);
 		if (rv != DOT_OK)
 			creq_barrier_done(q, rv, &e);
@@ -3126,6 +3127,7 @@ do_query_consistent(struct conn *c, const struct dot_api_msg *m)
 		q->next = n->creqs;
 		n->creqs = q;
 		n->ncreqs++;
+		c->waiting = 1;
 	}
 }
 
@@ -3149,7 +3151,6 @@ do_query_consistent(struct conn *c, const struct dot_api_msg *m)
  */
 #define CS_EVERY_TICKS 2
 #define CS_MAX_QUEUE 256
-#define CS_MAX_ITEMS 1024
 #define CS_MAX_WAIT 1024
 #define CS_WAIT_US (10 * 1000000ull)
 #define CS_MAX_LINE 512
@@ -3355,42 +3356,52 @@ cs_send(struct node *n, const struct dot_state_cosig *c)
 	dot_buf_free(&frame);
 }
 
+/* Collect the items of a cosign command that check. */
+struct cs_take {
+	struct node *n;
+	uint64_t ridx;
+	struct dot_state_cosig *items;
+	size_t n_items;
+};
+
+static int
+cs_take_cb(void *ctx, const struct dot_state_cosig *c)
+{
+	struct cs_take *tk = ctx;
+	struct dot_err e = {0};
+
+	if (cs_accept(tk->n, c, &e) == DOT_OK)
+		tk->items[tk->n_items++] = *c;
+	else
+		logmsg("raft entry %llu: a cosignature refused: %s",
+		       (unsigned long long)tk->ridx, e.msg);
+	return DOT_OK;
+}
+
 /* Apply a cosign command: keep the lines that check, sign, pass it on. */
 static int
 cl_apply_cosign(struct node *n, uint64_t ridx, const uint8_t *p, size_t len)
 {
 	struct dot_state_cosig *items = NULL, mine;
 	struct dot_buf note = {0};
-	struct dot_dec d;
 	struct dot_err e = {0};
-	uint64_t cnt = 0, size;
+	uint64_t size;
 	uint8_t root[DOT_AUDIT_HASH_LEN];
 	size_t nk = 0;
 	int rv, signed_now = 0;
 
 	members_refresh(n);
-	if (dot_dec_init(&d, p, len, NULL, NULL) != DOT_OK ||
-	    dot_dec_array(&d, &cnt) != DOT_OK || cnt > CS_MAX_ITEMS) {
-		logmsg("raft entry %llu: a malformed cosign command; skipped",
-		       (unsigned long long)ridx);
-		cnt = 0;
-	}
-	items = calloc(cnt + 1, sizeof(*items));
+	items = calloc(DOTD_COSIGN_MAX + 1, sizeof(*items));
 	if (items == NULL)
 		return DOT_ENOMEM;
-	for (uint64_t i = 0; i < cnt; i++) {
-		if (cs_item_dec(&d, &items[nk]) != DOT_OK) {
-			logmsg("raft entry %llu: a malformed cosign item; the "
-			       "rest skipped",
-			       (unsigned long long)ridx);
-			break;
-		}
-		e.msg[0] = '\0';
-		if (cs_accept(n, &items[nk], &e) == DOT_OK)
-			nk++;
-		else
-			logmsg("raft entry %llu: a cosignature refused: %s",
+	{
+		struct cs_take tk = {n, ridx, items, 0};
+
+		if (dotd_cosign_parse(p, len, cs_take_cb, &tk, &e) != DOT_OK)
+			logmsg("raft entry %llu: a malformed cosign command: "
+			       "%s; the rest skipped",
 			       (unsigned long long)ridx, e.msg);
+		nk = tk.n_items;
 	}
 	/* This node's own line, at the size every node is at now. */
 	dot_state_log_root(n->st, &size, root);
@@ -3499,9 +3510,13 @@ do_cosign(struct conn *c, const struct dot_api_msg *m)
 		}
 	}
 	rv = cs_accept(n, &it, &e);
-	if (rv == DOT_OK)
+	if (rv == DOT_OK) {
+		static const uint8_t empty_map[] = {0xa0}; /* {} */
+
 		cs_enqueue(n, &it);
-	respond(c, m->id, rv, NULL, 0, rv == DOT_OK ? NULL : e.msg);
+		respond(c, m->id, DOT_OK, empty_map, sizeof(empty_map), NULL);
+	} else
+		respond(c, m->id, rv, NULL, 0, e.msg);
 }
 
 /* The count of current voters, and whether `name` is one. */
@@ -3565,8 +3580,9 @@ cs_find(struct node *n, uint64_t min, struct dot_buf *out, uint64_t *found)
 
 	members_refresh(n);
 	nv = cs_voters(n, NULL, 0, &dummy);
-	if (nv == 0 || dot_state_cosig_sizes(n->st, min, sizes, 16, &ns, &e) !=
-			   DOT_OK)
+	if (nv == 0)
+		return 0; /* no voter known yet (a node still joining) */
+	if (dot_state_cosig_sizes(n->st, min, sizes, 16, &ns, &e) != DOT_OK)
 		return -1;
 	for (size_t i = 0; i < ns; i++) {
 		struct cs_note cn = {n, {0}, 0, {0}, 0, 0};
@@ -3660,6 +3676,7 @@ static void
 cs_wake(struct node *n, int expired_only)
 {
 	uint64_t now = now_us();
+	int resumed = 0;
 
 	for (struct cswait **pp = &n->cs_wait; *pp;) {
 		struct cswait *w = *pp;
@@ -3676,12 +3693,16 @@ cs_wake(struct node *n, int expired_only)
 		dot_buf_free(&note);
 		if (found || now >= w->deadline) {
 			cs_answer(n, w->conn, w->id, w->min, w->seq, 1);
+			w->conn->waiting = 0;
+			resumed = 1;
 			*pp = w->next;
 			free(w);
 			continue;
 		}
 		pp = &w->next;
 	}
+	if (resumed)
+		schedule_resume(n);
 }
 
 /* Wait for a quorum-signed checkpoint of at least `min` records. */
@@ -3712,6 +3733,7 @@ cs_wait_for(struct conn *c, uint64_t id, uint64_t min, uint64_t seq)
 	w->seq = seq;
 	w->deadline = now_us() + CS_WAIT_US;
 	*pp = w;
+	c->waiting = 1; /* answers go out in request order */
 }
 
 /*
@@ -4044,8 +4066,10 @@ cl_open(struct node *n, struct dot_err *e)
 	cc.fsm.snapshot = cl_snapshot;
 	cc.fsm.restore = cl_restore;
 	cc.fsm.ctx = n;
-	cc.snapshot_threshold = n->snapshot_every;
-	cc.snapshot_trailing = n->snapshot_every / 4 ? n->snapshot_every / 4 : 1;
+	cc.snapshot_threshold = n->snapshot_every; /* 0: the engine's */
+	cc.snapshot_trailing = n->snapshot_every == 0	  ? 0
+			       : n->snapshot_every / 4 ? n->snapshot_every / 4
+						       : 1;
 	rv = dotd_cons_open(&n->cons, &cc, e);
 	if (rv != DOT_OK)
 		return rv;
@@ -4829,6 +4853,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	uv_idle_init(n.loop, &n.flusher);
+	uv_idle_init(n.loop, &n.resumer);
+	n.resumer.data = &n;
 	uv_check_init(n.loop, &n.sig_check);
 	n.sig_check.data = &n;
 	n.flusher.data = &n;
