@@ -15,15 +15,22 @@
 
 #define QR_VERSION 1
 
+/*
+ * Writes only what dot_audit_qreceipt_parse reads back: DOT_EINVAL (and out
+ * as it was) for a proof that is not the inclusion proof of record seq, a
+ * note that is not UTF-8, or a file over DOT_AUDIT_QRECEIPT_MAX bytes.
+ */
 int
 dot_audit_qreceipt_encode(const struct dot_audit_qreceipt *q,
 			  struct dot_buf *out)
 {
+	struct dot_audit_qreceipt back;
 	struct dot_buf proof = {0};
+	size_t mark = out->len;
 	int rv = dot_audit_proof_encode(&q->proof, &proof);
 
 	if (rv != DOT_OK)
-		return rv;
+		goto out; /* an ENOMEM may leave proof holding a block */
 	dot_enc_map(out, 6);
 	dot_enc_uint(out, 1);
 	dot_enc_uint(out, QR_VERSION);
@@ -37,8 +44,16 @@ dot_audit_qreceipt_encode(const struct dot_audit_qreceipt *q,
 	dot_enc_bstr(out, proof.data, proof.len);
 	dot_enc_uint(out, 6);
 	dot_enc_tstr(out, q->note, q->note_len);
+	if ((rv = out->err) != DOT_OK)
+		goto out;
+	if (dot_audit_qreceipt_parse(out->data + mark, out->len - mark, &back,
+				     NULL) != DOT_OK) {
+		out->len = mark;
+		rv = DOT_EINVAL;
+	}
+out:
 	dot_buf_free(&proof);
-	return out->err;
+	return rv;
 }
 
 int
@@ -106,6 +121,18 @@ dot_audit_qreceipt_verify(const struct dot_audit_qreceipt *q,
 		return dot_err_set(e, DOT_EINVAL,
 				   "a quorum of %zu out of %zu keys", quorum,
 				   nkeys);
+	/*
+	 * One voter, one vote: a public key listed under two names would let
+	 * its holder sign twice (two lines, two key ids) and count twice.
+	 */
+	for (size_t i = 1; i < nkeys; i++)
+		for (size_t j = 0; j < i; j++)
+			if (memcmp(keys[i].pk, keys[j].pk,
+				   sizeof(keys[i].pk)) == 0)
+				return dot_err_set(e, DOT_EAUDIT_KEY,
+						   "known keys %zu and %zu "
+						   "are one public key",
+						   j, i);
 	/* 1. the receipt is the tx's */
 	rv = dot_receipt_parse(q->receipt, q->receipt_len, &r, e);
 	if (rv != DOT_OK)

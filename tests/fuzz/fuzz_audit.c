@@ -8,12 +8,17 @@
  *   - a proof or a frontier that parses encodes back to the same bytes (one
  *     value, one encoding); a proof that verifies against the fixed tree of
  *     100 leaves is the very proof the tree generates (proofs are unique);
- *   - a verifier key that parses encodes back to the same text.
+ *   - a verifier key that parses encodes back to the same text;
+ *   - a quorum receipt that parses encodes back to the same bytes; one
+ *     that verifies against the voters of the fixed cluster
+ *     (qreceipt_fixture.h) verifies again step by step, and its record is
+ *     the fixed log's record at its seq.
  * A mismatch aborts, which libFuzzer and the corpus replay both report.
  *
  * Seeds: tests/fuzz/corpus/audit (notes signed by the key of
  * golang.org/x/mod/sumdb/note's tests, "PeterNeumann", and by a fixed
- * Doteros node key; proofs and frontiers of the fixed tree).
+ * Doteros node key; proofs and frontiers of the fixed tree; quorum
+ * receipts "qr-*" of the fixed cluster, written by gen_qreceipt_corpus.c).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +28,8 @@
 #include "doteros/audit.h"
 #include "doteros/buf.h"
 #include "doteros/crypto.h"
+#include "doteros/tx.h"
+#include "qreceipt_fixture.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,6 +42,7 @@ static struct dot_audit_vkey cosigner_key;
 static struct dot_audit_memstore *tree;
 static uint8_t leaves[TREE][DOT_AUDIT_HASH_LEN];
 static uint8_t roots[TREE + 1][DOT_AUDIT_HASH_LEN];
+static struct qr_fixture qr;
 
 static void
 fail(const char *what, int rv)
@@ -87,6 +95,8 @@ setup(void)
 	for (unsigned i = 0; i <= TREE; i++)
 		if (dot_audit_store_root(&s, i, roots[i]) != DOT_OK)
 			fail("root", DOT_EAUDIT_STORE);
+	if (qr_fixture_init(&qr) != 0)
+		fail("quorum receipt fixture", DOT_ENOMEM);
 	ready = 1;
 }
 
@@ -269,6 +279,80 @@ try_vkey(const char *text, size_t size)
 	dot_buf_free(&b);
 }
 
+/* A receipt that dot_audit_qreceipt_verify accepted, checked again with
+ * the pieces it is made of. */
+static void
+recheck_qreceipt(const struct dot_audit_qreceipt *q,
+		 const struct dot_audit_qreceipt_result *res, size_t quorum)
+{
+	struct dot_receipt *r = NULL;
+	struct dot_audit_checkpoint *c = NULL;
+	uint8_t rh[DOT_HASH_LEN], leaf[DOT_AUDIT_HASH_LEN];
+	int rv;
+
+	if (res->signers < quorum || res->signers > QR_VOTERS)
+		fail("quorum receipt: signers", DOT_OK);
+	rv = dot_receipt_parse(q->receipt, q->receipt_len, &r, NULL);
+	if (rv != DOT_OK)
+		fail("quorum receipt: its receipt", rv);
+	if (memcmp(r->tx_id, q->tx_id, DOT_TX_ID_LEN) != 0 ||
+	    r->status != res->status || r->ledger_index != res->ledger_index)
+		fail("quorum receipt: another tx's receipt", DOT_OK);
+	rv = dot_audit_checkpoint_open(q->note, q->note_len, qr.vk, QR_VOTERS,
+				       NULL, 0, &c, NULL);
+	if (rv != DOT_OK)
+		fail("quorum receipt: its checkpoint", rv);
+	if (c->note.nverified != res->signers || c->size != res->size)
+		fail("quorum receipt: checkpoint fields", DOT_OK);
+	dot_receipt_hash(q->receipt, q->receipt_len, rh);
+	dot_audit_leaf(q->tx_id, rh, leaf);
+	rv = dot_audit_verify_inclusion(
+	    q->seq, c->size, leaf, q->proof.hashes[0], q->proof.n, c->root);
+	if (rv != DOT_OK || q->proof.index != q->seq ||
+	    q->proof.size != c->size)
+		fail("quorum receipt: the record is not in the tree", rv);
+	/* The voters sign only the fixed log: the checkpoint is one of its
+	 * states, and the record is its record. */
+	if (c->size > QR_LOG ||
+	    memcmp(c->root, qr.roots[c->size], DOT_AUDIT_HASH_LEN) != 0)
+		fail("quorum receipt: a root the voters never signed", DOT_OK);
+	if (memcmp(leaf, qr.leaves[q->seq], DOT_AUDIT_HASH_LEN) != 0 ||
+	    memcmp(q->tx_id, qr.txid[q->seq], DOT_TX_ID_LEN) != 0 ||
+	    q->receipt_len != qr.rc[q->seq].len ||
+	    memcmp(q->receipt, qr.rc[q->seq].data, q->receipt_len) != 0)
+		fail("quorum receipt: another record verifies", DOT_OK);
+	dot_audit_checkpoint_free(c);
+	dot_receipt_free(r);
+}
+
+static void
+try_qreceipt(const uint8_t *data, size_t size)
+{
+	struct dot_audit_qreceipt q;
+	struct dot_audit_qreceipt_result res;
+	struct dot_buf b = {0};
+	int rv;
+
+	if (dot_audit_qreceipt_parse(data, size, &q, NULL) != DOT_OK)
+		return;
+	rv = dot_audit_qreceipt_encode(&q, &b);
+	if (rv != DOT_OK)
+		fail("encode a parsed quorum receipt", rv);
+	same(&b, data, size, "quorum receipt re-encoding");
+	dot_buf_free(&b);
+	/* A majority of the voters, any origin; then all of them, and the
+	 * cluster's origin. */
+	rv = dot_audit_qreceipt_verify(&q, qr.vk, QR_VOTERS, 2, NULL, 0, &res,
+				       NULL);
+	if (rv == DOT_OK)
+		recheck_qreceipt(&q, &res, 2);
+	rv =
+	    dot_audit_qreceipt_verify(&q, qr.vk, QR_VOTERS, QR_VOTERS,
+				      QR_ORIGIN, strlen(QR_ORIGIN), &res, NULL);
+	if (rv == DOT_OK)
+		recheck_qreceipt(&q, &res, QR_VOTERS);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -279,5 +363,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	try_proof(data, size);
 	try_frontier(data, size);
 	try_vkey((const char *)data, size);
+	try_qreceipt(data, size);
 	return 0;
 }
