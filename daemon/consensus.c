@@ -21,6 +21,8 @@ struct dotd_cons {
 	int started, raft_inited, io_inited;
 	void (*close_cb)(void *arg);
 	void *close_arg;
+	struct req *reqs; /* in flight: freed at close if the engine never
+			   * calls back */
 };
 
 /* One request in flight: the engine's request and the caller's callback. */
@@ -36,7 +38,23 @@ struct req {
 	void *arg;
 	uint64_t id;   /* add: the new member */
 	int then_role; /* add: the raft role to assign once added; -1 none */
+	struct req *prev, *next;
 };
+
+/* Unlink and free a request (its callback, if any, already ran). */
+static void
+req_free(struct req *q)
+{
+	if (q == NULL)
+		return;
+	if (q->prev != NULL)
+		q->prev->next = q->next;
+	else if (q->c != NULL && q->c->reqs == q)
+		q->c->reqs = q->next;
+	if (q->next != NULL)
+		q->next->prev = q->prev;
+	free(q);
+}
 
 static int
 map_rv(struct dotd_cons *c, int rv, const char *what, struct dot_err *e)
@@ -82,7 +100,7 @@ req_done(struct req *q, int rv, const char *what)
 				 raft_strerror(rv));
 	if (q->cb != NULL)
 		q->cb(q->arg, st, &e);
-	free(q);
+	req_free(q);
 }
 
 /* ---- the state machine, as the engine sees it ---- */
@@ -280,6 +298,10 @@ on_raft_closed(struct raft *r)
 	void *arg = c->close_arg;
 
 	raft_uv_close(&c->io);
+	/* Requests the engine dropped at close without calling back: their
+	 * callers free their own side at close (dotd's cl_close). */
+	while (c->reqs != NULL)
+		req_free(c->reqs);
 	free(c->dir);
 	free(c->address);
 	free(c);
@@ -310,6 +332,10 @@ req_new(struct dotd_cons *c, dotd_cons_cb cb, void *arg)
 	q->arg = arg;
 	q->then_role = -1;
 	q->u.apply.data = q;
+	q->next = c->reqs;
+	if (c->reqs != NULL)
+		c->reqs->prev = q;
+	c->reqs = q;
 	return q;
 }
 
@@ -337,7 +363,7 @@ dotd_cons_propose(struct dotd_cons *c, const uint8_t *cmd, size_t n,
 	b.len = 8 + ((n + 7) & ~(size_t)7);
 	b.base = raft_calloc(1, b.len);
 	if (q == NULL || b.base == NULL) {
-		free(q);
+		req_free(q);
 		raft_free(b.base);
 		return DOT_ENOMEM;
 	}
@@ -350,7 +376,7 @@ dotd_cons_propose(struct dotd_cons *c, const uint8_t *cmd, size_t n,
 		/* the engine may have taken the buffer into its log and
 		 * discarded it already: it is not freed here (at worst, a leak
 		 * on an error path that stops the node anyway) */
-		free(q);
+		req_free(q);
 		return map_rv(c, rv, "propose", e);
 	}
 	return DOT_OK;
@@ -374,7 +400,7 @@ dotd_cons_barrier(struct dotd_cons *c, dotd_cons_cb cb, void *arg,
 	q->u.barrier.data = q;
 	rv = raft_barrier(&c->raft, &q->u.barrier, on_barrier);
 	if (rv != 0) {
-		free(q);
+		req_free(q);
 		return map_rv(c, rv, "barrier", e);
 	}
 	return DOT_OK;
@@ -435,7 +461,7 @@ dotd_cons_add(struct dotd_cons *c, uint64_t id, const char *address,
 	q->then_role = raft_role_of(role);
 	rv = raft_add(&c->raft, &q->u.change, id, address, on_change);
 	if (rv != 0) {
-		free(q);
+		req_free(q);
 		return map_rv(c, rv, "add", e);
 	}
 	return DOT_OK;
@@ -457,7 +483,7 @@ dotd_cons_assign(struct dotd_cons *c, uint64_t id, int role,
 	q->u.change.data = q;
 	rv = raft_assign(&c->raft, &q->u.change, id, rr, on_change);
 	if (rv != 0) {
-		free(q);
+		req_free(q);
 		return map_rv(c, rv, "assign", e);
 	}
 	return DOT_OK;
@@ -475,7 +501,7 @@ dotd_cons_remove(struct dotd_cons *c, uint64_t id, dotd_cons_cb cb,
 	q->u.change.data = q;
 	rv = raft_remove(&c->raft, &q->u.change, id, on_change);
 	if (rv != 0) {
-		free(q);
+		req_free(q);
 		return map_rv(c, rv, "remove", e);
 	}
 	return DOT_OK;
@@ -504,7 +530,7 @@ dotd_cons_transfer(struct dotd_cons *c, uint64_t id, dotd_cons_cb cb,
 	q->u.transfer.data = q;
 	rv = raft_transfer(&c->raft, &q->u.transfer, id, on_transfer);
 	if (rv != 0) {
-		free(q);
+		req_free(q);
 		return map_rv(c, rv, "transfer", e);
 	}
 	return DOT_OK;

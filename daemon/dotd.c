@@ -4871,6 +4871,12 @@ main(int argc, char **argv)
 		uv_run(n.loop, UV_RUN_ONCE);
 	/* Stopped: queued but unwritten txs were never acknowledged. */
 	unlink(n.sock_path);
+	/* No new connections: the listeners go (libuv frees the pipe's name
+	 * on close) before the engine stops. */
+	uv_close((uv_handle_t *)&n.unix_server, NULL);
+	if (n.have_tcp)
+		uv_close((uv_handle_t *)&n.tcp_server, NULL);
+	uv_run(n.loop, UV_RUN_NOWAIT);
 	if (n.cluster) {
 		uint64_t index, t;
 
