@@ -148,7 +148,12 @@
 	X(DOT_ECONS_NO_QUORUM, "no quorum of voters signed such a checkpoint yet") \
 	X(DOT_EAUDIT_QRECEIPT_FORMAT, "malformed quorum receipt")              \
 	X(DOT_EAUDIT_QRECEIPT_TX, "the receipt is for another transaction")    \
-	X(DOT_EAUDIT_QUORUM, "checkpoint is not signed by a quorum of the keys")
+	X(DOT_EAUDIT_QUORUM, "checkpoint is not signed by a quorum of the keys") \
+	/* ML-DSA input checks (lib/crypto/mldsa.c, FIPS 204) */              \
+	X(DOT_ECRYPTO_MLDSA_PK, "ML-DSA public key has the wrong length")     \
+	X(DOT_ECRYPTO_MLDSA_SK, "ML-DSA private key is malformed")             \
+	X(DOT_ECRYPTO_MLDSA_SIG, "ML-DSA signature is malformed")              \
+	X(DOT_ECRYPTO_MLDSA_CTX, "ML-DSA context string is over 255 bytes")
 
 enum dot_errcode {
 #define DOT_X_ENUM(name, msg) name,
