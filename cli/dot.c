@@ -142,6 +142,9 @@ const struct dot_cmd dot_cmds[] = {
 	{"node", "demote", cmd_node_demote,
 	 "KEY|RAFT-ID [--role standby|observer] AUTHORITY [--json]",
 	 "Make a voter a standby (or an observer)"},
+	{"dev", NULL, cmd_dev,
+	 "[--nodes N] [--dir DIR] [--keep] [--dotd PATH] [--json]",
+	 "Start a local cluster on loopback and print its environment"},
 	{"shell", NULL, cmd_shell,
 	 "[--as ACCOUNT@LEVEL --key KEY... | --token TOKEN --key HOLDER] "
 	 "[--passphrase-file F]",
@@ -166,6 +169,7 @@ static const struct dot_group groups[] = {
 	{"audit", "audit log: records, inclusion proofs, verification"},
 	{"node", "the cluster's nodes: list, invite, join, remove, roles"},
 	{"revocation", "the revocation feed for verifiers outside the cluster"},
+	{"dev", "a local cluster for development, in one command"},
 	{"shell", "an interactive shell over the node (DIR, TYPE, ls, cat...)"},
 };
 

@@ -108,6 +108,7 @@ int cmd_node_join(const struct dot_cmd *self, int argc, char **argv);
 int cmd_node_remove(const struct dot_cmd *self, int argc, char **argv);
 int cmd_node_promote(const struct dot_cmd *self, int argc, char **argv);
 int cmd_node_demote(const struct dot_cmd *self, int argc, char **argv);
+int cmd_dev(const struct dot_cmd *self, int argc, char **argv); /* cmd_dev.c */
 int cmd_shell(const struct dot_cmd *self, int argc, char **argv); /* shell.c */
 
 /* cmd_cap.c: a TOKEN argument (dot1... text, a file holding one, or "-"),
