@@ -153,7 +153,21 @@
 	X(DOT_ECRYPTO_MLDSA_PK, "ML-DSA public key has the wrong length")     \
 	X(DOT_ECRYPTO_MLDSA_SK, "ML-DSA private key is malformed")             \
 	X(DOT_ECRYPTO_MLDSA_SIG, "ML-DSA signature is malformed")              \
-	X(DOT_ECRYPTO_MLDSA_CTX, "ML-DSA context string is over 255 bytes")
+	X(DOT_ECRYPTO_MLDSA_CTX, "ML-DSA context string is over 255 bytes")   \
+	/* X-Wing hybrid KEM (lib/crypto/xwing.c) */                           \
+	X(DOT_ECRYPTO_XWING_PK, "X-Wing public key is malformed")              \
+	X(DOT_ECRYPTO_XWING_SK, "X-Wing private key is malformed")             \
+	X(DOT_ECRYPTO_XWING_CT, "X-Wing ciphertext is malformed")              \
+	/* composite ML-DSA-65 + Ed25519 signatures (lib/crypto/composite.c) */ \
+	X(DOT_ECRYPTO_COMPOSITE_PK, "composite public key is malformed")       \
+	X(DOT_ECRYPTO_COMPOSITE_SK, "composite private key is malformed")      \
+	X(DOT_ECRYPTO_COMPOSITE_SIG, "composite signature is malformed or does not verify") \
+	/* sealed payloads (lib/crypto/seal.c) */                              \
+	X(DOT_ESEAL_FORMAT, "malformed sealed payload")                        \
+	X(DOT_ESEAL_NOT_RECIPIENT, "this key is not a recipient of the sealed payload") \
+	X(DOT_ESEAL_BINDING, "sealed payload belongs to another block or object") \
+	X(DOT_ESEAL_TOO_MANY, "sealed payload has too many recipients")        \
+	X(DOT_ESEAL_OPEN, "sealed payload fails authentication")
 
 enum dot_errcode {
 #define DOT_X_ENUM(name, msg) name,
