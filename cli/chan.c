@@ -8,11 +8,14 @@
  * the key remembered) otherwise.
  *
  * The node's key is also the key that signs its checkpoints, which
- * `dot audit` trusts per cluster in $DOT_DIR/trust (decision 0009). The
- * two records must agree (decision 0014): a new address of a cluster whose
- * node key is known already (from another address, or as the key trusted
- * for its checkpoints) must present that key, and two records that
- * disagree are an alarm, never a silent choice.
+ * `dot audit` trusts per cluster in $DOT_DIR/trust (decision 0009). A
+ * cluster has several nodes, each with a key of its own (decision 0019):
+ * a new address of a cluster known already must present the key of one of
+ * its active member nodes, which a node known_nodes already pins for the
+ * cluster confirms (node.keys, over a channel pinned to that node's key);
+ * when known_nodes has no line for the cluster but its checkpoints are
+ * trusted, the key must be one of the trusted keys. A key no known node
+ * vouches for is an alarm, never a silent choice.
  *
  * Any frame the channel drops is reported at once as tampering: between
  * one client and one node nothing legitimate is ever dropped.
@@ -27,6 +30,7 @@
 
 #include <sodium.h>
 
+#include "doteros/codec.h"
 #include "doteros/net.h"
 #include "dot.h"
 
@@ -83,15 +87,18 @@ known_path(char *out, size_t cap, struct dot_err *e)
 	return DOT_OK;
 }
 
+/* A cluster's lines used to confirm a key (the first ones in the file). */
+#define KNOWN_CLUSTER_MAX 16
+#define KNOWN_CADDR_MAX 300
+
 /* What known_nodes says about an address and about a cluster. */
 struct known {
 	int at_addr; /* a line for the address: its cluster id and key */
 	uint8_t cid[DOT_CLUSTER_ID_LEN], key[DOT_NET_KEY_LEN];
-	int in_cluster; /* a line of the cluster: its key and address */
-	uint8_t ckey[DOT_NET_KEY_LEN];
-	char caddr[KNOWN_ADDR_MAX];
-	int conflict; /* another line of the cluster with another key */
-	char xaddr[KNOWN_ADDR_MAX];
+	int in_cluster; /* lines of the cluster: their keys and addresses */
+	size_t nc;
+	uint8_t ckey[KNOWN_CLUSTER_MAX][DOT_NET_KEY_LEN];
+	char caddr[KNOWN_CLUSTER_MAX][KNOWN_CADDR_MAX];
 };
 
 /*
@@ -153,56 +160,147 @@ known_scan(const char *addr, const uint8_t *cid, struct known *kn,
 		}
 		if (!ours)
 			continue;
-		if (!kn->in_cluster) {
-			kn->in_cluster = 1;
-			memcpy(kn->ckey, lk, sizeof(lk));
-			snprintf(kn->caddr, sizeof(kn->caddr), "%s", a);
-		} else if (!kn->conflict &&
-			   memcmp(kn->ckey, lk, sizeof(lk)) != 0) {
-			kn->conflict = 1;
-			snprintf(kn->xaddr, sizeof(kn->xaddr), "%s", a);
+		kn->in_cluster = 1;
+		if (kn->nc < KNOWN_CLUSTER_MAX && strlen(a) < KNOWN_CADDR_MAX) {
+			memcpy(kn->ckey[kn->nc], lk, sizeof(lk));
+			memcpy(kn->caddr[kn->nc], a, strlen(a) + 1);
+			kn->nc++;
 		}
 	}
 	dot_buf_free(&f);
 	return rv;
 }
 
-/* Two lines of one cluster with two node keys. */
+/* The index of kx among the cluster's known keys, or -1. */
 static int
-known_conflict(const uint8_t cid[DOT_CLUSTER_ID_LEN], const struct known *kn,
-	       struct dot_err *e)
+known_index(const struct known *kn, const uint8_t kx[DOT_NET_KEY_LEN])
 {
-	char c[2 * DOT_CLUSTER_ID_LEN + 1];
-
-	cli_hex(c, cid, DOT_CLUSTER_ID_LEN);
-	cli_warn("$DOT_DIR/known_nodes: the lines for %s and for %s name "
-		 "cluster %s with two different node keys",
-		 kn->caddr, kn->xaddr, c);
-	return dot_err_set(e, DOT_EAUDIT_KEY,
-			   "ALARM: known_nodes holds two node keys for one "
-			   "cluster (%s and %s): a node has one key, so one "
-			   "is not that node; confirm the key out of band "
-			   "and remove the wrong line",
-			   kn->caddr, kn->xaddr);
+	for (size_t i = 0; i < kn->nc; i++)
+		if (sodium_memcmp(kn->ckey[i], kx, DOT_NET_KEY_LEN) == 0)
+			return (int)i;
+	return -1;
 }
 
 int
-cli_known_cluster(const uint8_t cid[DOT_CLUSTER_ID_LEN], int *found,
-		  uint8_t key[DOT_NET_KEY_LEN], char *addr, size_t cap,
-		  struct dot_err *e)
+cli_known_key(const uint8_t cid[DOT_CLUSTER_ID_LEN],
+	      const uint8_t kx[DOT_NET_KEY_LEN], int *in_cluster, int *known,
+	      char *addr, size_t cap, struct dot_err *e)
+{
+	struct known kn;
+	int rv, i;
+
+	*in_cluster = *known = 0;
+	if ((rv = known_scan(NULL, cid, &kn, e)) != DOT_OK)
+		return rv;
+	*in_cluster = kn.in_cluster;
+	if ((i = known_index(&kn, kx)) >= 0) {
+		*known = 1;
+		if (addr != NULL)
+			snprintf(addr, cap, "%s", kn.caddr[i]);
+	}
+	return DOT_OK;
+}
+
+int
+cli_known_addr(const char *addr, int *found,
+	       uint8_t cid[DOT_CLUSTER_ID_LEN], uint8_t key[DOT_NET_KEY_LEN],
+	       struct dot_err *e)
 {
 	struct known kn;
 	int rv;
 
 	*found = 0;
+	if ((rv = known_scan(addr, NULL, &kn, e)) != DOT_OK)
+		return rv;
+	if (kn.at_addr) {
+		*found = 1;
+		memcpy(cid, kn.cid, DOT_CLUSTER_ID_LEN);
+		memcpy(key, kn.key, DOT_NET_KEY_LEN);
+	}
+	return DOT_OK;
+}
+
+/* node.keys' answer [[node key, role], ...]: 1 when one key's X25519
+ * form is kx, 0 when none is, -1 when the answer is malformed. */
+static int
+keys_hold(const struct dot_buf *ans, const uint8_t kx[DOT_NET_KEY_LEN])
+{
+	struct dot_dec d;
+	uint64_t n, two, role;
+	int hit = 0;
+
+	if (dot_dec_init(&d, ans->data, ans->len, NULL, NULL) != DOT_OK ||
+	    dot_dec_array(&d, &n) != DOT_OK || n > 100000)
+		return -1;
+	for (uint64_t i = 0; i < n; i++) {
+		const uint8_t *k;
+		size_t kl;
+		uint8_t x[DOT_NET_KEY_LEN];
+
+		if (dot_dec_array(&d, &two) != DOT_OK || two != 2 ||
+		    dot_dec_bstr(&d, &k, &kl) != DOT_OK ||
+		    dot_dec_uint(&d, &role) != DOT_OK)
+			return -1;
+		if (dot_sign_pk_to_kx(k, kl, x) == DOT_OK &&
+		    sodium_memcmp(x, kx, sizeof(x)) == 0)
+			hit = 1;
+	}
+	return dot_dec_done(&d) ? hit : -1;
+}
+
+int
+cli_member_confirm(const uint8_t cid[DOT_CLUSTER_ID_LEN],
+		   const uint8_t kx[DOT_NET_KEY_LEN], const char *skip,
+		   const uint8_t (*only)[DOT_NET_KEY_LEN], size_t nonly,
+		   int *verdict, char *by, size_t bycap, struct dot_err *e)
+{
+	static const uint8_t no_params[] = {0xa0}; /* {} */
+	struct known kn;
+	int rv;
+
+	*verdict = -1;
+	snprintf(by, bycap, "no node of the cluster is known by address");
 	if ((rv = known_scan(NULL, cid, &kn, e)) != DOT_OK)
 		return rv;
-	if (kn.conflict)
-		return known_conflict(cid, &kn, e);
-	if (kn.in_cluster) {
-		*found = 1;
-		memcpy(key, kn.ckey, DOT_NET_KEY_LEN);
-		snprintf(addr, cap, "%s", kn.caddr);
+	for (size_t i = 0; i < kn.nc; i++) {
+		struct cli_node m;
+		struct dot_err ce = {0};
+		struct dot_buf ans = {0};
+		uint64_t status = 0;
+		int hold;
+
+		int allowed = only == NULL;
+
+		for (size_t j = 0; only != NULL && j < nonly; j++)
+			if (sodium_memcmp(only[j], kn.ckey[i],
+					  DOT_NET_KEY_LEN) == 0)
+				allowed = 1;
+		/* a node does not vouch for itself */
+		if (!allowed ||
+		    sodium_memcmp(kn.ckey[i], kx, DOT_NET_KEY_LEN) == 0 ||
+		    (skip != NULL && strcmp(kn.caddr[i], skip) == 0))
+			continue;
+		rv = cli_node_connect_to(&m, kn.caddr[i], &ce);
+		if (rv == DOT_OK)
+			rv = cli_node_call(&m, "node.keys", no_params,
+					   sizeof(no_params), &status, &ans,
+					   &ce);
+		cli_node_close(&m);
+		if (rv != DOT_OK || status != DOT_OK ||
+		    (hold = keys_hold(&ans, kx)) < 0) {
+			snprintf(by, bycap, "%s: %s", kn.caddr[i],
+				 rv != DOT_OK ? ce.msg
+				 : status != DOT_OK
+				     ? "it does not answer node.keys (an "
+				       "older dotd?)"
+				     : "a malformed answer to node.keys");
+			dot_buf_free(&ans);
+			continue;
+		}
+		dot_buf_free(&ans);
+		*verdict = hold;
+		snprintf(by, bycap, "%s", kn.caddr[i]);
+		return DOT_OK;
 	}
 	return DOT_OK;
 }
@@ -245,27 +343,35 @@ known_add(const char *addr, const uint8_t cid[DOT_CLUSTER_ID_LEN],
 
 struct accept_ctx {
 	int known;  /* IK: key is the one remembered for the address */
-	int expect; /* XX: the node must present key (see why) */
 	uint8_t key[DOT_NET_KEY_LEN];
-	char why[CLI_TRUST_MAX + 4400]; /* where the expected key comes from */
-	int trusted;  /* the expected key is the checkpoints' key */
-	int mismatch; /* the node presented another key: seen */
+	/* XX with no line for the cluster in known_nodes but keys trusted
+	 * for its checkpoints: the node must present one of them */
+	size_t nexp;
+	uint8_t exp[KNOWN_CLUSTER_MAX][DOT_NET_KEY_LEN];
+	char why[4300]; /* where the expected keys come from */
+	int confirm;    /* XX with lines for the cluster: confirm after */
+	int mismatch;   /* the node presented another key: seen */
 	uint8_t seen[DOT_NET_KEY_LEN];
 };
 
 /* The responder must be a node: the remembered key (IK checks it by
- * construction), the cluster's known node key on first contact with a new
- * address of it, or any key on first contact with a new cluster (XX; the
- * key is remembered after). */
+ * construction), one of the keys trusted for the cluster's checkpoints on
+ * first contact with a cluster known only by them, or any key otherwise
+ * (XX; a cluster known by address is asked to confirm the key after the
+ * handshake, a new cluster's key is remembered on first use). */
 static int
 node_accept(void *ctx, const uint8_t pk[DOT_NET_KEY_LEN],
 	    char account[DOT_NET_MAX_NAME + 1])
 {
 	struct accept_ctx *a = ctx;
+	int hit = a->nexp == 0;
 
 	(void)account;
-	if ((a->known || a->expect) &&
-	    sodium_memcmp(pk, a->key, DOT_NET_KEY_LEN) != 0) {
+	for (size_t i = 0; i < a->nexp; i++)
+		if (sodium_memcmp(pk, a->exp[i], DOT_NET_KEY_LEN) == 0)
+			hit = 1;
+	if ((a->known && sodium_memcmp(pk, a->key, DOT_NET_KEY_LEN) != 0) ||
+	    !hit) {
 		a->mismatch = 1;
 		memcpy(a->seen, pk, DOT_NET_KEY_LEN);
 		return DOT_NET_REFUSE;
@@ -274,95 +380,112 @@ node_accept(void *ctx, const uint8_t pk[DOT_NET_KEY_LEN],
 }
 
 /*
- * Before connecting: the node key this cluster is known by already
- * (decision 0014), from the key trusted for its checkpoints
- * ($DOT_DIR/trust) and from known_nodes. found: known_nodes has a line for
- * this address (IK with a->key). Records that disagree are an ALARM; a
- * key known for the cluster but not for the address is what a first
- * contact must find (a->expect).
+ * Before connecting to an address known_nodes has no line for, in cluster
+ * cid: with lines for the cluster, the key will be confirmed after the
+ * handshake (a->confirm); with none but keys trusted for its checkpoints,
+ * the node must present one of those (a->nexp).
  */
 static int
-cluster_key(struct cli_node *n, const uint8_t cid[DOT_CLUSTER_ID_LEN],
-	    int found, struct accept_ctx *a, struct dot_err *e)
+cluster_key(const uint8_t cid[DOT_CLUSTER_ID_LEN], int found,
+	    struct accept_ctx *a, struct known *kn, struct dot_err *e)
 {
-	struct known kn;
-	char tpath[4200], tkey[CLI_TRUST_MAX], c[2 * DOT_CLUSTER_ID_LEN + 1];
-	char h1[2 * DOT_NET_KEY_LEN + 1], h2[2 * DOT_NET_KEY_LEN + 1];
-	uint8_t tkx[DOT_NET_KEY_LEN];
-	int rv, trusted;
+	char tpath[4200];
+	int rv;
 
-	if ((rv = known_scan(NULL, cid, &kn, e)) != DOT_OK)
+	if ((rv = known_scan(NULL, cid, kn, e)) != DOT_OK)
 		return rv;
-	if (kn.conflict)
-		return known_conflict(cid, &kn, e);
-	if ((rv = cli_trusted_node_kx(cid, &trusted, tkx, tpath, sizeof(tpath),
-				      tkey, sizeof(tkey), e)) != DOT_OK)
-		return rv;
-	cli_hex(c, cid, DOT_CLUSTER_ID_LEN);
-	/* known_nodes and the trust store, each with a key for the node */
-	if (kn.in_cluster && trusted &&
-	    sodium_memcmp(kn.ckey, tkx, DOT_NET_KEY_LEN) != 0) {
-		cli_hex(h1, kn.ckey, DOT_NET_KEY_LEN);
-		cli_hex(h2, tkx, DOT_NET_KEY_LEN);
-		cli_warn("cluster %s: $DOT_DIR/known_nodes remembers its node "
-			 "key as %s (the line for %s)",
-			 c, h1, kn.caddr);
-		cli_warn("cluster %s: its checkpoints are trusted as signed "
-			 "by %s (%s), node key %s",
-			 c, tkey, tpath, h2);
-		return dot_err_set(
-		    e, DOT_EAUDIT_KEY,
-		    "ALARM: the key known_nodes remembers for this cluster's "
-		    "node is not the key trusted for its checkpoints: one of "
-		    "them is not that node; not connecting to %s (confirm the "
-		    "key out of band, remove the wrong record)",
-		    n->addr);
-	}
 	if (found)
-		return DOT_OK; /* IK with the line's key, which agrees */
-	if (trusted) {
-		a->expect = 1;
-		memcpy(a->key, tkx, DOT_NET_KEY_LEN);
-		a->trusted = 1;
-		snprintf(a->why, sizeof(a->why),
-			 "the key that signs its checkpoints (%s, trusted in "
-			 "%s)",
-			 tkey, tpath);
-	} else if (kn.in_cluster) {
-		a->expect = 1;
-		memcpy(a->key, kn.ckey, DOT_NET_KEY_LEN);
-		snprintf(a->why, sizeof(a->why),
-			 "the key remembered for %s in $DOT_DIR/known_nodes",
-			 kn.caddr);
+		return DOT_OK; /* IK with the line's key */
+	if (kn->in_cluster) {
+		a->confirm = 1;
+		return DOT_OK;
 	}
+	if ((rv = cli_trusted_node_kx(cid, &a->nexp, a->exp, KNOWN_CLUSTER_MAX,
+				      tpath, sizeof(tpath), e)) != DOT_OK)
+		return rv;
+	if (a->nexp > 0)
+		snprintf(a->why, sizeof(a->why),
+			 "the keys trusted for its checkpoints (in %s)", tpath);
 	return DOT_OK;
 }
 
-/* A first contact with a new address of a known cluster found another
- * node key there. */
+/* A first contact with a new address of a cluster known only by the keys
+ * trusted for its checkpoints found another node key there. */
 static int
 expect_alarm(struct cli_node *n, const uint8_t cid[DOT_CLUSTER_ID_LEN],
 	     const struct accept_ctx *a, struct dot_err *e)
 {
-	char c[2 * DOT_CLUSTER_ID_LEN + 1];
-	char h1[2 * DOT_NET_KEY_LEN + 1], h2[2 * DOT_NET_KEY_LEN + 1];
+	char c[2 * DOT_CLUSTER_ID_LEN + 1], h1[2 * DOT_NET_KEY_LEN + 1];
 
 	cli_hex(c, cid, DOT_CLUSTER_ID_LEN);
 	cli_hex(h1, a->seen, DOT_NET_KEY_LEN);
-	cli_hex(h2, a->key, DOT_NET_KEY_LEN);
 	cli_warn("the node at %s presents the node key %s", n->addr, h1);
-	cli_warn("cluster %s's node is known by the node key %s: %s", c, h2,
-		 a->why);
+	cli_warn("cluster %s's nodes are known by %s", c, a->why);
 	return dot_err_set(e, DOT_EAUDIT_KEY,
-			   "ALARM: the node at %s presents another node key "
-			   "than %s: it is not that node (if its key changed, "
+			   "ALARM: the node at %s presents a node key that is "
+			   "not one of those trusted for cluster %s's "
+			   "checkpoints: it is not one of its nodes (if the "
+			   "node is new, connect first to a node you know, so "
+			   "that it confirms the key; if its key changed, "
 			   "confirm the new key out of band and remove the "
 			   "old record)",
-			   n->addr,
-			   a->trusted ? "the one that signs this cluster's "
-					"checkpoints"
-				      : "the one known_nodes has for this "
-					"cluster");
+			   n->addr, c);
+}
+
+/*
+ * After a first handshake with a new address of a cluster known_nodes has
+ * lines for: the key the node presented must be one of them (the same node
+ * at another address) or the key of an active member node, as a node known
+ * already confirms (decision 0019). how gets what vouched for it.
+ */
+static int
+confirm_member(struct cli_node *n, const uint8_t cid[DOT_CLUSTER_ID_LEN],
+	       const struct known *kn, const struct dot_sign_sk *sk,
+	       char *how, size_t cap, struct dot_err *e)
+{
+	const struct dot_net_peer *p = dot_net_peer(n->ch);
+	const struct dot_sign_sk *saved = chan_key.sk;
+	char c[2 * DOT_CLUSTER_ID_LEN + 1], h[2 * DOT_NET_KEY_LEN + 1];
+	char by[1200];
+	int i, verdict, rv;
+
+	if ((i = known_index(kn, p->static_pk)) >= 0) {
+		snprintf(how, cap, "the key of this cluster's node at %s",
+			 kn->caddr[i]);
+		return DOT_OK;
+	}
+	/* the nodes asked are reached with this command's key, open already */
+	chan_key.sk = sk;
+	rv = cli_member_confirm(cid, p->static_pk, n->addr, NULL, 0, &verdict,
+				by, sizeof(by), e);
+	chan_key.sk = saved;
+	if (rv != DOT_OK)
+		return rv;
+	cli_hex(c, cid, DOT_CLUSTER_ID_LEN);
+	cli_hex(h, p->static_pk, DOT_NET_KEY_LEN);
+	if (verdict == 1) {
+		snprintf(how, cap,
+			 "a member node of the cluster, as the node at %s "
+			 "confirms",
+			 by);
+		return DOT_OK;
+	}
+	if (verdict == 0) {
+		cli_warn("the node at %s presents the node key %s", n->addr,
+			 h);
+		return dot_err_set(e, DOT_EAUDIT_KEY,
+				   "ALARM: the node at %s presents a key that "
+				   "is no active member node of cluster %s, "
+				   "says its node at %s: it is not one of the "
+				   "cluster's nodes (or it was removed)",
+				   n->addr, c, by);
+	}
+	return dot_err_set(e, DOT_EAPI_UNAVAILABLE,
+			   "cannot confirm that the node at %s (node key %s) "
+			   "belongs to cluster %s: none of the cluster's nodes "
+			   "in $DOT_DIR/known_nodes answered (%s); try again "
+			   "when one is up",
+			   n->addr, h, c, by);
 }
 
 static int
@@ -604,7 +727,7 @@ cli_chan_open(struct cli_node *n, struct dot_err *e)
 		    "node shows it); it is remembered in $DOT_DIR/known_nodes",
 		    n->addr);
 	}
-	if ((rv = cluster_key(n, cid, found, &ac, e)) != DOT_OK)
+	if ((rv = cluster_key(cid, found, &ac, &kn, e)) != DOT_OK)
 		return rv;
 	ac.known = found;
 	n->ik = found;
@@ -618,7 +741,6 @@ cli_chan_open(struct cli_node *n, struct dot_err *e)
 	cfg.initiator = 1;
 	memcpy(cfg.cluster_id, cid, sizeof(cid));
 	rv = dot_sign_sk_to_kx(sk, cfg.static_sk);
-	dot_sign_sk_free(own);
 	if (rv != DOT_OK) {
 		rv = dot_err_set(e, rv,
 				 "key %s cannot open a secure channel (only "
@@ -647,14 +769,21 @@ cli_chan_open(struct cli_node *n, struct dot_err *e)
 	while (!n->confirmed) {
 		rv = chan_read(n, deadline, "during the handshake", e);
 		if (rv != DOT_OK) {
-			if (ac.mismatch && ac.expect)
+			if (ac.mismatch && ac.nexp > 0)
 				rv = expect_alarm(n, cid, &ac, e);
 			goto out;
 		}
 	}
 	if (!found) {
-		char path[4100];
+		char path[4100], how[1400] = "";
 		const struct dot_net_peer *p = dot_net_peer(n->ch);
+
+		if (ac.confirm &&
+		    (rv = confirm_member(n, cid, &kn, sk, how, sizeof(how),
+					 e)) != DOT_OK)
+			goto out;
+		if (ac.nexp > 0)
+			snprintf(how, sizeof(how), "one of %.1300s", ac.why);
 		rv = known_add(n->addr, cid, p->static_pk, path, sizeof(path),
 			       e);
 		if (rv != DOT_OK)
@@ -662,13 +791,11 @@ cli_chan_open(struct cli_node *n, struct dot_err *e)
 		fprintf(stderr,
 			"%s: first connection to %s: its key is now "
 			"remembered in %s%s%s%s\n",
-			cli_prog(), n->addr, path,
-			ac.expect ? " (it is the key this cluster's node is "
-				    "known by: "
-				  : "",
-			ac.expect ? ac.why : "", ac.expect ? ")" : "");
+			cli_prog(), n->addr, path, how[0] ? " (it is " : "",
+			how, how[0] ? ")" : "");
 	}
 out:
+	dot_sign_sk_free(own);
 	sodium_memzero(cfg.static_sk, sizeof(cfg.static_sk));
 	dot_buf_free(&io.out);
 	dot_buf_free(&io.data);

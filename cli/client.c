@@ -63,10 +63,10 @@ set_unix(struct cli_node *n, const char *path, struct sockaddr_un *sun,
 
 /* Resolve DOT_ADDR (or the default) into a socket address. */
 static int
-node_addr(struct cli_node *n, struct sockaddr_storage *ss, socklen_t *sl,
-	  struct dot_err *e)
+node_addr(struct cli_node *n, const char *a, struct sockaddr_storage *ss,
+	  socklen_t *sl, struct dot_err *e)
 {
-	const char *a = getenv("DOT_ADDR"), *colon, *close;
+	const char *colon, *close;
 	char dir[4000], path[4096], host[64];
 	uint64_t port;
 	size_t hl;
@@ -216,6 +216,12 @@ chan_open(struct cli_node *n, struct dot_err *e)
 int
 cli_node_connect(struct cli_node *n, struct dot_err *e)
 {
+	return cli_node_connect_to(n, getenv("DOT_ADDR"), e);
+}
+
+int
+cli_node_connect_to(struct cli_node *n, const char *addr, struct dot_err *e)
+{
 	struct sockaddr_storage ss;
 	socklen_t sl = 0, el = sizeof(int);
 	const char *t = getenv("DOT_TIMEOUT");
@@ -230,7 +236,7 @@ cli_node_connect(struct cli_node *n, struct dot_err *e)
 				   "DOT_TIMEOUT '%s': give seconds, 1-86400",
 				   t);
 	n->timeout_ms = (int)(secs * 1000);
-	if ((rv = node_addr(n, &ss, &sl, e)) != DOT_OK)
+	if ((rv = node_addr(n, addr, &ss, &sl, e)) != DOT_OK)
 		return rv;
 	n->fd =
 	    socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

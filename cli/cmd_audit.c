@@ -338,8 +338,8 @@ rec_fetch(struct audit_log *l, uint64_t seq, struct audit_rec *r,
 		cli_hex(a, r->tx_id, DOT_TX_ID_LEN);
 		cli_hex(b, r->rc->tx_id, DOT_TX_ID_LEN);
 		rv = dot_err_set(e, DOT_EAUDIT_INCLUSION,
-				 "record %" PRIu64 ": its tx is %.16s... but "
-				 "its receipt is for tx %.16s...",
+				 "record %" PRIu64 ": its tx is %s but its "
+				 "receipt is for tx %s",
 				 seq, a, b);
 		goto out;
 	}
@@ -509,55 +509,37 @@ trust_store(const char *path, const char *origin, const char *key,
 	return cli_write_file(path, text, strlen(text), e);
 }
 
-/*
- * For log and prove: when the origin has a trusted key, the node's must be
- * that one. *trusted tells whether it was.
- */
-static int
-check_trusted(const struct audit_log *l, int *trusted, struct dot_err *e)
-{
-	char path[4200], key[CLI_TRUST_MAX];
-	int rv, found;
-
-	*trusted = 0;
-	if ((rv = cli_origin_path("trust", l->origin, path, sizeof(path), e)) !=
-	    DOT_OK)
-		return rv;
-	if ((rv = cli_trust_load(path, l->origin, key, sizeof(key), &found,
-				 e)) != DOT_OK)
-		return rv;
-	if (!found)
-		return DOT_OK;
-	if (strcmp(key, l->vk_text) != 0)
-		return dot_err_set(e, DOT_EAUDIT_KEY,
-				   "ALARM: the node signs the log %s with %s, "
-				   "not the key trusted for it (%s, in %s); "
-				   "run 'dot audit verify' for details",
-				   l->origin, l->vk_text, key, path);
-	*trusted = 1;
-	return DOT_OK;
-}
+#define TRUSTED_MAX 64 /* keys trusted for one cluster, looked at */
 
 /*
- * One node, one key (decisions 0013, 0014): the key that signs the log
- * must be, in X25519 form, the key the node's channel is known by: over
- * TCP the key the channel authenticated just now, and in any case the key
- * $DOT_DIR/known_nodes remembers for the log's cluster. alarm gets the
- * sentence to report when either differs ("" when none does); *known is 1
- * when known_nodes vouches for the key.
+ * One node, one key (decisions 0013, 0014), several nodes to a cluster
+ * (decision 0019): the key that signs the log must be, in X25519 form, the
+ * key the node's channel authenticated just now (over TCP), and the key of
+ * one of the cluster's nodes: one $DOT_DIR/known_nodes remembers for the
+ * cluster, or, when known_nodes has lines for the cluster but not this
+ * key, one a node it remembers confirms as an active member. alarm gets
+ * the sentence to report when a check fails ("" when none does); *known
+ * is 1 when known_nodes or a known node vouches for the key, and how then
+ * says which; doubt says why not when the cluster is known (keys trusted
+ * for it, or lines in known_nodes) and no node could vouch for the key.
  */
 static int
 cross_check(const struct audit_log *l, char *alarm, size_t cap, int *known,
+	    char *how, size_t hcap, char *doubt, size_t dcap,
 	    struct dot_err *e)
 {
-	uint8_t kx[DOT_NET_KEY_LEN], ck[DOT_NET_KEY_LEN];
+	uint8_t kx[DOT_NET_KEY_LEN];
 	uint8_t cid[DOT_CLUSTER_ID_LEN];
 	char hx[2 * DOT_NET_KEY_LEN + 1], hc[2 * DOT_NET_KEY_LEN + 1];
-	char addr[4300];
+	char addr[1200], tpath[4200];
+	uint8_t tk[TRUSTED_MAX][DOT_NET_KEY_LEN];
+	size_t nt = 0;
 	const struct dot_net_peer *peer;
-	int rv, found;
+	int rv, in_cluster, is_known, verdict, count, has;
 
 	alarm[0] = '\0';
+	how[0] = '\0';
+	doubt[0] = '\0';
 	*known = 0;
 	if (dot_sign_pk_to_kx(l->vk.pk, sizeof(l->vk.pk), kx) != DOT_OK) {
 		snprintf(alarm, cap,
@@ -585,29 +567,119 @@ cross_check(const struct audit_log *l, char *alarm, size_t cap, int *known,
 	}
 	if (cli_origin_cluster(l->origin, cid) != 0)
 		return DOT_OK; /* not a cluster's log: nothing to compare */
-	if ((rv = cli_known_cluster(cid, &found, ck, addr, sizeof(addr), e)) !=
-	    DOT_OK)
+	if ((rv = cli_trusted_node_kx(cid, &nt, tk, TRUSTED_MAX, tpath,
+				      sizeof(tpath), e)) != DOT_OK ||
+	    (rv = cli_trust_has(tpath, l->origin, l->vk_text, &count, &has,
+				e)) != DOT_OK)
 		return rv;
-	if (!found)
+	if (has) {
+		*known = 1;
+		snprintf(how, hcap, "a key trusted for its checkpoints");
 		return DOT_OK;
-	if (memcmp(ck, kx, sizeof(kx)) != 0) {
-		cli_hex(hc, ck, sizeof(ck));
-		cli_warn("the node signs the log %s with %s, node key %s",
-			 l->origin, l->vk_text, hx);
-		cli_warn("$DOT_DIR/known_nodes remembers this cluster's node "
-			 "key as %s (the line for %s)",
-			 hc, addr);
-		snprintf(alarm, cap,
-			 "ALARM: the node signs its log with another key than "
-			 "the one the channel knows for its cluster (%.200s in "
-			 "known_nodes): not the node the channel knows, or "
-			 "its key changed (then confirm the new key out of "
-			 "band and remove that line)",
+	}
+	if ((rv = cli_known_key(cid, kx, &in_cluster, &is_known, addr,
+				sizeof(addr), e)) != DOT_OK)
+		return rv;
+	if (nt == 0 && is_known) {
+		*known = 1;
+		snprintf(how, hcap,
+			 "the key $DOT_DIR/known_nodes remembers for the "
+			 "cluster's node at %s",
 			 addr);
 		return DOT_OK;
 	}
-	*known = 1;
+	if (nt == 0 && !in_cluster)
+		return DOT_OK; /* a cluster met for the first time */
+	/* Keys are trusted for the cluster's checkpoints, or known_nodes
+	 * knows some of its nodes: one of those must vouch for this one. */
+	if ((rv = cli_member_confirm(cid, kx, NULL,
+				     nt > 0 ? (const uint8_t(*)[32])tk : NULL, nt,
+				     &verdict, addr, sizeof(addr), e)) !=
+	    DOT_OK)
+		return rv;
+	if (verdict == 1) {
+		*known = 1;
+		snprintf(how, hcap,
+			 "a member node of the cluster, as its node at %s "
+			 "confirms",
+			 addr);
+		return DOT_OK;
+	}
+	if (verdict == 0) {
+		cli_warn("the node signs the log %s with %s, node key %s",
+			 l->origin, l->vk_text, hx);
+		snprintf(alarm, cap,
+			 "ALARM: the node signs its log with a key that is no "
+			 "active member node of its cluster, says the "
+			 "cluster's node at %.200s: not one of the cluster's "
+			 "nodes, or a node removed",
+			 addr);
+		return DOT_OK;
+	}
+	/* Nobody could say: the caller decides (a pin may settle it). */
+	if (nt > 0)
+		snprintf(doubt, dcap,
+			 "no node whose key is trusted confirms it as one of "
+			 "the cluster's nodes (%.300s)",
+			 addr);
+	else
+		snprintf(doubt, dcap,
+			 "$DOT_DIR/known_nodes knows other nodes of its "
+			 "cluster, and none confirms it (%.300s); set DOT_KEY "
+			 "to a key of yours so that dot can ask them, or give "
+			 "--keys FILE",
+			 addr);
 	return DOT_OK;
+}
+
+/*
+ * For log and prove: when the origin has trusted keys, the node's must be
+ * one of them, or a key the cluster vouches for (cross_check), which is
+ * then trusted too. *trusted tells whether it was one already.
+ */
+static int
+check_trusted(const struct audit_log *l, int known, const char *how,
+	      const char *doubt, int *trusted, struct dot_err *e)
+{
+	char path[4200], first[CLI_TRUST_MAX];
+	int rv, count, has, one;
+
+	*trusted = 0;
+	if ((rv = cli_origin_path("trust", l->origin, path, sizeof(path), e)) !=
+	    DOT_OK)
+		return rv;
+	if ((rv = cli_trust_has(path, l->origin, l->vk_text, &count, &has,
+				e)) != DOT_OK ||
+	    (rv = cli_trust_load(path, l->origin, first, sizeof(first), &one,
+				 e)) != DOT_OK)
+		return rv;
+	if (count == 0 && doubt[0] != '\0')
+		return dot_err_set(e, DOT_EAUDIT_KEY,
+				   "ALARM: cannot confirm that the node's key "
+				   "%s belongs to its cluster: %s",
+				   l->vk_text, doubt);
+	if (count == 0)
+		return DOT_OK;
+	if (has) {
+		*trusted = 1;
+		return DOT_OK;
+	}
+	if (known) {
+		if ((rv = cli_trust_add(path, l->origin, l->vk_text, e)) !=
+		    DOT_OK)
+			return rv;
+		cli_warn("node key %s (%s): now trusted for %s too (%s)",
+			 l->vk_text, how, l->origin, path);
+		*trusted = 1;
+		return DOT_OK;
+	}
+	return dot_err_set(e, DOT_EAUDIT_KEY,
+			   "ALARM: the node signs the log %s with %s, not the "
+			   "key trusted for it (%s, in %s%s), and %s; run 'dot "
+			   "audit verify' for details",
+			   l->origin, l->vk_text, first,
+			   path, count > 1 ? ", with others" : "",
+			   doubt[0] ? doubt : "nothing vouches for it");
 }
 
 /* Connect, fetch the key and a verified checkpoint. */
@@ -615,7 +687,7 @@ static int
 audit_open(struct audit_log *l, int check_trust, int *trusted,
 	   struct dot_err *e)
 {
-	char alarm[1024];
+	char alarm[1024], how[1400], doubt[1024];
 	int rv, known;
 
 	memset(l, 0, sizeof(*l));
@@ -625,12 +697,15 @@ audit_open(struct audit_log *l, int check_trust, int *trusted,
 	if ((rv = fetch_key(l, e)) != DOT_OK)
 		return rv;
 	if (check_trust) {
-		if ((rv = check_trusted(l, trusted, e)) != DOT_OK ||
-		    (rv = cross_check(l, alarm, sizeof(alarm), &known, e)) !=
-			DOT_OK)
+		if ((rv = cross_check(l, alarm, sizeof(alarm), &known, how,
+				      sizeof(how), doubt, sizeof(doubt), e)) !=
+		    DOT_OK)
 			return rv;
 		if (alarm[0] != '\0')
 			return dot_err_set(e, DOT_EAUDIT_KEY, "%s", alarm);
+		if ((rv = check_trusted(l, known, how, doubt, trusted, e)) !=
+		    DOT_OK)
+			return rv;
 	}
 	return fetch_checkpoint(l, NULL, e);
 }
@@ -908,12 +983,15 @@ static const char verify_help[] =
     "Online (the default), checks the node's audit log from the outside:\n"
     "  1. its verifier key (audit.key). The first time, the key and the\n"
     "     log's origin are stored in $DOT_DIR/trust/ORIGIN (trust on first\n"
-    "     use); later a different key is an ALARM and refused, unless\n"
-    "     --node-key pins the expected key explicitly (which then replaces\n"
-    "     the stored one). In X25519 form it must also be the node's\n"
-    "     channel key: over TCP the key the channel authenticated, and the\n"
-    "     key $DOT_DIR/known_nodes remembers for the log's cluster; another\n"
-    "     is an ALARM that --node-key does not override (decision 0014);\n"
+    "     use). Each node of a cluster signs with its own key: another\n"
+    "     node's key is trusted too when a node already trusted (or known\n"
+    "     in $DOT_DIR/known_nodes) lists it as a member (node.keys; over a\n"
+    "     Unix socket dot asks with DOT_KEY); any other key is an ALARM and\n"
+    "     refused, unless --node-key pins the expected key explicitly\n"
+    "     (which then replaces the stored ones). Over TCP it must be, in\n"
+    "     X25519 form, the key the channel authenticated; a key a known\n"
+    "     node says is no member is an ALARM that --node-key does not\n"
+    "     override (decisions 0014, 0019);\n"
     "  2. its signed checkpoint (size and root), with that key;\n"
     "  3. that the checkpoint extends the one stored last time in\n"
     "     $DOT_DIR/checkpoints/ORIGIN (a consistency proof, RFC 9162\n"
@@ -934,7 +1012,10 @@ static const char verify_help[] =
     "stopped): checks the log's hash chain record by record, replays the\n"
     "log into a fresh state and compares the state database with it table\n"
     "by table, naming what no longer matches (the log record at a byte\n"
-    "offset, the tables and objects or ledger records that differ).\n"
+    "offset, the tables and objects or ledger records that differ). A\n"
+    "cluster node has no log file: its state is replayed from its own\n"
+    "ledger table, and the audit log's root at each size the member nodes\n"
+    "cosigned is checked against their signatures.\n"
     "\n"
     "Exit status: 0 everything matches; 1 something does not (or the node\n"
     "is unreachable); 2 usage, or (--dir) the directory cannot be read.\n"
@@ -1058,7 +1139,9 @@ verify_offline(const char *dir)
 	struct findings f;
 	struct json j;
 	char path[4200], line[4096];
-	const char *need[] = {"log", "state.db"};
+	/* a single node: log and state.db; a cluster node: state.db (its
+	 * entries are in raft/, its ledger table replayed instead) */
+	const char *need[] = {"state.db", "log"};
 	struct stat sb;
 	FILE *rep;
 	sqlite3 *db = NULL;
@@ -1080,6 +1163,12 @@ verify_offline(const char *dir)
 	}
 	for (size_t i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, need[i]);
+		if (i == 1 && access(path, F_OK) != 0 && errno == ENOENT) {
+			snprintf(path, sizeof(path), "%s/raft", dir);
+			if (access(path, F_OK) == 0)
+				break; /* a cluster node */
+			snprintf(path, sizeof(path), "%s/%s", dir, need[i]);
+		}
 		if (access(path, R_OK) != 0) {
 			struct dot_err e;
 			dot_err_set(&e, DOT_EINVAL,
@@ -1216,10 +1305,10 @@ static int
 verify_key(struct online *o, struct dot_err *e)
 {
 	struct audit_log *l = &o->l;
-	char stored[CLI_TRUST_MAX], alarm[1024];
+	char stored[CLI_TRUST_MAX], alarm[1024], how[1400], doubt[1024];
 	struct dot_audit_vkey pin;
 	struct dot_err pe = {0};
-	int rv, have, known;
+	int rv, have, has, known;
 
 	if ((rv = cli_origin_path("trust", l->origin, o->trust_path,
 				  sizeof(o->trust_path), e)) != DOT_OK ||
@@ -1227,11 +1316,15 @@ verify_key(struct online *o, struct dot_err *e)
 				  sizeof(o->cp_path), e)) != DOT_OK)
 		return rv;
 	if ((rv = cli_trust_load(o->trust_path, l->origin, stored,
-				 sizeof(stored), &have, e)) != DOT_OK)
+				 sizeof(stored), &have, e)) != DOT_OK ||
+	    (rv = cli_trust_has(o->trust_path, l->origin, l->vk_text, &have,
+				&has, e)) != DOT_OK)
 		return rv;
 	/* The channel's key for the node comes first: not even a pin
-	 * makes two keys one node (decision 0014). */
-	if ((rv = cross_check(l, alarm, sizeof(alarm), &known, e)) != DOT_OK)
+	 * makes two keys one node (decision 0014), nor a key that no node of
+	 * the cluster vouches for one of its nodes (decision 0019). */
+	if ((rv = cross_check(l, alarm, sizeof(alarm), &known, how,
+			      sizeof(how), doubt, sizeof(doubt), e)) != DOT_OK)
 		return rv;
 	if (alarm[0] != '\0') {
 		fail(o, DOT_EAUDIT_KEY, "%s", alarm);
@@ -1253,16 +1346,19 @@ verify_key(struct online *o, struct dot_err *e)
 			return DOT_OK;
 		}
 		o->trust = "pinned";
-		if (have != 1 || strcmp(stored, l->vk_text) != 0) {
+		if (!has) {
 			if ((rv = trust_store(o->trust_path, l->origin,
 					      l->vk_text, e)) != DOT_OK)
 				return rv;
 			if (!cli_json())
 				printf("node key: %s, pinned with --node-key; "
-				       "stored in %s%s%s\n",
+				       "stored in %s%s%s%s\n",
 				       l->vk_text, o->trust_path,
-				       have == 1 ? ", replacing " : "",
-				       have == 1 ? stored : "");
+				       have > 0 ? ", replacing " : "",
+				       have > 0 ? stored : "",
+				       have > 1 ? " and the other keys trusted "
+						  "before"
+						: "");
 		} else if (!cli_json()) {
 			printf("node key: %s, pinned with --node-key and "
 			       "trusted (%s)\n",
@@ -1270,35 +1366,42 @@ verify_key(struct online *o, struct dot_err *e)
 		}
 		return DOT_OK;
 	}
-	if (have == 1) {
-		if (strcmp(stored, l->vk_text) != 0) {
-			fail(o, DOT_EAUDIT_KEY,
-			     "ALARM: the node signs the log %s with %s, but "
-			     "the key trusted for it is %s (%s): the node's "
-			     "key changed, or this is not the node you "
-			     "trusted; if the change is legitimate, confirm "
-			     "the new key out of band and pin it with "
-			     "--node-key",
-			     l->origin, l->vk_text, stored, o->trust_path);
-			return DOT_OK;
-		}
+	if (has) {
 		o->trust = "trusted";
 		if (!cli_json())
 			printf("node key: %s, trusted (%s)\n", l->vk_text,
 			       o->trust_path);
 		return DOT_OK;
 	}
-	if ((rv = trust_store(o->trust_path, l->origin, l->vk_text, e)) !=
+	if (have > 0 && !known) {
+		fail(o, DOT_EAUDIT_KEY,
+		     "ALARM: the node signs the log %s with %s, but the "
+		     "key%s trusted for it %s %s%s (%s), and %.300s: the "
+		     "node's key changed, or this is not a node you trusted; "
+		     "if the change is legitimate, confirm the new key out of "
+		     "band and pin it with --node-key",
+		     l->origin, l->vk_text, have > 1 ? "s" : "",
+		     have > 1 ? "are" : "is", stored, have > 1 ? ", ..." : "",
+		     o->trust_path, doubt[0] ? doubt : "nothing vouches for it");
+		return DOT_OK;
+	}
+	if (!known && doubt[0] != '\0') {
+		fail(o, DOT_EAUDIT_KEY,
+		     "ALARM: cannot confirm that the node's key %s belongs to "
+		     "its cluster: %s",
+		     l->vk_text, doubt);
+		return DOT_OK;
+	}
+	if ((rv = cli_trust_add(o->trust_path, l->origin, l->vk_text, e)) !=
 	    DOT_OK)
 		return rv;
 	if (known) {
 		/* first seen by the channel, which checked it already */
 		o->trust = "channel";
 		if (!cli_json())
-			printf("node key: %s, the key the channel knows for "
-			       "this cluster's node (known_nodes): now "
-			       "trusted for %s (stored in %s)\n",
-			       l->vk_text, l->origin, o->trust_path);
+			printf("node key: %s, %s: now trusted for %s (stored "
+			       "in %s)\n",
+			       l->vk_text, how, l->origin, o->trust_path);
 		return DOT_OK;
 	}
 	o->trust = "first-use";
@@ -1319,8 +1422,9 @@ verify_consistency(struct online *o, struct dot_err *e)
 	struct dot_audit_proof pr;
 	struct dot_dec d;
 	const uint8_t *p;
-	size_t plen;
+	size_t plen, ntvk = 0;
 	int rv = DOT_OK;
+	static struct dot_audit_vkey tvk[TRUSTED_MAX];
 
 	if (access(o->cp_path, F_OK) != 0 && errno == ENOENT) {
 		o->consistency = "first";
@@ -1329,9 +1433,16 @@ verify_consistency(struct online *o, struct dot_err *e)
 	if ((rv = cli_read_file(o->cp_path, DOT_AUDIT_NOTE_MAX, &old, e)) !=
 	    DOT_OK)
 		goto out;
+	/* The stored checkpoint was signed by a node trusted then: this one,
+	 * or another node of the cluster whose key is trusted (0019). */
+	if (l->qk == NULL &&
+	    (rv = cli_trust_vkeys(o->trust_path, l->origin, &l->vk, tvk,
+				  TRUSTED_MAX, &ntvk, e)) != DOT_OK)
+		goto out;
 	rv = dot_audit_checkpoint_open(
-	    (const char *)old.data, old.len, l->qk ? l->qk->k : &l->vk,
-	    l->qk ? l->qk->n : 1, l->origin, strlen(l->origin), &o->prev, &ce);
+	    (const char *)old.data, old.len, l->qk ? l->qk->k : tvk,
+	    l->qk ? l->qk->n : ntvk, l->origin, strlen(l->origin), &o->prev,
+	    &ce);
 	if (rv != DOT_OK) {
 		if ((strcmp(o->trust, "pinned") == 0 || l->qk != NULL) &&
 		    rv == DOT_EAUDIT_NO_KNOWN_SIGNER) {

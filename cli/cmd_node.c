@@ -1001,35 +1001,37 @@ static const char join_help[] =
 
 /* Remember the invitation's node key for its address before the first
  * contact (chan.c's known_nodes: "ADDR CLUSTER-ID NODE-KEY" in hex), so
- * the channel is pinned to it rather than trusting whoever answers. A
- * different key known for the cluster is an alarm (decision 0014). */
+ * the channel is pinned to it rather than trusting whoever answers. A line
+ * for that address with another cluster or key is an alarm; other nodes
+ * of the cluster have keys of their own (decision 0019). */
 static int
 pin_node(const struct invite *inv, struct dot_err *e)
 {
-	char dir[4000], path[4100], kaddr[4400], line[600];
+	char dir[4000], path[4100], line[600];
 	char c[2 * DOT_CLUSTER_ID_LEN + 1], k[2 * DOT_NET_KEY_LEN + 1];
 	uint8_t kx[DOT_NET_KEY_LEN], known[DOT_NET_KEY_LEN];
+	uint8_t kcid[DOT_CLUSTER_ID_LEN];
 	struct dot_buf f = {0};
 	int found, rv;
 
 	if (dot_sign_pk_to_kx(inv->node_pk, sizeof(inv->node_pk), kx) != DOT_OK)
 		return dot_err_set(e, DOT_EINVAL,
 				   "--invite: the node key has no X25519 form");
-	if ((rv = cli_known_cluster(inv->cid, &found, known, kaddr,
-				    sizeof(kaddr), e)) != DOT_OK)
+	if ((rv = cli_known_addr(inv->addr, &found, kcid, known, e)) != DOT_OK)
 		return rv;
 	cli_hex(c, inv->cid, DOT_CLUSTER_ID_LEN);
 	cli_hex(k, kx, DOT_NET_KEY_LEN);
 	if (found) {
-		if (sodium_memcmp(known, kx, DOT_NET_KEY_LEN) == 0)
+		if (sodium_memcmp(known, kx, DOT_NET_KEY_LEN) == 0 &&
+		    memcmp(kcid, inv->cid, DOT_CLUSTER_ID_LEN) == 0)
 			return DOT_OK;
 		return dot_err_set(
 		    e, DOT_EAUDIT_KEY,
-		    "ALARM: the invitation names node key %s for cluster %s, "
-		    "but $DOT_DIR/known_nodes remembers another for it (the "
-		    "line for %s): one of them is not that cluster's node; "
-		    "confirm the key out of band before joining",
-		    k, c, kaddr);
+		    "ALARM: the invitation names node key %s of cluster %s at "
+		    "%s, but $DOT_DIR/known_nodes remembers another node "
+		    "there: one of them is not that node; confirm the key out "
+		    "of band before joining",
+		    k, c, inv->addr);
 	}
 	if ((rv = cli_dot_dir(dir, sizeof(dir), e)) != DOT_OK ||
 	    (rv = cli_mkdirs(dir, e)) != DOT_OK)

@@ -249,26 +249,61 @@ void cli_key_id_hex(const uint8_t *pk, size_t pklen,
  * else "x-<hex of the origin>"). */
 int cli_origin_path(const char *sub, const char *origin, char *out,
 		    size_t cap, struct dot_err *e);
-/* The key text trusted for origin: *found 0 when path does not exist; an
+#define CLI_TRUST_FILE_MAX (64u * 1024)
+/* The trust file of an origin: "origin ORIGIN" then a "key K" line for
+ * each node trusted to sign its checkpoints (decisions 0009, 0019). */
+/* The first key trusted for origin: *found 0 when path does not exist; an
  * error naming the file when it is not a trust file. */
 int cli_trust_load(const char *path, const char *origin, char *out,
 		   size_t cap, int *found, struct dot_err *e);
+/* *count keys trusted for origin (0: no file); *has 1 when key is one. */
+int cli_trust_has(const char *path, const char *origin, const char *key,
+		  int *count, int *has, struct dot_err *e);
+/* The verifier keys trusted for origin, after `also` (if not NULL), at
+ * most max in vk; keys that do not parse are passed over. */
+struct dot_audit_vkey;
+int cli_trust_vkeys(const char *path, const char *origin,
+		    const struct dot_audit_vkey *also,
+		    struct dot_audit_vkey *vk, size_t max, size_t *n,
+		    struct dot_err *e);
+/* Add key to origin's trust file (made if missing; a no-op if there). */
+int cli_trust_add(const char *path, const char *origin, const char *key,
+		  struct dot_err *e);
 /* "doteros/<hex>", and back (0, or -1 for any other origin). */
 void cli_cluster_origin(const uint8_t cid[DOT_CLUSTER_ID_LEN],
 			char out[CLI_ORIGIN_MAX]);
 int cli_origin_cluster(const char *origin, uint8_t cid[DOT_CLUSTER_ID_LEN]);
-/* The key trusted for a cluster's checkpoints, as text (key) and in X25519
- * form (kx); *found 0 when none is; path gets the trust file's path. */
-int cli_trusted_node_kx(const uint8_t cid[DOT_CLUSTER_ID_LEN], int *found,
-			uint8_t kx[32], char *path, size_t pcap, char *key,
-			size_t kcap, struct dot_err *e);
-/* chan.c: the node key (X25519) known_nodes remembers for a cluster, at
- * any address: *found 0 when no line names the cluster; addr gets the
- * address of a line that does. DOT_EAUDIT_KEY (an ALARM) when two lines
- * of the cluster hold different keys. */
-int cli_known_cluster(const uint8_t cid[DOT_CLUSTER_ID_LEN], int *found,
-		      uint8_t key[32], char *addr, size_t cap,
-		      struct dot_err *e);
+/* The keys trusted for a cluster's checkpoints in X25519 form (at most
+ * max); *count 0 when none is; path gets the trust file's path. */
+int cli_trusted_node_kx(const uint8_t cid[DOT_CLUSTER_ID_LEN], size_t *count,
+			uint8_t kx[][32], size_t max, char *path, size_t pcap,
+			struct dot_err *e);
+/* chan.c: what $DOT_DIR/known_nodes says of the node key kx (X25519) in
+ * cluster cid: *in_cluster 1 when a line names the cluster, *known 1 when
+ * one of them holds kx (addr, if not NULL, gets its address), *other 1
+ * (if not NULL) when the line for addr_at (if not NULL) holds another
+ * key. */
+int cli_known_key(const uint8_t cid[DOT_CLUSTER_ID_LEN], const uint8_t kx[32],
+		  int *in_cluster, int *known, char *addr, size_t cap,
+		  struct dot_err *e);
+/* chan.c: the cluster id and node key of known_nodes' line for addr;
+ * *found 0 when it has none. */
+int cli_known_addr(const char *addr, int *found,
+		   uint8_t cid[DOT_CLUSTER_ID_LEN], uint8_t key[32],
+		   struct dot_err *e);
+/*
+ * chan.c (decision 0019): is kx the channel key of an active member node
+ * of cluster cid, in the word of a node known_nodes already pins for it?
+ * Asks each known address of the cluster in turn (skip: an address not to
+ * ask; only, if not NULL: ask only the nodes known by one of these nonly
+ * keys) for node.keys, over a channel pinned to its remembered key.
+ * *verdict: 1 a member (by gets the address that said so), 0 a known node
+ * answered and it is not, -1 no known node answered (by gets why).
+ */
+int cli_member_confirm(const uint8_t cid[DOT_CLUSTER_ID_LEN],
+		       const uint8_t kx[32], const char *skip,
+		       const uint8_t (*only)[32], size_t nonly, int *verdict,
+		       char *by, size_t bycap, struct dot_err *e);
 
 /* ---- client.c: talking to a node (include/doteros/api.h) ---- */
 
@@ -330,6 +365,9 @@ int cli_send_all(struct cli_node *n, const uint8_t *p, size_t len,
 /* Connect; DOT_EAPI_UNAVAILABLE ("cannot reach the node at ...: is dotd
  * running? start it with: dotd --dir ...") or DOT_EINVAL (bad DOT_ADDR). */
 int cli_node_connect(struct cli_node *n, struct dot_err *e);
+/* The same to addr (DOT_ADDR's forms; NULL or "": the default socket). */
+int cli_node_connect_to(struct cli_node *n, const char *addr,
+			struct dot_err *e);
 void cli_node_close(struct cli_node *n); /* also on a failed connect */
 
 /*

@@ -614,9 +614,16 @@ cli_origin_path(const char *sub, const char *origin, char *out, size_t cap,
 	return DOT_OK;
 }
 
-int
-cli_trust_load(const char *path, const char *origin, char *out, size_t cap,
-	       int *found, struct dot_err *e)
+/*
+ * Walk a trust file: "origin ORIGIN" then one or more "key K" lines, one
+ * per node of the cluster whose checkpoints are trusted (decision 0019).
+ * fn gets each key in turn; a non-zero return stops the walk. *found: 0
+ * when path does not exist, else the number of keys walked.
+ */
+static int
+trust_walk(const char *path, const char *origin,
+	   int (*fn)(void *ctx, const char *key), void *ctx, int *found,
+	   struct dot_err *e)
 {
 	struct dot_buf b = {0};
 	char want[DOT_AUDIT_MAX_NAME + 16];
@@ -626,8 +633,11 @@ cli_trust_load(const char *path, const char *origin, char *out, size_t cap,
 	*found = 0;
 	if (access(path, F_OK) != 0 && errno == ENOENT)
 		return DOT_OK;
-	if ((rv = cli_read_file(path, CLI_TRUST_MAX, &b, e)) != DOT_OK)
+	if ((rv = cli_read_file(path, CLI_TRUST_FILE_MAX, &b, e)) != DOT_OK)
 		goto out;
+	/* cli_write_file leaves the last line without its newline */
+	if (b.len > 0 && b.data[b.len - 1] != '\n')
+		dot_buf_put(&b, "\n", 1);
 	dot_buf_put(&b, "", 1);
 	if (b.err) {
 		rv = dot_err_set(e, DOT_ENOMEM, "out of memory");
@@ -643,19 +653,131 @@ cli_trust_load(const char *path, const char *origin, char *out, size_t cap,
 				 path, origin);
 		goto out;
 	}
-	k = (const char *)b.data + strlen(want) + 4;
-	end = strchr(k, '\n');
-	if (end == NULL || (size_t)(end - k) >= cap) {
-		rv = dot_err_set(e, DOT_EAUDIT_KEY,
-				 "%s: the key line is malformed: remove the "
-				 "file to trust the node again",
-				 path);
-		goto out;
+	for (k = (const char *)b.data + strlen(want); *k != '\0';
+	     k = end + 1) {
+		char key[CLI_TRUST_MAX];
+
+		end = strchr(k, '\n');
+		if (strncmp(k, "key ", 4) != 0 || end == NULL ||
+		    (size_t)(end - k - 4) >= sizeof(key) || end == k + 4) {
+			rv = dot_err_set(e, DOT_EAUDIT_KEY,
+					 "%s: line %d is not 'key "
+					 "NAME+ID+BASE64': remove the file to "
+					 "trust the nodes again",
+					 path, *found + 2);
+			goto out;
+		}
+		memcpy(key, k + 4, (size_t)(end - k - 4));
+		key[end - k - 4] = '\0';
+		++*found;
+		if (fn != NULL && fn(ctx, key) != 0)
+			break;
 	}
-	memcpy(out, k, (size_t)(end - k));
-	out[end - k] = '\0';
-	*found = 1;
 out:
+	dot_buf_free(&b);
+	return rv;
+}
+
+struct trust_first {
+	char *out;
+	size_t cap;
+	int too_long;
+};
+
+static int
+trust_first_cb(void *ctx, const char *key)
+{
+	struct trust_first *t = ctx;
+
+	if (strlen(key) >= t->cap)
+		t->too_long = 1;
+	else
+		snprintf(t->out, t->cap, "%s", key);
+	return 1;
+}
+
+int
+cli_trust_load(const char *path, const char *origin, char *out, size_t cap,
+	       int *found, struct dot_err *e)
+{
+	struct trust_first t = {out, cap, 0};
+	int rv = trust_walk(path, origin, trust_first_cb, &t, found, e);
+
+	if (rv == DOT_OK && t.too_long)
+		return dot_err_set(e, DOT_EAUDIT_KEY,
+				   "%s: the key line is too long: remove the "
+				   "file to trust the node again",
+				   path);
+	if (*found > 1)
+		*found = 1;
+	return rv;
+}
+
+struct trust_has {
+	const char *key;
+	int has;
+};
+
+static int
+trust_has_cb(void *ctx, const char *key)
+{
+	struct trust_has *t = ctx;
+
+	if (strcmp(key, t->key) == 0)
+		t->has = 1;
+	return 0;
+}
+
+int
+cli_trust_has(const char *path, const char *origin, const char *key,
+	      int *count, int *has, struct dot_err *e)
+{
+	struct trust_has t = {key, 0};
+	int rv = trust_walk(path, origin, trust_has_cb, &t, count, e);
+
+	*has = t.has;
+	return rv;
+}
+
+int
+cli_trust_add(const char *path, const char *origin, const char *key,
+	      struct dot_err *e)
+{
+	struct dot_buf b = {0};
+	int count = 0, has = 0, rv;
+
+	if ((rv = cli_trust_has(path, origin, key, &count, &has, e)) !=
+	    DOT_OK)
+		return rv;
+	if (has)
+		return DOT_OK;
+	if (count > 0 &&
+	    (rv = cli_read_file(path, CLI_TRUST_FILE_MAX, &b, e)) != DOT_OK)
+		return rv;
+	while (b.len > 0 && b.data[b.len - 1] == '\n')
+		b.len--;
+	if (count == 0) {
+		char *slash, dir[4200];
+		snprintf(dir, sizeof(dir), "%s", path);
+		if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+			*slash = '\0';
+			if ((rv = cli_mkdirs(dir, e)) != DOT_OK)
+				return rv;
+		}
+		dot_buf_put(&b, "origin ", 7);
+		dot_buf_put(&b, origin, strlen(origin));
+	}
+	dot_buf_put(&b, "\nkey ", 5);
+	dot_buf_put(&b, key, strlen(key));
+	if (b.err)
+		rv = dot_err_set(e, DOT_ENOMEM, "out of memory");
+	else if (b.len > CLI_TRUST_FILE_MAX)
+		rv = dot_err_set(e, DOT_ETOOBIG,
+				 "%s would exceed %u bytes: remove keys of "
+				 "nodes that left the cluster",
+				 path, CLI_TRUST_FILE_MAX);
+	else
+		rv = cli_write_file(path, b.data, b.len, e);
 	dot_buf_free(&b);
 	return rv;
 }
@@ -682,35 +804,107 @@ cli_origin_cluster(const char *origin, uint8_t cid[DOT_CLUSTER_ID_LEN])
 	return strcmp(want, origin) == 0 ? 0 : -1;
 }
 
-int
-cli_trusted_node_kx(const uint8_t cid[DOT_CLUSTER_ID_LEN], int *found,
-		    uint8_t kx[32], char *path, size_t pcap, char *key,
-		    size_t kcap, struct dot_err *e)
+struct trust_vk {
+	struct dot_audit_vkey *vk;
+	size_t max, n;
+};
+
+static int
+trust_vk_cb(void *ctx, const char *key)
 {
-	char origin[CLI_ORIGIN_MAX];
+	struct trust_vk *t = ctx;
+	struct dot_err pe = {0};
+
+	if (t->n >= t->max)
+		return 1;
+	if (dot_audit_vkey_parse(&t->vk[t->n], key, strlen(key), &pe) !=
+	    DOT_OK)
+		return 0;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->vk[i].key_id == t->vk[t->n].key_id &&
+		    strcmp(t->vk[i].name, t->vk[t->n].name) == 0 &&
+		    memcmp(t->vk[i].pk, t->vk[t->n].pk, sizeof(t->vk[i].pk)) ==
+			0)
+			return 0; /* the same key twice */
+	t->n++;
+	return 0;
+}
+
+int
+cli_trust_vkeys(const char *path, const char *origin,
+		const struct dot_audit_vkey *also, struct dot_audit_vkey *vk,
+		size_t max, size_t *n, struct dot_err *e)
+{
+	struct trust_vk t = {vk, max, 0};
+	int found, rv;
+
+	*n = 0;
+	if (max == 0)
+		return DOT_OK;
+	if (also != NULL) {
+		vk[0] = *also;
+		t.n = 1;
+	}
+	if ((rv = trust_walk(path, origin, trust_vk_cb, &t, &found, e)) !=
+	    DOT_OK)
+		return rv;
+	*n = t.n;
+	return DOT_OK;
+}
+
+struct trust_kx {
+	uint8_t (*kx)[32];
+	size_t max, n;
+	const char *path;
+	int bad;
+	char badkey[CLI_TRUST_MAX];
+};
+
+static int
+trust_kx_cb(void *ctx, const char *key)
+{
+	struct trust_kx *t = ctx;
 	struct dot_audit_vkey vk;
 	struct dot_err pe = {0};
-	int rv;
 
-	*found = 0;
+	if (t->n >= t->max)
+		return 1;
+	if (dot_audit_vkey_parse(&vk, key, strlen(key), &pe) != DOT_OK ||
+	    dot_sign_pk_to_kx(vk.pk, sizeof(vk.pk), t->kx[t->n]) != DOT_OK) {
+		t->bad = 1;
+		snprintf(t->badkey, sizeof(t->badkey), "%s", key);
+		return 1;
+	}
+	t->n++;
+	return 0;
+}
+
+int
+cli_trusted_node_kx(const uint8_t cid[DOT_CLUSTER_ID_LEN], size_t *count,
+		    uint8_t kx[][32], size_t max, char *path, size_t pcap,
+		    struct dot_err *e)
+{
+	char origin[CLI_ORIGIN_MAX];
+	struct trust_kx t;
+	int rv, found;
+
+	*count = 0;
+	memset(&t, 0, sizeof(t));
+	t.kx = kx;
+	t.max = max;
 	cli_cluster_origin(cid, origin);
 	if ((rv = cli_origin_path("trust", origin, path, pcap, e)) != DOT_OK ||
-	    (rv = cli_trust_load(path, origin, key, kcap, found, e)) != DOT_OK)
+	    (rv = trust_walk(path, origin, trust_kx_cb, &t, &found, e)) !=
+		DOT_OK)
 		return rv;
-	if (!*found)
-		return DOT_OK;
-	*found = 0;
-	if (dot_audit_vkey_parse(&vk, key, strlen(key), &pe) != DOT_OK)
+	if (t.bad)
 		return dot_err_set(e, DOT_EAUDIT_KEY,
-				   "%s: the trusted key does not parse (%s): "
-				   "remove the file to trust the node again",
-				   path, pe.msg);
-	if (dot_sign_pk_to_kx(vk.pk, sizeof(vk.pk), kx) != DOT_OK)
-		return dot_err_set(e, DOT_EAUDIT_KEY,
-				   "%s: the trusted key %s has no X25519 form, "
-				   "so no node can hold it: remove the file",
-				   path, key);
-	*found = 1;
+				   "%s: the trusted key %.200s does not parse "
+				   "or has no X25519 form, so no node can hold "
+				   "it: remove the file to trust the nodes "
+				   "again",
+				   path, t.badkey);
+	*count = t.n;
 	return DOT_OK;
 }
 

@@ -453,6 +453,8 @@ handshake_over(struct conn *c)
 	set_load(c->node);
 }
 
+static void fwd_forget_conn(struct node *n, const struct conn *c);
+
 static void
 conn_close(struct conn *c)
 {
@@ -488,6 +490,13 @@ conn_close(struct conn *c)
 	for (struct creq *q = n->creqs; q; q = q->next)
 		if (q->conn == c)
 			q->conn = NULL;
+	/* Cluster mode: txs proposed to raft and not yet applied, and txs
+	 * forwarded to the leader, still go through; nobody hears. */
+	for (struct proposal *pr = n->props; pr; pr = pr->next)
+		for (struct pending *p = pr->batch; p; p = p->next)
+			if (p->conn == c)
+				p->conn = NULL;
+	fwd_forget_conn(n, c);
 	uv_close((uv_handle_t *)&c->h.stream, on_closed);
 }
 
@@ -944,6 +953,51 @@ do_key(struct conn *c, uint64_t id)
 	dot_buf_free(&r);
 }
 
+/* node.keys {}: the active member nodes, [[node key (bstr), role], ...],
+ * in raft id order. Public keys every node presents at each handshake,
+ * without addresses: any peer may ask, so a client can confirm that a key
+ * a new address presents belongs to the cluster (decision 0019). */
+struct keys_ctx {
+	struct dot_buf items;
+	uint64_t n;
+};
+
+static int
+node_keys_cb(void *ctx, const struct dot_state_node *nd)
+{
+	struct keys_ctx *k = ctx;
+
+	if (nd->status != DOT_NODE_ACTIVE)
+		return 0;
+	dot_enc_array(&k->items, 2);
+	dot_enc_bstr(&k->items, nd->key, nd->keylen);
+	dot_enc_uint(&k->items, (uint64_t)nd->role);
+	k->n++;
+	return 0;
+}
+
+static void
+do_node_keys(struct conn *c, uint64_t id)
+{
+	struct keys_ctx k = {{0}, 0};
+	struct dot_buf r = {0};
+	struct dot_err e = {0};
+	int rv = dot_state_nodes(c->node->st, node_keys_cb, &k, &e);
+
+	if (rv == DOT_OK && k.items.err)
+		rv = DOT_ENOMEM;
+	if (rv != DOT_OK) {
+		respond(c, id, rv, NULL, 0, e.msg[0] ? e.msg : NULL);
+		goto out;
+	}
+	dot_enc_array(&r, k.n);
+	dot_buf_put(&r, k.items.data, k.items.len);
+	respond(c, id, r.err, r.data, r.len, NULL);
+out:
+	dot_buf_free(&k.items);
+	dot_buf_free(&r);
+}
+
 /* audit.prove {1: seq, 2: size}: {1: proof, 2: tx, 3: receipt, 4: entry}.
  * audit.consistency {1: size1, 2: size2}: the proof (bstr). */
 static void
@@ -1043,6 +1097,9 @@ process(struct conn *c)
 		else if (m.method_len == 9 &&
 			 memcmp(m.method, "audit.key", 9) == 0)
 			do_key(c, m.id);
+		else if (m.method_len == 9 &&
+			 memcmp(m.method, "node.keys", 9) == 0)
+			do_node_keys(c, m.id);
 		else if (m.method_len == 11 &&
 			 memcmp(m.method, "audit.prove", 11) == 0)
 			do_prove(c, &m, 0);
@@ -1065,7 +1122,7 @@ process(struct conn *c)
 				"revocation.lookup, "
 				"audit.checkpoint, audit.cosigned, audit.key, "
 				"audit.prove, audit.consistency, "
-				"audit.receipt, cluster.cosign");
+				"audit.receipt, node.keys, cluster.cosign");
 	}
 	if (off > 0 && !c->closing) {
 		memmove(c->in, c->in + off, c->in_len - off);
@@ -2391,6 +2448,16 @@ struct fwdwait {
 	int answered;      /* the leader said OK: waiting for the apply */
 	struct fwdwait *next;
 };
+
+/* A client left: its forwarded writes are still answered by the leader
+ * and applied, but no longer reported to it (conn_close). */
+static void
+fwd_forget_conn(struct node *n, const struct conn *c)
+{
+	for (struct fwdwait *w = n->fwd_wait; w; w = w->next)
+		if (w->p != NULL && w->p->conn == c)
+			w->p->conn = NULL;
+}
 
 struct fwd {
 	struct node *node;

@@ -19,6 +19,10 @@ cleanup() {
 		kill "$DOTD_PID" 2>/dev/null
 		wait "$DOTD_PID" 2>/dev/null
 	fi
+	if [ -n "${DOT_TEST_KEEP:-}" ]; then
+		echo "# DOT_TEST_KEEP: kept $TMP" >&2
+		return
+	fi
 	rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -312,7 +312,7 @@ genesis_apply(struct dot_state *st, const uint8_t *entry, size_t n,
 		" VALUES (?1, 1, '/', NULL, ?2, 1, 0, NULL, ?3, ?3)";
 	static const char meta[] =
 		"INSERT INTO meta (k, v) VALUES ('cluster', ?1), ('admin', ?2),"
-		" ('layout', ?3)";
+		" ('layout', ?3), ('genesis', ?4)";
 	static const char dom[] = "dot-oid-root";
 	struct dot_dec d;
 	struct keyset ks;
@@ -388,6 +388,9 @@ genesis_apply(struct dot_state *st, const uint8_t *entry, size_t n,
 		static const uint8_t layout[1] = {DOT_STATE_LAYOUT};
 		sqlite3_bind_blob(s, 3, layout, 1, SQLITE_STATIC);
 	}
+	/* The genesis entry itself, so that a state can be replayed from its
+	 * own ledger table (daemon/verify.c, when no log file holds it). */
+	sqlite3_bind_blob(s, 4, entry, (int)n, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return st_sqlerr(st, e, "meta");
 	return DOT_OK;
