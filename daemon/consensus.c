@@ -23,6 +23,11 @@ struct dotd_cons {
 	void *close_arg;
 	struct req *reqs; /* in flight: freed at close if the engine never
 			   * calls back */
+	/* dotd_cons_tick: when this node may take snapshots of its own */
+	unsigned threshold, gate_threshold;
+	raft_id gate_leader;
+	int gate_state;
+	uint64_t gate_since;
 };
 
 /* One request in flight: the engine's request and the caller's callback. */
@@ -239,9 +244,10 @@ dotd_cons_open(struct dotd_cons **out, const struct dotd_cons_config *cfg,
 				   cfg->heartbeat_ms ? cfg->heartbeat_ms : 100);
 	raft_set_election_timeout(&c->raft,
 				  cfg->election_ms ? cfg->election_ms : 1000);
-	raft_set_snapshot_threshold(&c->raft, cfg->snapshot_threshold
-						      ? cfg->snapshot_threshold
-						      : 8192);
+	c->threshold = cfg->snapshot_threshold ? cfg->snapshot_threshold : 8192;
+	/* none of its own until dotd_cons_tick finds the node stable */
+	c->gate_threshold = UINT32_MAX;
+	raft_set_snapshot_threshold(&c->raft, c->gate_threshold);
 	raft_set_snapshot_trailing(&c->raft, cfg->snapshot_trailing
 						     ? cfg->snapshot_trailing
 						     : 2048);
@@ -606,4 +612,43 @@ dotd_cons_members(struct dotd_cons *c,
 		fn(ctx, &m);
 	}
 	return conf->n;
+}
+
+/*
+ * raft 0.22.1 crashes when an InstallSnapshot message arrives while the
+ * node is writing a snapshot of its own: legacy.c's takeSnapshotCb clears
+ * r->legacy.snapshot_pending before it reads it, and starts a NULL request
+ * (a SEGV in the engine, seen in tests/daemon/chaos.sh). A leader sends
+ * InstallSnapshot to a follower that is behind: one that just started,
+ * came back from a partition, or follows a new leader. So a follower takes
+ * snapshots of its own only once it has followed the same leader for
+ * STABLE_MS; until then (and from the start) its threshold is out of
+ * reach, and it keeps its log (catch-up truncates it anyway). A leader
+ * takes its snapshots as configured. Decision 0016 says what remains.
+ */
+#define STABLE_MS 3000
+
+void
+dotd_cons_tick(struct dotd_cons *c, uint64_t now_ms)
+{
+	raft_id lid = 0;
+	const char *laddr = NULL;
+	int state = raft_state(&c->raft);
+	unsigned want;
+
+	raft_leader(&c->raft, &lid, &laddr);
+	if (lid != c->gate_leader || state != c->gate_state) {
+		c->gate_leader = lid;
+		c->gate_state = state;
+		c->gate_since = now_ms;
+	}
+	want = state == RAFT_LEADER ||
+		       (state == RAFT_FOLLOWER && lid != 0 &&
+			now_ms - c->gate_since >= STABLE_MS)
+		   ? c->threshold
+		   : UINT32_MAX;
+	if (want != c->gate_threshold) {
+		c->gate_threshold = want;
+		raft_set_snapshot_threshold(&c->raft, want);
+	}
 }

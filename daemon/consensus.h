@@ -98,6 +98,9 @@ int dotd_cons_barrier(struct dotd_cons *c, dotd_cons_cb cb, void *arg,
 		      struct dot_err *e);
 
 int dotd_cons_is_leader(struct dotd_cons *c);
+/* Every 50 ms or so: whether the node may take snapshots of its own now
+ * (a raft 0.22.1 crash, consensus.c). */
+void dotd_cons_tick(struct dotd_cons *c, uint64_t now_ms);
 /* The leader known to this node: its id and address (0 and NULL if none). */
 void dotd_cons_leader(struct dotd_cons *c, uint64_t *id, const char **address);
 uint64_t dotd_cons_term(struct dotd_cons *c);

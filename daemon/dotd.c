@@ -4072,6 +4072,7 @@ on_cl_timer(uv_timer_t *t)
 		return;
 	members_refresh(n);
 	cs_wake(n, 1);
+	dotd_cons_tick(n->cons, uv_now(n->loop));
 	if (!dotd_cons_is_leader(n->cons))
 		return;
 	dot_state_position(n->st, &index, &at);
@@ -4105,6 +4106,12 @@ cl_open(struct node *n, struct dot_err *e)
 	char dir[4200];
 	int fresh, rv;
 
+	/* Proposal numbers start at random: entries this node proposed before
+	 * a restart may still be committed and applied after it, and must not
+	 * be taken for this process's proposals (cl_apply matches by origin
+	 * and number). 2^62 starts; a process proposes far fewer. */
+	randombytes_buf(&n->prop_seq, sizeof(n->prop_seq));
+	n->prop_seq &= (UINT64_C(1) << 62) - 1;
 	snprintf(dir, sizeof(dir), "%s/raft", n->dir);
 	fresh = mkdir(dir, 0700) == 0;
 	if (!fresh && errno != EEXIST)

@@ -149,6 +149,10 @@ run_until(int (*cond)(void *), void *arg)
 		if (mono_s() > end)
 			return 0;
 		uv_run(&loop, UV_RUN_ONCE);
+		/* as dotd's timer does: when a node may snapshot its own */
+		for (int i = 0; i < NMAX; i++)
+			if (nodes[i].cons != NULL)
+				dotd_cons_tick(nodes[i].cons, uv_now(&loop));
 	}
 	return 1;
 }
