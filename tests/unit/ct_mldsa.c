@@ -6,7 +6,9 @@
  * The method of ctgrind (A. Langley), as in ct_mlkem.c: valgrind's
  * memcheck reports every conditional jump, and every load or store whose
  * address, depends on undefined memory. This program marks the secret
- * inputs undefined (VALGRIND_MAKE_MEM_UNDEFINED) and runs
+ * inputs undefined (VALGRIND_MAKE_MEM_UNDEFINED) and runs, on the AVX2
+ * code paths where the CPU has AVX2 (lib/crypto/sha3x4.h) and on the
+ * portable ones (the *_portable cases),
  *
  *   key generation   ξ secret
  *   signing          the secret parts of sk (K, s1, s2, t0) and rnd
@@ -22,21 +24,43 @@
  * -DDOT_CT_VALGRIND, which turns DOT_CT_PUBLIC (lib/crypto/ct.h) into
  * VALGRIND_MAKE_MEM_DEFINED on the values FIPS 204 treats as public
  * although they are computed from secrets (lib/crypto/mldsa.c says why
- * for each): ρ; whether each 4-bit value of RejBoundedPoly is accepted;
- * c̃ of each signing iteration; the verdict of each iteration's norm and
- * hint-count checks, whose outcome decides how many iterations signing
- * takes (the number of iterations depends on the secrets by design: a
- * rejected iteration's values are discarded and the count tells nothing
- * useful about the key, so ML-DSA reveals it, while the values checked,
- * z, r0, ct0 and h, stay secret and are checked without branches); h once
- * it goes into the signature; whether sk passed its range check.
+ * for each), and on nothing else:
+ *   - ρ (it is in pk);
+ *   - whether each 4-bit value of RejBoundedPoly is accepted (key
+ *     generation; which positions are rejected is independent of the
+ *     values kept);
+ *   - the verdict of each signing iteration, one bit: accepted or
+ *     rejected (the number of iterations depends on the secrets by the
+ *     design of Fiat-Shamir with aborts: a rejected iteration's values are
+ *     discarded and the count tells nothing useful about the key; the
+ *     values checked, z, r0, ct0 and the hint count, stay secret and are
+ *     checked without branches, and which check failed is not revealed);
+ *   - whether SampleInBall found its τ positions among the 128 candidate
+ *     bytes of the first SHAKE256 block (false with probability
+ *     6 · 10^-43), to decide whether to squeeze another;
+ *   - h once its iteration is accepted (it goes into the signature);
+ *   - whether sk passed its range check (the return value says it).
+ * c̃ is NOT declassified: SampleInBall is constant time, so the c̃ and c
+ * of every iteration stay secret, and the accepted one becomes defined
+ * only when this test marks the finished signature public. Every branch
+ * or index on a secret, in any iteration, accepted or rejected, is
+ * therefore reported. The test counts the iterations (a counter compiled
+ * in with DOT_CT_VALGRIND only) and fails unless its signings include
+ * rejected ones, so rejected iterations are known to have run under
+ * memcheck.
  *
  * Meson runs it under valgrind (suite "ct", tests/meson.build) with
- * --error-exitcode. "--canary" verifies a signature with the public key's
- * ρ marked secret: ExpandA's rejection sampling (rej_ntt_poly) branches
- * on it, which is right since ρ is public, so memcheck must report it;
- * the test ct-mldsa-canary passes only if it does. Outside valgrind every
- * case skips and says why. Memcheck does not see variable-time
+ * --error-exitcode. Two canaries show the set-up sees real branches.
+ * "--canary" verifies a signature with the public key's ρ marked secret:
+ * ExpandA's rejection sampling (rej_ntt_poly) branches on it, which is
+ * right since ρ is public, so memcheck must report it; the test
+ * ct-mldsa-canary passes only if it does. "--canary-reject" signs with
+ * the key secret and has the library call canary_rejected with the c̃ of
+ * each rejected iteration (a hook compiled in with DOT_CT_VALGRIND only);
+ * canary_rejected branches on it, and ct-mldsa-reject-canary passes only
+ * if memcheck reports that branch: a rejected iteration's c̃ is still
+ * secret, so a branch on it anywhere would be found. Outside valgrind
+ * every case skips and says why. Memcheck does not see variable-time
  * instructions (a division on a secret): lib/crypto/mldsa.c has none, it
  * reduces with Montgomery multiplications and divides by 2γ2 with a
  * multiply and a shift.
@@ -47,6 +71,7 @@
 #include <sodium.h>
 #include <valgrind/memcheck.h>
 
+#include "crypto/sha3x4.h"
 #include "doteros/mldsa.h"
 #include "harness.h"
 
@@ -54,6 +79,10 @@
 #define PUBLIC(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
 
 #define ROUNDS 6
+
+/* lib/crypto/mldsa.c, with DOT_CT_VALGRIND only */
+extern unsigned long dot_mldsa_ct_iterations;
+extern void (*dot_mldsa_ct_rejected)(const uint8_t *ctilde);
 
 #define NEED_VALGRIND()                                                        \
 	do {                                                                   \
@@ -108,6 +137,7 @@ test_sign(void)
 	static uint8_t sig[DOT_MLDSA65_SIG_LEN], sig2[DOT_MLDSA65_SIG_LEN];
 	uint8_t xi[32], rnd[32], msg[64], ctx[16], mu[64];
 	uint64_t seed = 2;
+	unsigned long before, iters, total = 0, most = 0, signings = 0;
 	int rc;
 
 	NEED_VALGRIND();
@@ -127,10 +157,15 @@ test_sign(void)
 		SECRET(rnd, 32);
 		/* rc is used in a branch: it must not depend on secrets
 		 * other than through sk's declassified range check */
+		before = dot_mldsa_ct_iterations;
 		rc = dot_mldsa65_sign_derand(sig, sk, sizeof(sk), msg,
 					     sizeof(msg), ctx, sizeof(ctx),
 					     rnd);
 		CHECK_RC(rc, DOT_OK);
+		iters = dot_mldsa_ct_iterations - before;
+		total += iters;
+		most = iters > most ? iters : most;
+		signings++;
 		PUBLIC(sig, sizeof(sig));
 		CHECK_MEM(sig, sig2, sizeof(sig));
 		/* by μ, the external-μ form */
@@ -150,6 +185,12 @@ test_sign(void)
 					    ctx, sizeof(ctx), sig,
 					    sizeof(sig)), DOT_OK);
 	}
+	/* rejected iterations ran under memcheck, with their c̃ secret */
+	printf("# %lu signings under memcheck: %lu iterations, %lu of them "
+	       "rejected, at most %lu in one signing\n", signings, total,
+	       total - signings, most);
+	CHECK(total > signings);
+	CHECK(most >= 3);
 }
 
 /* For --canary: pk's ρ marked secret; ExpandA's branches are reported. */
@@ -173,17 +214,81 @@ canary(void)
 	return 0; /* valgrind's --error-exitcode makes the run fail */
 }
 
+/* The same on the portable code paths, where the CPU would choose the
+ * AVX2 ones (lib/crypto/sha3x4.h); where it would not, the cases above
+ * already ran them. */
+static void
+test_keygen_portable(void)
+{
+	dot_crypto_set_avx2(0);
+	test_keygen();
+	dot_crypto_set_avx2(1);
+}
+
+static void
+test_sign_portable(void)
+{
+	dot_crypto_set_avx2(0);
+	test_sign();
+	dot_crypto_set_avx2(1);
+}
+
+/* For --canary-reject: a branch on the c̃ of a rejected iteration. */
+static volatile unsigned canary_hits;
+
+static void __attribute__((noinline))
+canary_rejected(const uint8_t *ctilde)
+{
+	if (ctilde[0] & 1)
+		canary_hits++;
+}
+
+/* For --canary-reject: sign with sk secret; canary_rejected must be
+ * reported, and rejected iterations must have happened. */
+static int
+canary_reject(void)
+{
+	static uint8_t pk[DOT_MLDSA65_PK_LEN], sk[DOT_MLDSA65_SK_LEN];
+	static uint8_t sig[DOT_MLDSA65_SIG_LEN];
+	uint8_t xi[32] = {1}, rnd[32] = {2}, msg[3] = {3};
+	unsigned long before;
+	int rc = DOT_OK, rejected = 0;
+
+	dot_mldsa65_keypair_derand(pk, sk, xi);
+	secret_sk(sk);
+	dot_mldsa_ct_rejected = canary_rejected;
+	/* until some signing had a rejected iteration */
+	for (int i = 0; i < 16 && !rejected && rc == DOT_OK; i++) {
+		msg[0] = (uint8_t)i;
+		before = dot_mldsa_ct_iterations;
+		rc = dot_mldsa65_sign_derand(sig, sk, sizeof(sk), msg,
+					     sizeof(msg), NULL, 0, rnd);
+		rejected = dot_mldsa_ct_iterations - before > 1;
+	}
+	dot_mldsa_ct_rejected = NULL;
+	PUBLIC(&rc, sizeof(rc));
+	printf("canary-reject: %s, %s; valgrind errors so far: %u\n",
+	       dot_errname(rc), rejected ? "rejected iterations ran"
+					 : "NO rejected iteration",
+	       (unsigned)VALGRIND_COUNT_ERRORS);
+	return rejected ? 0 : 2;
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct t_case cases[] = {
 		T_CASE(test_keygen),
 		T_CASE(test_sign),
+		T_CASE(test_keygen_portable),
+		T_CASE(test_sign_portable),
 	};
 
 	if (sodium_init() < 0)
 		return 1;
 	if (argc > 1 && strcmp(argv[1], "--canary") == 0)
 		return canary();
+	if (argc > 1 && strcmp(argv[1], "--canary-reject") == 0)
+		return canary_reject();
 	return t_main(cases, sizeof(cases) / sizeof(cases[0]));
 }
