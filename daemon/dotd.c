@@ -194,6 +194,8 @@ struct node {
 	 * the leader's answer (follower) */
 	struct creq *creqs;
 	size_t ncreqs;
+	/* raft address: refused handshakes, reported at most every 10 s */
+	uint64_t tr_refused_seen, tr_log_at;
 	/* revocation.feed: the last feed made, for its ledger index */
 	struct dot_buf feed;
 	uint64_t feed_index, feed_created;
@@ -4073,6 +4075,21 @@ on_cl_timer(uv_timer_t *t)
 	members_refresh(n);
 	cs_wake(n, 1);
 	dotd_cons_tick(n->cons, uv_now(n->loop));
+	if (n->have_tr && uv_now(n->loop) >= n->tr_log_at) {
+		struct dotd_tr_stats ts;
+
+		dotd_tr_stats(&n->tr, &ts);
+		if (ts.refused > n->tr_refused_seen) {
+			logmsg("raft address: %llu handshakes refused or failed "
+			       "(keys of no member node, or broken "
+			       "handshakes), %llu in all",
+			       (unsigned long long)(ts.refused -
+						    n->tr_refused_seen),
+			       (unsigned long long)ts.refused);
+			n->tr_refused_seen = ts.refused;
+			n->tr_log_at = uv_now(n->loop) + 10000;
+		}
+	}
 	if (!dotd_cons_is_leader(n->cons))
 		return;
 	dot_state_position(n->st, &index, &at);

@@ -8,15 +8,30 @@
 #include <sodium.h>
 
 #include "aead_openssl.h"
+#include "doteros/composite.h"
 #include "doteros/crypto.h"
 #include "doteros/heap.h"
 
+/*
+ * A signing key. Ed25519: sk and pk are libsodium's. The composite
+ * ML-DSA-65 + Ed25519 (suite 0x03, docs/crypto.md §13.6): csk is the
+ * composite private key (ξ || Ed25519 seed, each derived from the one
+ * 32-byte seed), cpk its public key (ML-DSA-65 pk || Ed25519 pk), and sk/pk
+ * the Ed25519 half's, for the channel key (dot_sign_sk_to_kx).
+ */
 struct dot_sign_sk {
 	uint8_t suite;
 	uint8_t seed[DOT_SEED_LEN];
 	uint8_t sk[crypto_sign_ed25519_SECRETKEYBYTES];
 	uint8_t pk[crypto_sign_ed25519_PUBLICKEYBYTES];
+	uint8_t csk[DOT_COMPOSITE_SK_LEN];
+	uint8_t cpk[DOT_COMPOSITE_PK_LEN];
 };
+
+#define COMPOSITE_PK_LEN (1 + DOT_COMPOSITE_PK_LEN)   /* 1985 */
+#define COMPOSITE_SIG_LEN (1 + DOT_COMPOSITE_SIG_LEN) /* 3374 */
+_Static_assert(COMPOSITE_PK_LEN <= DOT_SIGN_PK_MAX, "pk room");
+_Static_assert(COMPOSITE_SIG_LEN <= DOT_SIGN_SIG_MAX, "sig room");
 
 /*
  * The backend of dot_aead_encrypt/decrypt: 0 until dot_crypto_init has
@@ -172,13 +187,39 @@ dot_sha256_final(struct dot_sha256_ctx *h, uint8_t out[DOT_SHA256_LEN])
 size_t
 dot_sign_pk_len(uint8_t suite)
 {
-	return suite == DOT_SUITE_ED25519 ? DOT_ED25519_PK_LEN : 0;
+	return suite == DOT_SUITE_ED25519	  ? DOT_ED25519_PK_LEN
+	       : suite == DOT_SUITE_ED25519_MLDSA65 ? COMPOSITE_PK_LEN
+						     : 0;
 }
 
 size_t
 dot_sign_sig_len(uint8_t suite)
 {
-	return suite == DOT_SUITE_ED25519 ? DOT_ED25519_SIG_LEN : 0;
+	return suite == DOT_SUITE_ED25519	  ? DOT_ED25519_SIG_LEN
+	       : suite == DOT_SUITE_ED25519_MLDSA65 ? COMPOSITE_SIG_LEN
+						     : 0;
+}
+
+/*
+ * The composite key's two component seeds from the one 32-byte seed
+ * (docs/crypto.md §13.6): BLAKE2b-256 keyed with the seed, over a label
+ * for each component, so a key file keeps one seed for either suite and
+ * the halves share no secret material.
+ */
+static void
+composite_seeds(const uint8_t seed[DOT_SEED_LEN],
+		uint8_t xi[DOT_COMPOSITE_SEED_LEN],
+		uint8_t ed[DOT_COMPOSITE_SEED_LEN])
+{
+	static const char lx[] = "dot-composite/1 ml-dsa-65 xi";
+	static const char le[] = "dot-composite/1 ed25519 seed";
+
+	crypto_generichash(xi, DOT_COMPOSITE_SEED_LEN,
+			   (const unsigned char *)lx, sizeof(lx) - 1, seed,
+			   DOT_SEED_LEN);
+	crypto_generichash(ed, DOT_COMPOSITE_SEED_LEN,
+			   (const unsigned char *)le, sizeof(le) - 1, seed,
+			   DOT_SEED_LEN);
 }
 
 int
@@ -188,14 +229,31 @@ dot_sign_sk_from_seed(struct dot_sign_sk **out, uint8_t suite,
 	struct dot_sign_sk *sk;
 
 	*out = NULL;
-	if (suite != DOT_SUITE_ED25519)
+	if (suite != DOT_SUITE_ED25519 && suite != DOT_SUITE_ED25519_MLDSA65)
 		return DOT_ECRYPTO_SUITE;
 	sk = sodium_malloc(sizeof(*sk));
 	if (sk == NULL)
 		return DOT_ENOMEM;
+	memset(sk, 0, sizeof(*sk));
 	sk->suite = suite;
 	memcpy(sk->seed, seed, DOT_SEED_LEN);
-	crypto_sign_ed25519_seed_keypair(sk->pk, sk->sk, seed);
+	if (suite == DOT_SUITE_ED25519) {
+		crypto_sign_ed25519_seed_keypair(sk->pk, sk->sk, seed);
+	} else {
+		uint8_t xi[DOT_COMPOSITE_SEED_LEN], ed[DOT_COMPOSITE_SEED_LEN];
+		int rv;
+
+		composite_seeds(seed, xi, ed);
+		rv = dot_composite_keypair(sk->cpk, sk->csk, xi, ed);
+		if (rv == DOT_OK)
+			crypto_sign_ed25519_seed_keypair(sk->pk, sk->sk, ed);
+		sodium_memzero(xi, sizeof(xi));
+		sodium_memzero(ed, sizeof(ed));
+		if (rv != DOT_OK) {
+			sodium_free(sk);
+			return rv;
+		}
+	}
 	sodium_mprotect_readonly(sk);
 	*out = sk;
 	return DOT_OK;
@@ -218,6 +276,10 @@ size_t
 dot_sign_sk_public(const struct dot_sign_sk *sk, uint8_t pk[DOT_SIGN_PK_MAX])
 {
 	pk[0] = sk->suite;
+	if (sk->suite == DOT_SUITE_ED25519_MLDSA65) {
+		memcpy(pk + 1, sk->cpk, sizeof(sk->cpk));
+		return COMPOSITE_PK_LEN;
+	}
 	memcpy(pk + 1, sk->pk, sizeof(sk->pk));
 	return DOT_ED25519_PK_LEN;
 }
@@ -231,6 +293,12 @@ dot_sign_sk_seed(const struct dot_sign_sk *sk, uint8_t seed[DOT_SEED_LEN])
 int
 dot_sign_pk_check(const uint8_t *pk, size_t n)
 {
+	if (n >= 1 && pk[0] == DOT_SUITE_ED25519_MLDSA65) {
+		if (n != COMPOSITE_PK_LEN ||
+		    dot_composite_pk_check(pk + 1, n - 1) != DOT_OK)
+			return DOT_ECRYPTO_KEY;
+		return DOT_OK;
+	}
 	if (n < 1 || pk[0] != DOT_SUITE_ED25519)
 		return DOT_ECRYPTO_SUITE;
 	if (n != DOT_ED25519_PK_LEN)
@@ -245,6 +313,20 @@ int
 dot_sign(const struct dot_sign_sk *sk, const void *msg, size_t n,
 	 uint8_t sig[DOT_SIGN_SIG_MAX], size_t *siglen)
 {
+	if (sk->suite == DOT_SUITE_ED25519_MLDSA65) {
+		/* deterministic, as the API promises: rnd of zeros (FIPS 204's
+		 * deterministic variant for the ML-DSA half); no context */
+		static const uint8_t zero[DOT_COMPOSITE_RND_LEN];
+		int rv;
+
+		sig[0] = sk->suite;
+		rv = dot_composite_sign_derand(sig + 1, msg, n, NULL, 0,
+					       sk->csk, sizeof(sk->csk), zero);
+		if (rv != DOT_OK)
+			return rv;
+		*siglen = COMPOSITE_SIG_LEN;
+		return DOT_OK;
+	}
 	if (sk->suite != DOT_SUITE_ED25519)
 		return DOT_ECRYPTO_SUITE;
 	sig[0] = sk->suite;
@@ -257,10 +339,24 @@ int
 dot_verify(const uint8_t *pk, size_t pklen, const void *msg, size_t n,
 	   const uint8_t *sig, size_t siglen)
 {
-	if (pklen < 1 || siglen < 1 || pk[0] != DOT_SUITE_ED25519)
+	if (pklen < 1 || siglen < 1 ||
+	    (pk[0] != DOT_SUITE_ED25519 && pk[0] != DOT_SUITE_ED25519_MLDSA65))
 		return DOT_ECRYPTO_SUITE;
 	if (sig[0] != pk[0])
 		return DOT_ECRYPTO_SUITE;
+	if (pk[0] == DOT_SUITE_ED25519_MLDSA65) {
+		/* both halves must verify (draft-ietf-lamps-pq-composite-sigs) */
+		if (pklen != COMPOSITE_PK_LEN)
+			return DOT_ECRYPTO_KEY;
+		if (siglen != COMPOSITE_SIG_LEN)
+			return DOT_ECRYPTO_SIGNATURE;
+		if (dot_composite_pk_check(pk + 1, pklen - 1) != DOT_OK)
+			return DOT_ECRYPTO_KEY;
+		if (dot_composite_verify(pk + 1, pklen - 1, msg, n, NULL, 0,
+					 sig + 1, siglen - 1) != DOT_OK)
+			return DOT_ECRYPTO_SIGNATURE;
+		return DOT_OK;
+	}
 	if (pklen != DOT_ED25519_PK_LEN)
 		return DOT_ECRYPTO_KEY;
 	if (siglen != DOT_ED25519_SIG_LEN)
@@ -357,10 +453,15 @@ int
 dot_sign_pk_to_kx(const uint8_t *pk, size_t pklen, uint8_t out[32])
 {
 	int rv = dot_sign_pk_check(pk, pklen);
+	/* a composite key's channel key is its Ed25519 half's (the last 32
+	 * bytes): the channel's own post-quantum part is X-Wing's */
+	const uint8_t *ed = pk[0] == DOT_SUITE_ED25519_MLDSA65
+				    ? pk + pklen - crypto_sign_ed25519_PUBLICKEYBYTES
+				    : pk + 1;
 
 	if (rv != DOT_OK)
 		return rv;
-	if (crypto_sign_ed25519_pk_to_curve25519(out, pk + 1) != 0)
+	if (crypto_sign_ed25519_pk_to_curve25519(out, ed) != 0)
 		return DOT_ECRYPTO_KEY;
 	return DOT_OK;
 }
@@ -368,7 +469,8 @@ dot_sign_pk_to_kx(const uint8_t *pk, size_t pklen, uint8_t out[32])
 int
 dot_sign_sk_to_kx(const struct dot_sign_sk *sk, uint8_t out[32])
 {
-	if (sk->suite != DOT_SUITE_ED25519)
+	if (sk->suite != DOT_SUITE_ED25519 &&
+	    sk->suite != DOT_SUITE_ED25519_MLDSA65)
 		return DOT_ECRYPTO_SUITE;
 	if (crypto_sign_ed25519_sk_to_curve25519(out, sk->sk) != 0)
 		return DOT_ECRYPTO_KEY;

@@ -91,6 +91,17 @@ done
 run 1 "so is the admin's key: the raft address admits member nodes only" -- \
 	probe 3 "${RAFT[3]}" admin
 err_has "refused" "node 3's raft address refused the handshake"
+# Each node says so in its log (at most every 10 s; its timer runs every
+# 50 ms).
+for i in 1 2 3; do
+	for _ in $(seq 1 50); do
+		grep -q "raft address: .* handshakes refused" "$TMP/dotd$i.log" &&
+			break
+		sleep 0.1
+	done
+	grep -q "raft address: .* handshakes refused" "$TMP/dotd$i.log"
+	ok $? "node $i logs the refused handshakes at its raft address"
+done
 # One client, admitted by the ledger, to every member over TCP.
 bad=
 for i in 1 2 3; do

@@ -936,6 +936,105 @@ test_inputs(void)
 	CHECK(memcmp(k.pk, k2.pk, PK) != 0);
 }
 
+/*
+ * The composite as suite 0x03 of crypto.h's signing API (docs/crypto.md
+ * §13.6): a key from one 32-byte seed, deterministic signatures that the
+ * composite verifier accepts with an empty context, both halves bound, the
+ * channel key from the Ed25519 half, and refusals across suites.
+ */
+static void
+test_suite_api(void)
+{
+	static uint8_t pk[DOT_SIGN_PK_MAX], pk2[DOT_SIGN_PK_MAX];
+	static uint8_t sig[DOT_SIGN_SIG_MAX], sig2[DOT_SIGN_SIG_MAX];
+	static uint8_t epk[DOT_SIGN_PK_MAX], esig[DOT_SIGN_SIG_MAX];
+	static char text[DOT_PK_TEXT_MAX];
+	static uint8_t back[DOT_SIGN_PK_MAX];
+	uint8_t seed[DOT_SEED_LEN], kx1[32], kx2[32], ekx[32];
+	struct dot_sign_sk *sk = NULL, *sk2 = NULL, *ed = NULL;
+	const char msg[] = "a transaction's signed bytes";
+	size_t pklen, siglen, siglen2, epklen, esiglen, blen;
+
+	REQUIRE(dot_crypto_init() == DOT_OK);
+	memset(seed, 0x5a, sizeof(seed));
+	REQUIRE_RC(dot_sign_sk_from_seed(&sk, DOT_SUITE_ED25519_MLDSA65, seed),
+		   DOT_OK);
+	CHECK(dot_sign_sk_suite(sk) == DOT_SUITE_ED25519_MLDSA65);
+	pklen = dot_sign_sk_public(sk, pk);
+	CHECK(pklen == 1 + DOT_COMPOSITE_PK_LEN && pk[0] == 0x03);
+	CHECK_RC(dot_sign_pk_check(pk, pklen), DOT_OK);
+	CHECK_RC(dot_sign_pk_check(pk, pklen - 1), DOT_ECRYPTO_KEY);
+	/* the same seed, the same key; the Ed25519 suite's key differs */
+	REQUIRE_RC(dot_sign_sk_from_seed(&sk2, DOT_SUITE_ED25519_MLDSA65, seed),
+		   DOT_OK);
+	CHECK(dot_sign_sk_public(sk2, pk2) == pklen);
+	CHECK_MEM(pk, pk2, pklen);
+	REQUIRE_RC(dot_sign_sk_from_seed(&ed, DOT_SUITE_ED25519, seed), DOT_OK);
+	epklen = dot_sign_sk_public(ed, epk);
+	CHECK(memcmp(epk + 1, pk + 1 + 1952, 32) != 0);
+
+	/* deterministic, and the composite verifier agrees (empty ctx) */
+	REQUIRE_RC(dot_sign(sk, msg, sizeof(msg), sig, &siglen), DOT_OK);
+	CHECK(siglen == 1 + DOT_COMPOSITE_SIG_LEN && sig[0] == 0x03);
+	REQUIRE_RC(dot_sign(sk2, msg, sizeof(msg), sig2, &siglen2), DOT_OK);
+	CHECK(siglen2 == siglen);
+	CHECK_MEM(sig, sig2, siglen);
+	CHECK_RC(dot_verify(pk, pklen, msg, sizeof(msg), sig, siglen), DOT_OK);
+	CHECK_RC(dot_composite_verify(pk + 1, pklen - 1, (const uint8_t *)msg,
+				      sizeof(msg), NULL, 0, sig + 1,
+				      siglen - 1),
+		 DOT_OK);
+	/* another message, a flipped byte in either half, truncations */
+	CHECK_RC(dot_verify(pk, pklen, msg, sizeof(msg) - 1, sig, siglen),
+		 DOT_ECRYPTO_SIGNATURE);
+	for (size_t at = 1; at < siglen; at += 997) {
+		sig[at] ^= 0x10;
+		CHECK_RC(dot_verify(pk, pklen, msg, sizeof(msg), sig, siglen),
+			 DOT_ECRYPTO_SIGNATURE);
+		sig[at] ^= 0x10;
+	}
+	sig[siglen - 1] ^= 1; /* the Ed25519 half */
+	CHECK_RC(dot_verify(pk, pklen, msg, sizeof(msg), sig, siglen),
+		 DOT_ECRYPTO_SIGNATURE);
+	sig[siglen - 1] ^= 1;
+	CHECK_RC(dot_verify(pk, pklen, msg, sizeof(msg), sig, siglen - 1),
+		 DOT_ECRYPTO_SIGNATURE);
+	/* stripping: the Ed25519 half alone, as an Ed25519 signature under
+	 * the Ed25519 half of the key, is not a composite one, and the
+	 * composite signature does not pass as Ed25519 either */
+	REQUIRE_RC(dot_sign(ed, msg, sizeof(msg), esig, &esiglen), DOT_OK);
+	CHECK_RC(dot_verify(pk, pklen, msg, sizeof(msg), esig, esiglen),
+		 DOT_ECRYPTO_SUITE);
+	CHECK_RC(dot_verify(epk, epklen, msg, sizeof(msg), sig, siglen),
+		 DOT_ECRYPTO_SUITE);
+	esig[0] = 0x03;
+	CHECK_RC(dot_verify(pk, pklen, msg, sizeof(msg), esig, esiglen),
+		 DOT_ECRYPTO_SIGNATURE);
+	sig[0] = 0x01;
+	CHECK_RC(dot_verify(pk, pklen, msg, sizeof(msg), sig, siglen),
+		 DOT_ECRYPTO_SUITE);
+	sig[0] = 0x03;
+
+	/* the channel key is the Ed25519 half's: the X25519 secret from the
+	 * private side has the public key mapped from the public side */
+	CHECK_RC(dot_sign_sk_to_kx(sk, kx1), DOT_OK);
+	CHECK_RC(dot_sign_pk_to_kx(pk, pklen, kx2), DOT_OK);
+	REQUIRE(crypto_scalarmult_base(ekx, kx1) == 0);
+	CHECK_MEM(ekx, kx2, 32);
+	CHECK_RC(dot_sign_pk_to_kx(epk, epklen, ekx), DOT_OK);
+	CHECK(memcmp(kx2, ekx, 32) != 0);
+
+	/* the text form carries it whole */
+	REQUIRE_RC(dot_pk_to_text(pk, pklen, text, sizeof(text)), DOT_OK);
+	REQUIRE_RC(dot_pk_from_text(text, back, sizeof(back), &blen), DOT_OK);
+	CHECK(blen == pklen);
+	CHECK_MEM(back, pk, pklen);
+	dot_sign_sk_free(sk);
+	dot_sign_sk_free(sk2);
+	dot_sign_sk_free(ed);
+}
+
 T_MAIN(T_CASE(test_vectors), T_CASE(test_sizes), T_CASE(test_round_trip),
        T_CASE(test_randomness), T_CASE(test_stripping), T_CASE(test_tamper),
-       T_CASE(test_ed25519_rules), T_CASE(test_inputs))
+       T_CASE(test_ed25519_rules), T_CASE(test_inputs),
+       T_CASE(test_suite_api))

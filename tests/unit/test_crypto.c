@@ -78,9 +78,11 @@ test_suites(void)
 
 	CHECK(dot_sign_pk_len(DOT_SUITE_ED25519) == 33);
 	CHECK(dot_sign_sig_len(DOT_SUITE_ED25519) == 65);
-	/* Reserved suites are not implemented yet. */
+	/* The composite (docs/crypto.md §13.6); bare ML-DSA is reserved. */
+	CHECK(dot_sign_pk_len(DOT_SUITE_ED25519_MLDSA65) == 1 + 1952 + 32);
+	CHECK(dot_sign_sig_len(DOT_SUITE_ED25519_MLDSA65) == 1 + 3309 + 64);
 	CHECK(dot_sign_pk_len(DOT_SUITE_MLDSA65) == 0);
-	CHECK(dot_sign_sig_len(DOT_SUITE_ED25519_MLDSA65) == 0);
+	CHECK(dot_sign_sig_len(DOT_SUITE_MLDSA65) == 0);
 	CHECK(dot_sign_pk_len(DOT_SUITE_X25519) == 0);
 
 	CHECK(dot_aead_available(DOT_SUITE_CHACHA20POLY1305) == 1);
