@@ -642,6 +642,21 @@ status_parse(const uint8_t *p, size_t n, struct cli_status *st,
 			st->has_raft = 1;
 			break;
 		}
+		case 8: { /* the configuration's voters: [raft id, ...] */
+			uint64_t m, id;
+
+			if (dot_dec_array(&d, &m) != DOT_OK || m > 4096)
+				goto bad;
+			st->nvoters = 0;
+			for (uint64_t k = 0; k < m; k++) {
+				if (dot_dec_uint(&d, &id) != DOT_OK)
+					goto bad;
+				if (st->nvoters < CLI_STATUS_VOTERS_MAX)
+					st->voters[st->nvoters++] = id;
+			}
+			st->has_voters = 1;
+			break;
+		}
 		default: /* a later field: skip it */
 			if (dot_dec_item(&d, &b, &len) != DOT_OK)
 				goto bad;

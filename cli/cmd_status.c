@@ -24,7 +24,8 @@ static const char status_help[] =
     "      --json   print {ok, address, ledger_index, time, cluster_id, "
     "state_hash, admin, version}\n"
     "               and, in cluster mode, raft {role, term, id, leader_id\n"
-    "               (0: none known), leader_addr, applied}\n"
+    "               (0: none known), leader_addr, applied, voters (the\n"
+    "               raft ids of the configuration's voters)}\n"
     "  -h, --help   this help\n";
 
 int
@@ -97,6 +98,13 @@ cmd_status(const struct dot_cmd *self, int argc, char **argv)
 			json_kuint(&j, "leader_id", s.status.leader_id);
 			json_kstr(&j, "leader_addr", s.status.leader_addr);
 			json_kuint(&j, "applied", s.status.raft_applied);
+			if (s.status.has_voters) {
+				json_key(&j, "voters");
+				json_arr_begin(&j);
+				for (size_t i = 0; i < s.status.nvoters; i++)
+					json_uint(&j, s.status.voters[i]);
+				json_arr_end(&j);
+			}
 			json_obj_end(&j);
 		}
 		json_obj_end(&j);
@@ -119,6 +127,9 @@ cmd_status(const struct dot_cmd *self, int argc, char **argv)
 			       s.status.raft_id,
 			       s.status.leader_addr[0] ? s.status.leader_addr
 						       : "(none known)");
+		if (s.status.has_voters)
+			printf("voters:       %zu in raft's configuration\n",
+			       s.status.nvoters);
 	}
 	status = DOT_EXIT_OK;
 out:

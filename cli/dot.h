@@ -392,6 +392,11 @@ struct cli_status {
 	char raft_role[16];
 	uint64_t raft_term, raft_id, leader_id, raft_applied;
 	char leader_addr[130];
+	/* 8: the voters of raft's configuration, as the node knows it */
+#define CLI_STATUS_VOTERS_MAX 64
+	int has_voters;
+	size_t nvoters;
+	uint64_t voters[CLI_STATUS_VOTERS_MAX];
 };
 
 /* The authority options every writing or reading command shares. */

@@ -246,6 +246,23 @@ struct conn {
 	size_t srclen;
 };
 
+/* status key 8: the raft ids of the configuration's voters. */
+struct voters {
+	struct dot_buf items;
+	uint64_t n;
+};
+
+static void
+voters_cb(void *ctx, const struct dotd_cons_member *m)
+{
+	struct voters *v = ctx;
+
+	if (m->role == DOTD_CONS_VOTER) {
+		dot_enc_uint(&v->items, m->id);
+		v->n++;
+	}
+}
+
 /* A status request waiting for its answer (do_status). */
 /* A linearizable read in flight (query.consistent). */
 struct creq {
@@ -690,7 +707,7 @@ status_done(uv_work_t *req, int st)
 	if (rv == DOT_OK) {
 		const char *admin = dot_state_admin(n->st);
 
-		dot_enc_map(&r, n->cons != NULL ? 7 : 6);
+		dot_enc_map(&r, n->cons != NULL ? 8 : 6);
 		dot_enc_uint(&r, 1);
 		dot_enc_uint(&r, n->status_index);
 		dot_enc_uint(&r, 2);
@@ -726,6 +743,17 @@ status_done(uv_work_t *req, int st)
 			dot_enc_tstr(&r, laddr, strlen(laddr));
 			dot_enc_uint(&r, 6);
 			dot_enc_uint(&r, dotd_cons_last_applied(n->cons));
+			/* 8: the voters of raft's configuration, as this node
+			 * knows it (a joined node counts once it is one) */
+			{
+				struct voters v = {{0}, 0};
+
+				dotd_cons_members(n->cons, voters_cb, &v);
+				dot_enc_uint(&r, 8);
+				dot_enc_array(&r, v.n);
+				dot_buf_put(&r, v.items.data, v.items.len);
+				dot_buf_free(&v.items);
+			}
 		}
 		rv = r.err;
 	}

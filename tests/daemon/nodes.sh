@@ -228,8 +228,28 @@ cluster_join() { # i: invited at the leader, joined, started
 		--dir "${DIRS[$i]}" --raft-addr "${RAFT[$i]}" \
 		--api-addr "${API[$i]}" >"$TMP/out" 2>"$TMP/err" || return 1
 	node_start "$i" || return 1
-	# joined once raft has added it and it applied its own admission
-	caught_up "$i" "$(st "$l" | cut -d' ' -f1)"
+	# joined once raft has added it and it applied its own admission,
+	# and a voter once the leader's configuration counts it as one (the
+	# leader promotes it after its catch-up): until then two voters hold
+	# the quorum, and a test that kills one would stop the cluster
+	caught_up "$i" "$(st "$l" | cut -d' ' -f1)" && voter "$i"
+}
+
+voter() { # i: the leader's raft configuration lists node i as a voter
+	local i=$1 l id end=$((SECONDS + WAIT))
+	id=$(on "$i" status --json 2>/dev/null | python3 -c \
+		'import json,sys; print(json.load(sys.stdin)["raft"]["id"])') ||
+		return 1
+	while [ "$SECONDS" -lt "$end" ]; do
+		l=$(leader "${!PID[@]}") &&
+			on "$l" status --json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+sys.exit(0 if int(sys.argv[1]) in d["raft"].get("voters", []) else 1)' \
+				"$id" && return 0
+		sleep 0.2
+	done
+	return 1
 }
 
 nodes_diag() { # called before finish and on exit
