@@ -1,7 +1,10 @@
 /*
- * cmd_key.c - dot key new | show | list: signing keys in key files
+ * cmd_key.c - dot key new | show | list: keys in key files
  * (docs/key-file.md). A key file holds the seed encrypted under an
- * Argon2id key of a passphrase, and the public key in clear.
+ * Argon2id key of a passphrase, and the public key in clear. A key is of
+ * one kind: "sign" (Ed25519, for tokens, txs and channels) or "seal"
+ * (X-Wing, for dot seal / dot open, cmd_seal.c); its public key's suite
+ * byte says which.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,7 +18,15 @@
 
 #include <sodium.h>
 
+#include "doteros/xwing.h"
 #include "dot.h"
+
+/* "seal" for an X-Wing key, else "sign". */
+static const char *
+key_kind(const uint8_t *pk)
+{
+	return pk[0] == DOT_SUITE_XWING ? "seal" : "sign";
+}
 
 static void
 print_key(const char *verb, const uint8_t *pk, size_t pklen,
@@ -33,8 +44,9 @@ print_key(const char *verb, const uint8_t *pk, size_t pklen,
 			return;
 		}
 		printf("public key: %s\nkey id:     %s\nsuite:      %s\n"
-		       "file:       %s\n",
-		       text, id, suite ? suite : "unknown", path);
+		       "kind:       %s\nfile:       %s\n",
+		       text, id, suite ? suite : "unknown", key_kind(pk),
+		       path);
 		return;
 	}
 	json_init(&j, stdout);
@@ -42,6 +54,7 @@ print_key(const char *verb, const uint8_t *pk, size_t pklen,
 	json_kstr(&j, "public_key", text);
 	json_kstr(&j, "key_id", id);
 	json_kstr(&j, "suite", suite);
+	json_kstr(&j, "kind", key_kind(pk));
 	json_kstr(&j, "file", path);
 	json_obj_end(&j);
 	json_finish(&j);
@@ -50,23 +63,30 @@ print_key(const char *verb, const uint8_t *pk, size_t pklen,
 /* ---- dot key new ---- */
 
 static const char new_help[] =
-	"Creates a fresh Ed25519 signing key from the system's random source\n"
-	"and writes it to FILE or to $DOT_DIR/keys/NAME.key (NAME defaults to\n"
-	"\"default\"), sealed with an Argon2id key of a passphrase, mode 0600.\n"
-	"Prints the public key (dotpk1...).\n"
+	"Creates a fresh key from the system's random source and writes it to\n"
+	"FILE or to $DOT_DIR/keys/NAME.key (NAME defaults to \"default\"),\n"
+	"sealed with an Argon2id key of a passphrase, mode 0600. Prints the\n"
+	"public key (dotpk1...).\n"
+	"\n"
+	"A key is of one kind, and commands of the other kind refuse it:\n"
+	"  sign  an Ed25519 signing key (the default): tokens, txs, channels\n"
+	"  seal  an X-Wing key (X25519 + ML-KEM-768) that others seal files\n"
+	"        to with 'dot seal -r', and that opens them with 'dot open'\n"
 	"\n"
 	"Options:\n"
+	"      --kind sign|seal     the kind of key (default sign)\n"
 	"  -o, --output FILE        write the key file to FILE\n"
 	"  -f, --force              replace an existing key file\n"
 	"      --passphrase-file F  read the passphrase from the first line "
 	"of F\n"
-	"      --json               print {public_key, key_id, suite, file}\n"
+	"      --json               print {public_key, key_id, suite, kind, "
+	"file}\n"
 	"  -h, --help               this help\n"
 	"\n"
 	"The passphrase comes from --passphrase-file, else DOT_PASSPHRASE,\n"
 	"else it is asked twice on the terminal.\n";
 
-enum { OPT_PASSFILE = 256, OPT_JSON, OPT_KDF_OPS, OPT_KDF_MEM };
+enum { OPT_PASSFILE = 256, OPT_JSON, OPT_KDF_OPS, OPT_KDF_MEM, OPT_KIND };
 
 int
 cmd_key_new(const struct dot_cmd *self, int argc, char **argv)
@@ -78,17 +98,18 @@ cmd_key_new(const struct dot_cmd *self, int argc, char **argv)
 		{"json", no_argument, NULL, OPT_JSON},
 		{"kdf-ops", required_argument, NULL, OPT_KDF_OPS}, /* hidden */
 		{"kdf-mem-kib", required_argument, NULL, OPT_KDF_MEM},
+		{"kind", required_argument, NULL, OPT_KIND},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *out = NULL, *passfile = NULL, *name = "default", *fast;
 	uint64_t ops = DOT_KEYFILE_OPS_DEFAULT, mem = DOT_KEYFILE_MEM_DEFAULT;
-	int force = 0, c, rv, fd = -1, status = DOT_EXIT_FAIL;
+	int force = 0, c, rv, fd = -1, status = DOT_EXIT_FAIL, xwing = 0;
 	struct dot_buf text = {0};
 	struct dot_sign_sk *sk = NULL;
 	struct dot_err e = {0};
 	uint8_t *seed = NULL, salt[DOT_KDF_SALT_LEN],
-		nonce[DOT_AEAD_NONCE_LEN], pk[DOT_SIGN_PK_MAX];
+		nonce[DOT_AEAD_NONCE_LEN], pk[DOT_KEYFILE_PK_MAX];
 	char dir[4000], path[4096], *pass = NULL;
 	size_t passlen = 0, pklen;
 	struct stat st;
@@ -107,6 +128,17 @@ cmd_key_new(const struct dot_cmd *self, int argc, char **argv)
 		case 'f': force = 1; break;
 		case OPT_PASSFILE: passfile = optarg; break;
 		case OPT_JSON: cli_set_json(1); break;
+		case OPT_KIND:
+			if (strcmp(optarg, "sign") == 0)
+				xwing = 0;
+			else if (strcmp(optarg, "seal") == 0)
+				xwing = 1;
+			else
+				return cli_usage("--kind must be sign (an "
+						 "Ed25519 signing key) or seal "
+						 "(an X-Wing key for dot "
+						 "seal)");
+			break;
 		case OPT_KDF_OPS:
 			if (cli_parse_u64(optarg, 1, 32, &ops) != 0)
 				return cli_usage("--kdf-ops must be 1-32");
@@ -176,20 +208,29 @@ cmd_key_new(const struct dot_cmd *self, int argc, char **argv)
 	randombytes_buf(seed, DOT_SEED_LEN);
 	randombytes_buf(salt, sizeof(salt));
 	randombytes_buf(nonce, sizeof(nonce));
-	rv = dot_sign_sk_from_seed(&sk, DOT_SUITE_ED25519, seed);
-	if (rv != DOT_OK) {
-		dot_err_set(&e, rv, "cannot derive the key: %s",
-			    dot_strerror(rv));
-		goto fail;
+	if (xwing) {
+		/* draft-connolly-cfrg-xwing-kem §5.2: sk = random(32). */
+		pk[0] = DOT_SUITE_XWING;
+		dot_xwing_keypair_derand(pk + 1, seed);
+		pklen = 1 + DOT_XWING_PK_LEN;
+		rv = dot_keyfile_seal_xwing(seed, pass, passlen, salt, nonce,
+					    ops, (size_t)mem, &text);
+	} else {
+		rv = dot_sign_sk_from_seed(&sk, DOT_SUITE_ED25519, seed);
+		if (rv != DOT_OK) {
+			dot_err_set(&e, rv, "cannot derive the key: %s",
+				    dot_strerror(rv));
+			goto fail;
+		}
+		rv = dot_keyfile_seal(sk, pass, passlen, salt, nonce, ops,
+				      (size_t)mem, &text);
+		pklen = dot_sign_sk_public(sk, pk);
 	}
-	rv = dot_keyfile_seal(sk, pass, passlen, salt, nonce, ops, (size_t)mem,
-			      &text);
 	if (rv != DOT_OK) {
 		dot_err_set(&e, rv, "cannot seal the key: %s",
 			    dot_strerror(rv));
 		goto fail;
 	}
-	pklen = dot_sign_sk_public(sk, pk);
 
 	if (force) {
 		if (cli_write_file(path, text.data, text.len, &e) != DOT_OK)
@@ -243,14 +284,15 @@ out:
 /* ---- dot key show ---- */
 
 static const char show_help[] =
-	"Prints the public key, key id, suite and file of a key file. Needs\n"
-	"no passphrase: the public key is stored in clear.\n"
+	"Prints the public key, key id, suite, kind (sign or seal) and file\n"
+	"of a key file. Needs no passphrase: the public key is stored in\n"
+	"clear. The public key of a seal key is what 'dot seal -r' takes.\n"
 	"\n"
 	"The argument is a key NAME ($DOT_DIR/keys/NAME.key) or a FILE;\n"
 	"without one, the key named \"default\".\n"
 	"\n"
 	"Options:\n"
-	"      --json   print {public_key, key_id, suite, file}\n"
+	"      --json   print {public_key, key_id, suite, kind, file}\n"
 	"  -h, --help   this help\n";
 
 int
@@ -261,7 +303,7 @@ cmd_key_show(const struct dot_cmd *self, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	uint8_t pk[DOT_SIGN_PK_MAX];
+	uint8_t pk[DOT_KEYFILE_PK_MAX];
 	struct dot_err e = {0};
 	char path[4096];
 	size_t pklen;
@@ -277,8 +319,8 @@ cmd_key_show(const struct dot_cmd *self, int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return cli_usage("unexpected argument '%s'", argv[optind + 1]);
-	if (cli_key_public(argc - optind == 1 ? argv[optind] : "default", pk,
-			   &pklen, path, sizeof(path), &e) != DOT_OK)
+	if (cli_key_public_any(argc - optind == 1 ? argv[optind] : "default",
+			       pk, &pklen, path, sizeof(path), &e) != DOT_OK)
 		return cli_fail(&e);
 	print_key(NULL, pk, pklen, path);
 	return DOT_EXIT_OK;
@@ -287,11 +329,12 @@ cmd_key_show(const struct dot_cmd *self, int argc, char **argv)
 /* ---- dot key list ---- */
 
 static const char list_help[] =
-	"Lists the key files in $DOT_DIR/keys: name, key id and public key.\n"
+	"Lists the key files in $DOT_DIR/keys: name, kind (sign or seal), key\n"
+	"id and public key.\n"
 	"\n"
 	"Options:\n"
 	"      --json   print an array of {name, public_key, key_id, suite, "
-	"file}\n"
+	"kind, file}\n"
 	"  -h, --help   this help\n";
 
 static int
@@ -311,7 +354,7 @@ cmd_key_list(const struct dot_cmd *self, int argc, char **argv)
 	char dir[4000], keys[4096], path[4096], text[DOT_PK_TEXT_MAX];
 	char id[2 * DOT_KEY_ID_LEN + 1], **names = NULL;
 	size_t nnames = 0, pklen, len;
-	uint8_t pk[DOT_SIGN_PK_MAX];
+	uint8_t pk[DOT_KEYFILE_PK_MAX];
 	struct dot_err e = {0};
 	struct dirent *de;
 	struct json j;
@@ -365,14 +408,16 @@ cmd_key_list(const struct dot_cmd *self, int argc, char **argv)
 				 names[i]);
 		if (k < 0 || (size_t)k >= sizeof(path))
 			continue;
-		if (cli_key_public(path, pk, &pklen, NULL, 0, &e) != DOT_OK) {
+		if (cli_key_public_any(path, pk, &pklen, NULL, 0, &e) !=
+		    DOT_OK) {
 			cli_warn("%s", e.msg);
 			continue;
 		}
 		cli_pk_text(pk, pklen, text);
 		cli_key_id_hex(pk, pklen, id);
 		if (!cli_json()) {
-			printf("%-16s %s %s\n", names[i], id, text);
+			printf("%-16s %s %s %s\n", names[i], key_kind(pk), id,
+			       text);
 			continue;
 		}
 		json_obj_begin(&j);
@@ -380,6 +425,7 @@ cmd_key_list(const struct dot_cmd *self, int argc, char **argv)
 		json_kstr(&j, "public_key", text);
 		json_kstr(&j, "key_id", id);
 		json_kstr(&j, "suite", dot_suite_name(pk[0]));
+		json_kstr(&j, "kind", key_kind(pk));
 		json_kstr(&j, "file", path);
 		json_obj_end(&j);
 	}

@@ -25,12 +25,21 @@
 
 const struct dot_cmd dot_cmds[] = {
 	{"key", "new", cmd_key_new,
-	 "[NAME] [-o FILE] [--force] [--passphrase-file F] [--json]",
-	 "Create a signing key and store it encrypted with a passphrase"},
+	 "[NAME] [--kind sign|seal] [-o FILE] [--force] [--passphrase-file F] "
+	 "[--json]",
+	 "Create a signing (or sealing) key, encrypted with a passphrase"},
 	{"key", "show", cmd_key_show, "[NAME|FILE] [--json]",
 	 "Print the public key, key id and suite of a key file"},
 	{"key", "list", cmd_key_list, "[--json]",
 	 "List the keys in $DOT_DIR/keys"},
+	{"seal", NULL, cmd_seal,
+	 "-r RECIPIENT [-r RECIPIENT]... [--bind TEXT] [--anonymous] "
+	 "[-o OUT] [--json] [IN]",
+	 "Seal a file to X-Wing public keys (post-quantum hybrid)"},
+	{"open", NULL, cmd_open,
+	 "--key KEY [--bind TEXT] [-o OUT] [--passphrase-file F] [--json] "
+	 "[IN] | --info [--key KEY] [--bind TEXT] [--json] [IN]",
+	 "Open a sealed file with an X-Wing key, or show its header"},
 	{"cap", "mint", cmd_cap_mint,
 	 "--key ISSUER --holder PK --resource PATH|obj:HEX32 --rights LIST "
 	 "[--not-before T] [--expires T] [--path P] [--label L]... "
@@ -158,7 +167,9 @@ struct dot_group {
 };
 
 static const struct dot_group groups[] = {
-	{"key", "signing keys in passphrase-protected key files"},
+	{"key", "signing and sealing keys in passphrase-protected key files"},
+	{"seal", "seal a file so only its recipients' keys open it"},
+	{"open", "open a sealed file with one's X-Wing key"},
 	{"cap", "capability tokens: mint, attenuate, inspect, verify, "
 		"grant, revoke"},
 	{"init", "create a node's data directory and genesis"},

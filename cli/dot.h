@@ -110,6 +110,9 @@ int cmd_node_promote(const struct dot_cmd *self, int argc, char **argv);
 int cmd_node_demote(const struct dot_cmd *self, int argc, char **argv);
 int cmd_dev(const struct dot_cmd *self, int argc, char **argv); /* cmd_dev.c */
 int cmd_shell(const struct dot_cmd *self, int argc, char **argv); /* shell.c */
+/* cmd_seal.c: dot seal, dot open (docs/seal-format.md) */
+int cmd_seal(const struct dot_cmd *self, int argc, char **argv);
+int cmd_open(const struct dot_cmd *self, int argc, char **argv);
 
 /* cmd_cap.c: a TOKEN argument (dot1... text, a file holding one, or "-"),
  * parsed (not verified). */
@@ -183,6 +186,17 @@ int cli_key_path(const char *arg, char *out, size_t cap, struct dot_err *e);
 int cli_key_public(const char *arg, uint8_t pk[DOT_SIGN_PK_MAX],
 		   size_t *pklen, char *path_out, size_t cap,
 		   struct dot_err *e);
+/* The same for a key file of either kind (signing or X-Wing, pk[0]
+ * tells): for listing and for dot seal's recipients. */
+int cli_key_public_any(const char *arg, uint8_t pk[DOT_KEYFILE_PK_MAX],
+		       size_t *pklen, char *path_out, size_t cap,
+		       struct dot_err *e);
+/* Open an X-Wing key file (a signing key is refused before the
+ * passphrase is asked): the 32-byte sk, which the caller zeroes. */
+int cli_key_open_xwing(const char *arg, const char *passfile,
+		       uint8_t sk[DOT_SEED_LEN], struct dot_err *e);
+/* 1 when text is the dotpk1 form of an X-Wing public key. */
+int cli_pk_is_xwing(const char *text);
 /* A public key given as dotpk1..., a key file or a key NAME. */
 int cli_public_key_arg(const char *arg, uint8_t pk[DOT_SIGN_PK_MAX],
 		       size_t *pklen, struct dot_err *e);

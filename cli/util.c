@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "doteros/audit.h"
+#include "doteros/xwing.h"
 #include "dot.h"
 
 /* The command being run; the CLI is single-threaded. */
@@ -1145,9 +1146,9 @@ key_error(struct dot_err *e, int rv, const char *path)
 	return dot_err_set(e, rv, "key file %s: %s", path, ctx);
 }
 
-int
-cli_key_public(const char *arg, uint8_t pk[DOT_SIGN_PK_MAX], size_t *pklen,
-	       char *path_out, size_t cap, struct dot_err *e)
+static int
+key_public(const char *arg, int any, uint8_t pk[DOT_KEYFILE_PK_MAX],
+	   size_t *pklen, char *path_out, size_t cap, struct dot_err *e)
 {
 	struct dot_buf text = {0};
 	char path[4096];
@@ -1156,8 +1157,12 @@ cli_key_public(const char *arg, uint8_t pk[DOT_SIGN_PK_MAX], size_t *pklen,
 	e->msg[0] = '\0';
 	if ((rv = read_key_file(arg, path, sizeof(path), &text, e)) != DOT_OK)
 		goto out;
-	rv = dot_keyfile_public((const char *)text.data, text.len, pk, pklen,
-				e);
+	if (any)
+		rv = dot_keyfile_public_any((const char *)text.data, text.len,
+					    pk, pklen, e);
+	else
+		rv = dot_keyfile_public((const char *)text.data, text.len, pk,
+					pklen, e);
 	if (rv != DOT_OK) {
 		key_error(e, rv, path);
 		goto out;
@@ -1170,6 +1175,21 @@ out:
 }
 
 int
+cli_key_public(const char *arg, uint8_t pk[DOT_SIGN_PK_MAX], size_t *pklen,
+	       char *path_out, size_t cap, struct dot_err *e)
+{
+	return key_public(arg, 0, pk, pklen, path_out, cap, e);
+}
+
+int
+cli_key_public_any(const char *arg, uint8_t pk[DOT_KEYFILE_PK_MAX],
+		   size_t *pklen, char *path_out, size_t cap,
+		   struct dot_err *e)
+{
+	return key_public(arg, 1, pk, pklen, path_out, cap, e);
+}
+
+int
 cli_public_key_arg(const char *arg, uint8_t pk[DOT_SIGN_PK_MAX],
 		   size_t *pklen, struct dot_err *e)
 {
@@ -1177,6 +1197,12 @@ cli_public_key_arg(const char *arg, uint8_t pk[DOT_SIGN_PK_MAX],
 
 	if (strncmp(arg, "dotpk1", 6) == 0) {
 		rv = dot_pk_from_text(arg, pk, DOT_SIGN_PK_MAX, pklen);
+		if (rv == DOT_ECRYPTO_SUITE && cli_pk_is_xwing(arg))
+			return dot_err_set(e, rv,
+					   "public key '%.24s...' is an X-Wing "
+					   "key, for dot seal; a signing key is "
+					   "needed here",
+					   arg);
 		if (rv != DOT_OK)
 			return dot_err_set(e, rv,
 					   "public key '%.24s...': %s (check "
@@ -1282,6 +1308,64 @@ out:
 	sodium_memzero(text.data, text.len);
 	dot_buf_free(&text);
 	return rv;
+}
+
+int
+cli_key_open_xwing(const char *arg, const char *passfile,
+		   uint8_t sk[DOT_SEED_LEN], struct dot_err *e)
+{
+	struct dot_buf text = {0};
+	char path[4096], prompt[4200];
+	uint8_t pk[DOT_KEYFILE_PK_MAX];
+	size_t pklen, passlen = 0;
+	char *pass = NULL;
+	int rv;
+
+	sodium_memzero(sk, DOT_SEED_LEN);
+	e->msg[0] = '\0';
+	if ((rv = read_key_file(arg, path, sizeof(path), &text, e)) != DOT_OK)
+		goto out;
+	/* Check the file, and its kind, before asking for a passphrase. */
+	rv = dot_keyfile_public_any((const char *)text.data, text.len, pk,
+				    &pklen, e);
+	if (rv == DOT_OK && pk[0] != DOT_SUITE_XWING)
+		rv = dot_err_set(e, DOT_ECRYPTO_SUITE,
+				 "it holds a signing key (%s), not an X-Wing "
+				 "key: make one with 'dot key new NAME --kind "
+				 "seal'",
+				 dot_suite_name(pk[0]) ? dot_suite_name(pk[0])
+						       : "unknown suite");
+	if (rv != DOT_OK) {
+		key_error(e, rv, path);
+		goto out;
+	}
+	snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", path);
+	rv = cli_passphrase(passfile, prompt, 0, &pass, &passlen, e);
+	if (rv != DOT_OK)
+		goto out;
+	rv = dot_keyfile_open_xwing((const char *)text.data, text.len, pass,
+				    passlen, sk, e);
+	if (rv != DOT_OK)
+		key_error(e, rv, path);
+out:
+	cli_pass_free(pass);
+	sodium_memzero(text.data, text.len);
+	dot_buf_free(&text);
+	return rv;
+}
+
+int
+cli_pk_is_xwing(const char *text)
+{
+	struct dot_buf b = {0};
+	struct dot_err e = {0};
+	int yes;
+
+	yes = cli_text_decode("dotpk1", text, DOT_KEYFILE_PK_MAX, &b, &e) ==
+		      DOT_OK &&
+	      b.len == 1 + DOT_XWING_PK_LEN && b.data[0] == DOT_SUITE_XWING;
+	dot_buf_free(&b);
+	return yes;
 }
 
 /* ---- passphrases ---- */

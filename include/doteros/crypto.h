@@ -280,4 +280,31 @@ DOT_API DOT_MUST int dot_keyfile_public(const char *text, size_t n,
 					uint8_t pk[DOT_SIGN_PK_MAX],
 					size_t *pklen, struct dot_err *e);
 
+/*
+ * X-Wing key files (docs/key-file.md §7): the same format, field 2 being
+ * DOT_SUITE_XWING || the 1216-byte X-Wing public key and field 4 the
+ * 32-byte X-Wing decapsulation key (its seed, xwing.h). A key file is of
+ * one kind: dot_keyfile_open and dot_keyfile_public take signing keys
+ * only, the _xwing functions X-Wing keys only, and each refuses a well-
+ * formed file of the other kind with DOT_ECRYPTO_SUITE and a sentence
+ * naming what it holds. dot_keyfile_public_any takes either (to list
+ * keys); pk[0] tells the kind.
+ */
+#define DOT_KEYFILE_PK_MAX DOT_SIGN_PK_MAX /* also 0x12 || X-Wing (1217) */
+DOT_API DOT_MUST int dot_keyfile_seal_xwing(
+	const uint8_t sk[DOT_SEED_LEN], const char *pass, size_t passlen,
+	const uint8_t salt[DOT_KDF_SALT_LEN],
+	const uint8_t nonce[DOT_AEAD_NONCE_LEN], uint64_t opslimit,
+	size_t memlimit, struct dot_buf *out);
+/* Writes the 32-byte X-Wing sk (zeroed on failure; the caller's buffer,
+ * best in guarded memory, which the caller zeroes). */
+DOT_API DOT_MUST int dot_keyfile_open_xwing(const char *text, size_t n,
+					    const char *pass, size_t passlen,
+					    uint8_t sk[DOT_SEED_LEN],
+					    struct dot_err *e);
+DOT_API DOT_MUST int dot_keyfile_public_any(const char *text, size_t n,
+					    uint8_t pk[DOT_KEYFILE_PK_MAX],
+					    size_t *pklen,
+					    struct dot_err *e);
+
 #endif

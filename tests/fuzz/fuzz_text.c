@@ -15,6 +15,7 @@
 #include "doteros/buf.h"
 #include "doteros/crypto.h"
 #include "doteros/token.h"
+#include "doteros/xwing.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -56,6 +57,34 @@ fuzz_keyfile(const char *s, size_t n)
 	}
 	if (dot_sign_pk_check(pk, pklen) != DOT_OK)
 		fail("key file parser accepted an invalid public key");
+}
+
+/* The same parser taking either kind (docs/key-file.md §7): what it
+ * accepts is a valid signing key or 0x12 || a valid X-Wing key, and the
+ * signing-only reading agrees with it on signing keys. */
+static void
+fuzz_keyfile_any(const char *s, size_t n)
+{
+	uint8_t pk[DOT_KEYFILE_PK_MAX], pk2[DOT_SIGN_PK_MAX];
+	size_t pklen, pklen2;
+	struct dot_err e = {0};
+	int rv = dot_keyfile_public_any(s, n, pk, &pklen, &e), rv2;
+
+	if (rv != DOT_OK) {
+		if (e.msg[0] == '\0' && rv != DOT_ENOMEM)
+			fail("key file (any kind) refused without context");
+		return;
+	}
+	rv2 = dot_keyfile_public(s, n, pk2, &pklen2, NULL);
+	if (pk[0] == DOT_SUITE_XWING) {
+		if (dot_xwing_pk_check(pk + 1, pklen - 1) != DOT_OK)
+			fail("key file parser accepted an invalid X-Wing key");
+		if (rv2 != DOT_ECRYPTO_SUITE)
+			fail("an X-Wing key file read as a signing key");
+	} else if (dot_sign_pk_check(pk, pklen) != DOT_OK || rv2 != DOT_OK ||
+		   pklen2 != pklen || memcmp(pk, pk2, pklen) != 0) {
+		fail("the two key file readings disagree");
+	}
 }
 
 static void
@@ -145,6 +174,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 1:
 		fuzz_keyfile(s, size - 1);
+		fuzz_keyfile_any(s, size - 1);
 		break;
 	case 2:
 		fuzz_b64(s, size - 1);

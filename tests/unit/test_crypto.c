@@ -29,6 +29,7 @@
 #include "doteros/codec.h"
 #include "doteros/crypto.h"
 #include "doteros/heap.h"
+#include "doteros/xwing.h"
 #include "harness.h"
 
 #define INIT() REQUIRE_RC(dot_crypto_init(), DOT_OK)
@@ -2287,6 +2288,160 @@ test_keyfile_alloc_failures(void)
 	dot_buf_free(&text);
 }
 
+/*
+ * X-Wing key files (docs/key-file.md §7): the text equals one built from
+ * the document (kf_build, Argon2id, ChaCha20-Poly1305 with the AD
+ * "dot-keyfile-v1" || 0x12 || pk); it opens to the seed; each kind of
+ * opener refuses the other kind; every flipped bit and truncation is
+ * refused; a seed sealed under another X-Wing public key is refused.
+ */
+static void
+test_keyfile_xwing(void)
+{
+	static uint8_t raw[2048], pk[1 + DOT_XWING_PK_LEN];
+	static uint8_t pk2[DOT_KEYFILE_PK_MAX], ad[14 + 1 + DOT_XWING_PK_LEN];
+	uint8_t seed[32], salt[16], nonce[12], key[32], sk[32], other[32];
+	struct dot_buf text = {0}, want = {0}, box = {0}, t2 = {0};
+	struct dot_sign_sk *ssk = NULL;
+	struct dot_err e = {0};
+	size_t n, pklen = 0;
+	int opened = 0, named_other = 0;
+
+	INIT();
+	for (size_t i = 0; i < 32; i++)
+		seed[i] = (uint8_t)(0x30 + i);
+	memset(salt, 0x5b, sizeof(salt));
+	memset(nonce, 0x6c, sizeof(nonce));
+	pk[0] = DOT_SUITE_XWING;
+	dot_xwing_keypair_derand(pk + 1, seed);
+	REQUIRE_RC(dot_keyfile_seal_xwing(seed, t_pass, strlen(t_pass), salt,
+					  nonce, T_OPS, T_MEM, &text),
+		   DOT_OK);
+
+	/* From the document: field 2 is 0x12 || pk, the box's AD is the
+	 * label || field 2; the body is 1312 bytes (a 1217-byte bstr). */
+	REQUIRE_RC(dot_kdf_argon2id(key, 32, t_pass, strlen(t_pass), salt,
+				    T_OPS, T_MEM),
+		   DOT_OK);
+	memcpy(ad, "dot-keyfile-v1", 14);
+	memcpy(ad + 14, pk, sizeof(pk));
+	REQUIRE_RC(dot_aead_seal(DOT_SUITE_CHACHA20POLY1305, key, nonce, ad,
+				 sizeof(ad), seed, 32, &box),
+		   DOT_OK);
+	kf_build(&want, pk, sizeof(pk), 1, T_OPS, T_MEM, salt, box.data,
+		 box.len);
+	REQUIRE(want.len == text.len);
+	CHECK(memcmp(want.data, text.data, text.len) == 0);
+	n = kf_decode(&text, raw, sizeof(raw));
+	REQUIRE(n == 1312);
+	CHECK(raw[4] == 0x59 && raw[5] == 0x04 && raw[6] == 0xc1 &&
+	      raw[7] == 0x12);
+
+	/* The public key, by the opener of either kind only. */
+	CHECK_RC(dot_keyfile_public_any((const char *)text.data, text.len, pk2,
+					&pklen, &e),
+		 DOT_OK);
+	CHECK(pklen == sizeof(pk));
+	CHECK_MEM(pk2, pk, sizeof(pk));
+	CHECK_RC(dot_keyfile_public((const char *)text.data, text.len, pk2,
+				    &pklen, &e),
+		 DOT_ECRYPTO_SUITE);
+	CHECK(strstr(e.msg, "X-Wing") != NULL);
+	CHECK_RC(kf_open(&text, t_pass, &ssk, &e), DOT_ECRYPTO_SUITE);
+	CHECK(ssk == NULL);
+
+	/* Opens to the seed; a wrong passphrase leaves sk zero. */
+	CHECK_RC(dot_keyfile_open_xwing((const char *)text.data, text.len,
+					t_pass, strlen(t_pass), sk, &e),
+		 DOT_OK);
+	CHECK_MEM(sk, seed, 32);
+	CHECK_RC(dot_keyfile_open_xwing((const char *)text.data, text.len,
+					"wrong", 5, sk, &e),
+		 DOT_ECRYPTO_PASSPHRASE);
+	memset(other, 0, sizeof(other));
+	CHECK_MEM(sk, other, 32);
+
+	/* A signing key file: public_any names it, open_xwing refuses it. */
+	REQUIRE_RC(kf_make(0x42, &t2, pk2), DOT_OK);
+	CHECK_RC(dot_keyfile_open_xwing((const char *)t2.data, t2.len, t_pass,
+					strlen(t_pass), sk, &e),
+		 DOT_ECRYPTO_SUITE);
+	CHECK(strstr(e.msg, "signing key") != NULL);
+	CHECK_RC(dot_keyfile_public_any((const char *)t2.data, t2.len, pk2,
+					&pklen, &e),
+		 DOT_OK);
+	CHECK(pklen == 33 && pk2[0] == DOT_SUITE_ED25519);
+
+	/* Every bit flipped: never opens; the public key read without the
+	 * passphrase changes only when the flip is inside it (7..1223). */
+	for (size_t i = 0; i < n * 8; i++) {
+		int rc;
+
+		raw[i / 8] ^= (uint8_t)(1u << (i % 8));
+		kf_encode(&t2, raw, n);
+		REQUIRE(t2.err == DOT_OK);
+		memset(&e, 0, sizeof(e));
+		rc = dot_keyfile_open_xwing((const char *)t2.data, t2.len,
+					    t_pass, strlen(t_pass), sk, &e);
+		if (rc == DOT_OK)
+			opened++;
+		else
+			CHECK(rc > DOT_OK && rc < DOT_ERRCOUNT && e.msg[0]);
+		rc = dot_keyfile_public_any((const char *)t2.data, t2.len,
+					    pk2, &pklen, NULL);
+		if (rc == DOT_OK &&
+		    (pklen != sizeof(pk) || memcmp(pk2, pk, pklen) != 0) &&
+		    (i / 8 < 7 || i / 8 > 6 + sizeof(pk)))
+			named_other++;
+		raw[i / 8] ^= (uint8_t)(1u << (i % 8));
+	}
+	CHECK(opened == 0);
+	CHECK(named_other == 0);
+	for (size_t k = 0; k < n; k += 7) {
+		kf_encode(&t2, raw, k);
+		CHECK(dot_keyfile_open_xwing((const char *)t2.data, t2.len,
+					     t_pass, strlen(t_pass), sk,
+					     NULL) != DOT_OK);
+	}
+
+	/* Someone with the passphrase seals another seed under this file's
+	 * public key: the box opens, the seed does not give back the key. */
+	memset(other, 0x77, sizeof(other));
+	box.len = 0;
+	REQUIRE_RC(dot_aead_seal(DOT_SUITE_CHACHA20POLY1305, key, nonce, ad,
+				 sizeof(ad), other, 32, &box),
+		   DOT_OK);
+	kf_build(&t2, pk, sizeof(pk), 1, T_OPS, T_MEM, salt, box.data,
+		 box.len);
+	CHECK_RC(dot_keyfile_open_xwing((const char *)t2.data, t2.len, t_pass,
+					strlen(t_pass), sk, &e),
+		 DOT_ECRYPTO_KEY);
+	/* An X-Wing key of the wrong length, and a bad pk_M, in clear. */
+	kf_build(&t2, pk, sizeof(pk) - 1, 1, T_OPS, T_MEM, salt, box.data,
+		 box.len);
+	CHECK_RC(dot_keyfile_public_any((const char *)t2.data, t2.len, pk2,
+					&pklen, &e),
+		 DOT_ECRYPTO_XWING_PK);
+	memcpy(pk2, pk, sizeof(pk));
+	pk2[1] = 0xff, pk2[2] |= 0x0f; /* first coefficient 4095 >= q */
+	kf_build(&t2, pk2, sizeof(pk), 1, T_OPS, T_MEM, salt, box.data,
+		 box.len);
+	CHECK_RC(dot_keyfile_public_any((const char *)t2.data, t2.len, pk2,
+					&pklen, &e),
+		 DOT_ECRYPTO_XWING_PK);
+
+	/* Sealing checks the costs as for signing keys. */
+	CHECK_RC(dot_keyfile_seal_xwing(seed, t_pass, strlen(t_pass), salt,
+					nonce, 0, T_MEM, &t2),
+		 DOT_ERANGE);
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(sk, sizeof(sk));
+	dot_buf_free(&t2);
+	dot_buf_free(&box);
+	dot_buf_free(&want);
+	dot_buf_free(&text);
+}
+
 /* SHA-256 known answers: FIPS 180-4 examples ("abc", the 448-bit message)
  * from NIST's "Cryptographic Standards and Guidelines: Examples with
  * Intermediate Values" (SHA256.pdf), and SHA-256("") (RFC 6234 / the
@@ -2343,4 +2498,5 @@ T_MAIN(T_CASE(test_suites), T_CASE(test_siphash), T_CASE(test_sign_to_kx), T_CAS
        T_CASE(test_b64url_roundtrip), T_CASE(test_b64url_strict),
        T_CASE(test_keyfile_known_answer), T_CASE(test_keyfile_roundtrip),
        T_CASE(test_keyfile_tamper), T_CASE(test_keyfile_swap_public_key),
-       T_CASE(test_keyfile_hostile_cost), T_CASE(test_keyfile_alloc_failures), T_CASE(test_sha256))
+       T_CASE(test_keyfile_hostile_cost), T_CASE(test_keyfile_alloc_failures),
+       T_CASE(test_keyfile_xwing), T_CASE(test_sha256))
