@@ -27,10 +27,10 @@
 /* Suite identifiers (docs/crypto.md §suites). Append only. */
 enum dot_suite {
 	DOT_SUITE_ED25519 = 0x01,           /* signature, RFC 8032 */
-	DOT_SUITE_MLDSA65 = 0x02,           /* reserved: FIPS 204 */
-	DOT_SUITE_ED25519_MLDSA65 = 0x03,   /* reserved: composite */
+	DOT_SUITE_MLDSA65 = 0x02,           /* reserved: FIPS 204 alone */
+	DOT_SUITE_ED25519_MLDSA65 = 0x03,   /* composite ML-DSA-65 + Ed25519 */
 	DOT_SUITE_X25519 = 0x11,            /* key exchange, RFC 7748 */
-	DOT_SUITE_XWING = 0x12,             /* reserved: X25519 + ML-KEM-768 */
+	DOT_SUITE_XWING = 0x12,             /* X25519 + ML-KEM-768 (X-Wing) */
 	DOT_SUITE_CHACHA20POLY1305 = 0x21,  /* AEAD, RFC 8439 */
 	DOT_SUITE_AES256GCM = 0x22,         /* AEAD, NIST SP 800-38D */
 };
@@ -100,6 +100,31 @@ DOT_API void dot_sha256_update(struct dot_sha256_ctx *h, const void *in,
 /* Writes the digest and zeroes the context. */
 DOT_API void dot_sha256_final(struct dot_sha256_ctx *h,
 			      uint8_t out[DOT_SHA256_LEN]);
+
+/* ---- the cluster's crypto policy (docs/crypto.md §14) ---- */
+
+/*
+ * Chosen at genesis (state-model.md §2.1, key 6) and fixed for the life of
+ * the ledger. 0 is `classic`: every signing suite is accepted. Under
+ * DOT_POLICY_HYBRID every key and signature of the ledger (account, node
+ * and invite keys, token issuers and holders, transactions, node notes)
+ * must be the composite suite 0x03, and the channel requires X-Wing.
+ * DOT_POLICY_CLASSIC_ATTENUATION (only with HYBRID) lets token holders,
+ * so attenuation blocks and the requests of their holders, stay Ed25519
+ * (docs/threat-model.md says what that leaves to a quantum attacker).
+ */
+#define DOT_POLICY_CLASSIC 0x0u
+#define DOT_POLICY_HYBRID 0x1u
+#define DOT_POLICY_CLASSIC_ATTENUATION 0x2u
+#define DOT_POLICY_MASK 0x3u
+
+/* 1 if a key or signature of `suite` may act under `policy`; `holder` is
+ * 1 for a token holder's key (and so an attenuation block's signer). */
+DOT_API int dot_policy_allows(unsigned policy, uint8_t suite, int holder);
+/* "classic", "hybrid" or "hybrid+classic-attenuation"; NULL if invalid. */
+DOT_API const char *dot_policy_name(unsigned policy);
+/* The inverse of dot_policy_name; DOT_EINVAL if unknown or invalid. */
+DOT_API DOT_MUST int dot_policy_parse(const char *name, unsigned *policy);
 
 /* ---- signatures ---- */
 

@@ -167,7 +167,9 @@
 	X(DOT_ESEAL_NOT_RECIPIENT, "this key is not a recipient of the sealed payload") \
 	X(DOT_ESEAL_BINDING, "sealed payload belongs to another block or object") \
 	X(DOT_ESEAL_TOO_MANY, "sealed payload has too many recipients")        \
-	X(DOT_ESEAL_OPEN, "sealed payload fails authentication")
+	X(DOT_ESEAL_OPEN, "sealed payload fails authentication")               \
+	/* the cluster's crypto policy (docs/crypto.md §14) */                 \
+	X(DOT_EPOLICY, "key or signature suite not allowed by the cluster's crypto policy")
 
 enum dot_errcode {
 #define DOT_X_ENUM(name, msg) name,

@@ -99,6 +99,19 @@ DOT_API DOT_MUST int dot_state_genesis_encode_node(
 	const uint8_t *node_key, size_t node_keylen, const char *raft_addr,
 	const char *api_addr, struct dot_buf *out, struct dot_err *e);
 
+/*
+ * As dot_state_genesis_encode_node (node_key NULL: no first node), and key 6,
+ * the cluster's crypto policy (DOT_POLICY_*, docs/crypto.md §14): under
+ * DOT_POLICY_HYBRID the admin keys and the node key must be the composite
+ * suite (DOT_EPOLICY). A genesis without key 6 is classic.
+ */
+DOT_API DOT_MUST int dot_state_genesis_encode_policy(
+	const uint8_t cluster_id[DOT_CLUSTER_ID_LEN], const char *admin,
+	const struct dot_tx_level_key *keys, size_t nkeys, uint64_t threshold,
+	const uint8_t *node_key, size_t node_keylen, const char *raft_addr,
+	const char *api_addr, unsigned policy, struct dot_buf *out,
+	struct dot_err *e);
+
 /* Encode a batch entry of signed transactions. */
 DOT_API DOT_MUST int dot_state_batch_encode(const uint8_t *const *txs,
 					    const size_t *lens, size_t n,
@@ -199,6 +212,8 @@ DOT_API void dot_state_position(const struct dot_state *st, uint64_t *index,
 
 /* The admin account's name ("" before genesis). */
 DOT_API const char *dot_state_admin(const struct dot_state *st);
+/* The crypto policy of the genesis (DOT_POLICY_*; 0, classic, before it). */
+DOT_API unsigned dot_state_crypto_policy(const struct dot_state *st);
 
 /* The cluster id (all zero before genesis). */
 DOT_API void dot_state_cluster_id(const struct dot_state *st,

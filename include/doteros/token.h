@@ -195,6 +195,7 @@ struct dot_token_verifier {
 	dot_token_revoked_fn revoked; /* NULL: nothing is revoked */
 	void *revoked_ctx;
 	struct dot_token_cache *cache; /* NULL: always verify cold */
+	unsigned policy; /* DOT_POLICY_* (0: classic, any suite) */
 };
 
 /* What the request wants, and where and when it is made. */
@@ -222,6 +223,8 @@ struct dot_token_result {
  *   1. the caller's revocation check on every block's rid, before any
  *      signature work                              DOT_ETOKEN_REVOKED
  *   2. the issuer key matches block 0's key id     DOT_ETOKEN_ISSUER
+ *      and the issuer's and every holder's suite are
+ *      allowed by v->policy                        DOT_EPOLICY
  *   3. every block narrows the one before          DOT_ETOKEN_WIDENED
  *      and no depth limit is exceeded              DOT_ETOKEN_TOO_DEEP
  *   4. block signatures, skipping a cached prefix  DOT_ETOKEN_SIGNATURE

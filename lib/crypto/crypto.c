@@ -90,6 +90,51 @@ dot_suite_parse(const char *name, uint8_t *suite)
 	return DOT_ECRYPTO_SUITE;
 }
 
+/* ---- crypto policy (docs/crypto.md §14) ---- */
+
+int
+dot_policy_allows(unsigned policy, uint8_t suite, int holder)
+{
+	if (dot_sign_pk_len(suite) == 0)
+		return 0;
+	if (!(policy & DOT_POLICY_HYBRID))
+		return 1;
+	if (suite == DOT_SUITE_ED25519_MLDSA65)
+		return 1;
+	return holder && (policy & DOT_POLICY_CLASSIC_ATTENUATION) &&
+	       suite == DOT_SUITE_ED25519;
+}
+
+static const struct {
+	unsigned policy;
+	const char *name;
+} policies[] = {
+	{DOT_POLICY_CLASSIC, "classic"},
+	{DOT_POLICY_HYBRID, "hybrid"},
+	{DOT_POLICY_HYBRID | DOT_POLICY_CLASSIC_ATTENUATION,
+	 "hybrid+classic-attenuation"},
+};
+
+const char *
+dot_policy_name(unsigned policy)
+{
+	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++)
+		if (policies[i].policy == policy)
+			return policies[i].name;
+	return NULL;
+}
+
+int
+dot_policy_parse(const char *name, unsigned *policy)
+{
+	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++)
+		if (strcmp(policies[i].name, name) == 0) {
+			*policy = policies[i].policy;
+			return DOT_OK;
+		}
+	return DOT_EINVAL;
+}
+
 /* ---- hashing ---- */
 
 _Static_assert(sizeof(crypto_generichash_state) <=

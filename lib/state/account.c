@@ -30,7 +30,8 @@ struct keyset {
 
 /* Decode [[pk, weight], ...]: valid keys, no key twice, weights >= 1. */
 static int
-dec_keys(struct dot_dec *d, struct keyset *ks, struct dot_err *e)
+dec_keys(struct dot_dec *d, struct keyset *ks, unsigned policy,
+	 struct dot_err *e)
 {
 	uint64_t n, two, w;
 	int rv;
@@ -51,6 +52,13 @@ dec_keys(struct dot_dec *d, struct keyset *ks, struct dot_err *e)
 		if ((rv = dot_sign_pk_check(k->pk, k->pk_len)) != DOT_OK)
 			return dot_err_set(e, DOT_ESTATE_ARGS,
 					   "key %zu: %s", i, dot_strerror(rv));
+		if (!dot_policy_allows(policy, k->pk[0], 0))
+			return dot_err_set(e, DOT_EPOLICY,
+					   "key %zu is %s; the cluster's %s "
+					   "policy takes ed25519+ml-dsa-65 "
+					   "keys only",
+					   i, dot_suite_name(k->pk[0]),
+					   dot_policy_name(policy));
 		if (w < 1 || w > UINT32_MAX)
 			return dot_err_set(e, DOT_ESTATE_ARGS,
 					   "key %zu: weight must be 1 to %u", i,
@@ -220,11 +228,14 @@ account_set_expiry(struct dot_state *st, const char *name, uint64_t expires,
 
 /* ---- genesis ---- */
 
+/* No key 6 in the genesis (a classic cluster of the first layout). */
+#define NO_POLICY (~0u)
+
 static int
 genesis_encode(const uint8_t cluster_id[DOT_CLUSTER_ID_LEN],
 	       const char *admin, const struct dot_tx_level_key *keys,
 	       size_t nkeys, uint64_t threshold, const struct dot_buf *node,
-	       struct dot_buf *out, struct dot_err *e)
+	       unsigned policy, struct dot_buf *out, struct dot_err *e)
 {
 	if (!name_valid(admin, strlen(admin), DOT_TX_MAX_ACCOUNT))
 		return dot_err_set(e, DOT_EINVAL,
@@ -233,9 +244,24 @@ genesis_encode(const uint8_t cluster_id[DOT_CLUSTER_ID_LEN],
 	if (nkeys == 0 || nkeys > DOT_STATE_MAX_KEYS)
 		return dot_err_set(e, DOT_EINVAL, "1 to %d admin keys",
 				   DOT_STATE_MAX_KEYS);
+	if (policy != NO_POLICY && dot_policy_name(policy) == NULL)
+		return dot_err_set(e, DOT_EINVAL, "no crypto policy 0x%x",
+				   policy);
+	for (size_t i = 0; policy != NO_POLICY && i < nkeys; i++)
+		if (keys[i].pk_len < 1 ||
+		    !dot_policy_allows(policy, keys[i].pk[0], 0))
+			return dot_err_set(e, DOT_EPOLICY,
+					   "admin key %zu is %s; the %s "
+					   "policy takes ed25519+ml-dsa-65 "
+					   "keys only",
+					   i,
+					   keys[i].pk_len ? dot_suite_name(
+							keys[i].pk[0])
+						      : "empty",
+					   dot_policy_name(policy));
 	dot_enc_array(out, 2);
 	dot_enc_uint(out, 1);
-	dot_enc_map(out, node != NULL ? 5 : 4);
+	dot_enc_map(out, 4 + (node != NULL) + (policy != NO_POLICY));
 	dot_enc_uint(out, 1);
 	dot_enc_bstr(out, cluster_id, DOT_CLUSTER_ID_LEN);
 	dot_enc_uint(out, 2);
@@ -253,6 +279,19 @@ genesis_encode(const uint8_t cluster_id[DOT_CLUSTER_ID_LEN],
 		dot_enc_uint(out, 5);
 		dot_buf_put(out, node->data, node->len);
 	}
+	if (policy != NO_POLICY) {
+		/* 6: {1: 1 classic | 2 hybrid, ?2: 1 classic attenuation} */
+		int att = (policy & DOT_POLICY_CLASSIC_ATTENUATION) != 0;
+
+		dot_enc_uint(out, 6);
+		dot_enc_map(out, att ? 2 : 1);
+		dot_enc_uint(out, 1);
+		dot_enc_uint(out, policy & DOT_POLICY_HYBRID ? 2 : 1);
+		if (att) {
+			dot_enc_uint(out, 2);
+			dot_enc_uint(out, 1);
+		}
+	}
 	return out->err;
 }
 
@@ -263,7 +302,7 @@ dot_state_genesis_encode(const uint8_t cluster_id[DOT_CLUSTER_ID_LEN],
 			 struct dot_err *e)
 {
 	return genesis_encode(cluster_id, admin, keys, nkeys, threshold, NULL,
-			      out, e);
+			      NO_POLICY, out, e);
 }
 
 int
@@ -279,10 +318,37 @@ dot_state_genesis_encode_node(const uint8_t cluster_id[DOT_CLUSTER_ID_LEN],
 	int rv;
 
 	rv = node_genesis_encode(node_key, node_keylen, raft_addr, api_addr,
-				 &node, e);
+				 DOT_POLICY_CLASSIC, &node, e);
 	if (rv == DOT_OK)
 		rv = genesis_encode(cluster_id, admin, keys, nkeys, threshold,
-				    &node, out, e);
+				    &node, NO_POLICY, out, e);
+	dot_buf_free(&node);
+	return rv;
+}
+
+int
+dot_state_genesis_encode_policy(const uint8_t cluster_id[DOT_CLUSTER_ID_LEN],
+				const char *admin,
+				const struct dot_tx_level_key *keys,
+				size_t nkeys, uint64_t threshold,
+				const uint8_t *node_key, size_t node_keylen,
+				const char *raft_addr, const char *api_addr,
+				unsigned policy, struct dot_buf *out,
+				struct dot_err *e)
+{
+	struct dot_buf node = {0};
+	int rv = DOT_OK;
+
+	if (dot_policy_name(policy) == NULL)
+		return dot_err_set(e, DOT_EINVAL, "no crypto policy 0x%x",
+				   policy);
+	if (node_key != NULL)
+		rv = node_genesis_encode(node_key, node_keylen, raft_addr,
+					 api_addr, policy, &node, e);
+	if (rv == DOT_OK)
+		rv = genesis_encode(cluster_id, admin, keys, nkeys, threshold,
+				    node_key != NULL ? &node : NULL, policy,
+				    out, e);
 	dot_buf_free(&node);
 	return rv;
 }
@@ -302,9 +368,80 @@ dot_state_batch_encode(const uint8_t *const *txs, const size_t *lens,
 	return out->err;
 }
 
+/* Key 6 of a genesis map, the crypto policy, decoded from d (after its
+ * key): {1: 1 classic | 2 hybrid, ?2: 1, classic attenuation (hybrid
+ * only)}. */
+static int
+dec_policy(struct dot_dec *d, unsigned *policy, struct dot_err *e)
+{
+	uint64_t cnt, k, v, att = 0;
+
+	if (dot_dec_map(d, &cnt) != DOT_OK || cnt < 1 || cnt > 2 ||
+	    dot_dec_uint(d, &k) != DOT_OK || k != 1 ||
+	    dot_dec_uint(d, &v) != DOT_OK || (v != 1 && v != 2) ||
+	    (cnt == 2 &&
+	     (dot_dec_uint(d, &k) != DOT_OK || k != 2 ||
+	      dot_dec_uint(d, &att) != DOT_OK || att != 1 || v != 2)))
+		return dot_err_set(e, DOT_ESTATE_GENESIS,
+				   "genesis key 6 (crypto policy) is {1: 1 "
+				   "classic | 2 hybrid, ?2: 1 classic "
+				   "attenuation, with hybrid only}");
+	*policy = (v == 2 ? DOT_POLICY_HYBRID : DOT_POLICY_CLASSIC) |
+		  (att ? DOT_POLICY_CLASSIC_ATTENUATION : 0);
+	return DOT_OK;
+}
+
+/* The policy is the last key of the genesis map, but the keys before it
+ * are checked against it: find it first (classic when absent). Shape
+ * errors are left to the full decode. */
+static unsigned
+genesis_policy_scan(const uint8_t *entry, size_t n)
+{
+	struct dot_dec d;
+	uint64_t cnt, kind, key;
+	const uint8_t *p;
+	size_t len;
+	unsigned policy = DOT_POLICY_CLASSIC;
+
+	if (dot_dec_init(&d, entry, n, NULL, NULL) != DOT_OK ||
+	    dot_dec_array(&d, &cnt) != DOT_OK ||
+	    dot_dec_uint(&d, &kind) != DOT_OK ||
+	    dot_dec_map(&d, &cnt) != DOT_OK)
+		return policy;
+	for (uint64_t i = 0; i < cnt; i++) {
+		if (dot_dec_uint(&d, &key) != DOT_OK)
+			break;
+		if (key == 6) {
+			if (dec_policy(&d, &policy, NULL) != DOT_OK)
+				policy = DOT_POLICY_CLASSIC;
+			break;
+		}
+		if (dot_dec_item(&d, &p, &len) != DOT_OK)
+			break;
+	}
+	return policy;
+}
+
+static int genesis_apply_checked(struct dot_state *st, const uint8_t *entry,
+				 size_t n, uint64_t index, uint64_t time,
+				 struct dot_err *e);
+
 int
 genesis_apply(struct dot_state *st, const uint8_t *entry, size_t n,
 	      uint64_t index, uint64_t time, struct dot_err *e)
+{
+	int rv;
+
+	st->crypto_policy = genesis_policy_scan(entry, n);
+	rv = genesis_apply_checked(st, entry, n, index, time, e);
+	if (rv != DOT_OK)
+		st->crypto_policy = DOT_POLICY_CLASSIC;
+	return rv;
+}
+
+static int
+genesis_apply_checked(struct dot_state *st, const uint8_t *entry, size_t n,
+		      uint64_t index, uint64_t time, struct dot_err *e)
 {
 	static const char root[] =
 		"INSERT INTO objects (id, kind, path, parent, owner, version,"
@@ -312,11 +449,13 @@ genesis_apply(struct dot_state *st, const uint8_t *entry, size_t n,
 		" VALUES (?1, 1, '/', NULL, ?2, 1, 0, NULL, ?3, ?3)";
 	static const char meta[] =
 		"INSERT INTO meta (k, v) VALUES ('cluster', ?1), ('admin', ?2),"
-		" ('layout', ?3), ('genesis', ?4)";
+		" ('layout', ?3), ('genesis', ?4), ('policy', ?5)";
 	static const char dom[] = "dot-oid-root";
 	struct dot_dec d;
 	struct keyset ks;
-	uint64_t cnt, kind, key;
+	uint64_t cnt, kind, key, last;
+	unsigned policy = DOT_POLICY_CLASSIC;
+	uint8_t pol;
 	const uint8_t *cid;
 	const char *admin;
 	char name[DOT_TX_MAX_ACCOUNT + 1];
@@ -331,7 +470,7 @@ genesis_apply(struct dot_state *st, const uint8_t *entry, size_t n,
 	if (dot_dec_init(&d, entry, n, NULL, e) != DOT_OK ||
 	    dot_dec_array(&d, &cnt) != DOT_OK || dot_dec_uint(&d, &kind) !=
 							  DOT_OK ||
-	    dot_dec_map(&d, &cnt) != DOT_OK || cnt < 4 || cnt > 5 ||
+	    dot_dec_map(&d, &cnt) != DOT_OK || cnt < 4 || cnt > 6 ||
 	    dot_dec_uint(&d, &key) != DOT_OK || key != 1 ||
 	    dot_dec_bstr_fixed(&d, &cid, DOT_CLUSTER_ID_LEN) != DOT_OK ||
 	    dot_dec_uint(&d, &key) != DOT_OK || key != 2 ||
@@ -339,27 +478,42 @@ genesis_apply(struct dot_state *st, const uint8_t *entry, size_t n,
 	    dot_dec_uint(&d, &key) != DOT_OK || key != 3)
 		return dot_err_set(e, DOT_ESTATE_GENESIS,
 				   "genesis is {1: cluster id, 2: admin, "
-				   "3: keys, 4: threshold, ?5: first node}");
+				   "3: keys, 4: threshold, ?5: first node, "
+				   "?6: crypto policy}");
 	if (!name_valid(admin, alen, DOT_TX_MAX_ACCOUNT))
 		return dot_err_set(e, DOT_ESTATE_GENESIS,
 				   "bad admin account name");
-	if ((rv = dec_keys(&d, &ks, e)) != DOT_OK)
-		return dot_err_set(e, DOT_ESTATE_GENESIS, "genesis %s", e ? e->msg : "");
+	if ((rv = dec_keys(&d, &ks, st->crypto_policy, e)) != DOT_OK)
+		return dot_err_set(e, rv == DOT_EPOLICY ? rv
+							 : DOT_ESTATE_GENESIS,
+				   "genesis %s", e ? e->msg : "");
 	if (dot_dec_uint(&d, &key) != DOT_OK || key != 4 ||
 	    dot_dec_uint(&d, &ks.threshold) != DOT_OK)
 		return dot_err_set(e, DOT_ESTATE_GENESIS, "genesis threshold");
 	if ((rv = check_threshold(&ks, e)) != DOT_OK)
 		return dot_err_set(e, DOT_ESTATE_GENESIS, "genesis %s", e ? e->msg : "");
-	if (cnt == 5) {
-		/* The first node (docs/decisions/0017): checked and written
-		 * here, with the admin's account and the root below. */
-		if (dot_dec_uint(&d, &key) != DOT_OK || key != 5)
+	last = 4;
+	for (uint64_t i = 4; i < cnt; i++) {
+		if (dot_dec_uint(&d, &key) != DOT_OK || key <= last ||
+		    key > 6)
 			return dot_err_set(e, DOT_ESTATE_GENESIS,
-					   "genesis key 5 (first node) "
-					   "missing");
-		if ((rv = node_genesis(st, &d, index, e)) != DOT_OK)
+					   "genesis keys after 4 are ?5 "
+					   "(first node) and ?6 (crypto "
+					   "policy), in order");
+		last = key;
+		if (key == 5) {
+			/* The first node (docs/decisions/0017): checked and
+			 * written here, with the admin's account and the
+			 * root below. */
+			if ((rv = node_genesis(st, &d, index, e)) != DOT_OK)
+				return rv;
+		} else if ((rv = dec_policy(&d, &policy, e)) != DOT_OK) {
 			return rv;
+		}
 	}
+	if (policy != st->crypto_policy)
+		return dot_err_set(e, DOT_ESTATE_GENESIS,
+				   "genesis crypto policy unreadable");
 	if (!dot_dec_done(&d))
 		return dot_err_set(e, DOT_ESTATE_GENESIS,
 				   "genesis: bytes after its map");
@@ -391,6 +545,8 @@ genesis_apply(struct dot_state *st, const uint8_t *entry, size_t n,
 	/* The genesis entry itself, so that a state can be replayed from its
 	 * own ledger table (daemon/verify.c, when no log file holds it). */
 	sqlite3_bind_blob(s, 4, entry, (int)n, SQLITE_STATIC);
+	pol = (uint8_t)policy;
+	sqlite3_bind_blob(s, 5, &pol, 1, SQLITE_TRANSIENT);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return st_sqlerr(st, e, "meta");
 	return DOT_OK;
@@ -425,7 +581,8 @@ arg_keys(struct op *o, uint64_t kkey, uint64_t tkey, struct keyset *ks)
 	if (dot_dec_uint(&o->args, &k) != DOT_OK || k != kkey)
 		return dot_err_set(o->e, DOT_ESTATE_ARGS,
 				   "argument %" PRIu64 " (keys) missing", kkey);
-	if ((rv = dec_keys(&o->args, ks, o->e)) != DOT_OK)
+	if ((rv = dec_keys(&o->args, ks, o->st->crypto_policy, o->e)) !=
+	    DOT_OK)
 		return rv;
 	if (dot_dec_uint(&o->args, &k) != DOT_OK || k != tkey ||
 	    dot_dec_uint(&o->args, &ks->threshold) != DOT_OK)

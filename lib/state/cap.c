@@ -117,6 +117,7 @@ op_cap_grant(struct op *o)
 	tv.revoked = revoked_cb;
 	tv.revoked_ctx = o->st;
 	tv.cache = o->st->cache;
+	tv.policy = o->st->crypto_policy;
 	request_path(t, scope, rpath, sizeof(rpath));
 	memset(&req, 0, sizeof(req));
 	req.path = rpath;

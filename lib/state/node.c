@@ -275,13 +275,34 @@ dot_state_node_raft_id(const uint8_t *key, size_t keylen)
 	return v != 0 ? v : 1;
 }
 
-/* A node key or an invite key: suite || Ed25519 public key (the channel
- * maps it to X25519, decision 0013). */
+/* A node key or an invite key: suite || public key of a suite with an
+ * Ed25519 part, Ed25519 or the composite (the channel maps that part to
+ * X25519, decision 0013). */
 static int
-ed25519_key(const uint8_t *pk, size_t n)
+node_key_ok(const uint8_t *pk, size_t n)
 {
-	return n == DOT_ED25519_PK_LEN && pk[0] == DOT_SUITE_ED25519 &&
+	return n >= 1 &&
+	       (pk[0] == DOT_SUITE_ED25519 ||
+		pk[0] == DOT_SUITE_ED25519_MLDSA65) &&
 	       dot_sign_pk_check(pk, n) == DOT_OK;
+}
+
+#define NODE_KEY_RULE                                                        \
+	"an Ed25519 (suite 1, 33 bytes) or ed25519+ml-dsa-65 (suite 3, "     \
+	"1985 bytes) public key"
+
+/* The key's suite under the cluster's crypto policy: DOT_EPOLICY. */
+static int
+node_key_policy(unsigned policy, const uint8_t *pk, const char *what,
+		struct dot_err *e)
+{
+	if (dot_policy_allows(policy, pk[0], 0))
+		return DOT_OK;
+	return dot_err_set(e, DOT_EPOLICY,
+			   "the %s is %s; the cluster's %s policy takes "
+			   "ed25519+ml-dsa-65 keys only",
+			   what, dot_suite_name(pk[0]),
+			   dot_policy_name(policy));
 }
 
 static const char *
@@ -507,17 +528,18 @@ addr_arg(const char *s, size_t n, int empty_ok,
 
 int
 node_genesis_encode(const uint8_t *key, size_t keylen, const char *raft_addr,
-		    const char *api_addr, struct dot_buf *out,
-		    struct dot_err *e)
+		    const char *api_addr, unsigned policy,
+		    struct dot_buf *out, struct dot_err *e)
 {
 	char ctx[sizeof(e->msg)];
 
 	if (api_addr == NULL)
 		api_addr = "";
-	if (key == NULL || !ed25519_key(key, keylen))
+	if (key == NULL || !node_key_ok(key, keylen))
 		return dot_err_set(e, DOT_EINVAL,
-				   "the node key must be an Ed25519 public "
-				   "key (suite 1, 33 bytes)");
+				   "the node key must be " NODE_KEY_RULE);
+	if (node_key_policy(policy, key, "node key", e) != DOT_OK)
+		return DOT_EPOLICY;
 	if (raft_addr == NULL ||
 	    dot_state_addr_check(raft_addr, strlen(raft_addr), e) != DOT_OK) {
 		snprintf(ctx, sizeof(ctx), "%s", e && raft_addr ? e->msg : "");
@@ -559,10 +581,12 @@ node_genesis(struct dot_state *st, struct dot_dec *d, uint64_t index,
 		return dot_err_set(e, DOT_ESTATE_GENESIS,
 				   "genesis key 5 is {1: node key, 2: raft "
 				   "address, 3: API address}");
-	if (!ed25519_key(pk, pklen))
+	if (!node_key_ok(pk, pklen))
 		return dot_err_set(e, DOT_ESTATE_GENESIS,
-				   "genesis node key: an Ed25519 public key "
-				   "(suite 1, 33 bytes)");
+				   "genesis node key: " NODE_KEY_RULE);
+	if (node_key_policy(st->crypto_policy, pk, "genesis node key", e) !=
+	    DOT_OK)
+		return DOT_EPOLICY;
 	if (addr_arg(ra, ral, 0, raft, e) != DOT_OK ||
 	    addr_arg(aa, aal, 1, api, e) != DOT_OK) {
 		snprintf(ctx, sizeof(ctx), "%s", e ? e->msg : "");
@@ -632,12 +656,11 @@ arg_key(struct op *o, uint64_t k, const char *what, const uint8_t **pk,
 
 	if ((rv = fs_args_key(o, k)) != DOT_OK)
 		return rv;
-	if (dot_dec_bstr(&o->args, pk, n) != DOT_OK || !ed25519_key(*pk, *n))
+	if (dot_dec_bstr(&o->args, pk, n) != DOT_OK || !node_key_ok(*pk, *n))
 		return dot_err_set(o->e, DOT_ESTATE_ARGS,
-				   "argument %" PRIu64 " (%s) must be an "
-				   "Ed25519 public key (suite 1, 33 bytes)",
-				   k, what);
-	return DOT_OK;
+				   "argument %" PRIu64 " (%s) must be "
+				   NODE_KEY_RULE, k, what);
+	return node_key_policy(o->st->crypto_policy, *pk, what, o->e);
 }
 
 static int

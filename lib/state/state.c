@@ -231,6 +231,16 @@ load_meta(struct dot_state *st, struct dot_err *e)
 		return dot_err_set(e, DOT_ESTATE_STORAGE, "bad admin record");
 	memcpy(st->admin, v, (size_t)n);
 	st->admin[n] = '\0';
+	/* The crypto policy (docs/crypto.md §14); none recorded: classic. */
+	st->crypto_policy = DOT_POLICY_CLASSIC;
+	rv = meta_get(st, "policy", &v, &n, e);
+	if (rv == DOT_OK &&
+	    (n != 1 || dot_policy_name(*(const uint8_t *)v) == NULL))
+		return dot_err_set(e, DOT_ESTATE_STORAGE, "bad policy record");
+	if (rv == DOT_OK)
+		st->crypto_policy = *(const uint8_t *)v;
+	else if (rv != DOT_ESTATE_NOT_FOUND)
+		return rv;
 	return DOT_OK;
 }
 
@@ -385,6 +395,12 @@ const char *
 dot_state_admin(const struct dot_state *st)
 {
 	return st->admin;
+}
+
+unsigned
+dot_state_crypto_policy(const struct dot_state *st)
+{
+	return st->crypto_policy;
 }
 
 uint64_t
@@ -842,6 +858,7 @@ reader_check(struct dot_state *st, const struct dot_state_reader *r,
 		tv.revoked = revoked_cb;
 		tv.revoked_ctx = st;
 		tv.cache = st->cache;
+		tv.policy = st->crypto_policy;
 		memset(&req, 0, sizeof(req));
 		req.rights = rights;
 		req.path = path;
@@ -921,6 +938,7 @@ op_authorize(struct op *o, uint32_t rights, const char *path,
 		tv.revoked = revoked_cb;
 		tv.revoked_ctx = st;
 		tv.cache = st->cache;
+		tv.policy = st->crypto_policy;
 		if (o->principal[0] != '\0') {
 			/* Second path of the same tx: the chain again. */
 			struct dot_token_result tr;

@@ -45,6 +45,7 @@ struct dot_state {
 	uint64_t time;
 	uint8_t cluster_id[DOT_CLUSTER_ID_LEN];
 	char admin[DOT_TX_MAX_ACCOUNT + 1];
+	unsigned crypto_policy; /* DOT_POLICY_*, from the genesis (key 6) */
 	struct dot_audit_frontier frontier; /* the Merkle log of the ledger */
 	struct dot_audit_frontier saved;    /* at the start of an entry */
 	struct txset seen;                  /* ids in `txs` */
@@ -238,7 +239,8 @@ int node_genesis(struct dot_state *st, struct dot_dec *d, uint64_t index,
 /* Encode the genesis's key 5 (after checking it): DOT_EINVAL. */
 int node_genesis_encode(const uint8_t *key, size_t keylen,
 			const char *raft_addr, const char *api_addr,
-			struct dot_buf *out, struct dot_err *e);
+			unsigned policy, struct dot_buf *out,
+			struct dot_err *e);
 
 /* Genesis (account.c). */
 int genesis_apply(struct dot_state *st, const uint8_t *entry, size_t n,

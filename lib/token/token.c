@@ -994,6 +994,14 @@ dot_token_attenuate(const struct dot_token *tok,
 
 /* ---- verification ---- */
 
+static const char *
+policy_label(unsigned policy)
+{
+	const char *n = dot_policy_name(policy);
+
+	return n != NULL ? n : "invalid";
+}
+
 int
 dot_token_verify_chain(const struct dot_token *tok,
 		       const struct dot_token_verifier *v,
@@ -1031,6 +1039,34 @@ dot_token_verify_chain(const struct dot_token *tok,
 		return dot_err_set(e, DOT_ETOKEN_ISSUER,
 				   "block 0 names another issuer than the "
 				   "trusted key");
+
+	/* 2a. The cluster's crypto policy (docs/crypto.md §14): the issuer
+	 * and every holder of a suite it allows. Block i > 0 is signed by
+	 * block i - 1's holder, whose suite dot_verify holds it to. */
+	if (!dot_policy_allows(v->policy, v->issuer_pk[0], 0))
+		return dot_err_set(e, DOT_EPOLICY,
+				   "the issuer's key is %s; the %s policy "
+				   "takes ed25519+ml-dsa-65 only",
+				   dot_suite_name(v->issuer_pk[0]),
+				   policy_label(v->policy));
+	for (size_t i = 0; i < n; i++)
+		if (!dot_policy_allows(v->policy, tok->blocks[i].holder[0],
+				       1)) {
+			res->failed_block = i;
+			return dot_err_set(e, DOT_EPOLICY,
+					   "block %zu names a holder key of "
+					   "suite %s; the %s policy takes "
+					   "%s",
+					   i,
+					   dot_suite_name(
+						   tok->blocks[i].holder[0]),
+					   policy_label(v->policy),
+					   v->policy &
+							   DOT_POLICY_CLASSIC_ATTENUATION
+						   ? "ed25519 or "
+						     "ed25519+ml-dsa-65"
+						   : "ed25519+ml-dsa-65 only");
+		}
 
 	/* 3. Every block narrows; depth limits hold. */
 	rv = narrow_chain(tok, &E, &res->failed_block, e);

@@ -1073,7 +1073,8 @@ static int
 verify_with(const struct dot_token *t, struct dot_revfeed_check *c)
 {
 	struct dot_token_verifier v = {K[4].pk, K[4].pklen,
-				       dot_revfeed_token_revoked, c, NULL};
+				       dot_revfeed_token_revoked, c, NULL,
+				       DOT_POLICY_CLASSIC};
 	struct dot_token_request req;
 	uint8_t sig[DOT_SIGN_SIG_MAX];
 	size_t siglen;

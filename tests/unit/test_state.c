@@ -21,8 +21,9 @@ struct key {
 };
 
 /* N1..N4: node keys; I1..I4: invite keys (docs/decisions/0017). */
+/* H*: composite (ed25519+ml-dsa-65) keys, for the hybrid policy. */
 enum { ADMIN, ALICE, BOB, CAROL, M1, M2, M3, N1, N2, N3, N4, I1, I2, I3, I4,
-       NKEYS };
+       HADMIN, HALICE, HBOB, HN1, HN2, HI1, NKEYS };
 static struct key K[NKEYS];
 
 static void
@@ -37,8 +38,11 @@ keys_init(void)
 	for (int i = 0; i < NKEYS; i++) {
 		uint8_t seed[32];
 		memset(seed, 0x60 + i, sizeof(seed));
-		if (dot_sign_sk_from_seed(&K[i].sk, DOT_SUITE_ED25519, seed) !=
-		    DOT_OK)
+		if (dot_sign_sk_from_seed(&K[i].sk,
+					  i >= HADMIN
+						  ? DOT_SUITE_ED25519_MLDSA65
+						  : DOT_SUITE_ED25519,
+					  seed) != DOT_OK)
 			abort();
 		K[i].pklen = dot_sign_sk_public(K[i].sk, K[i].pk);
 	}
@@ -3613,6 +3617,264 @@ test_nodes_determinism(void)
 	node_close(&n2);
 }
 
+/* ---- the crypto policy (genesis key 6, docs/crypto.md §14) ---- */
+
+/* A genesis by hand: admin key `admin`, first node `nodek` (-1: none), and
+ * key 6 as the raw CBOR `pol` (NULL: none); `six_first` puts key 6 before
+ * key 5 (out of order). */
+static void
+raw_genesis(struct dot_buf *g, int admin, int nodek, const char *pol,
+	    size_t pol_len, int six_first)
+{
+	g->len = 0;
+	dot_enc_array(g, 2);
+	dot_enc_uint(g, 1);
+	dot_enc_map(g, 4 + (nodek >= 0) + (pol != NULL));
+	dot_enc_uint(g, 1);
+	dot_enc_bstr(g, CLUSTER, DOT_CLUSTER_ID_LEN);
+	dot_enc_uint(g, 2);
+	dot_enc_tstr(g, "admin", 5);
+	dot_enc_uint(g, 3);
+	dot_enc_array(g, 1);
+	dot_enc_array(g, 2);
+	dot_enc_bstr(g, K[admin].pk, K[admin].pklen);
+	dot_enc_uint(g, 1);
+	dot_enc_uint(g, 4);
+	dot_enc_uint(g, 1);
+	if (pol != NULL && six_first) {
+		dot_enc_uint(g, 6);
+		dot_enc_raw(g, pol, pol_len);
+	}
+	if (nodek >= 0) {
+		dot_enc_uint(g, 5);
+		dot_enc_map(g, 3);
+		dot_enc_uint(g, 1);
+		dot_enc_bstr(g, K[nodek].pk, K[nodek].pklen);
+		dot_enc_uint(g, 2);
+		dot_enc_tstr(g, "10.0.0.1:7401", 13);
+		dot_enc_uint(g, 3);
+		dot_enc_tstr(g, "", 0);
+	}
+	if (pol != NULL && !six_first) {
+		dot_enc_uint(g, 6);
+		dot_enc_raw(g, pol, pol_len);
+	}
+}
+
+/* Apply genesis g to a fresh in-memory node; its code. n stays open. */
+static int
+apply_genesis(struct node *n, const struct dot_buf *g)
+{
+	struct dot_err e = {0};
+	struct dot_buf r = {0};
+	int rv;
+
+	keys_init();
+	memset(n, 0, sizeof(*n));
+	if (sqlite3_open(":memory:", &n->db) != SQLITE_OK ||
+	    dot_state_open(n->db, &n->st, &e) != DOT_OK)
+		abort();
+	n->time = T0;
+	rv = dot_state_apply(n->st, 1, n->time, g->data, g->len, &r, &e);
+	if (rv == DOT_OK)
+		n->index = 1;
+	else if (getenv("T_VERBOSE"))
+		printf("# genesis refused: %s\n", e.msg);
+	dot_buf_free(&r);
+	return rv;
+}
+
+static void
+test_crypto_policy(void)
+{
+	struct node n;
+	struct dot_buf g = {0}, a = {0}, tok = {0}, att = {0};
+	struct dot_tx_level_key ak = {0};
+	struct dot_err e = {0};
+	struct txspec t;
+	uint64_t idx, tm;
+	/* {1: 2} hybrid, {1: 1} classic, {1: 2, 2: 1} hybrid + attenuation */
+	static const char HYB[] = "\xa1\x01\x02", CLA[] = "\xa1\x01\x01",
+			  ATT[] = "\xa2\x01\x02\x02\x01";
+	static const struct {
+		const char *b;
+		size_t n;
+	} bad6[] = {
+		{"\xa1\x01\x03", 3},                 /* no policy 3 */
+		{"\xa1\x01\x00", 3},                 /* nor 0 */
+		{"\xa2\x01\x01\x02\x01", 5},         /* attenuation, classic */
+		{"\xa2\x01\x02\x02\x00", 5},         /* flag 0 */
+		{"\xa2\x01\x02\x03\x01", 5},         /* unknown key 3 */
+		{"\xa0", 1},                         /* empty */
+		{"\x02", 1},                         /* not a map */
+	};
+	int rv;
+
+	keys_init();
+	/* encoding: the admin and node keys are checked against the policy */
+	ak.pk = K[ADMIN].pk;
+	ak.pk_len = K[ADMIN].pklen;
+	ak.weight = 1;
+	CHECK_RC(dot_state_genesis_encode_policy(
+			 CLUSTER, "admin", &ak, 1, 1, K[HN1].pk, K[HN1].pklen,
+			 "10.0.0.1:7401", "", DOT_POLICY_HYBRID, &g, &e),
+		 DOT_EPOLICY);
+	ak.pk = K[HADMIN].pk;
+	ak.pk_len = K[HADMIN].pklen;
+	CHECK_RC(dot_state_genesis_encode_policy(
+			 CLUSTER, "admin", &ak, 1, 1, K[N1].pk, K[N1].pklen,
+			 "10.0.0.1:7401", "", DOT_POLICY_HYBRID, &g, &e),
+		 DOT_EPOLICY);
+	CHECK_RC(dot_state_genesis_encode_policy(
+			 CLUSTER, "admin", &ak, 1, 1, NULL, 0, NULL, NULL,
+			 DOT_POLICY_CLASSIC_ATTENUATION, &g, &e),
+		 DOT_EINVAL);
+	g.len = 0;
+	REQUIRE_RC(dot_state_genesis_encode_policy(
+			   CLUSTER, "admin", &ak, 1, 1, K[HN1].pk,
+			   K[HN1].pklen, "10.0.0.1:7401", "",
+			   DOT_POLICY_HYBRID, &g, &e),
+		   DOT_OK);
+	/* the encoder writes what the hand-made form says */
+	{
+		struct dot_buf h = {0};
+
+		raw_genesis(&h, HADMIN, HN1, HYB, 3, 0);
+		CHECK(h.len == g.len && memcmp(h.data, g.data, g.len) == 0);
+		dot_buf_free(&h);
+	}
+	REQUIRE_RC(apply_genesis(&n, &g), DOT_OK);
+	CHECK(dot_state_crypto_policy(n.st) == DOT_POLICY_HYBRID);
+	/* the policy survives a reopen */
+	dot_state_close(n.st);
+	REQUIRE(dot_state_open(n.db, &n.st, &e) == DOT_OK);
+	CHECK(dot_state_crypto_policy(n.st) == DOT_POLICY_HYBRID);
+
+	/* accounts: an Ed25519 key is refused, a composite one taken */
+	{
+		int k1[] = {ALICE}, k2[] = {HALICE};
+
+		a_account(&a, "alice", k1, 1, 1);
+		CHECK_RC(run_detail(&n, "admin@owner", HADMIN,
+				    "account.create", &a, NULL),
+			 DOT_EPOLICY);
+		a_account(&a, "alice", k2, 1, 1);
+		CHECK_RC(run_detail(&n, "admin@owner", HADMIN,
+				    "account.create", &a, NULL),
+			 DOT_OK);
+	}
+	/* node keys and invite keys: the same */
+	CHECK_RC(invite(&n, I1, DOT_NODE_VOTER), DOT_EPOLICY);
+	a_invite(&a, HI1, DOT_NODE_VOTER, n.time + 3600);
+	CHECK_RC(run_detail(&n, "admin@active", HADMIN, "node.invite", &a,
+			    NULL),
+		 DOT_OK);
+	a_join_ex(&a, HI1, N2, "10.0.0.2:7401", "", N2, "10.0.0.2:7401", "");
+	CHECK_RC(run_invite(&n, HI1, "active", "node.join", &a, NULL),
+		 DOT_EPOLICY);
+	a_join_ex(&a, HI1, HN2, "10.0.0.2:7401", "", HN2, "10.0.0.2:7401",
+		  "");
+	CHECK_RC(run_invite(&n, HI1, "active", "node.join", &a, NULL), DOT_OK);
+
+	/* tokens: a composite issuer and holder work; an Ed25519 holder,
+	 * or an Ed25519 attenuation, is refused */
+	a_path(&a, "/data");
+	REQUIRE_RC(run_detail(&n, "admin@active", HADMIN, "fs.mkdir", &a,
+			      NULL),
+		   DOT_OK);
+	a_put(&a, "/data/f", "x", 1);
+	mint(&tok, HADMIN, "/data", DOT_RIGHTS_ALL, T0 + 3600, HBOB);
+	t = with_token(&tok, HBOB, "fs.put", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_OK);
+	mint(&tok, HADMIN, "/data", DOT_RIGHTS_ALL, T0 + 3600, BOB);
+	t = with_token(&tok, BOB, "fs.put", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_EPOLICY);
+	mint(&tok, HADMIN, "/data", DOT_RIGHTS_ALL, T0 + 3600, HBOB);
+	attenuate(&att, &tok, HBOB, DOT_RIGHTS_ALL, CAROL);
+	t = with_token(&att, CAROL, "fs.put", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_EPOLICY);
+	/* recorded grants too */
+	a.len = 0;
+	dot_enc_map(&a, 1);
+	dot_enc_uint(&a, 1);
+	mint(&tok, HADMIN, "/data", DOT_RIGHTS_ALL, T0 + 3600, BOB);
+	dot_enc_bstr(&a, tok.data, tok.len);
+	CHECK_RC(run_detail(&n, "admin@active", HADMIN, "cap.grant", &a,
+			    NULL),
+		 DOT_EPOLICY);
+	dot_state_position(n.st, &idx, &tm);
+	CHECK(idx == n.index);
+	node_close(&n);
+
+	/* hybrid + classic attenuation: holders may be Ed25519, issuers
+	 * (accounts) may not */
+	raw_genesis(&g, HADMIN, HN1, ATT, 5, 0);
+	REQUIRE_RC(apply_genesis(&n, &g), DOT_OK);
+	CHECK(dot_state_crypto_policy(n.st) ==
+	      (DOT_POLICY_HYBRID | DOT_POLICY_CLASSIC_ATTENUATION));
+	a_path(&a, "/data");
+	REQUIRE_RC(run_detail(&n, "admin@active", HADMIN, "fs.mkdir", &a,
+			      NULL),
+		   DOT_OK);
+	a_put(&a, "/data/f", "x", 1);
+	mint(&tok, HADMIN, "/data", DOT_RIGHTS_ALL, T0 + 3600, HBOB);
+	attenuate(&att, &tok, HBOB, DOT_RIGHTS_ALL, CAROL);
+	t = with_token(&att, CAROL, "fs.put", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_OK);
+	{
+		int k1[] = {ALICE};
+
+		a_account(&a, "alice", k1, 1, 1);
+		CHECK_RC(run_detail(&n, "admin@owner", HADMIN,
+				    "account.create", &a, NULL),
+			 DOT_EPOLICY);
+	}
+	node_close(&n);
+
+	/* a hybrid genesis with an Ed25519 admin or node key does not
+	 * apply, and leaves the position at 0 */
+	raw_genesis(&g, ADMIN, HN1, HYB, 3, 0);
+	CHECK_RC(apply_genesis(&n, &g), DOT_EPOLICY);
+	dot_state_position(n.st, &idx, &tm);
+	CHECK(idx == 0 && dot_state_crypto_policy(n.st) == DOT_POLICY_CLASSIC);
+	node_close(&n);
+	raw_genesis(&g, HADMIN, N1, HYB, 3, 0);
+	CHECK_RC(apply_genesis(&n, &g), DOT_EPOLICY);
+	node_close(&n);
+	/* malformed key 6, or out of order */
+	for (size_t i = 0; i < sizeof(bad6) / sizeof(bad6[0]); i++) {
+		raw_genesis(&g, HADMIN, HN1, bad6[i].b, bad6[i].n, 0);
+		rv = apply_genesis(&n, &g);
+		CHECK_RC(rv, DOT_ESTATE_GENESIS);
+		node_close(&n);
+	}
+	/* key 6 before key 5: not canonical CBOR, refused by the codec */
+	raw_genesis(&g, HADMIN, HN1, HYB, 3, 1);
+	CHECK_RC(apply_genesis(&n, &g), DOT_ECODEC_KEYORDER);
+	node_close(&n);
+	/* classic, explicit or implicit: every signing suite */
+	raw_genesis(&g, HADMIN, N1, CLA, 3, 0);
+	REQUIRE_RC(apply_genesis(&n, &g), DOT_OK);
+	CHECK(dot_state_crypto_policy(n.st) == DOT_POLICY_CLASSIC);
+	{
+		int k1[] = {ALICE}, k2[] = {HBOB};
+
+		a_account(&a, "alice", k1, 1, 1);
+		CHECK_RC(run_detail(&n, "admin@owner", HADMIN,
+				    "account.create", &a, NULL),
+			 DOT_OK);
+		a_account(&a, "bob", k2, 1, 1);
+		CHECK_RC(run_detail(&n, "admin@owner", HADMIN,
+				    "account.create", &a, NULL),
+			 DOT_OK);
+	}
+	node_close(&n);
+	dot_buf_free(&g);
+	dot_buf_free(&a);
+	dot_buf_free(&tok);
+	dot_buf_free(&att);
+}
+
 T_MAIN(T_CASE(test_genesis_and_files), T_CASE(test_large_file_chunks),
        T_CASE(test_inline_content), T_CASE(test_txset_model),
        T_CASE(test_layout_checked),
@@ -3633,4 +3895,5 @@ T_MAIN(T_CASE(test_genesis_and_files), T_CASE(test_large_file_chunks),
        T_CASE(test_node_invite_join), T_CASE(test_node_invite_confined),
        T_CASE(test_node_join_refusals), T_CASE(test_node_join_race),
        T_CASE(test_node_remove_role), T_CASE(test_nodes_epoch),
-       T_CASE(test_log_ref), T_CASE(test_nodes_determinism))
+       T_CASE(test_log_ref), T_CASE(test_nodes_determinism),
+       T_CASE(test_crypto_policy))

@@ -130,7 +130,7 @@ verify_bytes(const uint8_t *buf, size_t n, const struct key *issuer,
 	     struct dot_err *e)
 {
 	struct dot_token_verifier v = {issuer->pk, issuer->pklen, NULL, NULL,
-				       cache};
+				       cache, DOT_POLICY_CLASSIC};
 	struct dot_token *t = NULL;
 	uint8_t sig[DOT_SIGN_SIG_MAX];
 	size_t siglen;
@@ -717,7 +717,7 @@ test_revocation(void)
 	struct dot_err e = {0};
 	struct revset rs;
 	struct dot_token_verifier v = {K[0].pk, K[0].pklen, revoked_cb, &rs,
-				       NULL};
+				       NULL, DOT_POLICY_CLASSIC};
 
 	chain3(&b);
 	t = P(&b);
@@ -775,7 +775,8 @@ test_cache_costs_only_new_blocks(void)
 	struct dot_token_result res;
 	struct dot_token_cache_stats st;
 	struct dot_err e = {0};
-	struct dot_token_verifier v = {K[0].pk, K[0].pklen, NULL, NULL, NULL};
+	struct dot_token_verifier v = {K[0].pk, K[0].pklen, NULL, NULL, NULL,
+				       DOT_POLICY_CLASSIC};
 	struct dot_token_caveats none;
 
 	chain3(&b);
