@@ -34,18 +34,22 @@
  *
  *   bench_channel hs COUNT [nofloor]
  *
- *     Handshake latency and CPU: COUNT handshakes of each pattern (XX, the
+ *     Handshake latency and CPU: COUNT handshakes of each kind (XX, the
  *     full handshake; IK, the initiator already knowing the responder's
- *     static key), interleaved in batches of 50, each over a fresh TCP
- *     loopback connection between an initiator thread and a responder
- *     thread. Wall time: from dot_net_new on the initiator to a confirmed
- *     channel (XX: the responder's KEEPALIVE after HS3; IK: HS2), and the
- *     same with connect() included. CPU: CLOCK_THREAD_CPUTIME_ID summed
- *     over the lib/net calls of each side (dot_net_new, dot_net_input), and
- *     for information over the whole side with its socket calls. Also the
- *     floor: one X25519 (dot_kx) and one key pair (unless "nofloor"), and
- *     the number of X25519 operations each side does (dot_net_stats).
- *     Output: medians as "name value" lines.
+ *     static key; each classic, kem 0, and hybrid, XXhfs and IKhfs with
+ *     X-Wing, docs/wire-protocol.md §3.5), interleaved in batches of 50
+ *     (XX, IK, XXhfs, IKhfs, XX, ...), each over a fresh TCP loopback
+ *     connection between an initiator thread and a responder thread (the
+ *     responder takes both kinds, its default). Wall time: from dot_net_new
+ *     on the initiator to a confirmed channel (XX: the responder's
+ *     KEEPALIVE after HS3; IK: HS2), and the same with connect() included.
+ *     CPU: CLOCK_THREAD_CPUTIME_ID summed over the lib/net calls of each
+ *     side (dot_net_new, dot_net_input), and for information over the
+ *     whole side with its socket calls. Also the floor: one X25519
+ *     (dot_kx), one key pair, and one X-Wing key pair, encapsulation and
+ *     decapsulation (unless "nofloor"), and the number of X25519 and X-Wing
+ *     operations each side does (dot_net_stats). Output: medians as
+ *     "name value" lines, prefixed xx_, ik_, xxhfs_, ikhfs_.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -66,6 +70,7 @@
 #include "doteros/crypto.h"
 #include "doteros/err.h"
 #include "doteros/net.h"
+#include "doteros/xwing.h"
 
 #define MSG_MAX	  DOT_NET_MAX_MSG
 #define RBUF_SIZE (1u << 20)
@@ -316,10 +321,11 @@ accept_init(void *ctx, const uint8_t pk[DOT_NET_KEY_LEN],
 }
 
 static void
-init_config(struct dot_net_config *c, int ik, uint8_t cipher)
+init_config(struct dot_net_config *c, int ik, int classic, uint8_t cipher)
 {
 	memset(c, 0, sizeof(*c));
 	c->initiator = 1;
+	c->classic = classic;
 	memcpy(c->cluster_id, CID, sizeof(CID));
 	memcpy(c->static_sk, K.init_sk, 32);
 	c->role = DOT_NET_ACCOUNT;
@@ -372,21 +378,30 @@ dh_count(struct dot_net *ch)
 	return s.dh;
 }
 
+static uint64_t
+kem_count(struct dot_net *ch)
+{
+	struct dot_net_stats s;
+
+	dot_net_stats(ch, &s);
+	return s.kem;
+}
+
 /*
  * The initiator's side of a handshake on fd, until the channel is
  * confirmed (XX: the responder's first transport frame; IK: HS2). cpu:
  * thread CPU seconds spent inside lib/net.
  */
 static struct dot_net *
-initiator_handshake(int fd, int ik, uint8_t cipher, struct dot_net_io *io,
-		    uint8_t *f, double *cpu)
+initiator_handshake(int fd, int ik, int classic, uint8_t cipher,
+		    struct dot_net_io *io, uint8_t *f, double *cpu)
 {
 	struct dot_net_config cfg;
 	struct dot_net *ch;
 	double c0 = tcpu(), spent;
 	int rv;
 
-	init_config(&cfg, ik, cipher);
+	init_config(&cfg, ik, classic, cipher);
 	rv = dot_net_new(&ch, &cfg, mono_us(), io);
 	spent = tcpu() - c0;
 	if (rv != DOT_OK)
@@ -407,6 +422,8 @@ initiator_handshake(int fd, int ik, uint8_t cipher, struct dot_net_io *io,
 	}
 	if (dot_net_cipher(ch) != cipher)
 		die("negotiated cipher", DOT_ENET_CIPHER);
+	if (dot_net_kem(ch) != (classic ? DOT_NET_KEM_NONE : DOT_NET_KEM_XWING))
+		die("negotiated KEM", DOT_ENET_KEM);
 	*cpu = spent;
 	return ch;
 }
@@ -658,7 +675,8 @@ tput_sender(struct tput *t)
 			die("malloc", DOT_ENOMEM);
 		rand_fill(NULL, msg, MSG_MAX);
 		nodelay(fd);
-		ch = initiator_handshake(fd, 0, (uint8_t)t->mode, &io, f, &hs);
+		ch = initiator_handshake(fd, 0, 0, (uint8_t)t->mode, &io, f,
+					 &hs);
 		c0 = tcpu();
 		thread_usage(&u0, &s0);
 		t0 = mono();
@@ -794,7 +812,19 @@ cmd_tput(int argc, char **argv)
 
 struct hs_sample {
 	double wall, wall_connect, icpu, ithread, rcpu, rthread;
-	unsigned idh, rdh;
+	unsigned idh, rdh, ikem, rkem;
+};
+
+/* The kinds of handshake, in the order their batches come. */
+#define HS_KINDS 4
+static const struct {
+	const char *name;
+	int ik, classic;
+} hs_kinds[HS_KINDS] = {
+	{"xx", 0, 1},
+	{"ik", 1, 1},
+	{"xxhfs", 0, 0},
+	{"ikhfs", 1, 0},
 };
 
 struct hs_run {
@@ -830,6 +860,7 @@ hs_responder(void *arg)
 		h->s[i].rthread = tcpu() - t0;
 		h->s[i].rcpu = cpu;
 		h->s[i].rdh = (unsigned)dh_count(ch);
+		h->s[i].rkem = (unsigned)kem_count(ch);
 		dot_net_free(ch);
 		io.out.len = io.data.len = 0;
 		io.events = 0;
@@ -903,6 +934,45 @@ keypair_us(void)
 	return median(v, 21);
 }
 
+/* X-Wing alone (lib/crypto, as the handshake calls it): a key pair, an
+ * encapsulation and a decapsulation, thread CPU time, median of batches. */
+static void
+xwing_us(double *kp, double *enc, double *dec)
+{
+	uint8_t sk[DOT_XWING_SK_LEN], pk[DOT_XWING_PK_LEN], ct[DOT_XWING_CT_LEN];
+	uint8_t ss[DOT_XWING_SS_LEN], rnd[DOT_XWING_ESEED_LEN];
+	double v[3][21];
+
+	rand_fill(NULL, rnd, sizeof(rnd));
+	for (int b = 0; b < 21; b++) {
+		double t0 = tcpu();
+		for (int i = 0; i < 20; i++) {
+			dot_xwing_keypair(sk, pk, rnd);
+			rnd[0] ^= pk[0]; /* a chain, not one repeat */
+		}
+		v[0][b] = (tcpu() - t0) / 20 * 1e6;
+		t0 = tcpu();
+		for (int i = 0; i < 20; i++) {
+			if (dot_xwing_encaps_derand(ct, ss, pk, sizeof(pk),
+						    rnd) != DOT_OK)
+				die("X-Wing encaps", DOT_ECRYPTO_XWING_PK);
+			rnd[1] ^= ss[0];
+		}
+		v[1][b] = (tcpu() - t0) / 20 * 1e6;
+		t0 = tcpu();
+		for (int i = 0; i < 20; i++) {
+			if (dot_xwing_decaps(ss, ct, sizeof(ct), sk,
+					     sizeof(sk)) != DOT_OK)
+				die("X-Wing decaps", DOT_ECRYPTO_XWING_CT);
+			ct[0] ^= ss[0] & 1;
+		}
+		v[2][b] = (tcpu() - t0) / 20 * 1e6;
+	}
+	*kp = median(v[0], 21);
+	*enc = median(v[1], 21);
+	*dec = median(v[2], 21);
+}
+
 /* The AEAD alone on this thread, as the channel calls it (dot_aead_encrypt,
  * len-byte messages, 14 bytes of AD): MB per second of thread CPU time,
  * median of 11 batches of about 20 ms. */
@@ -954,7 +1024,7 @@ cmd_hs(int argc, char **argv)
 		return 2;
 	count = (count + HS_BATCH - 1) / HS_BATCH * HS_BATCH;
 	memset(&h, 0, sizeof(h));
-	h.total = 2 * count;
+	h.total = HS_KINDS * count;
 	h.s = calloc((size_t)h.total, sizeof(*h.s));
 	col = calloc((size_t)count, sizeof(*col));
 	if (h.s == NULL || col == NULL)
@@ -963,22 +1033,24 @@ cmd_hs(int argc, char **argv)
 	h.lfd = listen_on(0, &h.port);
 	if (pthread_create(&th, NULL, hs_responder, &h) != 0)
 		die("pthread_create", DOT_ENOMEM);
-	/* Batches alternate XX, IK, XX, ... (IK first on odd batches). */
+	/* Batches go round the kinds: XX, IK, XXhfs, IKhfs, XX, ... */
 	for (int i = 0; i < h.total; i++) {
-		int batch = i / HS_BATCH;
-		int ik = batch % 2;
+		int kind = (i / HS_BATCH) % HS_KINDS;
 		double c0 = tcpu(), w0 = mono(), w1, cpu;
 		int fd = connect_to(h.port);
 		struct dot_net *ch;
 
 		nodelay(fd);
 		w1 = mono();
-		ch = initiator_handshake(fd, ik, cipher, &io, f, &cpu);
+		ch = initiator_handshake(fd, hs_kinds[kind].ik,
+					 hs_kinds[kind].classic, cipher, &io, f,
+					 &cpu);
 		h.s[i].wall = mono() - w1;
 		h.s[i].wall_connect = mono() - w0;
 		h.s[i].ithread = tcpu() - c0;
 		h.s[i].icpu = cpu;
 		h.s[i].idh = (unsigned)dh_count(ch);
+		h.s[i].ikem = (unsigned)kem_count(ch);
 		dot_net_free(ch);
 		io.out.len = io.data.len = 0;
 		io.events = 0;
@@ -991,8 +1063,8 @@ cmd_hs(int argc, char **argv)
 				      ? "aes-256-gcm"
 				      : "chacha20-poly1305");
 	printf("count %d\n", count);
-	for (int ik = 0; ik < 2; ik++) {
-		const char *p = ik ? "ik" : "xx";
+	for (int kind = 0; kind < HS_KINDS; kind++) {
+		const char *p = hs_kinds[kind].name;
 		static const struct {
 			const char *name;
 			size_t off;
@@ -1010,7 +1082,7 @@ cmd_hs(int argc, char **argv)
 		for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
 			size_t n = 0;
 			for (int i = 0; i < h.total; i++) {
-				if ((i / HS_BATCH) % 2 != ik)
+				if ((i / HS_BATCH) % HS_KINDS != kind)
 					continue;
 				double v;
 				memcpy(&v, (char *)&h.s[i] + cols[c].off,
@@ -1020,16 +1092,23 @@ cmd_hs(int argc, char **argv)
 			printf("%s_%s %.2f\n", p, cols[c].name, median(col, n));
 		}
 		for (int i = 0; i < h.total; i++) {
-			if ((i / HS_BATCH) % 2 == ik) {
+			if ((i / HS_BATCH) % HS_KINDS == kind) {
 				printf("%s_init_dh %u\n%s_resp_dh %u\n", p,
 				       h.s[i].idh, p, h.s[i].rdh);
+				printf("%s_init_kem %u\n%s_resp_kem %u\n", p,
+				       h.s[i].ikem, p, h.s[i].rkem);
 				break;
 			}
 		}
 	}
 	if (!(argc > 3 && strcmp(argv[3], "nofloor") == 0)) {
+		double kp, enc, dec;
 		printf("x25519_us %.2f\n", x25519_us());
 		printf("keypair_us %.2f\n", keypair_us());
+		xwing_us(&kp, &enc, &dec);
+		printf("xwing_keypair_us %.2f\nxwing_encaps_us %.2f\n"
+		       "xwing_decaps_us %.2f\n",
+		       kp, enc, dec);
 	}
 	dot_buf_free(&io.out);
 	dot_buf_free(&io.data);

@@ -130,20 +130,41 @@ HS = [
     ("init_thread_cpu_us", "initiator thread CPU, socket calls included"),
     ("resp_thread_cpu_us", "responder thread CPU, socket calls included"),
 ]
-htable = ["| per handshake | XX (full) | IK (known responder key) | unit |",
-          "| --- | ---: | ---: | --- |"]
+# Classic (kem 0) and hybrid (Noise hfs with X-Wing, docs/wire-protocol.md
+# §3.5) handshakes, measured interleaved in the same run.
+KINDS = ("xx", "ik", "xxhfs", "ikhfs")
+htable = ["| per handshake | XX (full) | IK (known responder key) | XXhfs (hybrid) | IKhfs (hybrid) | unit |",
+          "| --- | ---: | ---: | ---: | ---: | --- |"]
 for m, label in HS:
-    htable.append(f"| {label} | {cell(series('hs', 'xx_' + m))} | "
-                  f"{cell(series('hs', 'ik_' + m))} | µs |")
+    htable.append(f"| {label} | "
+                  + " | ".join(cell(series('hs', f"{k}_{m}")) for k in KINDS)
+                  + " | µs |")
 x25519 = stat(series("hs", "x25519_us"))[0]
 keyp = stat(series("hs", "keypair_us"))[0]
+xw = {o: stat(series("hs", f"xwing_{o}_us"))[0] for o in ("keypair", "encaps", "decaps")}
 dh = {p: (int(stat(series("hs", f"{p}_init_dh"))[0]),
-          int(stat(series("hs", f"{p}_resp_dh"))[0])) for p in ("xx", "ik")}
-htable.append(f"| X25519 DH operations, initiator / responder | {dh['xx'][0]} / {dh['xx'][1]} | "
-              f"{dh['ik'][0]} / {dh['ik'][1]} | (+1 key pair each) |")
-floor = {p: dh[p][0] * x25519 + keyp for p in ("xx", "ik")}
-htable.append(f"| floor: those DHs + one key pair (libsodium, same run) | {floor['xx']:.0f} | "
-              f"{floor['ik']:.0f} | µs |")
+          int(stat(series("hs", f"{p}_resp_dh"))[0])) for p in KINDS}
+kem = {p: (int(stat(series("hs", f"{p}_init_kem"))[0]),
+           int(stat(series("hs", f"{p}_resp_kem"))[0])) for p in KINDS}
+htable.append("| X25519 DH operations, initiator / responder | "
+              + " | ".join(f"{dh[k][0]} / {dh[k][1]}" for k in KINDS)
+              + " | (+1 key pair each) |")
+htable.append("| X-Wing operations, initiator / responder | "
+              + " | ".join(f"{kem[k][0]} / {kem[k][1]}" for k in KINDS)
+              + " | (initiator: key pair + decaps; responder: encaps) |")
+floor = {p: dh[p][0] * x25519 + keyp for p in KINDS}
+for p in ("xxhfs", "ikhfs"):
+    floor[p] += xw["keypair"] + xw["decaps"]
+htable.append("| floor: initiator's DHs + key pair (+ X-Wing key pair and decaps) | "
+              + " | ".join(f"{floor[k]:.0f}" for k in KINDS) + " | µs |")
+htable.append(f"| X-Wing alone (same run): key pair / encaps / decaps | – | – | "
+              f"{xw['keypair']:.0f} / {xw['encaps']:.0f} / {xw['decaps']:.0f} | – | µs |")
+for p, c in (("xxhfs", "xx"), ("ikhfs", "ik")):
+    r = " / ".join(f"{stat(series('hs', f'{p}_{m}'))[0] / stat(series('hs', f'{c}_{m}'))[0]:.2f}"
+                   for m in ("init_cpu_us", "resp_cpu_us", "wall_us"))
+    cells = ["–", "–", r, "–"] if p == "xxhfs" else ["–", "–", "–", r]
+    htable.append(f"| hybrid / classic: initiator CPU / responder CPU / wall | "
+                  + " | ".join(cells) + " | ratio |")
 hs_cipher = runs[("hs", 1)].get("cipher", "?")
 hs_count = int(stat(series("hs", "count"))[0])
 

@@ -115,7 +115,7 @@
 	X(DOT_ENET_STATE, "frame or call not valid in this channel state")     \
 	X(DOT_ENET_VERSION, "unsupported channel protocol version")            \
 	X(DOT_ENET_CIPHER, "channel cipher not offered or not accepted")       \
-	X(DOT_ENET_KEM, "post-quantum KEM not supported by this version")      \
+	X(DOT_ENET_KEM, "post-quantum KEM not supported, required or not echoed")      \
 	X(DOT_ENET_PAYLOAD, "malformed handshake payload")                     \
 	X(DOT_ENET_HANDSHAKE, "handshake message failed authentication")       \
 	X(DOT_ENET_MAC, "handshake message has no valid MAC")                  \

@@ -5,9 +5,11 @@
  * A channel is one end of an authenticated, encrypted, forward-secret
  * connection between two static X25519 keys: a Noise handshake (XX for first
  * contact, IK when the responder's key is known; Noise revision 34, DH 25519,
- * hash BLAKE2b, cipher AES-256-GCM or ChaCha20-Poly1305 negotiated), then
- * length-prefixed transport frames with explicit 64-bit counters, a replay
- * window and in-channel rekeying.
+ * hash BLAKE2b, cipher AES-256-GCM or ChaCha20-Poly1305 negotiated; by
+ * default with the "hfs" modifier over the hybrid KEM X-Wing, so that the
+ * keys also rest on ML-KEM-768: XXhfs, IKhfs), then length-prefixed
+ * transport frames with explicit 64-bit counters, a replay window and
+ * in-channel rekeying.
  *
  * The state machine opens no socket, reads no clock and draws no randomness:
  * bytes, the current time (a monotonic count of microseconds) and random
@@ -38,7 +40,7 @@
 /* Frames: type (1) | flags (1) | body length (4, big-endian) | body. */
 #define DOT_NET_HDR_LEN 6
 #define DOT_NET_MAX_MSG 65535    /* application bytes in one DATA frame */
-#define DOT_NET_MAX_HS_BODY 4096 /* handshake bodies (room for a PQ KEM) */
+#define DOT_NET_MAX_HS_BODY 4096 /* handshake bodies (hybrid: at most 1371) */
 #define DOT_NET_TRANSPORT_OVERHEAD (8 + 16) /* counter + AEAD tag */
 #define DOT_NET_MAX_BODY (DOT_NET_MAX_MSG + DOT_NET_TRANSPORT_OVERHEAD)
 #define DOT_NET_MAX_FRAME (DOT_NET_HDR_LEN + DOT_NET_MAX_BODY)
@@ -59,8 +61,13 @@ enum dot_net_frame_type {
 /* Handshake patterns (the pattern byte of handshake frames). */
 enum dot_net_pattern { DOT_NET_XX = 1, DOT_NET_IK = 2 };
 
-/* KEM identifiers (the KEM byte of handshake frames): 0 only, today. */
-enum dot_net_kem { DOT_NET_KEM_NONE = 0 };
+/* KEM identifiers: the kem byte of handshake and rekey frames, also in the
+ * prologue (docs/wire-protocol.md §3.1, §3.5). */
+enum dot_net_kem {
+	DOT_NET_KEM_NONE = 0,     /* classic: X25519 only (Noise XX, IK) */
+	DOT_NET_KEM_XWING = 0x12, /* X-Wing (DOT_SUITE_XWING) by Noise hfs:
+				     XXhfs, IKhfs */
+};
 
 /* Roles a peer claims in its handshake payload, and accept() verdicts. */
 enum dot_net_role {
@@ -77,6 +84,7 @@ enum dot_net_reason {
 	DOT_NET_R_VERSION = 4,  /* version or KEM not supported */
 	DOT_NET_R_TIMEOUT = 5,  /* idle or key lifetime exceeded */
 	DOT_NET_R_PROTOCOL = 6, /* protocol violation */
+	DOT_NET_R_KEM_REQUIRED = 7, /* a post-quantum KEM is required here */
 };
 
 /* The authenticated identity of the other end. */
@@ -144,6 +152,15 @@ struct dot_net_config {
 	/* Initiator: the AEAD suite to propose (0: dot_aead_preferred()).
 	 * Responder: 0 accepts any suite available here, else only this. */
 	uint8_t cipher;
+	/* Initiator: 0 proposes the hybrid handshake with X-Wing
+	 * (DOT_NET_KEM_XWING, the default); 1 proposes none (kem byte 0: a
+	 * classic X25519-only handshake). The responder never picks another
+	 * KEM than the one proposed: no fallback either way (§3.3). */
+	int classic;
+	/* Responder: 1 refuses an initiator that proposes no KEM, with a
+	 * REFUSE reason 7 (DOT_NET_R_KEM_REQUIRED) before any DH; 0 (the
+	 * default) accepts both classic and hybrid handshakes. */
+	int require_kem;
 	dot_net_accept_fn accept;
 	void *accept_ctx;
 	dot_net_rand_fn rand;
@@ -188,7 +205,9 @@ struct dot_net_io {
 struct dot_net_stats {
 	uint64_t sent, received;  /* transport frames */
 	uint64_t drops;           /* frames dropped */
-	uint64_t dh;              /* X25519 operations done */
+	uint64_t dh;              /* X25519 operations of Noise DH tokens */
+	uint64_t kem;             /* X-Wing operations: key pairs, encaps,
+				     decaps (each also does X25519 inside) */
 	uint64_t rekeys;          /* completed rekeys */
 	uint64_t cookies;         /* cookie replies sent or received */
 	uint8_t epoch;            /* current key epoch */
@@ -238,6 +257,9 @@ DOT_API int dot_net_close_reason(const struct dot_net *ch);
 DOT_API const struct dot_net_peer *dot_net_peer(const struct dot_net *ch);
 /* The negotiated AEAD suite and the handshake hash (channel binding). */
 DOT_API uint8_t dot_net_cipher(const struct dot_net *ch);
+/* The KEM of the handshake (DOT_NET_KEM_NONE or DOT_NET_KEM_XWING): what the
+ * initiator proposed; on a responder, known once HS1 has been taken. */
+DOT_API uint8_t dot_net_kem(const struct dot_net *ch);
 DOT_API void dot_net_handshake_hash(const struct dot_net *ch,
 				    uint8_t h[DOT_NET_HASH_LEN]);
 DOT_API void dot_net_stats(const struct dot_net *ch, struct dot_net_stats *s);

@@ -85,10 +85,14 @@ seal_text(const uint8_t *pk, size_t pklen, const struct dot_sign_sk *sk,
 			      opslimit, memlimit);
 	if (rv != DOT_OK)
 		goto out;
-	if (sk != NULL)
+	if (sk != NULL) {
 		dot_sign_sk_seed(sk, seed);
-	else
+	} else if (xseed != NULL) {
 		memcpy(seed, xseed, DOT_SEED_LEN);
+	} else {
+		rv = DOT_EINVAL;
+		goto out;
+	}
 	make_ad(ad, &adlen, pk, pklen);
 	rv = dot_aead_seal(DOT_SUITE_CHACHA20POLY1305, key, nonce, ad, adlen,
 			   seed, DOT_SEED_LEN, &box);

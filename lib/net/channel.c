@@ -10,8 +10,14 @@
  *     state: handshake messages are tried on a copy of the handshake state,
  *     transport counters enter the replay window only once authenticated;
  *   - no DH is done for a first handshake message without a valid mac1 (and,
- *     under load, mac2): dot_net_gate_check runs first;
- *   - keys are wiped as soon as they are replaced, and all of them on close.
+ *     under load, mac2): dot_net_gate_check runs first; nor for one whose
+ *     KEM the responder refuses (§3.5);
+ *   - the KEM is the initiator's proposal, echoed, in the prologue and in
+ *     the protocol name: never renegotiated, never a fallback (§3.3, §3.5);
+ *     a hybrid channel's rekeys are hybrid too (§6);
+ *   - keys are wiped as soon as they are replaced, and all of them on close;
+ *     KEM secrets (the e1 secret key, the shared secret, the randomness)
+ *     as soon as they are used (net_int.h).
  */
 #include <assert.h>
 #include <string.h>
@@ -44,6 +50,9 @@
 #define HS_PREFIX 6   /* version, pattern, cipher, kem, kem length (2) */
 #define RK_PREFIX 4   /* version, kem, kem length (2) */
 #define MAX_HS_PAYLOAD 256
+/* The longest Noise handshake message we write: IKhfs's first, 1333 bytes
+ * with our 5-byte payload; room for any message a frame can hold. */
+#define MAX_HS_MSG DOT_NET_MAX_HS_BODY
 
 #define REPLAY_BLOCKS 32 /* a 2048-bit bitmap (RFC 6479) */
 #define REPLAY_WINDOW ((REPLAY_BLOCKS - 1) * 64)
@@ -114,6 +123,12 @@ static int
 suite_ok(uint8_t s)
 {
 	return s == DOT_SUITE_CHACHA20POLY1305 || s == DOT_SUITE_AES256GCM;
+}
+
+static int
+kem_ok(uint8_t k)
+{
+	return k == DOT_NET_KEM_NONE || k == DOT_NET_KEM_XWING;
 }
 
 /* ---- frame headers ---- */
@@ -392,6 +407,7 @@ struct dot_net {
 	uint8_t mac1_key[32], cookie_key[32];
 	int state, phase, close_reason, pattern;
 	uint8_t cipher;
+	uint8_t kem; /* DOT_NET_KEM_NONE or DOT_NET_KEM_XWING (§3.5) */
 	uint64_t created, last_recv, last_send;
 	uint64_t reject_after_messages, reject_after_time;
 
@@ -468,8 +484,9 @@ drop(struct dot_net *ch, int err, struct dot_net_io *io)
 	return err;
 }
 
+/* §3.2: "doteros-channel/1" || cluster id || version || cipher || kem */
 static size_t
-make_prologue(uint8_t *out, const uint8_t *cid, uint8_t cipher)
+make_prologue(uint8_t *out, const uint8_t *cid, uint8_t cipher, uint8_t kem)
 {
 	size_t n = strlen(prologue_tag);
 
@@ -478,13 +495,14 @@ make_prologue(uint8_t *out, const uint8_t *cid, uint8_t cipher)
 	n += DOT_NET_CLUSTER_ID_LEN;
 	out[n++] = DOT_NET_VERSION;
 	out[n++] = cipher;
-	out[n++] = DOT_NET_KEM_NONE;
+	out[n++] = kem;
 	return n;
 }
 
+/* §6: "doteros-rekey/1" || cluster id || version || cipher || kem || h */
 static size_t
 make_rekey_prologue(uint8_t *out, const uint8_t *cid, uint8_t cipher,
-		    const uint8_t h[NOISE_HASHLEN])
+		    uint8_t kem, const uint8_t h[NOISE_HASHLEN])
 {
 	size_t n = strlen(rekey_tag);
 
@@ -493,9 +511,20 @@ make_rekey_prologue(uint8_t *out, const uint8_t *cid, uint8_t cipher,
 	n += DOT_NET_CLUSTER_ID_LEN;
 	out[n++] = DOT_NET_VERSION;
 	out[n++] = cipher;
-	out[n++] = DOT_NET_KEM_NONE;
+	out[n++] = kem;
 	memcpy(out + n, h, NOISE_HASHLEN);
 	return n + NOISE_HASHLEN;
+}
+
+static int
+hs_init(struct noise_hs *hs, int pattern, uint8_t kem, uint8_t cipher,
+	int initiator, const uint8_t *prologue, size_t plen,
+	const uint8_t *s_sk, const uint8_t *rs)
+{
+	return noise_hs_init_kem(hs, pattern == DOT_NET_IK ? NOISE_IK
+							   : NOISE_XX,
+				 kem, cipher, initiator, prologue, plen, s_sk,
+				 rs);
 }
 
 /* The handshake payload: {1: version, 2: role} (docs/wire-protocol.md §4). */
@@ -545,14 +574,21 @@ payload_decode(const uint8_t *p, size_t n, int *role)
 	return DOT_OK;
 }
 
+/* The randomness of the next message we write: its X25519 ephemeral key
+ * and, in a hybrid handshake, its e1 or ekem1 (64 bytes). */
 static void
 draw_ephemeral(struct dot_net *ch, struct noise_hs *hs)
 {
-	uint8_t seed[32];
+	uint8_t seed[32], kseed[NOISE_KEM_SEEDLEN];
 
 	ch->cfg.rand(ch->cfg.rand_ctx, seed, sizeof(seed));
 	noise_hs_set_ephemeral(hs, seed);
 	sodium_memzero(seed, sizeof(seed));
+	if (hs->kem != NOISE_KEM_NONE) {
+		ch->cfg.rand(ch->cfg.rand_ctx, kseed, sizeof(kseed));
+		noise_hs_set_kem_seed(hs, kseed);
+		sodium_memzero(kseed, sizeof(kseed));
+	}
 }
 
 /* Try a handshake read on a copy; keep the copy only if it succeeds. */
@@ -564,6 +600,7 @@ hs_read_copy(struct dot_net *ch, struct noise_hs *hs, const uint8_t *msg,
 	int rv = noise_hs_read(&tmp, msg, mlen, payload, MAX_HS_PAYLOAD, plen);
 
 	ch->st.dh += tmp.dh_count - hs->dh_count;
+	ch->st.kem += tmp.kem_count - hs->kem_count;
 	if (rv == DOT_OK)
 		*hs = tmp;
 	noise_wipe(&tmp, sizeof(tmp));
@@ -574,10 +611,11 @@ static int
 hs_write(struct dot_net *ch, struct noise_hs *hs, const uint8_t *payload,
 	 size_t plen, uint8_t *out, size_t cap, size_t *outlen)
 {
-	unsigned before = hs->dh_count;
+	unsigned before = hs->dh_count, kbefore = hs->kem_count;
 	int rv = noise_hs_write(hs, payload, plen, out, cap, outlen);
 
 	ch->st.dh += hs->dh_count - before;
+	ch->st.kem += hs->kem_count - kbefore;
 	return rv;
 }
 
@@ -649,8 +687,10 @@ hs_frame(struct dot_net *ch, uint8_t type, const uint8_t *msg, size_t mlen,
 	p[6] = DOT_NET_VERSION;
 	p[7] = (uint8_t)ch->pattern;
 	p[8] = ch->cipher;
-	p[9] = DOT_NET_KEM_NONE;
-	p[10] = p[11] = 0; /* KEM field length: empty in version 1 */
+	p[9] = ch->kem;
+	/* The kem field is empty: e1 and ekem1 are tokens of the Noise
+	 * message (§3.5). */
+	p[10] = p[11] = 0;
 	memcpy(p + DOT_NET_HDR_LEN + HS_PREFIX, msg, mlen);
 	if (type == DOT_NET_F_HS1) {
 		size_t n = DOT_NET_HDR_LEN + body;
@@ -685,7 +725,7 @@ dot_net_new(struct dot_net **chp, const struct dot_net_config *cfg,
 	    uint64_t now, struct dot_net_io *io)
 {
 	struct dot_net *ch;
-	uint8_t prologue[64], payload[MAX_HS_PAYLOAD], msg[512], *frame;
+	uint8_t prologue[64], payload[MAX_HS_PAYLOAD], msg[MAX_HS_MSG], *frame;
 	size_t plen = 0, mlen, n;
 	int rv;
 
@@ -736,16 +776,15 @@ dot_net_new(struct dot_net **chp, const struct dot_net_config *cfg,
 		return DOT_OK;
 	}
 
-	/* Initiator: propose a cipher and send HS1 (docs §3.1). */
+	/* Initiator: propose a cipher and a KEM and send HS1 (docs §3.1). */
 	ch->cipher = cfg->cipher ? cfg->cipher : dot_aead_preferred();
+	ch->kem = cfg->classic ? DOT_NET_KEM_NONE : DOT_NET_KEM_XWING;
 	ch->pattern = cfg->remote_static ? DOT_NET_IK : DOT_NET_XX;
 	if (cfg->remote_static)
 		memcpy(ch->rstatic, cfg->remote_static, 32);
-	n = make_prologue(prologue, cfg->cluster_id, ch->cipher);
-	rv = noise_hs_init(&ch->hs, ch->pattern == DOT_NET_IK ? NOISE_IK
-							      : NOISE_XX,
-			   ch->cipher, 1, prologue, n, cfg->static_sk,
-			   cfg->remote_static ? ch->rstatic : NULL);
+	n = make_prologue(prologue, cfg->cluster_id, ch->cipher, ch->kem);
+	rv = hs_init(&ch->hs, ch->pattern, ch->kem, ch->cipher, 1, prologue, n,
+		     cfg->static_sk, cfg->remote_static ? ch->rstatic : NULL);
 	if (rv != DOT_OK)
 		goto fail;
 	/* XX's first message goes out before any key: empty payload. */
@@ -911,18 +950,19 @@ install_keys(struct dot_net *ch, uint64_t now, const struct keys *base,
 	io->events |= DOT_NET_EV_REKEYED;
 }
 
-/* Rekey message body: version, KEM id, KEM length (2), Noise message. */
+/* Rekey message body: version, KEM id, KEM length (2), Noise message. The
+ * rekey handshake is IK, or IKhfs with the channel's KEM (§6). */
 static int
 rekey_start(struct dot_net *ch, uint64_t now, struct dot_net_io *io)
 {
-	uint8_t prologue[128], body[RK_PREFIX + 128];
+	uint8_t prologue[128], body[DOT_NET_MAX_HS_BODY];
 	size_t n, mlen;
 	int rv;
 
 	n = make_rekey_prologue(prologue, ch->cfg.cluster_id, ch->cipher,
-				ch->cur.h);
-	rv = noise_hs_init(&ch->rk, NOISE_IK, ch->cipher, 1, prologue, n,
-			   ch->cfg.static_sk, ch->peer.static_pk);
+				ch->kem, ch->cur.h);
+	rv = hs_init(&ch->rk, DOT_NET_IK, ch->kem, ch->cipher, 1, prologue, n,
+		     ch->cfg.static_sk, ch->peer.static_pk);
 	if (rv != DOT_OK)
 		return rv;
 	draw_ephemeral(ch, &ch->rk);
@@ -931,7 +971,7 @@ rekey_start(struct dot_net *ch, uint64_t now, struct dot_net_io *io)
 	if (rv != DOT_OK)
 		return rv;
 	body[0] = DOT_NET_VERSION;
-	body[1] = DOT_NET_KEM_NONE;
+	body[1] = ch->kem;
 	body[2] = body[3] = 0;
 	rv = seal(ch, now, DOT_NET_F_REKEY1, body, RK_PREFIX + mlen, io);
 	if (rv != DOT_OK)
@@ -941,12 +981,14 @@ rekey_start(struct dot_net *ch, uint64_t now, struct dot_net_io *io)
 	return DOT_OK;
 }
 
+/* A rekey body's prefix: this version, the channel's KEM, an empty kem
+ * field. (Authenticated: a mismatch is the peer's protocol violation.) */
 static int
-rekey_body_check(const uint8_t *pt, size_t n)
+rekey_body_check(const struct dot_net *ch, const uint8_t *pt, size_t n)
 {
 	if (n < RK_PREFIX || pt[0] != DOT_NET_VERSION)
 		return DOT_ENET_VERSION;
-	if (pt[1] != DOT_NET_KEM_NONE || pt[2] != 0 || pt[3] != 0)
+	if (pt[1] != ch->kem || pt[2] != 0 || pt[3] != 0)
 		return DOT_ENET_KEM;
 	return DOT_OK;
 }
@@ -958,17 +1000,18 @@ rekey_answer(struct dot_net *ch, uint64_t now, const struct keys *base,
 {
 	struct noise_hs hs;
 	struct noise_cipher c1, c2;
-	uint8_t prologue[128], body[RK_PREFIX + 128], payload[MAX_HS_PAYLOAD];
+	uint8_t prologue[128], body[DOT_NET_MAX_HS_BODY];
+	uint8_t payload[MAX_HS_PAYLOAD];
 	size_t pn, plen, mlen;
 	int rv;
 
-	rv = rekey_body_check(pt, n);
+	rv = rekey_body_check(ch, pt, n);
 	if (rv != DOT_OK)
 		return rv;
 	pn = make_rekey_prologue(prologue, ch->cfg.cluster_id, ch->cipher,
-				 base->h);
-	rv = noise_hs_init(&hs, NOISE_IK, ch->cipher, 0, prologue, pn,
-			   ch->cfg.static_sk, NULL);
+				 ch->kem, base->h);
+	rv = hs_init(&hs, DOT_NET_IK, ch->kem, ch->cipher, 0, prologue, pn,
+		     ch->cfg.static_sk, NULL);
 	if (rv != DOT_OK)
 		goto out;
 	rv = hs_read_copy(ch, &hs, pt + RK_PREFIX, n - RK_PREFIX, payload,
@@ -992,7 +1035,7 @@ rekey_answer(struct dot_net *ch, uint64_t now, const struct keys *base,
 	if (rv != DOT_OK)
 		goto out;
 	body[0] = DOT_NET_VERSION;
-	body[1] = DOT_NET_KEM_NONE;
+	body[1] = ch->kem;
 	body[2] = body[3] = 0;
 	/* REKEY2 goes out under the old keys (base is the sending keys). */
 	assert(base == send_keys(ch));
@@ -1022,7 +1065,7 @@ rekey_finish(struct dot_net *ch, uint64_t now, const uint8_t *pt, size_t n,
 
 	if (!ch->rekey_pending)
 		return DOT_ENET_STATE;
-	rv = rekey_body_check(pt, n);
+	rv = rekey_body_check(ch, pt, n);
 	if (rv != DOT_OK)
 		return rv;
 	rv = hs_read_copy(ch, &ch->rk, pt + RK_PREFIX, n - RK_PREFIX, payload,
@@ -1229,10 +1272,15 @@ transport_in(struct dot_net *ch, uint64_t now, const uint8_t *f, size_t n,
 
 /* ---- handshake input ---- */
 
-/* Parse a handshake frame's prefix; msg, mlen: the Noise message. */
+/*
+ * Parse a handshake frame's prefix (§3.1); msg, mlen: the Noise message.
+ * DOT_ENET_VERSION for another version; DOT_ENET_FRAME for a non-empty kem
+ * field (the KEM's bytes are Noise tokens: the field is always empty). The
+ * pattern, cipher and kem bytes are the caller's to check.
+ */
 static int
 hs_prefix(const uint8_t *f, size_t n, const uint8_t **msg, size_t *mlen,
-	  uint8_t *pattern, uint8_t *cipher)
+	  uint8_t *pattern, uint8_t *cipher, uint8_t *kem)
 {
 	const uint8_t *b = f + DOT_NET_HDR_LEN;
 	size_t blen = n - DOT_NET_HDR_LEN;
@@ -1241,10 +1289,11 @@ hs_prefix(const uint8_t *f, size_t n, const uint8_t **msg, size_t *mlen,
 		blen -= 2 * MAC_LEN;
 	if (b[0] != DOT_NET_VERSION)
 		return DOT_ENET_VERSION;
-	if (b[3] != DOT_NET_KEM_NONE || b[4] != 0 || b[5] != 0)
-		return DOT_ENET_KEM;
+	if (b[4] != 0 || b[5] != 0)
+		return DOT_ENET_FRAME;
 	*pattern = b[1];
 	*cipher = b[2];
+	*kem = b[3];
 	*msg = b + HS_PREFIX;
 	*mlen = blen - HS_PREFIX;
 	return DOT_OK;
@@ -1256,8 +1305,8 @@ responder_hs1(struct dot_net *ch, uint64_t now, const uint8_t *f, size_t n,
 {
 	const struct dot_net_config *c = &ch->cfg;
 	const uint8_t *msg;
-	uint8_t pattern, cipher, prologue[64], payload[MAX_HS_PAYLOAD];
-	uint8_t out[512];
+	uint8_t pattern, cipher, kem, prologue[64], payload[MAX_HS_PAYLOAD];
+	uint8_t out[MAX_HS_MSG];
 	size_t mlen, plen, olen, pn;
 	struct noise_hs hs;
 	int rv, role = 0;
@@ -1273,17 +1322,25 @@ responder_hs1(struct dot_net *ch, uint64_t now, const uint8_t *f, size_t n,
 	}
 	if (rv != DOT_OK)
 		return drop(ch, rv, io);
-	rv = hs_prefix(f, n, &msg, &mlen, &pattern, &cipher);
-	if (rv != DOT_OK)
+	rv = hs_prefix(f, n, &msg, &mlen, &pattern, &cipher, &kem);
+	if (rv == DOT_ENET_VERSION)
 		return refuse(ch, rv, DOT_NET_R_VERSION, io);
+	if (rv != DOT_OK)
+		return drop(ch, rv, io);
 	if (pattern != DOT_NET_XX && pattern != DOT_NET_IK)
 		return refuse(ch, DOT_ENET_FRAME, DOT_NET_R_PROTOCOL, io);
 	if (!suite_ok(cipher) || !dot_aead_available(cipher) ||
 	    (c->cipher != 0 && cipher != c->cipher))
 		return refuse(ch, DOT_ENET_CIPHER, DOT_NET_R_CIPHER, io);
-	pn = make_prologue(prologue, c->cluster_id, cipher);
-	rv = noise_hs_init(&hs, pattern == DOT_NET_IK ? NOISE_IK : NOISE_XX,
-			   cipher, 0, prologue, pn, c->static_sk, NULL);
+	/* The KEM (§3.5): one we know, and none only if we take classic
+	 * handshakes. Refused here, before any DH or KEM work. */
+	if (!kem_ok(kem))
+		return refuse(ch, DOT_ENET_KEM, DOT_NET_R_VERSION, io);
+	if (kem == DOT_NET_KEM_NONE && c->require_kem)
+		return refuse(ch, DOT_ENET_KEM, DOT_NET_R_KEM_REQUIRED, io);
+	pn = make_prologue(prologue, c->cluster_id, cipher, kem);
+	rv = hs_init(&hs, pattern, kem, cipher, 0, prologue, pn, c->static_sk,
+		     NULL);
 	if (rv != DOT_OK)
 		goto fatal;
 	rv = hs_read_copy(ch, &hs, msg, mlen, payload, &plen);
@@ -1312,6 +1369,7 @@ responder_hs1(struct dot_net *ch, uint64_t now, const uint8_t *f, size_t n,
 	}
 	ch->pattern = pattern;
 	ch->cipher = cipher;
+	ch->kem = kem;
 	rv = payload_encode(c->role, payload, sizeof(payload), &plen);
 	if (rv != DOT_OK)
 		goto fatal;
@@ -1342,19 +1400,21 @@ initiator_hs2(struct dot_net *ch, uint64_t now, const uint8_t *f, size_t n,
 	      struct dot_net_io *io)
 {
 	const uint8_t *msg;
-	uint8_t pattern, cipher, payload[MAX_HS_PAYLOAD], out[512];
+	uint8_t pattern, cipher, kem, payload[MAX_HS_PAYLOAD], out[MAX_HS_MSG];
 	size_t mlen, plen, olen;
 	int rv, role;
 
-	rv = hs_prefix(f, n, &msg, &mlen, &pattern, &cipher);
+	rv = hs_prefix(f, n, &msg, &mlen, &pattern, &cipher, &kem);
 	if (rv != DOT_OK)
 		return drop(ch, rv, io);
-	/* The answer must echo our proposal (a changed cipher is also
-	 * caught by the transcript: docs §3.3). */
+	/* The answer must echo our proposal (a changed cipher or KEM is
+	 * also caught by the transcript: docs §3.3). */
 	if (pattern != ch->pattern)
 		return drop(ch, DOT_ENET_FRAME, io);
 	if (cipher != ch->cipher)
 		return drop(ch, DOT_ENET_CIPHER, io);
+	if (kem != ch->kem)
+		return drop(ch, DOT_ENET_KEM, io);
 	rv = hs_read_copy(ch, &ch->hs, msg, mlen, payload, &plen);
 	if (rv != DOT_OK)
 		return drop(ch, DOT_ENET_HANDSHAKE, io);
@@ -1392,14 +1452,14 @@ responder_hs3(struct dot_net *ch, uint64_t now, const uint8_t *f, size_t n,
 	      struct dot_net_io *io)
 {
 	const uint8_t *msg;
-	uint8_t pattern, cipher, payload[MAX_HS_PAYLOAD];
+	uint8_t pattern, cipher, kem, payload[MAX_HS_PAYLOAD];
 	size_t mlen, plen;
 	int rv, role;
 
-	rv = hs_prefix(f, n, &msg, &mlen, &pattern, &cipher);
+	rv = hs_prefix(f, n, &msg, &mlen, &pattern, &cipher, &kem);
 	if (rv != DOT_OK)
 		return drop(ch, rv, io);
-	if (pattern != ch->pattern || cipher != ch->cipher)
+	if (pattern != ch->pattern || cipher != ch->cipher || kem != ch->kem)
 		return drop(ch, DOT_ENET_FRAME, io);
 	rv = hs_read_copy(ch, &ch->hs, msg, mlen, payload, &plen);
 	if (rv != DOT_OK)
@@ -1467,6 +1527,9 @@ refused_by_peer(struct dot_net *ch, const uint8_t *f, struct dot_net_io *io)
 		break;
 	case DOT_NET_R_VERSION:
 		err = DOT_ENET_VERSION;
+		break;
+	case DOT_NET_R_KEM_REQUIRED:
+		err = DOT_ENET_KEM;
 		break;
 	default:
 		err = DOT_ENET_PEER_CLOSED;
@@ -1596,6 +1659,12 @@ uint8_t
 dot_net_cipher(const struct dot_net *ch)
 {
 	return ch->cipher;
+}
+
+uint8_t
+dot_net_kem(const struct dot_net *ch)
+{
+	return ch->kem;
 }
 
 void

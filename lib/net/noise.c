@@ -1,13 +1,16 @@
 /*
  * noise.c - the Noise protocol framework, revision 34 (2018-07-11),
  * noiseprotocol.org/noise.html, for DH = 25519, HASH = BLAKE2b and
- * cipher = ChaChaPoly or AESGCM, patterns XX and IK.
+ * cipher = ChaChaPoly or AESGCM, patterns XX and IK; and its "hfs" modifier
+ * ("KEM-based Hybrid Forward Secrecy for Noise", revision 1, 2018-11-17)
+ * with the KEM X-Wing: patterns XXhfs and IKhfs.
  *
  * Primitives all come from lib/crypto: X25519 (dot_kx), the AEADs
- * (dot_aead_encrypt/decrypt) and BLAKE2b-512 (dot_blake2b). Only the
- * framework's own compositions live here: HMAC (RFC 2104, as §4.3 asks) and
- * HKDF (§4.3), the CipherState, SymmetricState and HandshakeState objects
- * (§5) and the two patterns' token lists (§7.5).
+ * (dot_aead_encrypt/decrypt), BLAKE2b-512 (dot_blake2b) and X-Wing
+ * (dot_xwing_*). Only the framework's own compositions live here: HMAC
+ * (RFC 2104, as §4.3 asks) and HKDF (§4.3), the CipherState, SymmetricState
+ * and HandshakeState objects (§5), the patterns' token lists (§7.5, hfs §5)
+ * and the hfs tokens e1 and ekem1 (hfs §4).
  */
 #include <assert.h>
 #include <string.h>
@@ -16,7 +19,15 @@
 
 #include "doteros/crypto.h"
 #include "doteros/err.h"
+#include "doteros/xwing.h"
 #include "net_int.h"
+
+_Static_assert(NOISE_KEM_SKLEN == DOT_XWING_SK_LEN, "X-Wing sk");
+_Static_assert(NOISE_KEM_PKLEN == DOT_XWING_PK_LEN, "X-Wing pk");
+_Static_assert(NOISE_KEM_CTLEN == DOT_XWING_CT_LEN, "X-Wing ct");
+_Static_assert(NOISE_KEM_SSLEN == DOT_XWING_SS_LEN, "X-Wing ss");
+_Static_assert(NOISE_KEM_SEEDLEN == DOT_XWING_ESEED_LEN, "X-Wing eseed");
+_Static_assert((int)NOISE_KEM_XWING == (int)DOT_SUITE_XWING, "X-Wing suite id");
 
 void
 noise_wipe(void *p, size_t n)
@@ -245,44 +256,85 @@ decrypt_and_hash(struct noise_sym *ss, const uint8_t *ct, size_t n,
 
 /* ---- HandshakeState (§5.3) and the patterns (§7.5) ---- */
 
-enum tok { T_END = 0, T_E, T_S, T_EE, T_ES, T_SE, T_SS };
+enum tok { T_END = 0, T_E, T_S, T_EE, T_ES, T_SE, T_SS, T_E1, T_EKEM1 };
+
+#define MAX_TOKENS 7 /* the longest message's tokens and T_END */
 
 /* XX:  -> e   <- e, ee, s, es   -> s, se */
-static const uint8_t xx_msgs[3][5] = {
+static const uint8_t xx_msgs[3][MAX_TOKENS] = {
 	{T_E, T_END},
 	{T_E, T_EE, T_S, T_ES, T_END},
 	{T_S, T_SE, T_END},
 };
 /* IK:  <- s  ...  -> e, es, s, ss   <- e, ee, se */
-static const uint8_t ik_msgs[2][5] = {
+static const uint8_t ik_msgs[2][MAX_TOKENS] = {
 	{T_E, T_ES, T_S, T_SS, T_END},
 	{T_E, T_EE, T_SE, T_END},
+};
+/*
+ * hfs §5: e1 directly after the first e, or after the DH that follows it
+ * in the same message (so that the KEM public key is encrypted); ekem1
+ * directly after the first ee.
+ *
+ * XXhfs:  -> e, e1   <- e, ee, ekem1, s, es   -> s, se
+ */
+static const uint8_t xxhfs_msgs[3][MAX_TOKENS] = {
+	{T_E, T_E1, T_END},
+	{T_E, T_EE, T_EKEM1, T_S, T_ES, T_END},
+	{T_S, T_SE, T_END},
+};
+/* IKhfs:  <- s  ...  -> e, es, e1, s, ss   <- e, ee, ekem1, se */
+static const uint8_t ikhfs_msgs[2][MAX_TOKENS] = {
+	{T_E, T_ES, T_E1, T_S, T_SS, T_END},
+	{T_E, T_EE, T_EKEM1, T_SE, T_END},
 };
 
 static const uint8_t *
 tokens(const struct noise_hs *hs)
 {
+	int hfs = hs->kem != NOISE_KEM_NONE;
+
 	if (hs->pattern == NOISE_XX && hs->msg < 3)
-		return xx_msgs[hs->msg];
+		return hfs ? xxhfs_msgs[hs->msg] : xx_msgs[hs->msg];
 	if (hs->pattern == NOISE_IK && hs->msg < 2)
-		return ik_msgs[hs->msg];
+		return hfs ? ikhfs_msgs[hs->msg] : ik_msgs[hs->msg];
 	return NULL;
+}
+
+/*
+ * §8 protocol names; with hfs, the DH section names the KEM after the DH
+ * function, joined by "+" (hfs §5). Every name here is shorter than
+ * HASHLEN, so InitializeSymmetric pads it (§5.2).
+ */
+const char *
+noise_protocol_name_kem(int pattern, uint8_t kem, uint8_t suite)
+{
+	static const char *const names[2][2][2] = {
+		/* [kem][pattern IK][AESGCM] */
+		{{"Noise_XX_25519_ChaChaPoly_BLAKE2b",
+		  "Noise_XX_25519_AESGCM_BLAKE2b"},
+		 {"Noise_IK_25519_ChaChaPoly_BLAKE2b",
+		  "Noise_IK_25519_AESGCM_BLAKE2b"}},
+		{{"Noise_XXhfs_25519+XWing_ChaChaPoly_BLAKE2b",
+		  "Noise_XXhfs_25519+XWing_AESGCM_BLAKE2b"},
+		 {"Noise_IKhfs_25519+XWing_ChaChaPoly_BLAKE2b",
+		  "Noise_IKhfs_25519+XWing_AESGCM_BLAKE2b"}},
+	};
+
+	if (suite != DOT_SUITE_AES256GCM && suite != DOT_SUITE_CHACHA20POLY1305)
+		return NULL;
+	if (kem != NOISE_KEM_NONE && kem != NOISE_KEM_XWING)
+		return NULL;
+	if (pattern != NOISE_XX && pattern != NOISE_IK)
+		return NULL;
+	return names[kem == NOISE_KEM_XWING][pattern == NOISE_IK]
+		    [suite == DOT_SUITE_AES256GCM];
 }
 
 const char *
 noise_protocol_name(int pattern, uint8_t suite)
 {
-	int aes = suite == DOT_SUITE_AES256GCM;
-
-	if (suite != DOT_SUITE_AES256GCM && suite != DOT_SUITE_CHACHA20POLY1305)
-		return NULL;
-	if (pattern == NOISE_XX)
-		return aes ? "Noise_XX_25519_AESGCM_BLAKE2b"
-			   : "Noise_XX_25519_ChaChaPoly_BLAKE2b";
-	if (pattern == NOISE_IK)
-		return aes ? "Noise_IK_25519_AESGCM_BLAKE2b"
-			   : "Noise_IK_25519_ChaChaPoly_BLAKE2b";
-	return NULL;
+	return noise_protocol_name_kem(pattern, NOISE_KEM_NONE, suite);
 }
 
 int
@@ -290,7 +342,16 @@ noise_hs_init(struct noise_hs *hs, int pattern, uint8_t suite, int initiator,
 	      const uint8_t *prologue, size_t plen, const uint8_t *s_sk,
 	      const uint8_t *rs)
 {
-	const char *name = noise_protocol_name(pattern, suite);
+	return noise_hs_init_kem(hs, pattern, NOISE_KEM_NONE, suite, initiator,
+				 prologue, plen, s_sk, rs);
+}
+
+int
+noise_hs_init_kem(struct noise_hs *hs, int pattern, uint8_t kem, uint8_t suite,
+		  int initiator, const uint8_t *prologue, size_t plen,
+		  const uint8_t *s_sk, const uint8_t *rs)
+{
+	const char *name = noise_protocol_name_kem(pattern, kem, suite);
 	size_t nlen;
 	int rv;
 
@@ -300,6 +361,7 @@ noise_hs_init(struct noise_hs *hs, int pattern, uint8_t suite, int initiator,
 	if (pattern == NOISE_IK && (initiator ? rs == NULL : s_sk == NULL))
 		return DOT_EINVAL;
 	hs->pattern = (uint8_t)pattern;
+	hs->kem = kem;
 	hs->initiator = initiator ? 1 : 0;
 	/* InitializeSymmetric: the name fits in HASHLEN, so it is h padded
 	 * with zeros; ck = h; k empty. */
@@ -336,6 +398,14 @@ noise_hs_set_ephemeral(struct noise_hs *hs, const uint8_t seed[32])
 	hs->has_e_seed = 1;
 }
 
+void
+noise_hs_set_kem_seed(struct noise_hs *hs,
+		      const uint8_t seed[NOISE_KEM_SEEDLEN])
+{
+	memcpy(hs->kem_seed, seed, NOISE_KEM_SEEDLEN);
+	hs->has_kem_seed = 1;
+}
+
 int
 noise_hs_my_turn(const struct noise_hs *hs)
 {
@@ -363,10 +433,105 @@ noise_hs_msg_len(const struct noise_hs *hs, size_t plen)
 			n += 32;
 		else if (*t == T_S)
 			n += 32 + (keyed ? NOISE_TAGLEN : 0);
-		else
+		else if (*t == T_E1)
+			n += NOISE_KEM_PKLEN + (keyed ? NOISE_TAGLEN : 0);
+		else if (*t == T_EKEM1) {
+			n += NOISE_KEM_CTLEN + (keyed ? NOISE_TAGLEN : 0);
+			keyed = 1; /* MixKey(kem_output) */
+		} else
 			keyed = 1; /* every DH token does MixKey */
 	}
 	return n + plen + (keyed ? NOISE_TAGLEN : 0);
+}
+
+/*
+ * hfs §4, the sender's side. e1: a fresh X-Wing key pair from the caller's
+ * randomness, its public key sent as a static key would be
+ * (EncryptAndHash). ekem1: an encapsulation to the e1 received, the
+ * ciphertext sent by EncryptAndHash, then MixKey(shared secret).
+ */
+static int
+kem_write(struct noise_hs *hs, int tok, uint8_t *out, size_t *n)
+{
+	uint8_t pk[NOISE_KEM_PKLEN], ct[NOISE_KEM_CTLEN], ss[NOISE_KEM_SSLEN];
+	int rv;
+
+	if (!hs->has_kem_seed)
+		return DOT_EINVAL;
+	if (tok == T_E1) {
+		dot_xwing_keypair(hs->e1_sk, pk, hs->kem_seed);
+		hs->has_e1 = 1;
+		hs->kem_count++;
+		rv = encrypt_and_hash(&hs->ss, pk, sizeof(pk), out, n);
+		goto out;
+	}
+	if (!hs->has_re1) {
+		rv = DOT_EINVAL;
+		goto out;
+	}
+	hs->kem_count++;
+	rv = dot_xwing_encaps_derand(ct, ss, hs->re1, sizeof(hs->re1),
+				     hs->kem_seed);
+	if (rv == DOT_OK)
+		rv = encrypt_and_hash(&hs->ss, ct, sizeof(ct), out, n);
+	if (rv == DOT_OK)
+		rv = mix_key(&hs->ss, ss, sizeof(ss));
+out:
+	noise_wipe(hs->kem_seed, sizeof(hs->kem_seed));
+	hs->has_kem_seed = 0;
+	noise_wipe(ss, sizeof(ss));
+	return rv;
+}
+
+/*
+ * hfs §4, the receiver's side. e1: the public key (DecryptAndHash once a
+ * key is set), checked as FIPS 203 §7.2 and X-Wing ask before anything
+ * uses it. ekem1: the ciphertext (always encrypted: ekem1 follows ee),
+ * decapsulated with our e1 secret, which is then wiped, and
+ * MixKey(shared secret). avail: the message's bytes from the token on;
+ * *used: the token's length.
+ */
+static int
+kem_read(struct noise_hs *hs, int tok, const uint8_t *msg, size_t avail,
+	 size_t *used)
+{
+	uint8_t ct[NOISE_KEM_CTLEN], ss[NOISE_KEM_SSLEN];
+	size_t tag = hs->ss.cs.has_k ? NOISE_TAGLEN : 0, n;
+	int rv;
+
+	if (tok == T_E1) {
+		if (avail < NOISE_KEM_PKLEN + tag)
+			return DOT_ECRYPTO_DECRYPT;
+		rv = decrypt_and_hash(&hs->ss, msg, NOISE_KEM_PKLEN + tag,
+				      hs->re1, &n);
+		if (rv != DOT_OK)
+			return rv;
+		rv = dot_xwing_pk_check(hs->re1, sizeof(hs->re1));
+		if (rv != DOT_OK)
+			return rv;
+		hs->has_re1 = 1;
+		*used = NOISE_KEM_PKLEN + tag;
+		return DOT_OK;
+	}
+	if (!hs->has_e1)
+		return DOT_EINVAL;
+	if (avail < NOISE_KEM_CTLEN + tag)
+		return DOT_ECRYPTO_DECRYPT;
+	rv = decrypt_and_hash(&hs->ss, msg, NOISE_KEM_CTLEN + tag, ct, &n);
+	if (rv == DOT_OK) {
+		hs->kem_count++;
+		rv = dot_xwing_decaps(ss, ct, sizeof(ct), hs->e1_sk,
+				      sizeof(hs->e1_sk));
+	}
+	/* Our e1 has done its one job, whatever the outcome. */
+	noise_wipe(hs->e1_sk, sizeof(hs->e1_sk));
+	hs->has_e1 = 0;
+	if (rv == DOT_OK)
+		rv = mix_key(&hs->ss, ss, sizeof(ss));
+	noise_wipe(ss, sizeof(ss));
+	if (rv == DOT_OK)
+		*used = NOISE_KEM_CTLEN + tag;
+	return rv;
 }
 
 /* One DH token: which of our keys against which of theirs (§7.1). */
@@ -445,6 +610,12 @@ noise_hs_write(struct noise_hs *hs, const uint8_t *payload, size_t plen,
 					      &n);
 			o += n;
 			break;
+		case T_E1:
+		case T_EKEM1:
+			rv = kem_write(hs, *t, out + o, &n);
+			if (rv == DOT_OK)
+				o += n;
+			break;
 		default:
 			rv = dh_token(hs, *t);
 			break;
@@ -491,6 +662,12 @@ noise_hs_read(struct noise_hs *hs, const uint8_t *msg, size_t mlen,
 				hs->has_rs = 1;
 			o += 32 + (hs->ss.cs.has_k ? NOISE_TAGLEN : 0);
 			break;
+		case T_E1:
+		case T_EKEM1:
+			rv = kem_read(hs, *t, msg + o, mlen - o, &n);
+			if (rv == DOT_OK)
+				o += n;
+			break;
 		default:
 			rv = dh_token(hs, *t);
 			break;
@@ -532,5 +709,9 @@ noise_hs_split(struct noise_hs *hs, struct noise_cipher *c1,
 	noise_wipe(&hs->ss.cs, sizeof(hs->ss.cs));
 	noise_wipe(hs->e_sk, sizeof(hs->e_sk));
 	noise_wipe(hs->s_sk, sizeof(hs->s_sk));
+	noise_wipe(hs->e1_sk, sizeof(hs->e1_sk));
+	noise_wipe(hs->kem_seed, sizeof(hs->kem_seed));
+	noise_wipe(hs->e_seed, sizeof(hs->e_seed));
+	hs->has_e1 = hs->has_kem_seed = hs->has_e_seed = 0;
 	return rv;
 }

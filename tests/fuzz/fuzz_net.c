@@ -10,9 +10,15 @@
  *   3  a fresh IK initiator
  *   4  the responder of an established pair
  *   5  the initiator of an established pair
+ *   0x10 + m  the same ends with the hybrid handshake (docs §3.5): the
+ *         initiators propose X-Wing (XXhfs, IKhfs), the responders require
+ *         it; pairs 0x14, 0x15 are hybrid, so their rekeys are IKhfs
  *   else  only the frame cutter
- * Keys and randomness are fixed, so recorded frames (the corpus) reach deep
- * states. The fake clock advances one second per frame, so timers fire too.
+ * In modes 0 to 5 the initiators are classic (kem 0) and the responders
+ * take both kinds, so hybrid frames reach them too. Keys and randomness are
+ * fixed, so recorded frames (the corpus, tests/fuzz/gen_net_corpus.c)
+ * reach deep states. The fake clock advances one second per frame, so
+ * timers fire too.
  * Invariants: no crash; every result is a known code; a frame is accepted
  * only in a live channel; a closed channel accepts nothing more.
  */
@@ -79,8 +85,8 @@ struct world {
 };
 
 static void
-config(struct dot_net_config *c, int initiator, int ik, struct end *e,
-       struct dot_net_gate *g)
+config(struct dot_net_config *c, int initiator, int ik, int hybrid,
+       struct end *e, struct dot_net_gate *g)
 {
 	static uint8_t rpk[DOT_NET_KEY_LEN];
 	uint8_t sk[32], pk[DOT_X25519_PK_LEN];
@@ -103,6 +109,8 @@ config(struct dot_net_config *c, int initiator, int ik, struct end *e,
 	c->src = SRC;
 	c->srclen = sizeof(SRC);
 	c->max_drops = 64;
+	c->classic = initiator && !hybrid;
+	c->require_kem = !initiator && hybrid;
 }
 
 static void
@@ -134,7 +142,7 @@ relay(struct end *from, struct end *to, uint64_t now)
 }
 
 static int
-world_new(struct world *w, int ik, int establish)
+world_new(struct world *w, int ik, int hybrid, int establish)
 {
 	struct dot_net_config c;
 
@@ -145,10 +153,10 @@ world_new(struct world *w, int ik, int establish)
 	if (dot_crypto_init() != DOT_OK ||
 	    dot_net_gate_new(&w->gate, CID, rng_fill, &w->grng) != DOT_OK)
 		return -1;
-	config(&c, 0, ik, &w->b, w->gate);
+	config(&c, 0, ik, hybrid, &w->b, w->gate);
 	if (dot_net_new(&w->b.ch, &c, T0, &w->b.io) != DOT_OK)
 		return -1;
-	config(&c, 1, ik, &w->a, NULL);
+	config(&c, 1, ik, hybrid, &w->a, NULL);
 	if (dot_net_new(&w->a.ch, &c, T0, &w->a.io) != DOT_OK)
 		return -1;
 	if (!establish)
@@ -160,6 +168,10 @@ world_new(struct world *w, int ik, int establish)
 	if (dot_net_state(w->a.ch) != DOT_NET_S_ESTABLISHED ||
 	    dot_net_state(w->b.ch) != DOT_NET_S_ESTABLISHED)
 		fail("deterministic handshake did not complete");
+	if (dot_net_kem(w->a.ch) != dot_net_kem(w->b.ch) ||
+	    dot_net_kem(w->a.ch) !=
+		(hybrid ? DOT_NET_KEM_XWING : DOT_NET_KEM_NONE))
+		fail("the KEM of the handshake");
 	end_clear(&w->a);
 	end_clear(&w->b);
 	return 0;
@@ -177,9 +189,10 @@ world_free(struct world *w)
 	dot_buf_free(&w->b.io.data);
 }
 
-/* Cut frames from the stream and give them to e; check the invariants. */
+/* Cut frames from the stream and give them to e; check the invariants.
+ * kem: the only KEM an established e may have (-1: either). */
 static void
-feed(struct end *e, const uint8_t *data, size_t size)
+feed(struct end *e, int kem, const uint8_t *data, size_t size)
 {
 	size_t off = 0, n;
 	uint64_t now = T0;
@@ -221,6 +234,11 @@ feed(struct end *e, const uint8_t *data, size_t size)
 		if (dot_net_state(e->ch) == DOT_NET_S_ESTABLISHED &&
 		    dot_net_peer(e->ch) == NULL)
 			fail("established without a peer");
+		/* no downgrade: an initiator ends with the KEM it proposed,
+		 * a responder that requires X-Wing with X-Wing */
+		if (dot_net_state(e->ch) == DOT_NET_S_ESTABLISHED && kem >= 0 &&
+		    dot_net_kem(e->ch) != kem)
+			fail("established with another KEM");
 		/* Answer what the channel wants to send, as dotd would:
 		 * timers and a message of our own. */
 		if (dot_net_tick(e->ch, now, &e->io) != DOT_OK) {
@@ -240,21 +258,28 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct world w;
 	struct end *e;
 	uint8_t mode;
+	int hybrid;
 
 	if (size < 1)
 		return 0;
 	mode = data[0];
+	hybrid = mode >= 0x10 && mode <= 0x15;
+	if (hybrid)
+		mode -= 0x10;
 	if (mode > 5) {
-		feed(NULL, data + 1, size - 1);
+		feed(NULL, -1, data + 1, size - 1);
 		return 0;
 	}
-	if (world_new(&w, mode == 3, mode >= 4) != 0)
+	if (world_new(&w, mode == 3, hybrid, mode >= 4) != 0)
 		fail("setup");
 	if (mode == 1)
 		dot_net_gate_set_load(w.gate, 1);
 	e = (mode == 0 || mode == 1 || mode == 4) ? &w.b : &w.a;
 	end_clear(&w.a);
-	feed(e, data + 1, size - 1);
+	feed(e,
+	     hybrid ? DOT_NET_KEM_XWING
+		    : (e == &w.a ? DOT_NET_KEM_NONE : -1),
+	     data + 1, size - 1);
 	world_free(&w);
 	return 0;
 }

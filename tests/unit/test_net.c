@@ -2,6 +2,9 @@
  * test_net.c - lib/net: the Noise core against published vectors, and the
  * channel state machine with two ends in one process, a fake clock and
  * deterministic randomness (include/doteros/net.h, docs/wire-protocol.md).
+ * The channel runs its default, the hybrid handshake (Noise hfs with
+ * X-Wing), unless a test asks for a classic one (cfg.classic); the tests
+ * named test_hfs_* are the hybrid handshake's own (§3.5).
  *
  * Nothing here sleeps or reads a clock: time is a counter the test advances.
  */
@@ -9,10 +12,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "doteros/buf.h"
 #include "doteros/crypto.h"
 #include "doteros/heap.h"
 #include "doteros/net.h"
+#include "doteros/xwing.h"
 #include "harness.h"
 #include "net/net_int.h"
 
@@ -246,6 +252,15 @@ dh_of(struct dot_net *ch)
 }
 
 static uint64_t
+kem_of(struct dot_net *ch)
+{
+	struct dot_net_stats s;
+
+	dot_net_stats(ch, &s);
+	return s.kem;
+}
+
+static uint64_t
 drops_of(struct dot_net *ch)
 {
 	struct dot_net_stats s;
@@ -448,13 +463,14 @@ test_nonce_encoding(void)
 /* handshakes                                                          */
 
 static void
-handshake_case(int ik, uint8_t cipher)
+handshake_case(int ik, uint8_t cipher, int classic)
 {
 	struct pair p;
 	const struct dot_net_peer *pa, *pb;
 	uint8_t ha[64], hb[64];
 
 	pair_setup(&p, ik, cipher);
+	p.a.cfg.classic = classic;
 	REQUIRE_RC(pair_start(&p), DOT_OK);
 	CHECK(dot_net_state(p.a.ch) == DOT_NET_S_HANDSHAKE);
 	CHECK(dot_net_peer(p.a.ch) == NULL);
@@ -476,9 +492,16 @@ handshake_case(int ik, uint8_t cipher)
 	dot_net_handshake_hash(p.a.ch, ha);
 	dot_net_handshake_hash(p.b.ch, hb);
 	CHECK_MEM(ha, hb, 64);
-	/* DH work as the patterns say: XX 3, IK 4 on each side */
+	/* DH work as the patterns say: XX 3, IK 4 on each side; hfs adds
+	 * an X-Wing key pair and a decapsulation on the initiator's side,
+	 * an encapsulation on the responder's */
 	CHECK(dh_of(p.a.ch) == (ik ? 4u : 3u));
 	CHECK(dh_of(p.b.ch) == (ik ? 4u : 3u));
+	CHECK(kem_of(p.a.ch) == (classic ? 0u : 2u));
+	CHECK(kem_of(p.b.ch) == (classic ? 0u : 1u));
+	CHECK(dot_net_kem(p.a.ch) ==
+	      (classic ? DOT_NET_KEM_NONE : DOT_NET_KEM_XWING));
+	CHECK(dot_net_kem(p.b.ch) == dot_net_kem(p.a.ch));
 	clear(&p.a);
 	clear(&p.b);
 	CHECK(roundtrip(&p, &p.a, &p.b, "hello node"));
@@ -504,14 +527,16 @@ static void
 test_handshake_xx_chacha(void)
 {
 	INIT();
-	handshake_case(0, DOT_SUITE_CHACHA20POLY1305);
+	handshake_case(0, DOT_SUITE_CHACHA20POLY1305, 1);
+	handshake_case(0, DOT_SUITE_CHACHA20POLY1305, 0);
 }
 
 static void
 test_handshake_ik_chacha(void)
 {
 	INIT();
-	handshake_case(1, DOT_SUITE_CHACHA20POLY1305);
+	handshake_case(1, DOT_SUITE_CHACHA20POLY1305, 1);
+	handshake_case(1, DOT_SUITE_CHACHA20POLY1305, 0);
 }
 
 static void
@@ -520,7 +545,8 @@ test_handshake_xx_aes(void)
 	INIT();
 	if (!dot_aead_available(DOT_SUITE_AES256GCM))
 		SKIP("AES-256-GCM not available on this CPU");
-	handshake_case(0, DOT_SUITE_AES256GCM);
+	handshake_case(0, DOT_SUITE_AES256GCM, 1);
+	handshake_case(0, DOT_SUITE_AES256GCM, 0);
 }
 
 static void
@@ -529,7 +555,8 @@ test_handshake_ik_aes(void)
 	INIT();
 	if (!dot_aead_available(DOT_SUITE_AES256GCM))
 		SKIP("AES-256-GCM not available on this CPU");
-	handshake_case(1, DOT_SUITE_AES256GCM);
+	handshake_case(1, DOT_SUITE_AES256GCM, 1);
+	handshake_case(1, DOT_SUITE_AES256GCM, 0);
 }
 
 static void
@@ -589,12 +616,13 @@ flip_all(struct pair *p, struct ep *from, struct ep *to, int *ok)
 }
 
 static void
-flip_case(int ik, uint8_t cipher)
+flip_case(int ik, uint8_t cipher, int classic)
 {
 	struct pair p;
 	int ok;
 
 	pair_setup(&p, ik, cipher);
+	p.a.cfg.classic = classic;
 	REQUIRE_RC(pair_start(&p), DOT_OK);
 	/* HS1 at the responder */
 	flip_all(&p, &p.a, &p.b, &ok);
@@ -627,11 +655,13 @@ static void
 test_flip_every_byte(void)
 {
 	INIT();
-	flip_case(0, DOT_SUITE_CHACHA20POLY1305);
-	flip_case(1, DOT_SUITE_CHACHA20POLY1305);
-	if (dot_aead_available(DOT_SUITE_AES256GCM)) {
-		flip_case(0, DOT_SUITE_AES256GCM);
-		flip_case(1, DOT_SUITE_AES256GCM);
+	for (int classic = 0; classic < 2; classic++) {
+		flip_case(0, DOT_SUITE_CHACHA20POLY1305, classic);
+		flip_case(1, DOT_SUITE_CHACHA20POLY1305, classic);
+		if (dot_aead_available(DOT_SUITE_AES256GCM)) {
+			flip_case(0, DOT_SUITE_AES256GCM, classic);
+			flip_case(1, DOT_SUITE_AES256GCM, classic);
+		}
 	}
 }
 
@@ -976,7 +1006,7 @@ test_rekey_request_lost(void)
 static void
 test_rekey_answer_lost(void)
 {
-	static uint8_t olda[256], oldb[256], rk1[512], f[512];
+	static uint8_t olda[256], oldb[256], rk1[2048], f[2048];
 	size_t na, nb, nrk, n;
 	unsigned attempts = 0, lost = 0;
 	struct pair p;
@@ -1324,18 +1354,30 @@ test_kem_slot(void)
 	size_t n;
 
 	INIT();
-	/* a KEM id, even with a correct mac1: refused, no DH */
+	/* a KEM id we do not know, even with a correct mac1: refused with
+	 * reason 4, no DH (classic and hybrid HS1 alike) */
+	for (int classic = 0; classic < 2; classic++) {
+		pair_setup(&p, 0, DOT_SUITE_CHACHA20POLY1305);
+		p.a.cfg.classic = classic;
+		REQUIRE_RC(pair_start(&p), DOT_OK);
+		n = pop(&p.a, f, sizeof(f));
+		REQUIRE(n > 0 && f[10] == 0 && f[11] == 0);
+		CHECK(f[9] == (classic ? DOT_NET_KEM_NONE : DOT_NET_KEM_XWING));
+		f[9] = classic ? 1 : 0x13;
+		fix_mac1(f, n);
+		CHECK_RC(dot_net_input(p.b.ch, p.now, f, n, &p.b.io),
+			 DOT_ENET_KEM);
+		CHECK(dh_of(p.b.ch) == 0 && kem_of(p.b.ch) == 0);
+		REQUIRE(p.b.io.out.len == DOT_NET_HDR_LEN + 1 &&
+			p.b.io.out.data[0] == DOT_NET_F_REFUSE &&
+			p.b.io.out.data[DOT_NET_HDR_LEN] == DOT_NET_R_VERSION);
+		CHECK_RC(flush(&p, &p.b, &p.a), DOT_ENET_VERSION);
+		pair_free(&p);
+	}
+	/* a non-empty kem field (the KEM's bytes are Noise tokens; the field
+	 * stays empty): dropped and counted, the genuine HS1 still works */
 	pair_setup(&p, 0, DOT_SUITE_CHACHA20POLY1305);
-	REQUIRE_RC(pair_start(&p), DOT_OK);
-	n = pop(&p.a, f, sizeof(f));
-	REQUIRE(n > 0 && f[9] == DOT_NET_KEM_NONE && f[10] == 0 && f[11] == 0);
-	f[9] = 1;
-	fix_mac1(f, n);
-	CHECK_RC(dot_net_input(p.b.ch, p.now, f, n, &p.b.io), DOT_ENET_KEM);
-	CHECK(dh_of(p.b.ch) == 0);
-	pair_free(&p);
-	/* a non-empty KEM field */
-	pair_setup(&p, 0, DOT_SUITE_CHACHA20POLY1305);
+	p.a.cfg.classic = 1;
 	REQUIRE_RC(pair_start(&p), DOT_OK);
 	n = pop(&p.a, f, sizeof(f));
 	memcpy(g, f, 12);
@@ -1345,8 +1387,719 @@ test_kem_slot(void)
 	g[5] = (uint8_t)(g[5] + 4);
 	fix_mac1(g, n + 4);
 	CHECK_RC(dot_net_input(p.b.ch, p.now, g, n + 4, &p.b.io),
-		 DOT_ENET_KEM);
+		 DOT_ENET_FRAME);
+	CHECK(p.b.io.out.len == 0 && drops_of(p.b.ch) == 1);
+	CHECK(dh_of(p.b.ch) == 0);
+	CHECK_RC(dot_net_input(p.b.ch, p.now, f, n, &p.b.io), DOT_OK);
+	pump(&p);
+	CHECK(dot_net_state(p.a.ch) == DOT_NET_S_ESTABLISHED);
 	pair_free(&p);
+}
+
+/* ------------------------------------------------------------------ */
+/* the hybrid handshake: Noise hfs with X-Wing (docs §3.5)             */
+
+/* Offsets in hybrid handshake frames (docs §3.5): the frame header (6),
+ * the prefix (6), then the Noise message at 12. */
+#define O_KEM 9
+#define O_MSG 12
+#define XX1_E1 (O_MSG + 32)          /* XXhfs HS1: e1 in clear */
+#define IK1_E1 (O_MSG + 32)          /* IKhfs HS1: e1 encrypted (+16) */
+#define HS2_EKEM1 (O_MSG + 32)       /* HS2: ekem1, encrypted (+16) */
+#define PK DOT_XWING_PK_LEN
+#define CT DOT_XWING_CT_LEN
+
+/*
+ * What a man in the middle can do to a frame: replace del bytes at `at`
+ * with ins (inslen bytes), set the body length, and for HS1 recompute
+ * mac1 (its key derives from the cluster id only). The new length.
+ */
+static size_t
+mitm(const uint8_t *f, size_t n, size_t at, size_t del, const uint8_t *ins,
+     size_t inslen, uint8_t *g)
+{
+	size_t m = n - del + inslen;
+	uint32_t body = (uint32_t)(m - DOT_NET_HDR_LEN);
+
+	memcpy(g, f, at);
+	if (inslen)
+		memcpy(g + at, ins, inslen);
+	memcpy(g + at + inslen, f + at + del, n - at - del);
+	g[2] = (uint8_t)(body >> 24);
+	g[3] = (uint8_t)(body >> 16);
+	g[4] = (uint8_t)(body >> 8);
+	g[5] = (uint8_t)body;
+	if (g[0] == DOT_NET_F_HS1) {
+		memset(g + m - 16, 0, 16); /* mac2: no cookie */
+		fix_mac1(g, m);
+	}
+	return m;
+}
+
+/* The exact sizes of docs §3.5 (frame = 6-byte header + body). */
+static void
+test_hfs_wire_sizes(void)
+{
+	static uint8_t f[4096];
+	struct pair p;
+	size_t n;
+
+	INIT();
+	/* XXhfs: HS1 6 + 32 + 1216 + 32, HS2 6 + 32 + 1136 + 48 + 21,
+	 * HS3 6 + 48 + 21 (the payload: 5 bytes of CBOR + 16) */
+	pair_setup(&p, 0, DOT_SUITE_CHACHA20POLY1305);
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	n = pop(&p.a, f, sizeof(f));
+	CHECK(n == 6 + 1286);
+	CHECK(f[6] == DOT_NET_VERSION && f[7] == DOT_NET_XX &&
+	      f[8] == DOT_SUITE_CHACHA20POLY1305 &&
+	      f[O_KEM] == DOT_NET_KEM_XWING && f[10] == 0 && f[11] == 0);
+	/* e1 travels in clear in XX: it is a valid X-Wing public key */
+	CHECK_RC(dot_xwing_pk_check(f + XX1_E1, PK), DOT_OK);
+	REQUIRE_RC(dot_net_input(p.b.ch, p.now, f, n, &p.b.io), DOT_OK);
+	CHECK(dot_net_kem(p.b.ch) == DOT_NET_KEM_XWING);
+	n = pop(&p.b, f, sizeof(f));
+	CHECK(n == 6 + 1243 && f[O_KEM] == DOT_NET_KEM_XWING);
+	REQUIRE_RC(dot_net_input(p.a.ch, p.now, f, n, &p.a.io), DOT_OK);
+	n = pop(&p.a, f, sizeof(f));
+	CHECK(n == 6 + 75 && f[O_KEM] == DOT_NET_KEM_XWING);
+	REQUIRE_RC(dot_net_input(p.b.ch, p.now, f, n, &p.b.io), DOT_OK);
+	CHECK(dot_net_state(p.b.ch) == DOT_NET_S_ESTABLISHED);
+	/* the rekey is IKhfs: REKEY1 24 + 4 + 32 + 1232 + 48 + 16,
+	 * REKEY2 24 + 4 + 32 + 1136 + 16; the kem byte is the channel's */
+	CHECK_RC(flush(&p, &p.b, &p.a), DOT_OK);
+	p.now += 60 * SEC;
+	clear(&p.a);
+	REQUIRE_RC(dot_net_tick(p.a.ch, p.now, &p.a.io), DOT_OK);
+	n = pop(&p.a, f, sizeof(f));
+	CHECK(n == 6 + 1356 && f[0] == DOT_NET_F_REKEY1);
+	REQUIRE_RC(dot_net_input(p.b.ch, p.now, f, n, &p.b.io), DOT_OK);
+	n = pop(&p.b, f, sizeof(f));
+	CHECK(n == 6 + 1212 && f[0] == DOT_NET_F_REKEY2);
+	REQUIRE_RC(dot_net_input(p.a.ch, p.now, f, n, &p.a.io), DOT_OK);
+	CHECK(epoch_of(p.a.ch) == 1);
+	/* two X-Wing operations more on each side: the initiator a key pair
+	 * and a decapsulation, the responder an encapsulation */
+	CHECK(kem_of(p.a.ch) == 4 && kem_of(p.b.ch) == 2);
+	pair_free(&p);
+
+	/* IKhfs: HS1 6 + 32 + 1232 + 48 + 21 + 32, HS2 6 + 32 + 1136 + 21 */
+	pair_setup(&p, 1, DOT_SUITE_CHACHA20POLY1305);
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	n = pop(&p.a, f, sizeof(f));
+	CHECK(n == 6 + 1371 && f[7] == DOT_NET_IK &&
+	      f[O_KEM] == DOT_NET_KEM_XWING);
+	REQUIRE_RC(dot_net_input(p.b.ch, p.now, f, n, &p.b.io), DOT_OK);
+	n = pop(&p.b, f, sizeof(f));
+	CHECK(n == 6 + 1195 && f[O_KEM] == DOT_NET_KEM_XWING);
+	REQUIRE_RC(dot_net_input(p.a.ch, p.now, f, n, &p.a.io), DOT_OK);
+	CHECK(dot_net_state(p.a.ch) == DOT_NET_S_ESTABLISHED);
+	pair_free(&p);
+
+	/* classic frames are what they were: 70 + 6 and 139 + 6 */
+	for (int ik = 0; ik < 2; ik++) {
+		pair_setup(&p, ik, DOT_SUITE_CHACHA20POLY1305);
+		p.a.cfg.classic = 1;
+		REQUIRE_RC(pair_start(&p), DOT_OK);
+		n = pop(&p.a, f, sizeof(f));
+		CHECK(n == (ik ? 6u + 139 : 6u + 70) &&
+		      f[O_KEM] == DOT_NET_KEM_NONE);
+		pair_free(&p);
+	}
+}
+
+/* Hybrid XX and IK: both suites, transport both ways, a hybrid rekey. */
+static void
+hfs_case(int ik, uint8_t cipher)
+{
+	struct pair p;
+
+	handshake_case(ik, cipher, 0);
+	/* and on through two rekeys, every one hybrid */
+	established(&p, ik);
+	REQUIRE(dot_net_kem(p.a.ch) == DOT_NET_KEM_XWING);
+	for (int i = 1; i <= 2; i++) {
+		p.now += 60 * SEC;
+		REQUIRE_RC(dot_net_tick(p.a.ch, p.now, &p.a.io), DOT_OK);
+		REQUIRE(p.a.io.out.len > 0 &&
+			p.a.io.out.data[0] == DOT_NET_F_REKEY1);
+		pump(&p);
+		CHECK(epoch_of(p.a.ch) == i && epoch_of(p.b.ch) == i);
+		clear(&p.a);
+		clear(&p.b);
+		CHECK(roundtrip(&p, &p.a, &p.b, "after a hybrid rekey"));
+		CHECK(roundtrip(&p, &p.b, &p.a, "and back"));
+	}
+	CHECK(kem_of(p.a.ch) == 2u * 3 && kem_of(p.b.ch) == 3);
+	pair_free(&p);
+}
+
+static void
+test_hfs_handshake_xx(void)
+{
+	INIT();
+	hfs_case(0, DOT_SUITE_CHACHA20POLY1305);
+	if (dot_aead_available(DOT_SUITE_AES256GCM))
+		hfs_case(0, DOT_SUITE_AES256GCM);
+}
+
+static void
+test_hfs_handshake_ik(void)
+{
+	INIT();
+	hfs_case(1, DOT_SUITE_CHACHA20POLY1305);
+	if (dot_aead_available(DOT_SUITE_AES256GCM))
+		hfs_case(1, DOT_SUITE_AES256GCM);
+}
+
+/* A classic initiator (kem 0) still talks to a default responder, which
+ * answers classic: no KEM work, the same handshake as before. */
+static void
+test_hfs_classic_initiator(void)
+{
+	static uint8_t f[4096];
+	struct pair p;
+	size_t n;
+
+	INIT();
+	for (int ik = 0; ik < 2; ik++) {
+		pair_setup(&p, ik, DOT_SUITE_CHACHA20POLY1305);
+		p.a.cfg.classic = 1;
+		REQUIRE_RC(pair_start(&p), DOT_OK);
+		REQUIRE_RC(flush(&p, &p.a, &p.b), DOT_OK);
+		n = pop(&p.b, f, sizeof(f));
+		REQUIRE(n > 0 && f[O_KEM] == DOT_NET_KEM_NONE);
+		REQUIRE_RC(dot_net_input(p.a.ch, p.now, f, n, &p.a.io), DOT_OK);
+		pump(&p);
+		CHECK(dot_net_state(p.a.ch) == DOT_NET_S_ESTABLISHED);
+		CHECK(dot_net_state(p.b.ch) == DOT_NET_S_ESTABLISHED);
+		CHECK(dot_net_kem(p.a.ch) == DOT_NET_KEM_NONE &&
+		      dot_net_kem(p.b.ch) == DOT_NET_KEM_NONE);
+		CHECK(kem_of(p.a.ch) == 0 && kem_of(p.b.ch) == 0);
+		clear(&p.a);
+		clear(&p.b);
+		CHECK(roundtrip(&p, &p.a, &p.b, "classic"));
+		/* its rekeys stay classic (a 4-byte prefix, kem 0) */
+		p.now += 60 * SEC;
+		REQUIRE_RC(dot_net_tick(p.a.ch, p.now, &p.a.io), DOT_OK);
+		REQUIRE(p.a.io.out.len == 6 + 24 + 4 + 32 + 48 + 16);
+		pump(&p);
+		CHECK(epoch_of(p.b.ch) == 1 && kem_of(p.b.ch) == 0);
+		pair_free(&p);
+	}
+}
+
+/* A responder that requires the KEM refuses kem 0 before any DH, with
+ * REFUSE reason 7; it still takes a hybrid initiator. */
+static void
+test_hfs_require_kem(void)
+{
+	struct pair p;
+
+	INIT();
+	for (int ik = 0; ik < 2; ik++) {
+		pair_setup(&p, ik, DOT_SUITE_CHACHA20POLY1305);
+		p.a.cfg.classic = 1;
+		p.b.cfg.require_kem = 1;
+		REQUIRE_RC(pair_start(&p), DOT_OK);
+		CHECK_RC(flush(&p, &p.a, &p.b), DOT_ENET_KEM);
+		CHECK(dh_of(p.b.ch) == 0 && kem_of(p.b.ch) == 0);
+		CHECK(p.b.acl.calls == 0);
+		CHECK(dot_net_state(p.b.ch) == DOT_NET_S_CLOSED);
+		CHECK_RC(dot_net_close_reason(p.b.ch), DOT_ENET_KEM);
+		REQUIRE(p.b.io.out.len == DOT_NET_HDR_LEN + 1 &&
+			p.b.io.out.data[0] == DOT_NET_F_REFUSE &&
+			p.b.io.out.data[DOT_NET_HDR_LEN] ==
+			    DOT_NET_R_KEM_REQUIRED);
+		CHECK_RC(flush(&p, &p.b, &p.a), DOT_ENET_KEM);
+		CHECK(dot_net_state(p.a.ch) == DOT_NET_S_CLOSED);
+		CHECK_RC(dot_net_close_reason(p.a.ch), DOT_ENET_KEM);
+		pair_free(&p);
+
+		pair_setup(&p, ik, DOT_SUITE_CHACHA20POLY1305);
+		p.b.cfg.require_kem = 1;
+		REQUIRE_RC(pair_start(&p), DOT_OK);
+		pump(&p);
+		CHECK(dot_net_state(p.a.ch) == DOT_NET_S_ESTABLISHED);
+		CHECK(dot_net_state(p.b.ch) == DOT_NET_S_ESTABLISHED);
+		clear(&p.a);
+		clear(&p.b);
+		CHECK(roundtrip(&p, &p.a, &p.b, "post-quantum only"));
+		pair_free(&p);
+	}
+}
+
+/*
+ * A man in the middle strips the KEM (docs §3.3, §3.5). mac1 is always
+ * recomputed: anyone who knows the cluster id can.
+ */
+static void
+test_hfs_strip_kem(void)
+{
+	static uint8_t f[4096], g[4096], h2[4096];
+	struct pair p;
+	size_t n, m, n2;
+
+	INIT();
+	/* 1. the kem byte of HS1 rewritten to 0, the message left: the
+	 * responder parses a classic message and finds it malformed */
+	for (int ik = 0; ik < 2; ik++) {
+		pair_setup(&p, ik, DOT_SUITE_CHACHA20POLY1305);
+		REQUIRE_RC(pair_start(&p), DOT_OK);
+		n = pop(&p.a, f, sizeof(f));
+		m = mitm(f, n, O_KEM, 1, (const uint8_t *)"\0", 1, g);
+		CHECK_RC(dot_net_input(p.b.ch, p.now, g, m, &p.b.io),
+			 DOT_ENET_HANDSHAKE);
+		CHECK(p.b.io.out.len == 0 && drops_of(p.b.ch) == 1);
+		CHECK(dot_net_state(p.b.ch) == DOT_NET_S_HANDSHAKE);
+		/* the genuine HS1 still goes through */
+		CHECK_RC(dot_net_input(p.b.ch, p.now, f, n, &p.b.io), DOT_OK);
+		pump(&p);
+		CHECK(dot_net_state(p.a.ch) == DOT_NET_S_ESTABLISHED);
+		CHECK(dot_net_kem(p.b.ch) == DOT_NET_KEM_XWING);
+		pair_free(&p);
+	}
+
+	/* 2. XX: the kem byte to 0 and e1 cut out, a well-formed classic
+	 * HS1. A default responder answers classic; the initiator, which
+	 * proposed X-Wing, drops the answer (no echo), and the answer with
+	 * its kem byte set back fails the transcript: never established */
+	pair_setup(&p, 0, DOT_SUITE_CHACHA20POLY1305);
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	n = pop(&p.a, f, sizeof(f));
+	m = mitm(f, n, XX1_E1, PK, NULL, 0, g);
+	g[O_KEM] = DOT_NET_KEM_NONE;
+	fix_mac1(g, m);
+	CHECK(m == 6 + 70);
+	CHECK_RC(dot_net_input(p.b.ch, p.now, g, m, &p.b.io), DOT_OK);
+	CHECK(dot_net_kem(p.b.ch) == DOT_NET_KEM_NONE);
+	n2 = pop(&p.b, h2, sizeof(h2));
+	REQUIRE(n2 > 0 && h2[O_KEM] == DOT_NET_KEM_NONE);
+	CHECK_RC(dot_net_input(p.a.ch, p.now, h2, n2, &p.a.io), DOT_ENET_KEM);
+	h2[O_KEM] = DOT_NET_KEM_XWING;
+	CHECK_RC(dot_net_input(p.a.ch, p.now, h2, n2, &p.a.io),
+		 DOT_ENET_HANDSHAKE);
+	/* ... padded to the hybrid length, still the transcript fails */
+	m = mitm(h2, n2, HS2_EKEM1, 0, f + XX1_E1, CT + 16, g);
+	CHECK_RC(dot_net_input(p.a.ch, p.now, g, m, &p.a.io),
+		 DOT_ENET_HANDSHAKE);
+	CHECK(dot_net_state(p.a.ch) == DOT_NET_S_HANDSHAKE);
+	CHECK(dot_net_peer(p.a.ch) == NULL);
+	CHECK(p.a.io.out.len == 0 && drops_of(p.a.ch) == 3);
+	CHECK(kem_of(p.a.ch) == 1); /* its key pair, nothing decapsulated */
+	pair_free(&p);
+
+	/* 3. IK: e1 cut out (1232 bytes after e), kem byte 0: the encrypted
+	 * static key no longer authenticates, dropped */
+	pair_setup(&p, 1, DOT_SUITE_CHACHA20POLY1305);
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	n = pop(&p.a, f, sizeof(f));
+	m = mitm(f, n, IK1_E1, PK + 16, NULL, 0, g);
+	g[O_KEM] = DOT_NET_KEM_NONE;
+	fix_mac1(g, m);
+	CHECK(m == 6 + 139);
+	CHECK_RC(dot_net_input(p.b.ch, p.now, g, m, &p.b.io),
+		 DOT_ENET_HANDSHAKE);
+	CHECK(p.b.io.out.len == 0 && p.b.acl.calls == 0);
+	CHECK(dot_net_state(p.b.ch) == DOT_NET_S_HANDSHAKE);
+	pair_free(&p);
+
+	/* 4. the stripped HS1 at a responder that requires the KEM: a
+	 * REFUSE (reason 7), no DH */
+	for (int ik = 0; ik < 2; ik++) {
+		pair_setup(&p, ik, DOT_SUITE_CHACHA20POLY1305);
+		p.b.cfg.require_kem = 1;
+		REQUIRE_RC(pair_start(&p), DOT_OK);
+		n = pop(&p.a, f, sizeof(f));
+		m = mitm(f, n, XX1_E1, ik ? PK + 16 : PK, NULL, 0, g);
+		g[O_KEM] = DOT_NET_KEM_NONE;
+		fix_mac1(g, m);
+		CHECK_RC(dot_net_input(p.b.ch, p.now, g, m, &p.b.io),
+			 DOT_ENET_KEM);
+		CHECK(dh_of(p.b.ch) == 0 && kem_of(p.b.ch) == 0);
+		REQUIRE(p.b.io.out.len == DOT_NET_HDR_LEN + 1 &&
+			p.b.io.out.data[DOT_NET_HDR_LEN] ==
+			    DOT_NET_R_KEM_REQUIRED);
+		pair_free(&p);
+	}
+
+	/* 5. the other way: a classic proposal made hybrid (kem byte set to
+	 * X-Wing): the message lacks e1 and is dropped */
+	for (int ik = 0; ik < 2; ik++) {
+		pair_setup(&p, ik, DOT_SUITE_CHACHA20POLY1305);
+		p.a.cfg.classic = 1;
+		REQUIRE_RC(pair_start(&p), DOT_OK);
+		n = pop(&p.a, f, sizeof(f));
+		f[O_KEM] = DOT_NET_KEM_XWING;
+		fix_mac1(f, n);
+		CHECK_RC(dot_net_input(p.b.ch, p.now, f, n, &p.b.io),
+			 DOT_ENET_HANDSHAKE);
+		CHECK(p.b.io.out.len == 0);
+		pair_free(&p);
+	}
+}
+
+/* e1 replaced by the attacker's own valid X-Wing key (so that it could
+ * decapsulate the responder's ciphertext), or by one the FIPS 203 check
+ * refuses. */
+static void
+test_hfs_e1_replaced(void)
+{
+	static uint8_t f[4096], g[4096];
+	uint8_t sk[DOT_XWING_SK_LEN], pk[PK], rnd[32];
+	struct pair p;
+	size_t n, m;
+
+	INIT();
+	memset(rnd, 0x5a, sizeof(rnd));
+	dot_xwing_keypair(sk, pk, rnd);
+	/* XX (e1 in clear): the responder cannot tell and answers, but the
+	 * initiator's transcript holds its own e1: HS2 fails, dropped */
+	pair_setup(&p, 0, DOT_SUITE_CHACHA20POLY1305);
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	n = pop(&p.a, f, sizeof(f));
+	m = mitm(f, n, XX1_E1, PK, pk, PK, g);
+	CHECK(m == n);
+	CHECK_RC(dot_net_input(p.b.ch, p.now, g, m, &p.b.io), DOT_OK);
+	CHECK(kem_of(p.b.ch) == 1);
+	CHECK_RC(flush(&p, &p.b, &p.a), DOT_ENET_HANDSHAKE);
+	CHECK(dot_net_state(p.a.ch) == DOT_NET_S_HANDSHAKE);
+	CHECK(p.a.io.out.len == 0 && dot_net_peer(p.a.ch) == NULL);
+	pair_free(&p);
+
+	/* IK (e1 encrypted under es): the swap fails at the responder */
+	pair_setup(&p, 1, DOT_SUITE_CHACHA20POLY1305);
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	n = pop(&p.a, f, sizeof(f));
+	m = mitm(f, n, IK1_E1, PK, pk, PK, g);
+	CHECK_RC(dot_net_input(p.b.ch, p.now, g, m, &p.b.io),
+		 DOT_ENET_HANDSHAKE);
+	CHECK(p.b.io.out.len == 0 && p.b.acl.calls == 0);
+	CHECK(kem_of(p.b.ch) == 0);
+	pair_free(&p);
+
+	/* An e1 whose ML-KEM part has a coefficient >= q (the modulus
+	 * check of FIPS 203 §7.2): dropped before any KEM work, and the
+	 * genuine HS1 still works */
+	pair_setup(&p, 0, DOT_SUITE_CHACHA20POLY1305);
+	REQUIRE_RC(pair_start(&p), DOT_OK);
+	n = pop(&p.a, f, sizeof(f));
+	memcpy(g, f, n);
+	g[XX1_E1] = 0xff;
+	g[XX1_E1 + 1] |= 0x0f; /* the first 12-bit value: 0xfff */
+	fix_mac1(g, n);
+	CHECK_RC(dot_xwing_pk_check(g + XX1_E1, PK), DOT_ECRYPTO_XWING_PK);
+	CHECK_RC(dot_net_input(p.b.ch, p.now, g, n, &p.b.io),
+		 DOT_ENET_HANDSHAKE);
+	CHECK(p.b.io.out.len == 0 && kem_of(p.b.ch) == 0 &&
+	      drops_of(p.b.ch) == 1);
+	CHECK_RC(dot_net_input(p.b.ch, p.now, f, n, &p.b.io), DOT_OK);
+	pump(&p);
+	CHECK(dot_net_state(p.a.ch) == DOT_NET_S_ESTABLISHED);
+	pair_free(&p);
+	sodium_memzero(sk, sizeof(sk));
+}
+
+/* HS2's ciphertext replaced: by other bytes, or by a fresh encapsulation
+ * to the initiator's real e1 (which XX shows in clear). */
+static void
+test_hfs_ct_replaced(void)
+{
+	static uint8_t f[4096], g[4096], e1[PK], ct[CT + 16];
+	uint8_t ss[DOT_XWING_SS_LEN], eseed[DOT_XWING_ESEED_LEN];
+	struct pair p;
+	size_t n, m;
+
+	INIT();
+	for (int ik = 0; ik < 2; ik++) {
+		pair_setup(&p, ik, DOT_SUITE_CHACHA20POLY1305);
+		REQUIRE_RC(pair_start(&p), DOT_OK);
+		n = pop(&p.a, f, sizeof(f));
+		if (!ik)
+			memcpy(e1, f + XX1_E1, PK);
+		REQUIRE_RC(dot_net_input(p.b.ch, p.now, f, n, &p.b.io),
+			   DOT_OK);
+		n = pop(&p.b, f, sizeof(f));
+		REQUIRE(n > 0);
+		/* a fresh encapsulation to e1 (XX), or the responder's
+		 * ciphertext with one byte changed (IK) */
+		if (!ik) {
+			memset(eseed, 0x77, sizeof(eseed));
+			REQUIRE_RC(dot_xwing_encaps_derand(ct, ss, e1, PK,
+							   eseed),
+				   DOT_OK);
+			memset(ct + CT, 0, 16);
+		} else {
+			memcpy(ct, f + HS2_EKEM1, CT + 16);
+			ct[100] ^= 0x01;
+		}
+		m = mitm(f, n, HS2_EKEM1, CT + 16, ct, CT + 16, g);
+		CHECK_RC(dot_net_input(p.a.ch, p.now, g, m, &p.a.io),
+			 DOT_ENET_HANDSHAKE);
+		CHECK(dot_net_state(p.a.ch) == DOT_NET_S_HANDSHAKE);
+		CHECK(p.a.io.out.len == 0);
+		/* the genuine answer still completes (the e1 secret was
+		 * only wiped in the copy that failed) */
+		CHECK_RC(dot_net_input(p.a.ch, p.now, f, n, &p.a.io), DOT_OK);
+		pump(&p);
+		CHECK(dot_net_state(p.a.ch) == DOT_NET_S_ESTABLISHED);
+		CHECK(dot_net_state(p.b.ch) == DOT_NET_S_ESTABLISHED);
+		pair_free(&p);
+	}
+	sodium_memzero(ss, sizeof(ss));
+}
+
+/* Truncated and oversized KEM fields: dropped, counted, nothing sent
+ * back; the genuine frame still works. */
+static void
+test_hfs_bad_lengths(void)
+{
+	static uint8_t f[4096], g[4096], junk[PK + 32];
+	struct pair p;
+	size_t n, m;
+
+	INIT();
+	memset(junk, 0xa5, sizeof(junk));
+	for (int ik = 0; ik < 2; ik++) {
+		const size_t e1len = ik ? PK + 16 : PK;
+		struct {
+			size_t at, del, ins;
+		} cut[] = {
+			{XX1_E1 + e1len - 1, 1, 0},  /* e1 one byte short */
+			{XX1_E1 + 1, e1len - 1, 0},  /* e1 cut to one byte */
+			{XX1_E1, e1len, 0},          /* no e1 at all */
+			{XX1_E1 + e1len, 0, 1},      /* e1 one byte long */
+			{XX1_E1 + e1len, 0, 32},     /* 32 more bytes */
+			{O_MSG, 0, PK},              /* e1 in the kem field */
+		};
+		pair_setup(&p, ik, DOT_SUITE_CHACHA20POLY1305);
+		REQUIRE_RC(pair_start(&p), DOT_OK);
+		n = pop(&p.a, f, sizeof(f));
+		for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
+			m = mitm(f, n, cut[i].at, cut[i].del, junk, cut[i].ins,
+				 g);
+			if (i == 5) { /* kem_len 1216 and the field filled */
+				g[10] = (uint8_t)(PK >> 8);
+				g[11] = (uint8_t)PK;
+				fix_mac1(g, m);
+			}
+			CHECK(dot_net_input(p.b.ch, p.now, g, m, &p.b.io) !=
+			      DOT_OK);
+			CHECK(p.b.io.out.len == 0);
+			CHECK(drops_of(p.b.ch) == i + 1);
+			CHECK(dot_net_state(p.b.ch) == DOT_NET_S_HANDSHAKE);
+		}
+		CHECK(kem_of(p.b.ch) == 0);
+		/* a body length over the limit: not even a frame */
+		{
+			struct dot_err e;
+			size_t fl;
+			uint8_t hdr[6] = {DOT_NET_F_HS1, 0, 0, 0, 0x10, 0x01};
+			CHECK_RC(dot_net_frame_next(hdr, 6, &fl, &e),
+				 DOT_ENET_FRAME);
+		}
+		REQUIRE_RC(dot_net_input(p.b.ch, p.now, f, n, &p.b.io),
+			   DOT_OK);
+		/* HS2 at the initiator: ekem1 short by one, long by one,
+		 * kem field non-empty */
+		n = pop(&p.b, f, sizeof(f));
+		REQUIRE(n > 0);
+		m = mitm(f, n, HS2_EKEM1 + CT + 15, 1, NULL, 0, g);
+		CHECK_RC(dot_net_input(p.a.ch, p.now, g, m, &p.a.io),
+			 DOT_ENET_HANDSHAKE);
+		m = mitm(f, n, HS2_EKEM1 + CT + 16, 0, junk, 1, g);
+		CHECK_RC(dot_net_input(p.a.ch, p.now, g, m, &p.a.io),
+			 DOT_ENET_HANDSHAKE);
+		m = mitm(f, n, O_MSG, 0, junk, 4, g);
+		g[11] = 4;
+		CHECK_RC(dot_net_input(p.a.ch, p.now, g, m, &p.a.io),
+			 DOT_ENET_FRAME);
+		CHECK(drops_of(p.a.ch) == 3 && p.a.io.out.len == 0);
+		CHECK_RC(dot_net_input(p.a.ch, p.now, f, n, &p.a.io), DOT_OK);
+		pump(&p);
+		CHECK(dot_net_state(p.a.ch) == DOT_NET_S_ESTABLISHED);
+		CHECK(dot_net_state(p.b.ch) == DOT_NET_S_ESTABLISHED);
+		pair_free(&p);
+	}
+}
+
+/* The Noise core's hfs: names, agreement, the KEM in the key schedule,
+ * ekem1 authenticated by what follows it, KEM secrets wiped. */
+struct core_out {
+	uint8_t h[64];
+	uint8_t k1[32], k2[32];
+};
+
+static int
+core_run(int pattern, uint8_t kem, uint8_t ekem_seed_byte,
+	 struct core_out *o)
+{
+	static const uint8_t prologue[] = "hfs core test";
+	uint8_t is[32], rsk[32], rpk[DOT_X25519_PK_LEN], seed[64];
+	uint8_t msg[4096], pl[256];
+	size_t mn, pn;
+	struct noise_hs hi, hr;
+	struct noise_cipher a1, a2, b1, b2;
+	int rv = DOT_OK;
+
+	memset(is, 0x01, 32);
+	memset(rsk, 0x02, 32);
+	if (dot_kx_keypair(DOT_SUITE_X25519, rsk, rsk, rpk) != DOT_OK)
+		return DOT_ECRYPTO_KEY;
+	if (noise_hs_init_kem(&hi, pattern, kem, DOT_SUITE_CHACHA20POLY1305,
+			      1, prologue, sizeof(prologue), is,
+			      pattern == NOISE_IK ? rpk + 1 : NULL) != DOT_OK ||
+	    noise_hs_init_kem(&hr, pattern, kem, DOT_SUITE_CHACHA20POLY1305,
+			      0, prologue, sizeof(prologue), rsk,
+			      NULL) != DOT_OK)
+		return DOT_EINVAL;
+	for (int i = 0; !noise_hs_done(&hi) && rv == DOT_OK; i++) {
+		struct noise_hs *w = i % 2 ? &hr : &hi, *r = i % 2 ? &hi : &hr;
+		memset(seed, 0x30 + i, 32);
+		noise_hs_set_ephemeral(w, seed);
+		memset(seed, i % 2 ? ekem_seed_byte : 0x40 + i, 64);
+		if (kem)
+			noise_hs_set_kem_seed(w, seed);
+		rv = noise_hs_write(w, (const uint8_t *)"pl", 2, msg,
+				    sizeof(msg), &mn);
+		if (rv == DOT_OK && mn != noise_hs_msg_len(r, 2) + 0 &&
+		    i > 0)
+			rv = DOT_ERANGE;
+		if (rv == DOT_OK)
+			rv = noise_hs_read(r, msg, mn, pl, sizeof(pl), &pn);
+		if (rv == DOT_OK && (pn != 2 || memcmp(pl, "pl", 2) != 0))
+			rv = DOT_ERANGE;
+		/* once ekem1 is read, the initiator's e1 secret is gone */
+		if (rv == DOT_OK && kem && i == 1 &&
+		    (hi.has_e1 || !sodium_is_zero(hi.e1_sk, 32)))
+			rv = DOT_ERANGE;
+	}
+	if (rv != DOT_OK)
+		return rv;
+	if (memcmp(hi.ss.h, hr.ss.h, 64) != 0)
+		return DOT_ECRYPTO_DECRYPT;
+	memcpy(o->h, hi.ss.h, 64);
+	if (noise_hs_split(&hi, &a1, &a2) != DOT_OK ||
+	    noise_hs_split(&hr, &b1, &b2) != DOT_OK)
+		return DOT_EINVAL;
+	if (memcmp(a1.k, b1.k, 32) != 0 || memcmp(a2.k, b2.k, 32) != 0)
+		return DOT_ECRYPTO_DECRYPT;
+	/* Split wiped every handshake secret */
+	if (!sodium_is_zero(hi.e1_sk, 32) || !sodium_is_zero(hi.kem_seed, 64) ||
+	    !sodium_is_zero(hr.kem_seed, 64) || !sodium_is_zero(hi.ss.ck, 64))
+		return DOT_ERANGE;
+	memcpy(o->k1, a1.k, 32);
+	memcpy(o->k2, a2.k, 32);
+	return DOT_OK;
+}
+
+static void
+test_hfs_noise_core(void)
+{
+	struct core_out c0, c1, c2;
+
+	INIT();
+	CHECK(strcmp(noise_protocol_name_kem(NOISE_XX, NOISE_KEM_XWING,
+					     DOT_SUITE_CHACHA20POLY1305),
+		     "Noise_XXhfs_25519+XWing_ChaChaPoly_BLAKE2b") == 0);
+	CHECK(strcmp(noise_protocol_name_kem(NOISE_IK, NOISE_KEM_XWING,
+					     DOT_SUITE_AES256GCM),
+		     "Noise_IKhfs_25519+XWing_AESGCM_BLAKE2b") == 0);
+	CHECK(strcmp(noise_protocol_name_kem(NOISE_IK, NOISE_KEM_NONE,
+					     DOT_SUITE_AES256GCM),
+		     "Noise_IK_25519_AESGCM_BLAKE2b") == 0);
+	CHECK(noise_protocol_name_kem(NOISE_XX, 0x13,
+				      DOT_SUITE_CHACHA20POLY1305) == NULL);
+	for (int pat = NOISE_XX; pat <= NOISE_IK; pat++) {
+		/* the same X25519 keys throughout: only the KEM differs */
+		REQUIRE_RC(core_run(pat, NOISE_KEM_NONE, 0x50, &c0), DOT_OK);
+		REQUIRE_RC(core_run(pat, NOISE_KEM_XWING, 0x50, &c1), DOT_OK);
+		REQUIRE_RC(core_run(pat, NOISE_KEM_XWING, 0x51, &c2), DOT_OK);
+		/* the transport keys depend on the KEM's shared secret */
+		CHECK(memcmp(c0.k1, c1.k1, 32) != 0);
+		CHECK(memcmp(c1.k1, c2.k1, 32) != 0 &&
+		      memcmp(c1.k2, c2.k2, 32) != 0);
+		CHECK(memcmp(c0.h, c1.h, 64) != 0);
+	}
+	/* ekem1 spliced: an attacker who knows every X25519 secret can
+	 * encrypt another valid ciphertext under the ee key; the tokens
+	 * after it (s, es, payload) are keyed by the real shared secret, so
+	 * the message fails. Two responders alike but for their KEM
+	 * randomness give the two messages. */
+	{
+		static const uint8_t pro[] = "splice";
+		uint8_t is[32], rsk[32], seed[64], m1[4096], m2[4096];
+		uint8_t m3[4096], pl[256];
+		size_t n1, n2, pn, ctoff = 32, ctlen = CT + 16;
+		struct noise_hs hi, hr1, hr2, tmp;
+
+		memset(is, 0x01, 32);
+		memset(rsk, 0x02, 32);
+		REQUIRE_RC(noise_hs_init_kem(&hi, NOISE_XX, NOISE_KEM_XWING,
+					     DOT_SUITE_CHACHA20POLY1305, 1, pro,
+					     sizeof(pro), is, NULL),
+			   DOT_OK);
+		REQUIRE_RC(noise_hs_init_kem(&hr1, NOISE_XX, NOISE_KEM_XWING,
+					     DOT_SUITE_CHACHA20POLY1305, 0, pro,
+					     sizeof(pro), rsk, NULL),
+			   DOT_OK);
+		memset(seed, 0x61, 64);
+		noise_hs_set_ephemeral(&hi, seed);
+		noise_hs_set_kem_seed(&hi, seed);
+		REQUIRE_RC(noise_hs_write(&hi, NULL, 0, m1, sizeof(m1), &n1),
+			   DOT_OK);
+		REQUIRE_RC(noise_hs_read(&hr1, m1, n1, pl, sizeof(pl), &pn),
+			   DOT_OK);
+		hr2 = hr1;
+		memset(seed, 0x62, 64);
+		noise_hs_set_ephemeral(&hr1, seed);
+		noise_hs_set_ephemeral(&hr2, seed);
+		noise_hs_set_kem_seed(&hr1, seed);
+		seed[0] ^= 1;
+		noise_hs_set_kem_seed(&hr2, seed);
+		REQUIRE_RC(noise_hs_write(&hr1, NULL, 0, m1, sizeof(m1), &n1),
+			   DOT_OK);
+		REQUIRE_RC(noise_hs_write(&hr2, NULL, 0, m2, sizeof(m2), &n2),
+			   DOT_OK);
+		REQUIRE(n1 == n2 && memcmp(m1, m2, 32) == 0);
+		CHECK(memcmp(m1 + ctoff, m2 + ctoff, ctlen) != 0);
+		/* m1 with m2's ciphertext: fails */
+		memcpy(m3, m1, n1);
+		memcpy(m3 + ctoff, m2 + ctoff, ctlen);
+		tmp = hi;
+		CHECK(noise_hs_read(&tmp, m3, n1, pl, sizeof(pl), &pn) !=
+		      DOT_OK);
+		/* each whole message on its own is good */
+		tmp = hi;
+		CHECK_RC(noise_hs_read(&tmp, m2, n2, pl, sizeof(pl), &pn),
+			 DOT_OK);
+		tmp = hi;
+		CHECK_RC(noise_hs_read(&tmp, m1, n1, pl, sizeof(pl), &pn),
+			 DOT_OK);
+		noise_wipe(&tmp, sizeof(tmp));
+		noise_wipe(&hi, sizeof(hi));
+		noise_wipe(&hr1, sizeof(hr1));
+		noise_wipe(&hr2, sizeof(hr2));
+	}
+	/* without its randomness, an hfs message is not written */
+	{
+		struct noise_hs hi;
+		uint8_t seed[32], out[4096], is[32];
+		size_t n;
+		memset(is, 1, 32);
+		memset(seed, 3, 32);
+		REQUIRE_RC(noise_hs_init_kem(&hi, NOISE_XX, NOISE_KEM_XWING,
+					     DOT_SUITE_CHACHA20POLY1305, 1,
+					     NULL, 0, is, NULL),
+			   DOT_OK);
+		noise_hs_set_ephemeral(&hi, seed);
+		CHECK_RC(noise_hs_write(&hi, NULL, 0, out, sizeof(out), &n),
+			 DOT_EINVAL);
+		CHECK_RC(noise_hs_init_kem(&hi, NOISE_XX, 0x13,
+					   DOT_SUITE_CHACHA20POLY1305, 1, NULL,
+					   0, is, NULL),
+			 DOT_ECRYPTO_SUITE);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1531,6 +2284,11 @@ T_MAIN(T_CASE(test_noise_vectors), T_CASE(test_nonce_encoding),
        T_CASE(test_rekey_answer_lost), T_CASE(test_refuse_unknown_key),
        T_CASE(test_handshake_timeout), T_CASE(test_idle_timeout_and_close),
        T_CASE(test_too_many_drops), T_CASE(test_downgrade),
-       T_CASE(test_kem_slot), T_CASE(test_cookie_under_load),
+       T_CASE(test_kem_slot), T_CASE(test_hfs_wire_sizes),
+       T_CASE(test_hfs_handshake_xx), T_CASE(test_hfs_handshake_ik),
+       T_CASE(test_hfs_classic_initiator), T_CASE(test_hfs_require_kem),
+       T_CASE(test_hfs_strip_kem), T_CASE(test_hfs_e1_replaced),
+       T_CASE(test_hfs_ct_replaced), T_CASE(test_hfs_bad_lengths),
+       T_CASE(test_hfs_noise_core), T_CASE(test_cookie_under_load),
        T_CASE(test_gate_no_dh_without_mac), T_CASE(test_frame_next),
        T_CASE(test_bad_config))
