@@ -39,7 +39,8 @@
 #include "doteros/crypto.h"
 #include "doteros/mldsa.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz_composite"
+#include "pqfuzz.h"
 
 #define PK   DOT_COMPOSITE_PK_LEN
 #define SK   DOT_COMPOSITE_SK_LEN
@@ -51,31 +52,18 @@ static const char PREFIX[] = "CompositeAlgorithmSignatures2025";
 static const char LABEL[] = "COMPSIG-MLDSA65-Ed25519-SHA512";
 
 static struct {
-	int ready;
 	uint8_t pk[PK], sk[SK];
 } fixed;
-
-static void
-fail(const char *what, int rv)
-{
-	fprintf(stderr, "fuzz_composite: %s (%s)\n", what, dot_errname(rv));
-	abort();
-}
 
 static void
 setup(void)
 {
 	uint8_t xi[32], ed[32];
 
-	if (fixed.ready)
-		return;
-	if (dot_crypto_init() != DOT_OK)
-		fail("dot_crypto_init", 0);
 	memset(xi, 0x77, sizeof(xi));
 	memset(ed, 0x78, sizeof(ed));
 	if (dot_composite_keypair(fixed.pk, fixed.sk, xi, ed) != DOT_OK)
 		fail("keypair", 0);
-	fixed.ready = 1;
 }
 
 /* The verdict the draft gives, computed without composite.c. */
@@ -117,73 +105,73 @@ verify(const uint8_t *pk, size_t pklen, const uint8_t *sig, size_t siglen,
 		fail("verdict differs from the draft's", rv);
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* pk || sig || msg, with the lengths the input gives, empty ctx. */
+static void
+fuzz_any_key(const uint8_t *data, size_t size)
+{
+	struct fuzz_ksm in = fuzz_split(data, size, PK, SIG);
+
+	verify(in.k, in.kn, in.s, in.sn, in.m, in.mn, NULL, 0);
+}
+
+/* n || ctx[n] || sig || msg under the fixed key. */
+static void
+fuzz_fixed_key(const uint8_t *data, size_t size)
+{
+	size_t n = size > 0 ? data[0] : 0;
+
+	if (size < 1 + n)
+		return;
+	const uint8_t *ctx = data + 1;
+	size -= 1 + n;
+	size_t siglen = size < SIG ? size : SIG;
+
+	verify(fixed.pk, PK, ctx + n, siglen, ctx + n + siglen, size - siglen,
+	       ctx, n);
+}
+
+/* ξ || seed || n || ctx[n] || msg: a key pair, a deterministic signature,
+ * a round trip, sk_to_pk, another context refused. */
+static void
+fuzz_seeds(const uint8_t *data, size_t size)
 {
 	static uint8_t pk[PK], pk2[PK], sk[SK], sig[SIG];
 	static const uint8_t zero[32];
+	int rv;
 
-	setup();
-	if (size < 1)
-		return 0;
-	uint8_t sel = data[0];
-	data++;
-	size--;
-	switch (sel % 3) {
-	case 0: {
-		size_t pklen = size < PK ? size : PK;
-		size_t rest = size - pklen;
-		size_t siglen = rest < SIG ? rest : SIG;
+	if (size < 65 || size < 65 + (size_t)data[64])
+		return;
+	size_t n = data[64];
+	const uint8_t *ctx = data + 65, *msg = ctx + n;
+	size_t mlen = size - 65 - n;
 
-		verify(data, pklen, data + pklen, siglen, data + pklen + siglen,
-		       rest - siglen, NULL, 0);
-		break;
-	}
-	case 1: {
-		size_t n = size > 0 ? data[0] : 0;
+	if (dot_composite_keypair(pk, sk, data, data + 32) != DOT_OK)
+		fail("keypair", 0);
+	if (memcmp(sk, data, SK) != 0)
+		fail("sk is not the two seeds", 0);
+	if ((rv = dot_composite_sk_to_pk(pk2, sk, SK)) != DOT_OK ||
+	    memcmp(pk, pk2, PK) != 0)
+		fail("sk_to_pk", rv);
+	rv = dot_composite_sign_derand(sig, msg, mlen, ctx, n, sk, SK, zero);
+	if (rv != DOT_OK)
+		fail("sign", rv);
+	rv = dot_composite_verify(pk, PK, msg, mlen, ctx, n, sig, SIG);
+	if (rv != DOT_OK)
+		fail("round trip", rv);
+	verify(pk, PK, sig, SIG, msg, mlen, ctx, n);
+	/* another context: one byte more, or one less */
+	rv = dot_composite_verify(pk, PK, msg, mlen, ctx, n > 0 ? n - 1 : 0,
+				  sig, SIG);
+	if (n > 0 && rv != DOT_ECRYPTO_COMPOSITE_SIG)
+		fail("a shorter context verifies", rv);
+	sodium_memzero(sk, sizeof(sk));
+}
 
-		if (size < 1 + n)
-			return 0;
-		const uint8_t *ctx = data + 1;
-		size -= 1 + n;
-		size_t siglen = size < SIG ? size : SIG;
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const fuzz_case_fn cases[] = {fuzz_any_key, fuzz_fixed_key,
+					     fuzz_seeds};
 
-		verify(fixed.pk, PK, ctx + n, siglen, ctx + n + siglen,
-		       size - siglen, ctx, n);
-		break;
-	}
-	case 2: {
-		int rv;
-
-		if (size < 65 || size < 65 + (size_t)data[64])
-			return 0;
-		size_t n = data[64];
-		const uint8_t *ctx = data + 65, *msg = ctx + n;
-		size_t mlen = size - 65 - n;
-
-		if (dot_composite_keypair(pk, sk, data, data + 32) != DOT_OK)
-			fail("keypair", 0);
-		if (memcmp(sk, data, SK) != 0)
-			fail("sk is not the two seeds", 0);
-		if ((rv = dot_composite_sk_to_pk(pk2, sk, SK)) != DOT_OK ||
-		    memcmp(pk, pk2, PK) != 0)
-			fail("sk_to_pk", rv);
-		rv = dot_composite_sign_derand(sig, msg, mlen, ctx, n, sk, SK,
-					       zero);
-		if (rv != DOT_OK)
-			fail("sign", rv);
-		rv = dot_composite_verify(pk, PK, msg, mlen, ctx, n, sig, SIG);
-		if (rv != DOT_OK)
-			fail("round trip", rv);
-		verify(pk, PK, sig, SIG, msg, mlen, ctx, n);
-		/* another context: one byte more, or one less */
-		rv = dot_composite_verify(pk, PK, msg, mlen, ctx,
-					  n > 0 ? n - 1 : 0, sig, SIG);
-		if (n > 0 && rv != DOT_ECRYPTO_COMPOSITE_SIG)
-			fail("a shorter context verifies", rv);
-		sodium_memzero(sk, sizeof(sk));
-		break;
-	}
-	}
-	return 0;
+	return fuzz_pick(data, size, SIZE_MAX, setup, cases, 3);
 }

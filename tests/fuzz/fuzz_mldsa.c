@@ -32,7 +32,8 @@
 #include "doteros/crypto.h"
 #include "doteros/mldsa.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz_mldsa"
+#include "pqfuzz.h"
 
 #define PK DOT_MLDSA65_PK_LEN
 #define SK DOT_MLDSA65_SK_LEN
@@ -41,29 +42,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define HINTS (SIG - OMEGA - 6)
 
 static struct {
-	int ready;
 	uint8_t pk[PK], sk[SK];
 } fixed;
-
-static void
-fail(const char *what, int rv)
-{
-	fprintf(stderr, "fuzz_mldsa: %s (%s)\n", what, dot_errname(rv));
-	abort();
-}
 
 static void
 setup(void)
 {
 	uint8_t xi[32];
 
-	if (fixed.ready)
-		return;
-	if (dot_crypto_init() != DOT_OK)
-		fail("dot_crypto_init", 0);
 	memset(xi, 0x77, sizeof(xi));
 	dot_mldsa65_keypair_derand(fixed.pk, fixed.sk, xi);
-	fixed.ready = 1;
 }
 
 /* Algorithm 21's rules, read directly from the ω + k hint bytes. */
@@ -140,71 +128,70 @@ verify(const uint8_t *pk, size_t pklen, const uint8_t *sig, size_t siglen,
 		fail("verify by mu disagrees", rv);
 }
 
+/* pk || sig || msg, with the lengths the input gives. */
+static void
+fuzz_any_key(const uint8_t *data, size_t size)
+{
+	struct fuzz_ksm in = fuzz_split(data, size, PK, SIG);
+
+	verify(in.k, in.kn, in.s, in.sn, in.m, in.mn);
+}
+
+/* sig || msg under the fixed key, by message, by M' and by μ. */
+static void
+fuzz_fixed_key(const uint8_t *data, size_t size)
+{
+	static uint8_t mp[2 + 4096];
+	size_t siglen = size < SIG ? size : SIG;
+	size_t mlen = size - siglen;
+	int rv;
+
+	verify(fixed.pk, PK, data, siglen, data + siglen, mlen);
+	if (mlen <= sizeof(mp) - 2) {
+		/* M' = 0 || 0 || msg through the internal interface */
+		mp[0] = 0;
+		mp[1] = 0;
+		memcpy(mp + 2, data + siglen, mlen);
+		rv = dot_mldsa65_verify_internal(fixed.pk, PK, mp, mlen + 2,
+						 data, siglen);
+		if (rv != dot_mldsa65_verify(fixed.pk, PK, data + siglen, mlen,
+					     NULL, 0, data, siglen))
+			fail("internal and external disagree", rv);
+	}
+}
+
+/* ξ || msg: a key pair, a deterministic signature, a round trip. */
+static void
+fuzz_seed(const uint8_t *data, size_t size)
+{
+	static uint8_t pk[PK], sk[SK], sig[SIG];
+	static const uint8_t zero[32];
+	size_t n = size < 32 ? size : 32;
+	int rv = dot_mldsa65_keypair_seed(pk, sk, data, n);
+
+	if (n != 32) {
+		if (rv != DOT_ECRYPTO_KEY)
+			fail("seed length verdict", rv);
+		return;
+	}
+	if (rv != DOT_OK)
+		fail("keypair_seed", rv);
+	rv = dot_mldsa65_sign_derand(sig, sk, SK, data + 32, size - 32, NULL,
+				     0, zero);
+	if (rv != DOT_OK)
+		fail("sign", rv);
+	rv = dot_mldsa65_verify(pk, PK, data + 32, size - 32, NULL, 0, sig,
+				SIG);
+	if (rv != DOT_OK)
+		fail("round trip", rv);
+	verify(pk, PK, sig, SIG, data + 32, size - 32);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t pk[PK], sk[SK], sig[SIG], mp[2 + 4096];
+	static const fuzz_case_fn cases[] = {fuzz_any_key, fuzz_fixed_key,
+					     fuzz_seed};
 
-	setup();
-	if (size < 1)
-		return 0;
-	uint8_t sel = data[0];
-	data++;
-	size--;
-	switch (sel % 3) {
-	case 0: {
-		size_t pklen = size < PK ? size : PK;
-		size_t rest = size - pklen;
-		size_t siglen = rest < SIG ? rest : SIG;
-
-		verify(data, pklen, data + pklen, siglen, data + pklen + siglen,
-		       rest - siglen);
-		break;
-	}
-	case 1: {
-		size_t siglen = size < SIG ? size : SIG;
-		size_t mlen = size - siglen;
-		int rv;
-
-		verify(fixed.pk, PK, data, siglen, data + siglen, mlen);
-		if (mlen <= sizeof(mp) - 2) {
-			/* M' = 0 || 0 || msg through the internal interface */
-			mp[0] = 0;
-			mp[1] = 0;
-			memcpy(mp + 2, data + siglen, mlen);
-			rv = dot_mldsa65_verify_internal(fixed.pk, PK, mp,
-							 mlen + 2, data,
-							 siglen);
-			if (rv != dot_mldsa65_verify(fixed.pk, PK,
-						     data + siglen, mlen, NULL,
-						     0, data, siglen))
-				fail("internal and external disagree", rv);
-		}
-		break;
-	}
-	case 2: {
-		static const uint8_t zero[32];
-		size_t n = size < 32 ? size : 32;
-		int rv = dot_mldsa65_keypair_seed(pk, sk, data, n);
-
-		if (n != 32) {
-			if (rv != DOT_ECRYPTO_KEY)
-				fail("seed length verdict", rv);
-			return 0;
-		}
-		if (rv != DOT_OK)
-			fail("keypair_seed", rv);
-		rv = dot_mldsa65_sign_derand(sig, sk, SK, data + 32, size - 32,
-					     NULL, 0, zero);
-		if (rv != DOT_OK)
-			fail("sign", rv);
-		rv = dot_mldsa65_verify(pk, PK, data + 32, size - 32, NULL, 0,
-					sig, SIG);
-		if (rv != DOT_OK)
-			fail("round trip", rv);
-		verify(pk, PK, sig, SIG, data + 32, size - 32);
-		break;
-	}
-	}
-	return 0;
+	return fuzz_pick(data, size, SIZE_MAX, setup, cases, 3);
 }

@@ -28,33 +28,22 @@
 #include "doteros/mlkem.h"
 #include "doteros/sha3.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz_mlkem"
+#include "pqfuzz.h"
 
 #define EK DOT_MLKEM768_EK_LEN
 #define DK DOT_MLKEM768_DK_LEN
 #define CT DOT_MLKEM768_CT_LEN
 
 static struct {
-	int ready;
 	uint8_t ek[EK], dk[DK], ct[CT], ss[32];
 } fixed;
-
-static void
-fail(const char *what, int rv)
-{
-	fprintf(stderr, "fuzz_mlkem: %s (%s)\n", what, dot_errname(rv));
-	abort();
-}
 
 static void
 setup(void)
 {
 	uint8_t d[32], z[32], m[32];
 
-	if (fixed.ready)
-		return;
-	if (dot_crypto_init() != DOT_OK)
-		fail("dot_crypto_init", 0);
 	memset(d, 0x44, 32);
 	memset(z, 0x55, 32);
 	memset(m, 0x66, 32);
@@ -62,22 +51,13 @@ setup(void)
 	if (dot_mlkem768_encaps_derand(fixed.ct, fixed.ss, fixed.ek, EK, m) !=
 	    DOT_OK)
 		fail("fixed encapsulation", 0);
-	fixed.ready = 1;
 }
 
 /* §7.2 read directly: n = 384k + 32 and every 12-bit value < q. */
 static int
 ek_ok(const uint8_t *p, size_t n)
 {
-	if (n != EK)
-		return 0;
-	for (size_t i = 0; i < 384 * 3; i += 3) {
-		unsigned a = p[i] | (unsigned)(p[i + 1] & 15) << 8;
-		unsigned b = (unsigned)p[i + 1] >> 4 | (unsigned)p[i + 2] << 4;
-		if (a >= 3329 || b >= 3329)
-			return 0;
-	}
-	return 1;
+	return n == EK && mlkem_t_ok(p);
 }
 
 /* §7.3 read directly: n = 768k + 96 and H(dk[1152:2336]) = dk[2336:2368]. */
@@ -115,9 +95,8 @@ decaps(const uint8_t *c, size_t clen, const uint8_t *dk, size_t dklen)
 	if (rv != want)
 		fail("decapsulation verdict", rv);
 	if (rv != DOT_OK) {
-		for (int i = 0; i < 32; i++)
-			if (ss[i] != 0)
-				fail("refused decapsulation left a key", rv);
+		fail_unless_zero(ss, 32, "refused decapsulation left a key",
+				 rv);
 		return;
 	}
 	if (dot_mlkem768_decaps(ss2, c, clen, dk, dklen) != DOT_OK ||
@@ -179,25 +158,17 @@ fuzz_seed(const uint8_t *p, size_t n)
 		fail("round trip", rv);
 }
 
+static void
+fuzz_ct(const uint8_t *p, size_t n)
+{
+	decaps(p, n, fixed.dk, DK);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size < 1 || size > 8192)
-		return 0;
-	setup();
-	switch (data[0] % 4) {
-	case 0:
-		fuzz_ek(data + 1, size - 1);
-		break;
-	case 1:
-		fuzz_dk(data + 1, size - 1);
-		break;
-	case 2:
-		decaps(data + 1, size - 1, fixed.dk, DK);
-		break;
-	case 3:
-		fuzz_seed(data + 1, size - 1);
-		break;
-	}
-	return 0;
+	static const fuzz_case_fn cases[] = {fuzz_ek, fuzz_dk, fuzz_ct,
+					     fuzz_seed};
+
+	return fuzz_pick(data, size, 8192, setup, cases, 4);
 }

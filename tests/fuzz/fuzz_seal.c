@@ -19,7 +19,7 @@
  *
  * Fixed keys: sk_i = 32 x (0x44 + i), i = 0, 1, 2, 3 (3 is never a
  * recipient). Binding "fuzz_seal binding"; payload "the fixed payload
- * of fuzz_seal".
+ * of fuzz_seal" (seal_fixture.h).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -30,51 +30,24 @@
 #include "doteros/seal.h"
 #include "doteros/xwing.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz_seal"
+#include "pqfuzz.h"
+#include "seal_fixture.h"
 
 #define PK DOT_XWING_PK_LEN
 #define MAXIN 16384
 
-static const uint8_t binding[] = "fuzz_seal binding";
-static const uint8_t payload[] = "the fixed payload of fuzz_seal";
-
 static struct {
-	int ready;
-	uint8_t sk[4][32], pk[4][PK];
-	const uint8_t *pks[4];
+	uint8_t sk[SEAL_FX_KEYS][32], pk[SEAL_FX_KEYS][PK];
+	const uint8_t *pks[SEAL_FX_KEYS];
 } fixed;
-
-static void
-fail(const char *what, int rv)
-{
-	fprintf(stderr, "fuzz_seal: %s (%s)\n", what, dot_errname(rv));
-	abort();
-}
-
-static void
-rng(void *ctx, uint8_t *out, size_t n)
-{
-	uint64_t *s = ctx;
-
-	for (size_t i = 0; i < n; i++) {
-		*s = *s * 6364136223846793005ull + 1442695040888963407ull;
-		out[i] = (uint8_t)(*s >> 56);
-	}
-}
 
 static void
 setup(void)
 {
-	if (fixed.ready)
-		return;
-	if (dot_crypto_init() != DOT_OK)
-		fail("dot_crypto_init", 0);
-	for (int i = 0; i < 4; i++) {
-		memset(fixed.sk[i], 0x44 + i, 32);
-		dot_xwing_keypair_derand(fixed.pk[i], fixed.sk[i]);
+	seal_fx_keys(fixed.sk, fixed.pk);
+	for (int i = 0; i < SEAL_FX_KEYS; i++)
 		fixed.pks[i] = fixed.pk[i];
-	}
-	fixed.ready = 1;
 }
 
 /* docs/seal-format.md §4 read directly. */
@@ -126,9 +99,8 @@ fuzz_open(const uint8_t *s, size_t n)
 	if (rv != DOT_OK) {
 		if (outlen != 0)
 			fail("refused open gave a length", rv);
-		for (size_t i = 0; i < sizeof(out); i++)
-			if (out[i] != 0)
-				fail("refused open left bytes", rv);
+		fail_unless_zero(out, sizeof(out), "refused open left bytes",
+				 rv);
 		return;
 	}
 	if (outlen != m || outlen != sizeof(payload) ||
@@ -179,16 +151,7 @@ fuzz_round_trip(const uint8_t *p, size_t n)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size < 1 || size > MAXIN)
-		return 0;
-	setup();
-	switch (data[0] % 2) {
-	case 0:
-		fuzz_open(data + 1, size - 1);
-		break;
-	case 1:
-		fuzz_round_trip(data + 1, size - 1);
-		break;
-	}
-	return 0;
+	static const fuzz_case_fn cases[] = {fuzz_open, fuzz_round_trip};
+
+	return fuzz_pick(data, size, MAXIN, setup, cases, 2);
 }

@@ -32,7 +32,8 @@
 #include "doteros/sha3.h"
 #include "doteros/xwing.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz_xwing"
+#include "pqfuzz.h"
 
 #define PK DOT_XWING_PK_LEN
 #define CT DOT_XWING_CT_LEN
@@ -40,17 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define CT_M DOT_MLKEM768_CT_LEN
 
 static struct {
-	int ready;
 	uint8_t sk[32], pk[PK], ct[CT], ss[32];
 	uint8_t expanded[96], ss_m[32]; /* d || z || sk_X; ML-KEM's secret */
 } fixed;
-
-static void
-fail(const char *what, int rv)
-{
-	fprintf(stderr, "fuzz_xwing: %s (%s)\n", what, dot_errname(rv));
-	abort();
-}
 
 static void
 setup(void)
@@ -58,10 +51,6 @@ setup(void)
 	static uint8_t ek[PK_M], dk[DOT_MLKEM768_DK_LEN];
 	uint8_t eseed[64];
 
-	if (fixed.ready)
-		return;
-	if (dot_crypto_init() != DOT_OK)
-		fail("dot_crypto_init", 0);
 	memset(fixed.sk, 0x44, 32);
 	memset(eseed, 0x66, 64);
 	dot_xwing_keypair_derand(fixed.pk, fixed.sk);
@@ -74,22 +63,6 @@ setup(void)
 	if (dot_mlkem768_decaps(fixed.ss_m, fixed.ct, CT_M, dk, sizeof(dk)) !=
 	    DOT_OK)
 		fail("fixed ML-KEM decapsulation", 0);
-	fixed.ready = 1;
-}
-
-/* FIPS 203 §7.2 read directly, on pk_M. */
-static int
-pk_ok(const uint8_t *p, size_t n)
-{
-	if (n != PK)
-		return 0;
-	for (size_t i = 0; i < 384 * 3; i += 3) {
-		unsigned a = p[i] | (unsigned)(p[i + 1] & 15) << 8;
-		unsigned b = (unsigned)p[i + 1] >> 4 | (unsigned)p[i + 2] << 4;
-		if (a >= 3329 || b >= 3329)
-			return 0;
-	}
-	return 1;
 }
 
 /* The shared secret the fixed key must give for c (1120 bytes). */
@@ -125,16 +98,16 @@ fuzz_pk(const uint8_t *p, size_t n)
 	uint8_t ct[CT], ss[32], ss2[32], eseed[64];
 	int rv = dot_xwing_pk_check(p, n);
 
-	if ((rv == DOT_OK) != pk_ok(p, n) ||
+	/* FIPS 203 §7.2 read directly, on pk_M */
+	if ((rv == DOT_OK) != (n == PK && mlkem_t_ok(p)) ||
 	    (rv != DOT_OK && rv != DOT_ECRYPTO_XWING_PK))
 		fail("public key verdict", rv);
 	memset(eseed, 0x77, sizeof(eseed));
 	if (dot_xwing_encaps_derand(ct, ss, p, n, eseed) != rv)
 		fail("encapsulation disagrees with the key check", rv);
 	if (rv != DOT_OK) {
-		for (size_t i = 0; i < sizeof(ss); i++)
-			if (ss[i] != 0)
-				fail("refused encapsulation left a secret", rv);
+		fail_unless_zero(ss, sizeof(ss),
+				 "refused encapsulation left a secret", rv);
 		return;
 	}
 	/* the fixed key decapsulates an encapsulation to its own pk_M with
@@ -178,9 +151,8 @@ fuzz_sk_ct(const uint8_t *p, size_t n)
 	if (rv != want)
 		fail("(sk, ct) verdict", rv);
 	if (rv != DOT_OK) {
-		for (size_t i = 0; i < sizeof(ss); i++)
-			if (ss[i] != 0)
-				fail("refused decapsulation left a secret", rv);
+		fail_unless_zero(ss, sizeof(ss),
+				 "refused decapsulation left a secret", rv);
 		return;
 	}
 	if (dot_xwing_decaps(ss2, p + 1 + skn, CT, p + 1, 32) != DOT_OK ||
@@ -211,22 +183,8 @@ fuzz_sk(const uint8_t *p, size_t n)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size < 1 || size > 8192)
-		return 0;
-	setup();
-	switch (data[0] % 4) {
-	case 0:
-		fuzz_pk(data + 1, size - 1);
-		break;
-	case 1:
-		fuzz_ct_fixed(data + 1, size - 1);
-		break;
-	case 2:
-		fuzz_sk_ct(data + 1, size - 1);
-		break;
-	case 3:
-		fuzz_sk(data + 1, size - 1);
-		break;
-	}
-	return 0;
+	static const fuzz_case_fn cases[] = {fuzz_pk, fuzz_ct_fixed,
+					     fuzz_sk_ct, fuzz_sk};
+
+	return fuzz_pick(data, size, 8192, setup, cases, 4);
 }

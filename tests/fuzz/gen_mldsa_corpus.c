@@ -15,32 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corpus.h"
 #include "doteros/mldsa.h"
 
 #define PK DOT_MLDSA65_PK_LEN
 #define SK DOT_MLDSA65_SK_LEN
 #define SIG DOT_MLDSA65_SIG_LEN
-
-static const char *dir;
-
-static void
-put(const char *name, uint8_t sel, const uint8_t *a, size_t an,
-    const uint8_t *b, size_t bn, const uint8_t *c, size_t cn)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((f = fopen(path, "wb")) == NULL) {
-		perror(path);
-		exit(1);
-	}
-	fwrite(&sel, 1, 1, f);
-	fwrite(a, 1, an, f);
-	fwrite(b, 1, bn, f);
-	fwrite(c, 1, cn, f);
-	fclose(f);
-}
 
 int
 main(int argc, char **argv)
@@ -49,30 +29,30 @@ main(int argc, char **argv)
 	static const uint8_t zero[32], msg[] = "fuzz me";
 	uint8_t xi[32];
 
-	if (argc != 2)
+	if (!corpus_args(argc, argv))
 		return 2;
-	dir = argv[1];
 	memset(xi, 0x77, sizeof(xi));
 	dot_mldsa65_keypair_derand(pk, sk, xi);
 	if (dot_mldsa65_sign_derand(sig, sk, SK, msg, sizeof(msg) - 1, NULL, 0,
 				    zero) != DOT_OK)
 		return 1;
-	put("pk-sig-valid", 0, pk, PK, sig, SIG, msg, sizeof(msg) - 1);
-	put("pk-short", 0, pk, PK - 1, NULL, 0, NULL, 0);
-	put("pk-sig-short", 0, pk, PK, sig, SIG - 1, NULL, 0);
-	put("fixed-valid", 1, sig, SIG, msg, sizeof(msg) - 1, NULL, 0);
+	corpus_put("pk-sig-valid", 0, {pk, PK}, {sig, SIG},
+	    {msg, sizeof(msg) - 1});
+	corpus_put("pk-short", 0, {pk, PK - 1});
+	corpus_put("pk-sig-short", 0, {pk, PK}, {sig, SIG - 1});
+	corpus_put("fixed-valid", 1, {sig, SIG}, {msg, sizeof(msg) - 1});
 	memcpy(bad, sig, SIG);
 	bad[SIG - 60] = bad[SIG - 61]; /* the second hint index repeated */
-	put("fixed-hint-repeat", 1, bad, SIG, msg, sizeof(msg) - 1, NULL, 0);
+	corpus_put("fixed-hint-repeat", 1, {bad, SIG}, {msg, sizeof(msg) - 1});
 	memcpy(bad, sig, SIG);
 	bad[SIG - 7] = 1; /* the last unused hint slot */
-	put("fixed-hint-padding", 1, bad, SIG, msg, sizeof(msg) - 1, NULL, 0);
+	corpus_put("fixed-hint-padding", 1, {bad, SIG}, {msg, sizeof(msg) - 1});
 	memcpy(bad, sig, SIG);
 	bad[48] = 0; /* z[0][0] = γ1 - v with v small: over the bound */
 	bad[49] = 0;
 	bad[50] &= 0xf0;
-	put("fixed-z-bound", 1, bad, SIG, msg, sizeof(msg) - 1, NULL, 0);
-	put("seed-msg", 2, xi, 32, msg, sizeof(msg) - 1, NULL, 0);
-	put("seed-short", 2, xi, 31, NULL, 0, NULL, 0);
+	corpus_put("fixed-z-bound", 1, {bad, SIG}, {msg, sizeof(msg) - 1});
+	corpus_put("seed-msg", 2, {xi, 32}, {msg, sizeof(msg) - 1});
+	corpus_put("seed-short", 2, {xi, 31});
 	return 0;
 }

@@ -16,44 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../unit/pq.h"
+#include "corpus.h"
 #include "doteros/mlkem.h"
 
 #define EK DOT_MLKEM768_EK_LEN
 #define DK DOT_MLKEM768_DK_LEN
 #define CT DOT_MLKEM768_CT_LEN
-
-static const char *dir;
-
-static void
-put(const char *name, uint8_t sel, const uint8_t *a, size_t an,
-    const uint8_t *b, size_t bn)
-{
-	char path[1024];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((f = fopen(path, "wb")) == NULL || fputc(sel, f) == EOF ||
-	    fwrite(a, 1, an, f) != an || (bn && fwrite(b, 1, bn, f) != bn) ||
-	    fclose(f) != 0) {
-		perror(path);
-		exit(1);
-	}
-}
-
-/* Set 12-bit value i of an encoded polynomial vector to v. */
-static void
-set12(uint8_t *p, size_t i, unsigned v)
-{
-	uint8_t *b = p + 3 * (i / 2);
-
-	if (i % 2 == 0) {
-		b[0] = (uint8_t)v;
-		b[1] = (uint8_t)((b[1] & 0xf0) | (v >> 8));
-	} else {
-		b[1] = (uint8_t)((b[1] & 0x0f) | ((v & 0x0f) << 4));
-		b[2] = (uint8_t)(v >> 4);
-	}
-}
 
 int
 main(int argc, char **argv)
@@ -61,11 +30,8 @@ main(int argc, char **argv)
 	static uint8_t ek[EK + 1], dk[DK], ct[CT], x[DK + CT];
 	uint8_t d[32], z[32], m[32], ss[32], seed[64];
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s DIR\n", argv[0]);
+	if (!corpus_args(argc, argv))
 		return 2;
-	}
-	dir = argv[1];
 	memset(d, 0x44, 32);
 	memset(z, 0x55, 32);
 	memset(m, 0x66, 32);
@@ -73,39 +39,39 @@ main(int argc, char **argv)
 	if (dot_mlkem768_encaps_derand(ct, ss, ek, EK, m) != DOT_OK)
 		return 1;
 
-	put("ek-valid", 0, ek, EK, NULL, 0);
+	corpus_put("ek-valid", 0, {ek, EK});
 	memcpy(x, ek, EK);
-	set12(x, 0, 3329);
-	put("ek-coeff-q", 0, x, EK, NULL, 0);
+	pq_set12(x, 0, 3329);
+	corpus_put("ek-coeff-q", 0, {x, EK});
 	memcpy(x, ek, EK);
-	set12(x, 767, 4095);
-	put("ek-coeff-max-last", 0, x, EK, NULL, 0);
-	put("ek-short", 0, ek, EK - 1, NULL, 0);
+	pq_set12(x, 767, 4095);
+	corpus_put("ek-coeff-max-last", 0, {x, EK});
+	corpus_put("ek-short", 0, {ek, EK - 1});
 	ek[EK] = 0;
-	put("ek-long", 0, ek, EK + 1, NULL, 0);
+	corpus_put("ek-long", 0, {ek, EK + 1});
 
-	put("dk-valid", 1, dk, DK, ct, CT);
+	corpus_put("dk-valid", 1, {dk, DK}, {ct, CT});
 	memcpy(x, dk, DK);
 	x[2336] ^= 1;
-	put("dk-bad-hash", 1, x, DK, ct, CT);
+	corpus_put("dk-bad-hash", 1, {x, DK}, {ct, CT});
 	memcpy(x, dk, DK);
 	x[1152] ^= 1;
-	put("dk-bad-ek", 1, x, DK, ct, CT);
-	put("dk-ct-short", 1, dk, DK, ct, CT - 1);
-	put("dk-short", 1, dk, DK - 1, NULL, 0);
+	corpus_put("dk-bad-ek", 1, {x, DK}, {ct, CT});
+	corpus_put("dk-ct-short", 1, {dk, DK}, {ct, CT - 1});
+	corpus_put("dk-short", 1, {dk, DK - 1});
 
-	put("ct-valid", 2, ct, CT, NULL, 0);
+	corpus_put("ct-valid", 2, {ct, CT});
 	memcpy(x, ct, CT);
 	x[CT - 1] ^= 0x80;
-	put("ct-flipped-c2", 2, x, CT, NULL, 0);
+	corpus_put("ct-flipped-c2", 2, {x, CT});
 	memcpy(x, ct, CT);
 	x[959] ^= 1;
-	put("ct-flipped-c1", 2, x, CT, NULL, 0);
-	put("ct-short", 2, ct, CT - 1, NULL, 0);
+	corpus_put("ct-flipped-c1", 2, {x, CT});
+	corpus_put("ct-short", 2, {ct, CT - 1});
 
 	memcpy(seed, d, 32);
 	memcpy(seed + 32, z, 32);
-	put("seed-valid", 3, seed, 64, NULL, 0);
-	put("seed-short", 3, seed, 63, NULL, 0);
+	corpus_put("seed-valid", 3, {seed, 64});
+	corpus_put("seed-short", 3, {seed, 63});
 	return 0;
 }

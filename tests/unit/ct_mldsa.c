@@ -68,35 +68,15 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <sodium.h>
-#include <valgrind/memcheck.h>
-
 #include "crypto/sha3x4.h"
 #include "doteros/mldsa.h"
-#include "harness.h"
-
-#define SECRET(p, n) ((void)VALGRIND_MAKE_MEM_UNDEFINED((p), (n)))
-#define PUBLIC(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
+#include "ct.h"
 
 #define ROUNDS 6
 
 /* lib/crypto/mldsa.c, with DOT_CT_VALGRIND only */
 extern unsigned long dot_mldsa_ct_iterations;
 extern void (*dot_mldsa_ct_rejected)(const uint8_t *ctilde);
-
-#define NEED_VALGRIND()                                                        \
-	do {                                                                   \
-		if (!RUNNING_ON_VALGRIND)                                      \
-			SKIP("not under valgrind (meson test --suite ct "      \
-			     "runs it there)");                                \
-	} while (0)
-
-static void
-fill(uint8_t *p, size_t n, uint64_t *seed)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)t_rand(seed);
-}
 
 static void
 test_keygen(void)
@@ -108,7 +88,7 @@ test_keygen(void)
 
 	NEED_VALGRIND();
 	for (int r = 0; r < ROUNDS; r++) {
-		fill(xi, 32, &seed);
+		pq_fill(xi, 32, &seed);
 		/* the reference, run on defined inputs */
 		dot_mldsa65_keypair_derand(pk2, sk2, xi);
 		SECRET(xi, 32);
@@ -142,13 +122,13 @@ test_sign(void)
 
 	NEED_VALGRIND();
 	for (int r = 0; r < ROUNDS; r++) {
-		fill(xi, 32, &seed);
-		fill(msg, sizeof(msg), &seed);
-		fill(ctx, sizeof(ctx), &seed);
+		pq_fill(xi, 32, &seed);
+		pq_fill(msg, sizeof(msg), &seed);
+		pq_fill(ctx, sizeof(ctx), &seed);
 		if (r % 3 == 0)
 			memset(rnd, 0, 32); /* deterministic */
 		else
-			fill(rnd, 32, &seed);
+			pq_fill(rnd, 32, &seed);
 		dot_mldsa65_keypair_derand(pk, sk, xi);
 		REQUIRE_RC(dot_mldsa65_sign_derand(sig2, sk, sizeof(sk), msg,
 						   sizeof(msg), ctx,
@@ -209,9 +189,7 @@ canary(void)
 	rc = dot_mldsa65_verify(pk, sizeof(pk), msg, sizeof(msg), NULL, 0, sig,
 				sizeof(sig));
 	PUBLIC(&rc, sizeof(rc));
-	printf("canary: %s; valgrind errors so far: %u\n", dot_errname(rc),
-	       (unsigned)VALGRIND_COUNT_ERRORS);
-	return 0; /* valgrind's --error-exitcode makes the run fail */
+	return ct_canary_done("canary", rc);
 }
 
 /* The same on the portable code paths, where the CPU would choose the
@@ -274,21 +252,10 @@ canary_reject(void)
 	return rejected ? 0 : 2;
 }
 
-int
-main(int argc, char **argv)
-{
-	static const struct t_case cases[] = {
-		T_CASE(test_keygen),
-		T_CASE(test_sign),
-		T_CASE(test_keygen_portable),
-		T_CASE(test_sign_portable),
-	};
+static const struct ct_canary canaries[] = {
+	{"--canary", canary},
+	{"--canary-reject", canary_reject},
+};
 
-	if (sodium_init() < 0)
-		return 1;
-	if (argc > 1 && strcmp(argv[1], "--canary") == 0)
-		return canary();
-	if (argc > 1 && strcmp(argv[1], "--canary-reject") == 0)
-		return canary_reject();
-	return t_main(cases, sizeof(cases) / sizeof(cases[0]));
-}
+CT_MAIN(canaries, T_CASE(test_keygen), T_CASE(test_sign),
+	T_CASE(test_keygen_portable), T_CASE(test_sign_portable))

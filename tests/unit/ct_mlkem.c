@@ -33,31 +33,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <sodium.h>
-#include <valgrind/memcheck.h>
-
 #include "doteros/mlkem.h"
-#include "doteros/sha3.h"
-#include "harness.h"
-
-#define SECRET(p, n) ((void)VALGRIND_MAKE_MEM_UNDEFINED((p), (n)))
-#define PUBLIC(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
+#include "ct.h"
 
 #define ROUNDS 8
-
-#define NEED_VALGRIND()                                                        \
-	do {                                                                   \
-		if (!RUNNING_ON_VALGRIND)                                      \
-			SKIP("not under valgrind (meson test --suite ct "      \
-			     "runs it there)");                                \
-	} while (0)
-
-static void
-fill(uint8_t *p, size_t n, uint64_t *seed)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)t_rand(seed);
-}
 
 static void
 test_keygen(void)
@@ -69,8 +48,8 @@ test_keygen(void)
 
 	NEED_VALGRIND();
 	for (int r = 0; r < ROUNDS; r++) {
-		fill(d, 32, &seed);
-		fill(z, 32, &seed);
+		pq_fill(d, 32, &seed);
+		pq_fill(z, 32, &seed);
 		/* the reference, run on defined inputs */
 		dot_mlkem768_keypair_derand(ek2, dk2, d, z);
 		SECRET(d, 32);
@@ -96,9 +75,9 @@ test_encaps(void)
 
 	NEED_VALGRIND();
 	for (int r = 0; r < ROUNDS; r++) {
-		fill(d, 32, &seed);
-		fill(z, 32, &seed);
-		fill(m, 32, &seed);
+		pq_fill(d, 32, &seed);
+		pq_fill(z, 32, &seed);
+		pq_fill(m, 32, &seed);
 		dot_mlkem768_keypair_derand(ek, dk, d, z);
 		REQUIRE_RC(dot_mlkem768_encaps_derand(ct2, ss2, ek, sizeof(ek),
 						      m), DOT_OK);
@@ -127,16 +106,15 @@ test_decaps(void)
 {
 	static uint8_t ek[DOT_MLKEM768_EK_LEN], dk[DOT_MLKEM768_DK_LEN];
 	uint8_t d[32], z[32], m[32], ct[DOT_MLKEM768_CT_LEN], ss[32],
-		ss2[32], jz[32];
-	struct dot_sha3_ctx j;
+		ss2[32];
 	uint64_t seed = 3;
 	int rc;
 
 	NEED_VALGRIND();
 	for (int r = 0; r < ROUNDS; r++) {
-		fill(d, 32, &seed);
-		fill(z, 32, &seed);
-		fill(m, 32, &seed);
+		pq_fill(d, 32, &seed);
+		pq_fill(z, 32, &seed);
+		pq_fill(m, 32, &seed);
 		dot_mlkem768_keypair_derand(ek, dk, d, z);
 		REQUIRE_RC(dot_mlkem768_encaps_derand(ct, ss2, ek, sizeof(ek),
 						      m), DOT_OK);
@@ -144,11 +122,7 @@ test_decaps(void)
 		 * J(z || c), taken by the same code path in constant time */
 		if (r & 1) {
 			ct[(size_t)(t_rand(&seed) % sizeof(ct))] ^= 1;
-			dot_shake256_init(&j);
-			dot_sha3_update(&j, z, 32);
-			dot_sha3_update(&j, ct, sizeof(ct));
-			dot_shake_squeeze(&j, jz, 32);
-			memcpy(ss2, jz, 32);
+			pq_j(ss2, z, ct, sizeof(ct));
 		}
 		secret_dk(dk);
 		rc = dot_mlkem768_decaps(ss, ct, sizeof(ct), dk, sizeof(dk));
@@ -171,23 +145,9 @@ canary(void)
 	dot_mlkem768_keypair_derand(ek, dk, d, z);
 	SECRET(ek + 1152, 32);
 	rc = dot_mlkem768_encaps_derand(ct, ss, ek, sizeof(ek), m);
-	printf("canary: %s; valgrind errors so far: %u\n", dot_errname(rc),
-	       (unsigned)VALGRIND_COUNT_ERRORS);
-	return 0; /* valgrind's --error-exitcode makes the run fail */
+	return ct_canary_done("canary", rc);
 }
 
-int
-main(int argc, char **argv)
-{
-	static const struct t_case cases[] = {
-		T_CASE(test_keygen),
-		T_CASE(test_encaps),
-		T_CASE(test_decaps),
-	};
+static const struct ct_canary canaries[] = {{"--canary", canary}};
 
-	if (sodium_init() < 0)
-		return 1;
-	if (argc > 1 && strcmp(argv[1], "--canary") == 0)
-		return canary();
-	return t_main(cases, sizeof(cases) / sizeof(cases[0]));
-}
+CT_MAIN(canaries, T_CASE(test_keygen), T_CASE(test_encaps), T_CASE(test_decaps))

@@ -28,43 +28,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <sodium.h>
-#include <valgrind/memcheck.h>
-
 #include "doteros/xwing.h"
-#include "harness.h"
-
-#define SECRET(p, n) ((void)VALGRIND_MAKE_MEM_UNDEFINED((p), (n)))
-#define PUBLIC(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
+#include "ct.h"
 
 #define ROUNDS 6
 #define PK DOT_XWING_PK_LEN
 #define CT DOT_XWING_CT_LEN
-
-#define NEED_VALGRIND()                                                        \
-	do {                                                                   \
-		if (!RUNNING_ON_VALGRIND)                                      \
-			SKIP("not under valgrind (meson test --suite ct "      \
-			     "runs it there)");                                \
-	} while (0)
-
-static void
-fill(uint8_t *p, size_t n, uint64_t *seed)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)t_rand(seed);
-}
-
-/* Valgrind's V bits: 0 for a defined bit. */
-static int
-all_defined(const uint8_t *vbits, size_t n)
-{
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < n; i++)
-		acc |= vbits[i];
-	return acc == 0;
-}
 
 static void
 test_keygen(void)
@@ -75,7 +44,7 @@ test_keygen(void)
 
 	NEED_VALGRIND();
 	for (int r = 0; r < ROUNDS; r++) {
-		fill(sk, 32, &seed);
+		pq_fill(sk, 32, &seed);
 		dot_xwing_keypair_derand(pk2, sk);
 		SECRET(sk, 32);
 		dot_xwing_keypair_derand(pk, sk);
@@ -93,6 +62,19 @@ test_keygen(void)
 	}
 }
 
+/* A round's inputs, all defined: sk and eseed from the generator, pk, and
+ * the encapsulation (ct, ss) of eseed to pk that the secret runs must
+ * repeat. */
+static int
+fresh(uint8_t sk[32], uint8_t pk[PK], uint8_t eseed[64], uint8_t ct[CT],
+      uint8_t ss[32], uint64_t *seed)
+{
+	pq_fill(sk, 32, seed);
+	pq_fill(eseed, 64, seed);
+	dot_xwing_keypair_derand(pk, sk);
+	return dot_xwing_encaps_derand(ct, ss, pk, PK, eseed);
+}
+
 static void
 test_encaps(void)
 {
@@ -103,11 +85,7 @@ test_encaps(void)
 
 	NEED_VALGRIND();
 	for (int r = 0; r < ROUNDS; r++) {
-		fill(sk, 32, &seed);
-		fill(eseed, 64, &seed);
-		dot_xwing_keypair_derand(pk, sk);
-		REQUIRE_RC(dot_xwing_encaps_derand(ct2, ss2, pk, PK, eseed),
-			   DOT_OK);
+		REQUIRE_RC(fresh(sk, pk, eseed, ct2, ss2, &seed), DOT_OK);
 		SECRET(eseed, 64);
 		/* rc is branched on: it must not depend on eseed */
 		rc = dot_xwing_encaps_derand(ct, ss, pk, PK, eseed);
@@ -115,7 +93,7 @@ test_encaps(void)
 		/* ct_X = X25519(ek_X, 9) came out of libsodium marked
 		 * undefined: memcheck followed the secret through it */
 		REQUIRE(VALGRIND_GET_VBITS(ct + 1088, vbits, 32) == 1);
-		CHECK(!all_defined(vbits, 32));
+		CHECK(!pq_all_zero(vbits, 32)); /* V bits: 0 when defined */
 		PUBLIC(ct, sizeof(ct));
 		PUBLIC(ss, sizeof(ss));
 		PUBLIC(eseed, 64);
@@ -134,11 +112,7 @@ test_decaps(void)
 
 	NEED_VALGRIND();
 	for (int r = 0; r < ROUNDS; r++) {
-		fill(sk, 32, &seed);
-		fill(eseed, 64, &seed);
-		dot_xwing_keypair_derand(pk, sk);
-		REQUIRE_RC(dot_xwing_encaps_derand(ct, ss2, pk, PK, eseed),
-			   DOT_OK);
+		REQUIRE_RC(fresh(sk, pk, eseed, ct, ss2, &seed), DOT_OK);
 		/* rounds 1, 3, 5: a changed ct_M (implicit rejection);
 		 * round 2: a changed ct_X; round 4: a low-order ct_X */
 		if (r & 1)
@@ -171,23 +145,9 @@ canary(void)
 	dot_xwing_keypair_derand(pk, sk);
 	SECRET(pk + 1152, 32);
 	rc = dot_xwing_encaps_derand(ct, ss, pk, PK, eseed);
-	printf("canary: %s; valgrind errors so far: %u\n", dot_errname(rc),
-	       (unsigned)VALGRIND_COUNT_ERRORS);
-	return 0; /* valgrind's --error-exitcode makes the run fail */
+	return ct_canary_done("canary", rc);
 }
 
-int
-main(int argc, char **argv)
-{
-	static const struct t_case cases[] = {
-		T_CASE(test_keygen),
-		T_CASE(test_encaps),
-		T_CASE(test_decaps),
-	};
+static const struct ct_canary canaries[] = {{"--canary", canary}};
 
-	if (sodium_init() < 0)
-		return 1;
-	if (argc > 1 && strcmp(argv[1], "--canary") == 0)
-		return canary();
-	return t_main(cases, sizeof(cases) / sizeof(cases[0]));
-}
+CT_MAIN(canaries, T_CASE(test_keygen), T_CASE(test_encaps), T_CASE(test_decaps))

@@ -34,77 +34,43 @@
 #include "doteros/mldsa.h"
 #include "doteros/sha3.h"
 #include "harness.h"
+#include "pq.h"
+#include "vectors.h"
 
 #define VEC "tests/vectors/ml-dsa/"
-#define FIELD_MAX 8448
-
-static int
-all_zero(const uint8_t *p, size_t n)
-{
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < n; i++)
-		acc |= p[i];
-	return acc == 0;
-}
 
 /* ------------------------------------------------------------------ */
 /* the vector files                                                    */
-
-struct field {
-	uint8_t b[FIELD_MAX];
-	size_t n;
-	int present;
-};
 
 struct rec {
 	char op[32];
 	char result[16];
 	long tcid;
-	struct field seed, pk, sk, msg, ctx, mp, mu, rnd, sig;
+	struct vec_field seed, pk, sk, msg, ctx, mp, mu, rnd, sig;
 };
 
-static struct field *
-rec_field(struct rec *r, const char *key)
-{
-	static const struct {
-		const char *name;
-		size_t off;
-	} f[] = {
-		{"seed", offsetof(struct rec, seed)},
-		{"pk", offsetof(struct rec, pk)},
-		{"sk", offsetof(struct rec, sk)},
-		{"msg", offsetof(struct rec, msg)},
-		{"ctx", offsetof(struct rec, ctx)},
-		{"mp", offsetof(struct rec, mp)},
-		{"mu", offsetof(struct rec, mu)},
-		{"rnd", offsetof(struct rec, rnd)},
-		{"sig", offsetof(struct rec, sig)},
-	};
+static const struct vec_key keys[] = {
+	VEC_KEY(VEC_STR, "op", struct rec, op),
+	VEC_KEY(VEC_STR, "result", struct rec, result),
+	VEC_KEY(VEC_LONG, "tcId", struct rec, tcid),
+	VEC_HEX_KEY(struct rec, seed),
+	VEC_HEX_KEY(struct rec, pk),
+	VEC_HEX_KEY(struct rec, sk),
+	VEC_HEX_KEY(struct rec, msg),
+	VEC_HEX_KEY(struct rec, ctx),
+	VEC_HEX_KEY(struct rec, mp),
+	VEC_HEX_KEY(struct rec, mu),
+	VEC_HEX_KEY(struct rec, rnd),
+	VEC_HEX_KEY(struct rec, sig),
+};
 
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		if (strcmp(f[i].name, key) == 0)
-			return (struct field *)((char *)r + f[i].off);
-	return NULL;
-}
+static const struct vec_format format = {
+	VEC, keys, sizeof(keys) / sizeof(keys[0]), sizeof(struct rec)};
 
 /* One failure message with the record's place; counts the record once. */
 #define VCHECK(cond)                                                           \
-	do {                                                                   \
-		t_checks_++;                                                   \
-		if (!(cond)) {                                                 \
-			t_fail_(__FILE__, __LINE__, "%s tcId %ld (%s, %s): %s",\
-				file, r->tcid, r->op, r->result, #cond);       \
-			bad = 1;                                               \
-		}                                                              \
-	} while (0)
-
-/* The field holds exactly these n bytes. */
-static int
-eq(const struct field *f, const uint8_t *p, size_t n)
-{
-	return f->n == n && memcmp(f->b, p, n) == 0;
-}
+	VEC_CHECK(cond, #cond, "%s tcId %ld (%s, %s)", file, r->tcid, r->op,  \
+		  r->result)
 
 static const uint8_t zero_rnd[DOT_MLDSA_RND_LEN];
 
@@ -126,7 +92,7 @@ sign_check(const char *file, struct rec *r, const uint8_t *sk, size_t sklen,
 					    r->msg.b, r->msg.n, r->ctx.b,
 					    r->ctx.n);
 			if (r->mu.present)
-				VCHECK(rc == DOT_OK && eq(&r->mu, mu, 64));
+				VCHECK(rc == DOT_OK && vec_eq(&r->mu, mu, 64));
 			else
 				VCHECK(rc == DOT_ECRYPTO_MLDSA_CTX);
 		}
@@ -140,11 +106,11 @@ sign_check(const char *file, struct rec *r, const uint8_t *sk, size_t sklen,
 	if (!valid) {
 		VCHECK(rc == DOT_ECRYPTO_MLDSA_SK ||
 		       rc == DOT_ECRYPTO_MLDSA_CTX);
-		VCHECK(all_zero(sig, sizeof(sig)));
+		VCHECK(pq_all_zero(sig, sizeof(sig)));
 		return bad;
 	}
 	VCHECK(rc == DOT_OK);
-	VCHECK(eq(&r->sig, sig, sizeof(sig)));
+	VCHECK(vec_eq(&r->sig, sig, sizeof(sig)));
 	if (pk != NULL && r->msg.present)
 		VCHECK(dot_mldsa65_verify(pk, DOT_MLDSA65_PK_LEN, r->msg.b,
 					  r->msg.n, r->ctx.b, r->ctx.n, sig,
@@ -156,8 +122,9 @@ sign_check(const char *file, struct rec *r, const uint8_t *sk, size_t sklen,
 }
 
 static int
-run_record(const char *file, struct rec *r)
+run_record(const char *file, void *rec, void *arg)
 {
+	struct rec *r = rec;
 	static uint8_t pk[DOT_MLDSA65_PK_LEN], sk[DOT_MLDSA65_SK_LEN];
 	static uint8_t sig[DOT_MLDSA65_SIG_LEN];
 	int valid = strcmp(r->result, "valid") == 0, bad = 0, rc;
@@ -167,27 +134,27 @@ run_record(const char *file, struct rec *r)
 		/* ML-DSA.KeyGen_internal(ξ) */
 		VCHECK(valid && r->seed.n == 32);
 		dot_mldsa65_keypair_derand(pk, sk, r->seed.b);
-		VCHECK(eq(&r->pk, pk, sizeof(pk)));
-		VCHECK(eq(&r->sk, sk, sizeof(sk)));
+		VCHECK(vec_eq(&r->pk, pk, sizeof(pk)));
+		VCHECK(vec_eq(&r->sk, sk, sizeof(sk)));
 	} else if (strcmp(r->op, "sign") == 0) {
 		VCHECK(valid && r->rnd.n == 32);
 		rc = dot_mldsa65_sign_derand(sig, r->sk.b, r->sk.n, r->msg.b,
 					     r->msg.n, r->ctx.b, r->ctx.n,
 					     r->rnd.b);
 		VCHECK(rc == DOT_OK);
-		VCHECK(eq(&r->sig, sig, sizeof(sig)));
+		VCHECK(vec_eq(&r->sig, sig, sizeof(sig)));
 	} else if (strcmp(r->op, "sign_internal") == 0) {
 		VCHECK(valid && r->rnd.n == 32);
 		rc = dot_mldsa65_sign_internal(sig, r->sk.b, r->sk.n, r->mp.b,
 					       r->mp.n, r->rnd.b);
 		VCHECK(rc == DOT_OK);
-		VCHECK(eq(&r->sig, sig, sizeof(sig)));
+		VCHECK(vec_eq(&r->sig, sig, sizeof(sig)));
 	} else if (strcmp(r->op, "sign_mu") == 0) {
 		VCHECK(valid && r->rnd.n == 32 && r->mu.n == 64);
 		rc = dot_mldsa65_sign_mu(sig, r->sk.b, r->sk.n, r->mu.b,
 					 r->rnd.b);
 		VCHECK(rc == DOT_OK);
-		VCHECK(eq(&r->sig, sig, sizeof(sig)));
+		VCHECK(vec_eq(&r->sig, sig, sizeof(sig)));
 	} else if (strcmp(r->op, "verify") == 0) {
 		rc = dot_mldsa65_verify(r->pk.b, r->pk.n, r->msg.b, r->msg.n,
 					r->ctx.b, r->ctx.n, r->sig.b,
@@ -207,11 +174,11 @@ run_record(const char *file, struct rec *r)
 		if (r->seed.n != DOT_MLDSA_SEED_LEN) {
 			VCHECK(!valid && rc == DOT_ECRYPTO_KEY);
 			VCHECK(!r->pk.present);
-			VCHECK(all_zero(sk, sizeof(sk)));
+			VCHECK(pq_all_zero(sk, sizeof(sk)));
 			return bad;
 		}
 		VCHECK(rc == DOT_OK);
-		VCHECK(eq(&r->pk, pk, sizeof(pk)));
+		VCHECK(vec_eq(&r->pk, pk, sizeof(pk)));
 		bad |= sign_check(file, r, sk, sizeof(sk), pk, valid);
 	} else if (strcmp(r->op, "sign_sk") == 0) {
 		bad |= sign_check(file, r, r->sk.b, r->sk.n,
@@ -223,128 +190,20 @@ run_record(const char *file, struct rec *r)
 	return bad;
 }
 
-/* Check the header's SHA3-256 of a JSON beside the .txt. */
-static int
-check_json_hash(const char *file, const char *line)
-{
-	char name[256], hex[65], path[512];
-	uint8_t want[32], got[32];
-	static uint8_t buf[65536];
-	struct dot_sha3_ctx c;
-	FILE *f;
-	size_t n;
-
-	if (sscanf(line, "# %255s sha3-256 %64s", name, hex) != 2 ||
-	    strlen(hex) != 64) {
-		t_fail_(__FILE__, __LINE__, "%s: no JSON hash header", file);
-		return 0;
-	}
-	snprintf(path, sizeof(path), VEC "%s", name);
-	if ((f = fopen(path, "rb")) == NULL) {
-		t_fail_(__FILE__, __LINE__, "%s: cannot open", path);
-		return 0;
-	}
-	dot_sha3_256_init(&c);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		dot_sha3_update(&c, buf, n);
-	fclose(f);
-	dot_sha3_final(&c, got);
-	t_unhex(want, sizeof(want), hex);
-	if (memcmp(want, got, 32) != 0) {
-		t_fail_(__FILE__, __LINE__,
-			"%s does not match %s (run filter.py again)", file,
-			path);
-		return 0;
-	}
-	return 1;
-}
-
 static void
-run_file_fn(const char *name, int expect,
-	    int (*fn)(const char *file, struct rec *r))
+run_file_fn(const char *name, int expect, vec_fn fn)
 {
-	char path[512], *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	FILE *f;
 	struct rec *r = calloc(1, sizeof(*r));
-	int lineno = 0, in_rec = 0, passed = 0, run = 0, hashes = 0;
+	struct vec_count c;
 
 	REQUIRE(dot_crypto_init() == DOT_OK);
 	REQUIRE(r != NULL);
-	snprintf(path, sizeof(path), VEC "%s.txt", name);
-	f = fopen(path, "r");
-	if (f == NULL) {
-		t_fail_(__FILE__, __LINE__, "cannot open %s", path);
-		free(r);
-		return;
-	}
-	for (;;) {
-		len = getline(&line, &cap, f);
-		lineno++;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (len > 0 && strstr(line, ".json sha3-256 ") != NULL &&
-		    line[0] == '#' && !in_rec && run == 0) {
-			if (!check_json_hash(name, line))
-				break;
-			hashes++;
-			continue;
-		}
-		if (len <= 0) { /* blank line or end: run the record */
-			if (in_rec) {
-				run++;
-				passed += fn(name, r) == 0;
-				memset(r, 0, sizeof(*r));
-				in_rec = 0;
-			}
-			if (len < 0)
-				break;
-			continue;
-		}
-		if (line[0] == '#')
-			continue;
-		char *eqp = strstr(line, " = ");
-		if (eqp == NULL) {
-			/* "key =" with an empty value */
-			size_t l = strlen(line);
-			if (l >= 2 && strcmp(line + l - 2, " =") == 0) {
-				line[l - 2] = '\0';
-				eqp = line + l; /* points at "" below */
-			} else {
-				t_fail_(__FILE__, __LINE__, "%s:%d: bad line",
-					path, lineno);
-				break;
-			}
-		} else {
-			*eqp = '\0';
-			eqp += 3;
-		}
-		const char *key = line, *val = eqp;
-		struct field *fl;
-		in_rec = 1;
-		if (strcmp(key, "op") == 0)
-			snprintf(r->op, sizeof(r->op), "%s", val);
-		else if (strcmp(key, "result") == 0)
-			snprintf(r->result, sizeof(r->result), "%s", val);
-		else if (strcmp(key, "tcId") == 0)
-			r->tcid = strtol(val, NULL, 10);
-		else if ((fl = rec_field(r, key)) != NULL) {
-			fl->n = t_unhex(fl->b, sizeof(fl->b), val);
-			fl->present = 1;
-		} else {
-			t_fail_(__FILE__, __LINE__, "%s:%d: unknown key %s",
-				path, lineno, key);
-			break;
-		}
-	}
-	fclose(f);
-	free(line);
+	vec_read(&format, name, r, fn, NULL, &c);
 	free(r);
-	printf("# %s: %d tests run, %d passed\n", name, run, passed);
-	CHECK(hashes >= 1);
-	CHECK(run == expect);
-	CHECK(passed == run);
+	printf("# %s: %d tests run, %d passed\n", name, c.run, c.passed);
+	CHECK(c.hashes >= 1);
+	CHECK(c.run == expect);
+	CHECK(c.passed == c.run);
 }
 
 static void
@@ -434,8 +293,9 @@ static const struct {
 static int selected_seen;
 
 static int
-run_selected(const char *file, struct rec *r)
+run_selected(const char *file, void *rec, void *arg)
 {
+	struct rec *r = rec;
 	int bad = 0, rc;
 
 	for (size_t i = 0; i < sizeof(selected) / sizeof(selected[0]); i++) {
@@ -652,7 +512,7 @@ test_contexts(void)
 	memset(sig, 0xff, sizeof(sig));
 	CHECK_RC(dot_mldsa65_sign(sig, k.sk, sizeof(k.sk), msg, sizeof(msg),
 				  ctx, 256), DOT_ECRYPTO_MLDSA_CTX);
-	CHECK(all_zero(sig, sizeof(sig)));
+	CHECK(pq_all_zero(sig, sizeof(sig)));
 	CHECK_RC(dot_mldsa65_sign_derand(sig, k.sk, sizeof(k.sk), msg,
 					 sizeof(msg), ctx, 256, zero_rnd),
 		 DOT_ECRYPTO_MLDSA_CTX);
@@ -662,7 +522,7 @@ test_contexts(void)
 	memset(mu, 0xff, sizeof(mu));
 	CHECK_RC(dot_mldsa65_mu(mu, k.pk, sizeof(k.pk), msg, sizeof(msg), ctx,
 				256), DOT_ECRYPTO_MLDSA_CTX);
-	CHECK(all_zero(mu, sizeof(mu)));
+	CHECK(pq_all_zero(mu, sizeof(mu)));
 }
 
 /* Wrong lengths of pk, sk, sig and seed; an sk with a coefficient of s1
@@ -695,10 +555,10 @@ test_malformed(void)
 	CHECK_RC(dot_mldsa65_sign_derand(sig, k.sk, sizeof(k.sk) - 1, msg,
 					 sizeof(msg), NULL, 0, zero_rnd),
 		 DOT_ECRYPTO_MLDSA_SK);
-	CHECK(all_zero(sig, DOT_MLDSA65_SIG_LEN));
+	CHECK(pq_all_zero(sig, DOT_MLDSA65_SIG_LEN));
 	CHECK_RC(dot_mldsa65_keypair_seed(pk, sk, seed, 31), DOT_ECRYPTO_KEY);
 	CHECK_RC(dot_mldsa65_keypair_seed(pk, sk, seed, 33), DOT_ECRYPTO_KEY);
-	CHECK(all_zero(sk, sizeof(sk)));
+	CHECK(pq_all_zero(sk, sizeof(sk)));
 	/* s1's first coefficient field 9 (4 - 9 = -5), s2's last 15 */
 	static const size_t where[] = {128, 128 + 5 * 128 + 6 * 128 - 1};
 	static const uint8_t val[] = {0x09, 0xf0};
@@ -711,7 +571,7 @@ test_malformed(void)
 						 sizeof(msg), NULL, 0,
 						 zero_rnd),
 			 DOT_ECRYPTO_MLDSA_SK);
-		CHECK(all_zero(sig, DOT_MLDSA65_SIG_LEN));
+		CHECK(pq_all_zero(sig, DOT_MLDSA65_SIG_LEN));
 	}
 	/* 8 (-4) is in range */
 	memcpy(sk, k.sk, sizeof(sk));

@@ -29,86 +29,48 @@
 
 #include "doteros/crypto.h"
 #include "doteros/mlkem.h"
-#include "doteros/sha3.h"
 #include "harness.h"
+#include "pq.h"
+#include "vectors.h"
 
 #define VEC "tests/vectors/ml-kem/"
-#define FIELD_MAX 4096
-
-static int
-all_zero(const uint8_t *p, size_t n)
-{
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < n; i++)
-		acc |= p[i];
-	return acc == 0;
-}
 
 /* ------------------------------------------------------------------ */
 /* the vector files                                                    */
-
-struct field {
-	uint8_t b[FIELD_MAX];
-	size_t n;
-	int present;
-};
 
 struct rec {
 	char op[32];
 	char result[16];
 	long tcid;
-	struct field d, z, seed, ek, dk, m, c, ss;
+	struct vec_field d, z, seed, ek, dk, m, c, ss;
 };
 
-static struct field *
-rec_field(struct rec *r, const char *key)
-{
-	static const struct {
-		const char *name;
-		size_t off;
-	} f[] = {
-		{"d", offsetof(struct rec, d)},
-		{"z", offsetof(struct rec, z)},
-		{"seed", offsetof(struct rec, seed)},
-		{"ek", offsetof(struct rec, ek)},
-		{"dk", offsetof(struct rec, dk)},
-		{"m", offsetof(struct rec, m)},
-		{"c", offsetof(struct rec, c)},
-		{"ss", offsetof(struct rec, ss)},
-	};
-
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		if (strcmp(f[i].name, key) == 0)
-			return (struct field *)((char *)r + f[i].off);
-	return NULL;
-}
-
-struct tally {
-	int run, failed;
+static const struct vec_key keys[] = {
+	VEC_KEY(VEC_STR, "op", struct rec, op),
+	VEC_KEY(VEC_STR, "result", struct rec, result),
+	VEC_KEY(VEC_LONG, "tcId", struct rec, tcid),
+	VEC_HEX_KEY(struct rec, d),
+	VEC_HEX_KEY(struct rec, z),
+	VEC_HEX_KEY(struct rec, seed),
+	VEC_HEX_KEY(struct rec, ek),
+	VEC_HEX_KEY(struct rec, dk),
+	VEC_HEX_KEY(struct rec, m),
+	VEC_HEX_KEY(struct rec, c),
+	VEC_HEX_KEY(struct rec, ss),
 };
+
+static const struct vec_format format = {
+	VEC, keys, sizeof(keys) / sizeof(keys[0]), sizeof(struct rec)};
 
 /* One failure message with the record's place; counts the record once. */
 #define VCHECK(cond)                                                           \
-	do {                                                                   \
-		t_checks_++;                                                   \
-		if (!(cond)) {                                                 \
-			t_fail_(__FILE__, __LINE__, "%s tcId %ld (%s, %s): %s",\
-				file, r->tcid, r->op, r->result, #cond);       \
-			bad = 1;                                               \
-		}                                                              \
-	} while (0)
-
-/* The field holds exactly these n bytes. */
-static int
-eq(const struct field *f, const uint8_t *p, size_t n)
-{
-	return f->n == n && memcmp(f->b, p, n) == 0;
-}
+	VEC_CHECK(cond, #cond, "%s tcId %ld (%s, %s)", file, r->tcid, r->op,  \
+		  r->result)
 
 static int
-run_record(const char *file, struct rec *r)
+run_record(const char *file, void *rec, void *arg)
 {
+	struct rec *r = rec;
 	static uint8_t ek[DOT_MLKEM768_EK_LEN], dk[DOT_MLKEM768_DK_LEN];
 	static uint8_t ct[DOT_MLKEM768_CT_LEN];
 	uint8_t ss[DOT_MLKEM768_SS_LEN];
@@ -119,33 +81,33 @@ run_record(const char *file, struct rec *r)
 		/* ML-KEM.KeyGen_internal(d, z) */
 		VCHECK(valid && r->d.n == 32 && r->z.n == 32);
 		dot_mlkem768_keypair_derand(ek, dk, r->d.b, r->z.b);
-		VCHECK(eq(&r->ek, ek, sizeof(ek)));
-		VCHECK(eq(&r->dk, dk, sizeof(dk)));
+		VCHECK(vec_eq(&r->ek, ek, sizeof(ek)));
+		VCHECK(vec_eq(&r->dk, dk, sizeof(dk)));
 		VCHECK(dot_mlkem768_ek_check(ek, sizeof(ek)) == DOT_OK);
 		VCHECK(dot_mlkem768_dk_check(dk, sizeof(dk)) == DOT_OK);
 	} else if (strcmp(r->op, "keygen_seed") == 0) {
 		rc = dot_mlkem768_keypair_seed(ek, dk, r->seed.b, r->seed.n);
 		VCHECK(valid && rc == DOT_OK);
-		VCHECK(eq(&r->ek, ek, sizeof(ek)));
-		VCHECK(eq(&r->dk, dk, sizeof(dk)));
+		VCHECK(vec_eq(&r->ek, ek, sizeof(ek)));
+		VCHECK(vec_eq(&r->dk, dk, sizeof(dk)));
 	} else if (strcmp(r->op, "keygen_decaps") == 0) {
 		/* KeyGen from d || z, then ML-KEM.Decaps(dk, c). */
 		rc = dot_mlkem768_keypair_seed(ek, dk, r->seed.b, r->seed.n);
 		if (r->seed.n != DOT_MLKEM_SEED_LEN) {
 			VCHECK(!valid && rc == DOT_ECRYPTO_KEY);
-			VCHECK(all_zero(dk, sizeof(dk)));
+			VCHECK(pq_all_zero(dk, sizeof(dk)));
 			return bad;
 		}
 		VCHECK(rc == DOT_OK);
-		VCHECK(eq(&r->ek, ek, sizeof(ek)));
+		VCHECK(vec_eq(&r->ek, ek, sizeof(ek)));
 		rc = dot_mlkem768_decaps(ss, r->c.b, r->c.n, dk, sizeof(dk));
 		if (valid) {
 			VCHECK(rc == DOT_OK);
-			VCHECK(eq(&r->ss, ss, sizeof(ss)));
+			VCHECK(vec_eq(&r->ss, ss, sizeof(ss)));
 		} else {
 			VCHECK(r->c.n != DOT_MLKEM768_CT_LEN);
 			VCHECK(rc == DOT_ECRYPTO_MLKEM_CT);
-			VCHECK(all_zero(ss, sizeof(ss)));
+			VCHECK(pq_all_zero(ss, sizeof(ss)));
 		}
 	} else if (strcmp(r->op, "encaps") == 0) {
 		/* ML-KEM.Encaps_internal(ek, m) after the §7.2 checks */
@@ -154,8 +116,8 @@ run_record(const char *file, struct rec *r)
 						r->m.b);
 		if (valid) {
 			VCHECK(rc == DOT_OK);
-			VCHECK(eq(&r->c, ct, sizeof(ct)));
-			VCHECK(eq(&r->ss, ss, sizeof(ss)));
+			VCHECK(vec_eq(&r->c, ct, sizeof(ct)));
+			VCHECK(vec_eq(&r->ss, ss, sizeof(ss)));
 			rc = dot_mlkem768_ek_check(r->ek.b, r->ek.n);
 			VCHECK(rc == DOT_OK);
 			/* ACVP gives dk: decapsulate too */
@@ -168,8 +130,8 @@ run_record(const char *file, struct rec *r)
 			}
 		} else {
 			VCHECK(rc == DOT_ECRYPTO_MLKEM_EK);
-			VCHECK(all_zero(ct, sizeof(ct)));
-			VCHECK(all_zero(ss, sizeof(ss)));
+			VCHECK(pq_all_zero(ct, sizeof(ct)));
+			VCHECK(pq_all_zero(ss, sizeof(ss)));
 			VCHECK(dot_mlkem768_ek_check(r->ek.b, r->ek.n) ==
 			       DOT_ECRYPTO_MLKEM_EK);
 		}
@@ -178,12 +140,12 @@ run_record(const char *file, struct rec *r)
 		rc = dot_mlkem768_decaps(ss, r->c.b, r->c.n, r->dk.b, r->dk.n);
 		if (valid) {
 			VCHECK(rc == DOT_OK);
-			VCHECK(eq(&r->ss, ss, sizeof(ss)));
+			VCHECK(vec_eq(&r->ss, ss, sizeof(ss)));
 		} else {
 			VCHECK(rc == (r->c.n != DOT_MLKEM768_CT_LEN
 					      ? DOT_ECRYPTO_MLKEM_CT
 					      : DOT_ECRYPTO_MLKEM_DK));
-			VCHECK(all_zero(ss, sizeof(ss)));
+			VCHECK(pq_all_zero(ss, sizeof(ss)));
 		}
 	} else if (strcmp(r->op, "ekcheck") == 0) {
 		/* §7.2 modulus check; a refused ek also refuses Encaps */
@@ -205,111 +167,19 @@ run_record(const char *file, struct rec *r)
 	return bad;
 }
 
-/* Check the header's SHA3-256 of the JSON beside the .txt. */
-static int
-check_json_hash(const char *file, const char *line)
-{
-	char name[256], hex[65], path[512];
-	uint8_t want[32], got[32], buf[65536];
-	struct dot_sha3_ctx c;
-	FILE *f;
-	size_t n;
-
-	if (sscanf(line, "# %255s sha3-256 %64s", name, hex) != 2 ||
-	    strlen(hex) != 64) {
-		t_fail_(__FILE__, __LINE__, "%s: no JSON hash header", file);
-		return 0;
-	}
-	snprintf(path, sizeof(path), VEC "%s", name);
-	if ((f = fopen(path, "rb")) == NULL) {
-		t_fail_(__FILE__, __LINE__, "%s: cannot open", path);
-		return 0;
-	}
-	dot_sha3_256_init(&c);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		dot_sha3_update(&c, buf, n);
-	fclose(f);
-	dot_sha3_final(&c, got);
-	t_unhex(want, sizeof(want), hex);
-	if (memcmp(want, got, 32) != 0) {
-		t_fail_(__FILE__, __LINE__,
-			"%s does not match %s (run filter.py again)", file,
-			path);
-		return 0;
-	}
-	return 1;
-}
-
 static void
 run_file(const char *name, int expect)
 {
-	char path[512], *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	FILE *f;
 	struct rec *r = calloc(1, sizeof(*r));
-	int lineno = 0, in_rec = 0, passed = 0, run = 0;
+	struct vec_count c;
 
 	REQUIRE(dot_crypto_init() == DOT_OK);
 	REQUIRE(r != NULL);
-	snprintf(path, sizeof(path), VEC "%s.txt", name);
-	f = fopen(path, "r");
-	if (f == NULL) {
-		t_fail_(__FILE__, __LINE__, "cannot open %s", path);
-		free(r);
-		return;
-	}
-	for (;;) {
-		len = getline(&line, &cap, f);
-		lineno++;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (lineno == 1 && len > 0 && !check_json_hash(name, line))
-			break;
-		if (len <= 0) { /* blank line or end: run the record */
-			if (in_rec) {
-				run++;
-				passed += run_record(name, r) == 0;
-				memset(r, 0, sizeof(*r));
-				in_rec = 0;
-			}
-			if (len < 0)
-				break;
-			continue;
-		}
-		if (line[0] == '#')
-			continue;
-		char *eq = strstr(line, " = ");
-		if (eq == NULL) {
-			t_fail_(__FILE__, __LINE__, "%s:%d: bad line", path,
-				lineno);
-			break;
-		}
-		*eq = '\0';
-		const char *key = line, *val = eq + 3;
-		struct field *fl;
-		in_rec = 1;
-		if (strcmp(key, "op") == 0)
-			snprintf(r->op, sizeof(r->op), "%s", val);
-		else if (strcmp(key, "result") == 0)
-			snprintf(r->result, sizeof(r->result), "%s", val);
-		else if (strcmp(key, "tcId") == 0)
-			r->tcid = strtol(val, NULL, 10);
-		else if ((fl = rec_field(r, key)) != NULL) {
-			fl->n = t_unhex(fl->b, sizeof(fl->b), val);
-			fl->present = 1;
-		} else {
-			t_fail_(__FILE__, __LINE__, "%s:%d: unknown key %s",
-				path, lineno, key);
-			break;
-		}
-	}
-	fclose(f);
-	free(line);
+	vec_read(&format, name, r, run_record, NULL, &c);
 	free(r);
-	printf("# %s: %d tests run, %d passed\n", name, run, passed);
-	CHECK(run == expect);
-	CHECK(passed == run);
+	printf("# %s: %d tests run, %d passed\n", name, c.run, c.passed);
+	CHECK(c.run == expect);
+	CHECK(c.passed == c.run);
 }
 
 static void
@@ -393,13 +263,7 @@ static void
 j_of(uint8_t out[32], const uint8_t dk[DOT_MLKEM768_DK_LEN],
      const uint8_t *c, size_t n)
 {
-	struct dot_sha3_ctx x;
-
-	dot_shake256_init(&x);
-	dot_sha3_update(&x, dk + DOT_MLKEM768_DK_LEN - 32, 32);
-	dot_sha3_update(&x, c, n);
-	dot_shake_squeeze(&x, out, 32);
-	dot_sha3_wipe(&x);
+	pq_j(out, dk + DOT_MLKEM768_DK_LEN - 32, c, n);
 }
 
 /*
@@ -444,21 +308,6 @@ test_implicit_rejection(void)
 	CHECK_MEM(ss, k.ss, 32);
 }
 
-/* Set 12-bit value number i of an encoded polynomial vector. */
-static void
-set12(uint8_t *p, size_t i, unsigned v)
-{
-	uint8_t *b = p + 3 * (i / 2);
-
-	if (i % 2 == 0) {
-		b[0] = (uint8_t)v;
-		b[1] = (uint8_t)((b[1] & 0xf0) | (v >> 8));
-	} else {
-		b[1] = (uint8_t)((b[1] & 0x0f) | ((v & 0x0f) << 4));
-		b[2] = (uint8_t)(v >> 4);
-	}
-}
-
 /* §7.2: an ek with one coefficient >= q is refused, wherever it is; q - 1
  * is fine. Wrong lengths are refused. */
 static void
@@ -475,19 +324,19 @@ test_ek_modulus(void)
 	for (size_t w = 0; w < sizeof(where) / sizeof(where[0]); w++) {
 		for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
 			memcpy(ek, k.ek, sizeof(k.ek));
-			set12(ek, where[w], bad[b]);
+			pq_set12(ek, where[w], bad[b]);
 			CHECK_RC(dot_mlkem768_ek_check(ek, sizeof(k.ek)),
 				 DOT_ECRYPTO_MLKEM_EK);
 			memset(ss, 0xff, sizeof(ss));
 			CHECK_RC(dot_mlkem768_encaps_derand(ct, ss, ek,
 							    sizeof(k.ek), m),
 				 DOT_ECRYPTO_MLKEM_EK);
-			CHECK(all_zero(ss, sizeof(ss)));
+			CHECK(pq_all_zero(ss, sizeof(ss)));
 			CHECK_RC(dot_mlkem768_encaps(ct, ss, ek, sizeof(k.ek)),
 				 DOT_ECRYPTO_MLKEM_EK);
 		}
 		memcpy(ek, k.ek, sizeof(k.ek));
-		set12(ek, where[w], 3328);
+		pq_set12(ek, where[w], 3328);
 		CHECK_RC(dot_mlkem768_ek_check(ek, sizeof(k.ek)), DOT_OK);
 	}
 	/* ρ is not checked: any 32 bytes */
@@ -525,7 +374,7 @@ test_dk_hash(void)
 		CHECK_RC(dot_mlkem768_decaps(ss, k.ct, sizeof(k.ct), dk,
 					     sizeof(k.dk)),
 			 DOT_ECRYPTO_MLKEM_DK);
-		CHECK(all_zero(ss, sizeof(ss)));
+		CHECK(pq_all_zero(ss, sizeof(ss)));
 	}
 	for (size_t off = 1152; off < 2336; off += 1183) { /* ek in dk */
 		memcpy(dk, k.dk, sizeof(k.dk));
@@ -551,7 +400,7 @@ test_dk_hash(void)
 	memset(ss, 0xff, sizeof(ss));
 	CHECK_RC(dot_mlkem768_decaps(ss, k.ct, sizeof(k.ct) - 1, k.dk,
 				     sizeof(k.dk)), DOT_ECRYPTO_MLKEM_CT);
-	CHECK(all_zero(ss, sizeof(ss)));
+	CHECK(pq_all_zero(ss, sizeof(ss)));
 	CHECK_RC(dot_mlkem768_decaps(ss, k.ct, 0, k.dk, sizeof(k.dk)),
 		 DOT_ECRYPTO_MLKEM_CT);
 }
@@ -586,7 +435,7 @@ test_random_round_trips(void)
 	CHECK_MEM(dk2 + DOT_MLKEM768_DK_LEN - 32, seed + 32, 32);
 	CHECK_RC(dot_mlkem768_keypair_seed(ek2, dk2, seed, 63),
 		 DOT_ECRYPTO_KEY);
-	CHECK(all_zero(dk2, sizeof(dk2)));
+	CHECK(pq_all_zero(dk2, sizeof(dk2)));
 }
 
 T_MAIN(T_CASE(test_sizes), T_CASE(test_acvp_keygen),

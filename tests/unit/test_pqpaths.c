@@ -16,6 +16,7 @@
 #include "doteros/mldsa.h"
 #include "doteros/sha3.h"
 #include "harness.h"
+#include "pq.h"
 
 #define ROUNDS 40
 
@@ -27,13 +28,6 @@
 	} while (0)
 
 static void
-fill(uint8_t *p, size_t n, uint64_t *seed)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)t_rand(seed);
-}
-
-static void
 test_shakex4(void)
 {
 	static uint8_t in[4][700], out[4][6 * 168], ref[6 * 168];
@@ -42,7 +36,7 @@ test_shakex4(void)
 	uint64_t seed = 1;
 
 	NEED_AVX2();
-	fill(in[0], sizeof(in), &seed);
+	pq_fill(in[0], sizeof(in), &seed);
 	for (unsigned rate = DOT_SHAKE256_RATE; rate <= DOT_SHAKE128_RATE;
 	     rate += DOT_SHAKE128_RATE - DOT_SHAKE256_RATE)
 		for (size_t n = 0; n < 700; n += n < 340 ? 1 : 29) {
@@ -72,11 +66,11 @@ test_mldsa(void)
 	for (int r = 0; r < ROUNDS; r++) {
 		size_t mlen = (size_t)r * 2, clen = (size_t)r % 21;
 
-		fill(xi, sizeof(xi), &seed);
-		fill(msg, sizeof(msg), &seed);
-		fill(ctx, sizeof(ctx), &seed);
+		pq_fill(xi, sizeof(xi), &seed);
+		pq_fill(msg, sizeof(msg), &seed);
+		pq_fill(ctx, sizeof(ctx), &seed);
 		if (r % 2)
-			fill(rnd, sizeof(rnd), &seed);
+			pq_fill(rnd, sizeof(rnd), &seed);
 		else
 			memset(rnd, 0, sizeof(rnd));
 		for (int p = 0; p < 2; p++) {

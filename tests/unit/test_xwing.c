@@ -30,22 +30,14 @@
 #include "doteros/sha3.h"
 #include "doteros/xwing.h"
 #include "harness.h"
+#include "pq.h"
+#include "vectors.h"
 
 #define VEC "tests/vectors/xwing/"
 #define PK DOT_XWING_PK_LEN
 #define CT DOT_XWING_CT_LEN
 #define PK_M DOT_MLKEM768_EK_LEN
 #define CT_M DOT_MLKEM768_CT_LEN
-
-static int
-all_zero(const uint8_t *p, size_t n)
-{
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < n; i++)
-		acc |= p[i];
-	return acc == 0;
-}
 
 /* ------------------------------------------------------------------ */
 /* an independent reading of the draft (§5.2, §5.3)                    */
@@ -84,96 +76,59 @@ combine(uint8_t ss[32], const uint8_t ss_m[32], const uint8_t ss_x[32],
 	dot_sha3_256(ss, in, sizeof(in));
 }
 
-/* J(z || c) = SHAKE256(z || c, 32), FIPS 203 Algorithm 18's rejection key */
-static void
-j_of(uint8_t out[32], const uint8_t z[32], const uint8_t *c)
-{
-	struct dot_sha3_ctx x;
-
-	dot_shake256_init(&x);
-	dot_sha3_update(&x, z, 32);
-	dot_sha3_update(&x, c, CT_M);
-	dot_shake_squeeze(&x, out, 32);
-}
-
 /* ------------------------------------------------------------------ */
 /* the vector file                                                     */
 
 struct rec {
 	char op[16];
 	long tcid;
-	uint8_t seed[32], sk[32], pk[PK], eseed[64], ct[CT], ss[32];
-	size_t nseed, nsk, npk, neseed, nct, nss;
+	struct vec_field seed, sk, pk, eseed, ct, ss;
 };
 
-/* "# NAME sha3-256 HEX": the SHA3-256 of NAME beside the .txt. */
-static int
-check_file_hash(const char *line)
-{
-	char name[256], hex[65], path[512];
-	uint8_t want[32], got[32], buf[65536];
-	struct dot_sha3_ctx c;
-	FILE *f;
-	size_t n;
+static const struct vec_key keys[] = {
+	VEC_KEY(VEC_STR, "op", struct rec, op),
+	VEC_KEY(VEC_LONG, "tcId", struct rec, tcid),
+	VEC_HEX_KEY(struct rec, seed),
+	VEC_HEX_KEY(struct rec, sk),
+	VEC_HEX_KEY(struct rec, pk),
+	VEC_HEX_KEY(struct rec, eseed),
+	VEC_HEX_KEY(struct rec, ct),
+	VEC_HEX_KEY(struct rec, ss),
+};
 
-	if (sscanf(line, "# %255s sha3-256 %64s", name, hex) != 2 ||
-	    strlen(hex) != 64)
-		return 0; /* another comment */
-	snprintf(path, sizeof(path), VEC "%s", name);
-	if ((f = fopen(path, "rb")) == NULL) {
-		t_fail_(__FILE__, __LINE__, "%s: cannot open", path);
-		return -1;
-	}
-	dot_sha3_256_init(&c);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		dot_sha3_update(&c, buf, n);
-	fclose(f);
-	dot_sha3_final(&c, got);
-	t_unhex(want, sizeof(want), hex);
-	if (memcmp(want, got, 32) != 0) {
-		t_fail_(__FILE__, __LINE__,
-			"xwing.txt does not match %s (run filter.py again)",
-			path);
-		return -1;
-	}
-	return 1;
-}
+static const struct vec_format format = {
+	VEC, keys, sizeof(keys) / sizeof(keys[0]), sizeof(struct rec)};
 
 #define VCHECK(cond)                                                           \
-	do {                                                                   \
-		t_checks_++;                                                   \
-		if (!(cond)) {                                                 \
-			t_fail_(__FILE__, __LINE__, "tcId %ld (%s): %s",       \
-				r->tcid, r->op, #cond);                        \
-			bad = 1;                                               \
-		}                                                              \
-	} while (0)
+	VEC_CHECK(cond, #cond, "tcId %ld (%s)", r->tcid, r->op)
 
 static int
-run_record(const struct rec *r)
+run_record(const char *name, void *rec, void *arg)
 {
+	const struct rec *r = rec;
 	uint8_t pk[PK], ct[CT], ss[32], ss2[32];
 	int bad = 0;
 
 	if (strcmp(r->op, "vector") == 0) {
-		VCHECK(r->nseed == 32 && r->nsk == 32 && r->npk == PK &&
-		       r->neseed == 64 && r->nct == CT && r->nss == 32);
+		VCHECK(r->seed.n == 32 && r->sk.n == 32 && r->pk.n == PK &&
+		       r->eseed.n == 64 && r->ct.n == CT && r->ss.n == 32);
 		/* §5.2.1: sk is the seed itself */
-		VCHECK(memcmp(r->sk, r->seed, 32) == 0);
-		dot_xwing_keypair_derand(pk, r->seed);
-		VCHECK(memcmp(pk, r->pk, PK) == 0);
-		VCHECK(dot_xwing_pk_check(r->pk, PK) == DOT_OK);
-		VCHECK(dot_xwing_encaps_derand(ct, ss, r->pk, PK, r->eseed) ==
+		VCHECK(memcmp(r->sk.b, r->seed.b, 32) == 0);
+		dot_xwing_keypair_derand(pk, r->seed.b);
+		VCHECK(memcmp(pk, r->pk.b, PK) == 0);
+		VCHECK(dot_xwing_pk_check(r->pk.b, PK) == DOT_OK);
+		VCHECK(dot_xwing_encaps_derand(ct, ss, r->pk.b, PK,
+					       r->eseed.b) == DOT_OK);
+		VCHECK(memcmp(ct, r->ct.b, CT) == 0);
+		VCHECK(memcmp(ss, r->ss.b, 32) == 0);
+		VCHECK(dot_xwing_decaps(ss2, r->ct.b, CT, r->sk.b, 32) ==
 		       DOT_OK);
-		VCHECK(memcmp(ct, r->ct, CT) == 0);
-		VCHECK(memcmp(ss, r->ss, 32) == 0);
-		VCHECK(dot_xwing_decaps(ss2, r->ct, CT, r->sk, 32) == DOT_OK);
-		VCHECK(memcmp(ss2, r->ss, 32) == 0);
+		VCHECK(memcmp(ss2, r->ss.b, 32) == 0);
 	} else if (strcmp(r->op, "x509") == 0) {
-		VCHECK(r->nsk == 32 && r->npk == PK);
-		VCHECK(dot_xwing_sk_to_pk(pk, r->sk, r->nsk) == DOT_OK);
-		VCHECK(memcmp(pk, r->pk, PK) == 0);
-		VCHECK(dot_xwing_pk_check(r->pk, PK) == DOT_OK);
+		VCHECK(r->sk.n == 32 && r->pk.n == PK);
+		VCHECK(dot_xwing_sk_to_pk(pk, r->sk.b, r->sk.n) == DOT_OK);
+		VCHECK(memcmp(pk, r->pk.b, PK) == 0);
+		VCHECK(dot_xwing_pk_check(r->pk.b, PK) == DOT_OK);
 	} else {
 		VCHECK(!"unknown op");
 	}
@@ -184,76 +139,15 @@ static void
 test_vectors(void)
 {
 	static struct rec r;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	FILE *f;
-	int in_rec = 0, run = 0, passed = 0, hashes = 0, lineno = 0, h;
+	struct vec_count c;
 
 	REQUIRE(dot_crypto_init() == DOT_OK);
-	f = fopen(VEC "xwing.txt", "r");
-	REQUIRE(f != NULL);
-	memset(&r, 0, sizeof(r));
-	for (;;) {
-		len = getline(&line, &cap, f);
-		lineno++;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (len <= 0) {
-			if (in_rec) {
-				run++;
-				passed += run_record(&r) == 0;
-				memset(&r, 0, sizeof(r));
-				in_rec = 0;
-			}
-			if (len < 0)
-				break;
-			continue;
-		}
-		if (line[0] == '#') {
-			if ((h = check_file_hash(line)) < 0)
-				break;
-			hashes += h;
-			continue;
-		}
-		char *eq = strstr(line, " = ");
-		if (eq == NULL) {
-			t_fail_(__FILE__, __LINE__, "xwing.txt:%d: bad line",
-				lineno);
-			break;
-		}
-		*eq = '\0';
-		const char *k = line, *v = eq + 3;
-		in_rec = 1;
-		if (strcmp(k, "op") == 0)
-			snprintf(r.op, sizeof(r.op), "%s", v);
-		else if (strcmp(k, "tcId") == 0)
-			r.tcid = strtol(v, NULL, 10);
-		else if (strcmp(k, "seed") == 0)
-			r.nseed = t_unhex(r.seed, sizeof(r.seed), v);
-		else if (strcmp(k, "sk") == 0)
-			r.nsk = t_unhex(r.sk, sizeof(r.sk), v);
-		else if (strcmp(k, "pk") == 0)
-			r.npk = t_unhex(r.pk, sizeof(r.pk), v);
-		else if (strcmp(k, "eseed") == 0)
-			r.neseed = t_unhex(r.eseed, sizeof(r.eseed), v);
-		else if (strcmp(k, "ct") == 0)
-			r.nct = t_unhex(r.ct, sizeof(r.ct), v);
-		else if (strcmp(k, "ss") == 0)
-			r.nss = t_unhex(r.ss, sizeof(r.ss), v);
-		else {
-			t_fail_(__FILE__, __LINE__, "xwing.txt:%d: key %s",
-				lineno, k);
-			break;
-		}
-	}
-	fclose(f);
-	free(line);
-	printf("# xwing.txt: %d tests run, %d passed, %d file hashes\n", run,
-	       passed, hashes);
-	CHECK(hashes == 3);
-	CHECK(run == 4);
-	CHECK(passed == run);
+	REQUIRE(vec_read(&format, "xwing", &r, run_record, NULL, &c));
+	printf("# xwing.txt: %d tests run, %d passed, %d file hashes\n", c.run,
+	       c.passed, c.hashes);
+	CHECK(c.hashes == 3);
+	CHECK(c.run == 4);
+	CHECK(c.passed == c.run);
 }
 
 /* ------------------------------------------------------------------ */
@@ -354,7 +248,7 @@ test_implicit_rejection(void)
 		CHECK(memcmp(ss, k.ss, 32) != 0);
 		if (where[w] < CT_M) {
 			uint8_t jz[32];
-			j_of(jz, p.seed + 32, c2);
+			pq_j(jz, p.seed + 32, c2, CT_M);
 			REQUIRE(crypto_scalarmult(ss_x, p.seed + 64,
 						  c2 + CT_M) == 0);
 			combine(want, jz, ss_x, c2 + CT_M, p.pk_x);
@@ -437,21 +331,6 @@ test_low_order_points(void)
 	}
 }
 
-/* Set 12-bit value number i of an encoded polynomial vector. */
-static void
-set12(uint8_t *p, size_t i, unsigned v)
-{
-	uint8_t *b = p + 3 * (i / 2);
-
-	if (i % 2 == 0) {
-		b[0] = (uint8_t)v;
-		b[1] = (uint8_t)((b[1] & 0xf0) | (v >> 8));
-	} else {
-		b[1] = (uint8_t)((b[1] & 0x0f) | ((v & 0x0f) << 4));
-		b[2] = (uint8_t)(v >> 4);
-	}
-}
-
 /* FIPS 203 §7.2 on pk_M through X-Wing: a coefficient >= q anywhere is
  * refused by the check and by encapsulation, with outputs zeroed; q - 1
  * and any pk_X pass. */
@@ -468,7 +347,7 @@ test_pk_modulus(void)
 	for (size_t w = 0; w < sizeof(where) / sizeof(where[0]); w++) {
 		for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
 			memcpy(pk, k.pk, PK);
-			set12(pk, where[w], bad[b]);
+			pq_set12(pk, where[w], bad[b]);
 			CHECK_RC(dot_xwing_pk_check(pk, PK),
 				 DOT_ECRYPTO_XWING_PK);
 			memset(ct, 0xff, sizeof(ct));
@@ -476,11 +355,11 @@ test_pk_modulus(void)
 			CHECK_RC(dot_xwing_encaps_derand(ct, ss, pk, PK,
 							 k.eseed),
 				 DOT_ECRYPTO_XWING_PK);
-			CHECK(all_zero(ct, sizeof(ct)));
-			CHECK(all_zero(ss, sizeof(ss)));
+			CHECK(pq_all_zero(ct, sizeof(ct)));
+			CHECK(pq_all_zero(ss, sizeof(ss)));
 		}
 		memcpy(pk, k.pk, PK);
-		set12(pk, where[w], 3328);
+		pq_set12(pk, where[w], 3328);
 		CHECK_RC(dot_xwing_pk_check(pk, PK), DOT_OK);
 	}
 	memcpy(pk, k.pk, PK);
@@ -508,14 +387,15 @@ test_lengths(void)
 		memset(ss, 0xff, sizeof(ss));
 		CHECK_RC(dot_xwing_encaps_derand(ct, ss, big, pkl[i], k.eseed),
 			 DOT_ECRYPTO_XWING_PK);
-		CHECK(all_zero(ct, sizeof(ct)) && all_zero(ss, sizeof(ss)));
+		CHECK(pq_all_zero(ct, sizeof(ct)) &&
+		      pq_all_zero(ss, sizeof(ss)));
 	}
 	memcpy(big, k.ct, CT);
 	for (size_t i = 0; i < sizeof(ctl) / sizeof(ctl[0]); i++) {
 		memset(ss, 0xff, sizeof(ss));
 		CHECK_RC(dot_xwing_decaps(ss, big, ctl[i], k.sk, 32),
 			 DOT_ECRYPTO_XWING_CT);
-		CHECK(all_zero(ss, sizeof(ss)));
+		CHECK(pq_all_zero(ss, sizeof(ss)));
 		/* the ciphertext is checked first */
 		CHECK_RC(dot_xwing_decaps(ss, big, ctl[i], k.sk, 31),
 			 DOT_ECRYPTO_XWING_CT);
@@ -525,11 +405,11 @@ test_lengths(void)
 		memset(ss, 0xff, sizeof(ss));
 		CHECK_RC(dot_xwing_decaps(ss, k.ct, CT, big, skl[i]),
 			 DOT_ECRYPTO_XWING_SK);
-		CHECK(all_zero(ss, sizeof(ss)));
+		CHECK(pq_all_zero(ss, sizeof(ss)));
 		memset(pk, 0xff, sizeof(pk));
 		CHECK_RC(dot_xwing_sk_to_pk(pk, big, skl[i]),
 			 DOT_ECRYPTO_XWING_SK);
-		CHECK(all_zero(pk, sizeof(pk)));
+		CHECK(pq_all_zero(pk, sizeof(pk)));
 	}
 	CHECK_RC(dot_xwing_sk_to_pk(pk, big, 32), DOT_OK);
 	CHECK_MEM(pk, k.pk, PK);
@@ -548,7 +428,7 @@ test_wrong_key(void)
 	CHECK(memcmp(a.pk, b.pk, PK) != 0);
 	CHECK_RC(dot_xwing_decaps(ss, a.ct, CT, b.sk, 32), DOT_OK);
 	CHECK(memcmp(ss, a.ss, 32) != 0);
-	CHECK(!all_zero(ss, 32));
+	CHECK(!pq_all_zero(ss, 32));
 	memcpy(sk, a.sk, 32);
 	sk[31] ^= 0x80;
 	CHECK_RC(dot_xwing_decaps(ss, a.ct, CT, sk, 32), DOT_OK);
