@@ -657,6 +657,14 @@ status_parse(const uint8_t *p, size_t n, struct cli_status *st,
 			st->has_voters = 1;
 			break;
 		}
+		case 9: /* the crypto policy */
+			if (dot_dec_tstr(&d, &s, &len) != DOT_OK ||
+			    len >= sizeof(st->policy) ||
+			    memchr(s, '\0', len) != NULL)
+				goto bad;
+			memcpy(st->policy, s, len);
+			st->policy[len] = '\0';
+			break;
 		default: /* a later field: skip it */
 			if (dot_dec_item(&d, &b, &len) != DOT_OK)
 				goto bad;

@@ -71,7 +71,7 @@ extern char **environ;
 #define DEV_TAIL_LINES 12
 #define DEV_SUN_PATH   sizeof(((struct sockaddr_un *)0)->sun_path)
 
-enum { OPT_NODES = 0x2300, OPT_DIR, OPT_DOTD, OPT_KEEP, OPT_JSON };
+enum { OPT_NODES = 0x2300, OPT_DIR, OPT_DOTD, OPT_KEEP, OPT_JSON, OPT_POLICY };
 
 static const char dev_help[] =
     "Starts a local cluster for development in one command: N nodes\n"
@@ -97,6 +97,11 @@ static const char dev_help[] =
     "  -n, --nodes N           the number of nodes, 1 to 7 (default 3)\n"
     "      --dir DIR           the cluster's directory: empty or new; kept\n"
     "      --keep              keep the temporary directory on exit\n"
+    "      --policy P          the cluster's crypto policy: hybrid "
+    "(default),\n"
+    "                          classic or hybrid+classic-attenuation (the\n"
+    "                          admin key is ed25519+ml-dsa-65, or ed25519\n"
+    "                          under classic; see dot init --help)\n"
     "      --dotd PATH         the dotd program to run\n"
     "      --json              print one object {ok, dir, temporary, "
     "cluster_id,\n"
@@ -119,11 +124,14 @@ struct dev_node {
 
 struct dev {
 	int nnodes, temp, keep, made_dir;
+	const char *policy; /* dot init --policy */
 	char dir[DEV_SUN_PATH]; /* short enough for the sockets in it */
 	char self[PATH_MAX], dotd[PATH_MAX];
 	char devlog[DEV_PATH], passfile[DEV_PATH], envfile[DEV_PATH];
 	char keyfile[DEV_PATH];
 	char admin_pk[DOT_PK_TEXT_MAX];
+	char admin_id[2 * DOT_KEY_ID_LEN + 1];
+	uint8_t admin_suite;
 	char *pass;	/* sodium_malloc'd, hex, NUL-terminated */
 	char *env_pass; /* "DOT_PASSPHRASE=...", sodium_malloc'd */
 	char **envp;	/* the children's environment */
@@ -995,13 +1003,24 @@ dev_start(struct dev *d, const char *dir_arg, const char *dotd_arg)
 		return rv;
 
 	{
-		char *key[] = {"key", "new",	       "admin", "--kdf-ops",
-			       "1",   "--kdf-mem-kib", "8192",	NULL};
+		/* the admin key of the policy's suite */
+		int classic = strcmp(d->policy, "classic") == 0;
+		char *key[] = {"key",
+			       "new",
+			       "admin",
+			       "--kdf-ops",
+			       "1",
+			       "--kdf-mem-kib",
+			       "8192",
+			       "--suite",
+			       classic ? "ed25519" : "ed25519+ml-dsa-65",
+			       NULL};
 		char *init[] = {"init",		 "--admin-key",
 				d->keyfile,	 "--dir",
 				d->node[0].dir,	 "--raft-addr",
 				d->node[0].raft, "--api-addr",
-				d->node[0].api,	 NULL};
+				d->node[0].api,	 "--policy",
+				(char *)d->policy, NULL};
 
 		rv = dev_step(d, 0, "making the admin key", key, NULL);
 		if (rv == DOT_OK)
@@ -1014,6 +1033,8 @@ dev_start(struct dev *d, const char *dir_arg, const char *dotd_arg)
 		return dev_error(d, e.code, 0, NULL, 0, "the admin key: %s",
 				 e.msg);
 	cli_pk_text(pk, pklen, d->admin_pk);
+	cli_key_id_hex(pk, pklen, d->admin_id);
+	d->admin_suite = pk[0];
 	if ((rv = dev_start_node(d, &d->node[0])) != DOT_OK ||
 	    (rv = dev_wait(d, 1, 1, "waiting for node 1 to lead")) != DOT_OK)
 		return rv;
@@ -1065,6 +1086,7 @@ dev_print_json(struct dev *d)
 	json_kbool(&j, "kept_on_exit", d->keep || !d->temp);
 	json_kuint(&j, "pid", (uint64_t)getpid());
 	json_kstr(&j, "cluster_id", d->cid);
+	json_kstr(&j, "policy", d->policy);
 	json_kstr(&j, "admin", "admin");
 	json_kstr(&j, "as", DEV_ADMIN_AS);
 	json_kstr(&j, "admin_key", d->admin_pk);
@@ -1116,15 +1138,16 @@ dev_print_text(struct dev *d)
 	       !d->temp	 ? "kept"
 	       : d->keep ? "temporary, kept on exit (--keep)"
 			 : "temporary: removed on exit");
-	printf("cluster id: %s\n"
+	printf("cluster id: %s (crypto policy %s)\n"
 	       "ledger:     index %" PRIu64 " on every node, state hash "
 	       "%.16s...\n"
 	       "admin:      %s, key %s\n"
-	       "            (%s)\n"
+	       "            (%s, key id %s)\n"
 	       "            Doteros has no key agent yet: the key is that "
 	       "file, sealed with\n"
 	       "            the passphrase in %s\n\n",
-	       d->cid, d->index, d->hash, DEV_ADMIN_AS, d->keyfile, d->admin_pk,
+	       d->cid, d->policy, d->index, d->hash, DEV_ADMIN_AS, d->keyfile,
+	       dot_suite_name((int)(unsigned char)d->admin_suite), d->admin_id,
 	       d->passfile);
 	printf("%-4s  %-9s  %-20s  %-21s  %-21s  %s\n", "NODE", "ROLE",
 	       "RAFT ID", "RAFT ADDR", "API ADDR", "PID");
@@ -1342,6 +1365,7 @@ cmd_dev(const struct dot_cmd *self, int argc, char **argv)
 	    {"dir", required_argument, NULL, OPT_DIR},
 	    {"dotd", required_argument, NULL, OPT_DOTD},
 	    {"keep", no_argument, NULL, OPT_KEEP},
+	    {"policy", required_argument, NULL, OPT_POLICY},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -1352,6 +1376,7 @@ cmd_dev(const struct dot_cmd *self, int argc, char **argv)
 	struct timespec zero = {0, 0};
 	struct dev *d = NULL;
 	uint64_t nodes = 3;
+	unsigned policy = DOT_POLICY_HYBRID;
 	int c, keep = 0, failed = 1, status = DOT_EXIT_FAIL;
 
 	(void)self;
@@ -1376,6 +1401,13 @@ cmd_dev(const struct dot_cmd *self, int argc, char **argv)
 		case OPT_KEEP:
 			keep = 1;
 			break;
+		case OPT_POLICY:
+			if (dot_policy_parse(optarg, &policy) != DOT_OK)
+				return cli_usage("--policy '%s': give hybrid, "
+						 "classic or "
+						 "hybrid+classic-attenuation",
+						 optarg);
+			break;
 		case OPT_JSON:
 			cli_set_json(1);
 			break;
@@ -1393,6 +1425,7 @@ cmd_dev(const struct dot_cmd *self, int argc, char **argv)
 	}
 	d->nnodes = (int)nodes;
 	d->keep = keep;
+	d->policy = dot_policy_name(policy);
 
 	/* The signals that stop it, taken by sigtimedwait from now on; a
 	 * SIGHUP ignored (nohup) stays ignored. A closed output stops it

@@ -23,14 +23,23 @@
 
 static const char init_help[] =
     "Creates the node's data directory DIR (default $DOT_DIR/node, mode\n"
-    "0700), its node key DIR/node.seed (32 random bytes, mode 0600, as\n"
-    "dotd makes it; an existing one is used) and writes DIR/genesis: the\n"
-    "cluster id; the admin account, whose owner and active levels are the\n"
-    "admin key (weight 1, threshold 1); and this node, the cluster's first\n"
-    "voter, with its raft and API addresses. Needs no running node and no\n"
-    "passphrase (only the key's public half is read). Refuses when\n"
+    "0700), its node key DIR/node.seed (a fresh random seed, mode 0600;\n"
+    "an existing one is used) and writes DIR/genesis: the cluster id; its\n"
+    "crypto policy; the admin account, whose owner and active levels are\n"
+    "the admin key (weight 1, threshold 1); and this node, the cluster's\n"
+    "first voter, with its raft and API addresses. Needs no running node\n"
+    "and no passphrase (only the key's public half is read). Refuses when\n"
     "DIR/genesis exists. Then start the node with: dotd --dir DIR\n"
     "More nodes join by invitation: see dot node invite.\n"
+    "\n"
+    "The crypto policy (docs/crypto.md §14) is fixed for the cluster's\n"
+    "life. Under hybrid, the default, every account, node and invitation\n"
+    "key, every token's issuer and holder, and so every transaction,\n"
+    "receipt and checkpoint, is signed with the composite ML-DSA-65 +\n"
+    "Ed25519 (suite ed25519+ml-dsa-65, what 'dot key new' makes), and\n"
+    "the nodes' channels require the X-Wing step. classic takes Ed25519\n"
+    "keys too; hybrid+classic-attenuation lets token holders (attenuation\n"
+    "blocks and their requests) stay Ed25519 (docs/threat-model.md).\n"
     "\n"
     "Options:\n"
     "      --admin-key K       the admin's key: a key NAME, FILE, or its "
@@ -39,6 +48,9 @@ static const char init_help[] =
     "$DOT_DIR/node)\n"
     "      --admin NAME        the admin account's name (default admin; "
     "[a-z0-9._-], 1-64)\n"
+    "      --policy P          the crypto policy: hybrid (default), "
+    "classic or\n"
+    "                          hybrid+classic-attenuation\n"
     "      --cluster-id HEX32  the cluster id, 32 hex digits (default "
     "random)\n"
     "      --raft-addr H:P     the node's node-to-node (raft) address "
@@ -47,10 +59,10 @@ static const char init_help[] =
     "      --api-addr H:P      the node's client API address, as other "
     "machines\n"
     "                          reach it (default none)\n"
-    "      --json              print {ok, dir, genesis, cluster_id, admin, "
-    "admin_key,\n"
-    "                          node_key, raft_id, raft_addr, api_addr, "
-    "...}\n"
+    "      --json              print {ok, dir, genesis, cluster_id, policy, "
+    "admin,\n"
+    "                          admin_key, node_key, raft_id, raft_addr, "
+    "api_addr, ...}\n"
     "  -h, --help              this help\n";
 
 static int
@@ -129,7 +141,8 @@ cmd_init(const struct dot_cmd *self, int argc, char **argv)
 		OPT_CLUSTER,
 		OPT_JSON,
 		OPT_RAFT,
-		OPT_API
+		OPT_API,
+		OPT_POLICY
 	};
 	static const struct option opts[] = {
 	    {"dir", required_argument, NULL, OPT_DIR},
@@ -138,13 +151,14 @@ cmd_init(const struct dot_cmd *self, int argc, char **argv)
 	    {"cluster-id", required_argument, NULL, OPT_CLUSTER},
 	    {"raft-addr", required_argument, NULL, OPT_RAFT},
 	    {"api-addr", required_argument, NULL, OPT_API},
+	    {"policy", required_argument, NULL, OPT_POLICY},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	static const uint8_t zero[DOT_CLUSTER_ID_LEN];
 	const char *dir_arg = NULL, *key = NULL, *admin = "admin";
-	const char *cluster_arg = NULL;
+	const char *cluster_arg = NULL, *policy_arg = NULL;
 	const char *raft_addr = "127.0.0.1:7401", *api_addr = "";
 	char dir[4000], ddir[4000], path[4100], hex[2 * DOT_CLUSTER_ID_LEN + 1];
 	char pktext[DOT_PK_TEXT_MAX], keyid[2 * DOT_KEY_ID_LEN + 1];
@@ -160,6 +174,8 @@ cmd_init(const struct dot_cmd *self, int argc, char **argv)
 	struct stat st;
 	size_t pklen;
 	struct json j;
+	unsigned policy = DOT_POLICY_HYBRID;
+	uint8_t suite;
 	int c, rv, n, status = DOT_EXIT_FAIL;
 
 	(void)self;
@@ -183,6 +199,9 @@ cmd_init(const struct dot_cmd *self, int argc, char **argv)
 		case OPT_API:
 			api_addr = optarg;
 			break;
+		case OPT_POLICY:
+			policy_arg = optarg;
+			break;
 		case OPT_JSON:
 			cli_set_json(1);
 			break;
@@ -198,6 +217,10 @@ cmd_init(const struct dot_cmd *self, int argc, char **argv)
 		return cli_usage("missing --admin-key K: the key of the "
 				 "cluster's admin account (create one with "
 				 "'dot key new admin')");
+	if (policy_arg != NULL && dot_policy_parse(policy_arg, &policy) != DOT_OK)
+		return cli_usage("--policy '%s': give hybrid, classic or "
+				 "hybrid+classic-attenuation",
+				 policy_arg);
 	if (!account_name_valid(admin))
 		return cli_usage("--admin '%s': an account name is 1-%d of "
 				 "a-z, 0-9, '.', '_' and '-'",
@@ -249,6 +272,17 @@ cmd_init(const struct dot_cmd *self, int argc, char **argv)
 		dot_err_set(&e, rv, "--admin-key: %s", ctx);
 		goto fail;
 	}
+	if (!dot_policy_allows(policy, pk[0], 0)) {
+		dot_err_set(&e, DOT_EPOLICY,
+			    "--admin-key %s is %s, but the crypto policy %s%s "
+			    "takes only ed25519+ml-dsa-65 keys: make one with "
+			    "'dot key new --suite ed25519+ml-dsa-65 NAME'%s",
+			    key, dot_suite_name(pk[0]), dot_policy_name(policy),
+			    policy_arg == NULL ? " (the default)" : "",
+			    policy_arg == NULL ? ", or choose --policy classic"
+					       : "");
+		goto fail;
+	}
 	ak.pk = pk;
 	ak.pk_len = pklen;
 	ak.weight = 1;
@@ -262,13 +296,25 @@ cmd_init(const struct dot_cmd *self, int argc, char **argv)
 		cli_warn("warning: %s is accessible by others (mode %04o); "
 			 "run 'chmod 700 %s'",
 			 dir, (unsigned)(st.st_mode & 07777), dir);
-	/* The node key dotd will load from the same file. */
-	if (cli_node_seed(dir, &nsk, &made, &e) != DOT_OK)
+	/* The node key dotd will load from the same file, of the policy's
+	 * suite when it is made here. */
+	suite = policy & DOT_POLICY_HYBRID ? DOT_SUITE_ED25519_MLDSA65
+					   : DOT_SUITE_ED25519;
+	if (cli_node_seed(dir, suite, &nsk, &made, &e) != DOT_OK)
 		goto fail;
 	npklen = dot_sign_sk_public(nsk, npk);
-	rv = dot_state_genesis_encode_node(cluster, admin, &ak, 1, 1, npk,
-					   npklen, raft_addr, api_addr, &g,
-					   &e);
+	if (!dot_policy_allows(policy, npk[0], 0)) {
+		dot_err_set(&e, DOT_EPOLICY,
+			    "the node key %s/node.seed is %s, but the crypto "
+			    "policy %s takes only ed25519+ml-dsa-65 node keys: "
+			    "initialize a new directory (its key is made "
+			    "there), or choose --policy classic",
+			    dir, dot_suite_name(npk[0]), dot_policy_name(policy));
+		goto fail;
+	}
+	rv = dot_state_genesis_encode_policy(cluster, admin, &ak, 1, 1, npk,
+					     npklen, raft_addr, api_addr,
+					     policy, &g, &e);
 	if (rv != DOT_OK) {
 		char ctx[sizeof(e.msg)];
 		snprintf(ctx, sizeof(ctx), "%s", e.msg);
@@ -291,6 +337,7 @@ cmd_init(const struct dot_cmd *self, int argc, char **argv)
 		json_kstr(&j, "genesis", path);
 		json_kuint(&j, "size", g.len);
 		json_kstr(&j, "cluster_id", hex);
+		json_kstr(&j, "policy", dot_policy_name(policy));
 		json_kstr(&j, "admin", admin);
 		json_kstr(&j, "admin_key", pktext);
 		json_kstr(&j, "admin_key_id", keyid);
@@ -305,13 +352,14 @@ cmd_init(const struct dot_cmd *self, int argc, char **argv)
 	} else {
 		printf("initialized %s\n"
 		       "cluster id: %s\n"
+		       "policy:     %s\n"
 		       "admin:      %s (key id %s)\n"
 		       "node:       raft id %" PRIu64 ", voter, raft %s, API "
 		       "%s\n"
 		       "node key:   %s (%s %s/node.seed)\n"
 		       "genesis:    %s (%zu bytes)\n"
 		       "start the node with: dotd --dir %s\n",
-		       dir, hex, admin, keyid,
+		       dir, hex, dot_policy_name(policy), admin, keyid,
 		       dot_state_node_raft_id(npk, npklen), raft_addr,
 		       api_addr[0] ? api_addr : "none", nodetext,
 		       made ? "made" : "from", dir, path, g.len, dir);

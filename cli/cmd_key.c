@@ -2,7 +2,8 @@
  * cmd_key.c - dot key new | show | list: keys in key files
  * (docs/key-file.md). A key file holds the seed encrypted under an
  * Argon2id key of a passphrase, and the public key in clear. A key is of
- * one kind: "sign" (Ed25519, for tokens, txs and channels) or "seal"
+ * one kind: "sign" (the composite ML-DSA-65 + Ed25519 by default, or
+ * Ed25519; for tokens, txs and channels) or "seal"
  * (X-Wing, for dot seal / dot open, cmd_seal.c); its public key's suite
  * byte says which.
  */
@@ -69,12 +70,20 @@ static const char new_help[] =
 	"public key (dotpk1...).\n"
 	"\n"
 	"A key is of one kind, and commands of the other kind refuse it:\n"
-	"  sign  an Ed25519 signing key (the default): tokens, txs, channels\n"
+	"  sign  a signing key (the default): tokens, txs, channels\n"
 	"  seal  an X-Wing key (X25519 + ML-KEM-768) that others seal files\n"
 	"        to with 'dot seal -r', and that opens them with 'dot open'\n"
 	"\n"
+	"A signing key is of one suite (docs/crypto.md §1, §13.6):\n"
+	"  ed25519+ml-dsa-65  the composite ML-DSA-65 + Ed25519 (the default):\n"
+	"                     what a cluster of the hybrid policy requires\n"
+	"  ed25519            Ed25519 alone, for a cluster of the classic\n"
+	"                     policy or a holder under classic attenuation\n"
+	"\n"
 	"Options:\n"
 	"      --kind sign|seal     the kind of key (default sign)\n"
+	"      --suite S            a signing key's suite: ed25519+ml-dsa-65\n"
+	"                           (default) or ed25519\n"
 	"  -o, --output FILE        write the key file to FILE\n"
 	"  -f, --force              replace an existing key file\n"
 	"      --passphrase-file F  read the passphrase from the first line "
@@ -86,7 +95,14 @@ static const char new_help[] =
 	"The passphrase comes from --passphrase-file, else DOT_PASSPHRASE,\n"
 	"else it is asked twice on the terminal.\n";
 
-enum { OPT_PASSFILE = 256, OPT_JSON, OPT_KDF_OPS, OPT_KDF_MEM, OPT_KIND };
+enum {
+	OPT_PASSFILE = 256,
+	OPT_JSON,
+	OPT_KDF_OPS,
+	OPT_KDF_MEM,
+	OPT_KIND,
+	OPT_SUITE
+};
 
 int
 cmd_key_new(const struct dot_cmd *self, int argc, char **argv)
@@ -99,12 +115,15 @@ cmd_key_new(const struct dot_cmd *self, int argc, char **argv)
 		{"kdf-ops", required_argument, NULL, OPT_KDF_OPS}, /* hidden */
 		{"kdf-mem-kib", required_argument, NULL, OPT_KDF_MEM},
 		{"kind", required_argument, NULL, OPT_KIND},
+		{"suite", required_argument, NULL, OPT_SUITE},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *out = NULL, *passfile = NULL, *name = "default", *fast;
 	uint64_t ops = DOT_KEYFILE_OPS_DEFAULT, mem = DOT_KEYFILE_MEM_DEFAULT;
 	int force = 0, c, rv, fd = -1, status = DOT_EXIT_FAIL, xwing = 0;
+	uint8_t suite = DOT_SUITE_ED25519_MLDSA65;
+	const char *suite_arg = NULL;
 	struct dot_buf text = {0};
 	struct dot_sign_sk *sk = NULL;
 	struct dot_err e = {0};
@@ -128,14 +147,24 @@ cmd_key_new(const struct dot_cmd *self, int argc, char **argv)
 		case 'f': force = 1; break;
 		case OPT_PASSFILE: passfile = optarg; break;
 		case OPT_JSON: cli_set_json(1); break;
+		case OPT_SUITE:
+			suite_arg = optarg;
+			if (dot_suite_parse(optarg, &suite) != DOT_OK ||
+			    (suite != DOT_SUITE_ED25519 &&
+			     suite != DOT_SUITE_ED25519_MLDSA65))
+				return cli_usage("--suite must be "
+						 "ed25519+ml-dsa-65 (the "
+						 "composite, the default) or "
+						 "ed25519");
+			break;
 		case OPT_KIND:
 			if (strcmp(optarg, "sign") == 0)
 				xwing = 0;
 			else if (strcmp(optarg, "seal") == 0)
 				xwing = 1;
 			else
-				return cli_usage("--kind must be sign (an "
-						 "Ed25519 signing key) or seal "
+				return cli_usage("--kind must be sign (a "
+						 "signing key) or seal "
 						 "(an X-Wing key for dot "
 						 "seal)");
 			break;
@@ -155,6 +184,9 @@ cmd_key_new(const struct dot_cmd *self, int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return cli_usage("unexpected argument '%s'", argv[optind + 1]);
+	if (xwing && suite_arg != NULL)
+		return cli_usage("--suite is for signing keys: a seal key is "
+				 "X-Wing");
 	if (argc - optind == 1) {
 		if (out != NULL)
 			return cli_usage("give a NAME or -o FILE, not both");
@@ -216,7 +248,7 @@ cmd_key_new(const struct dot_cmd *self, int argc, char **argv)
 		rv = dot_keyfile_seal_xwing(seed, pass, passlen, salt, nonce,
 					    ops, (size_t)mem, &text);
 	} else {
-		rv = dot_sign_sk_from_seed(&sk, DOT_SUITE_ED25519, seed);
+		rv = dot_sign_sk_from_seed(&sk, suite, seed);
 		if (rv != DOT_OK) {
 			dot_err_set(&e, rv, "cannot derive the key: %s",
 				    dot_strerror(rv));

@@ -9,8 +9,10 @@
  *   "dotinv1" + base64url(CBOR || checksum)
  *   CBOR  {1: cluster id (bstr 16), 2: invitation seed (bstr 32),
  *          3: a node API address to contact (text), 4: that node's key
- *          (bstr 33, suite || Ed25519), ?5: the role (uint),
- *          ?6: the active nodes [[node key, raft addr], ...]}
+ *          (bstr: suite || key, Ed25519 or composite), ?5: the role
+ *          (uint), ?6: the active nodes [[node key, raft addr], ...],
+ *          ?7: the cluster's crypto policy (text, as dot status gives it;
+ *          absent: classic)}
  *
  * Key 6 lets the new node's dotd know its peers before its state does:
  * dot node join writes them to DIR/members, [1, cluster id, [[node key,
@@ -18,7 +20,8 @@
  * no node). An invitation account can read nothing, node.list included,
  * so the inviter, who can, puts them in.
  *
- * The seed is the invitation account's Ed25519 key, so the string is a
+ * The seed is the invitation account's key (Ed25519, or under a hybrid
+ * policy the composite of that seed, crypto.md §13.6), so the string is a
  * secret until it is used: whoever holds it may join one node. dot node
  * join decodes it, connects to the address as the invitation (the secure
  * channel's first contact pinned to the node key it names), proves it
@@ -43,7 +46,9 @@
 #define INVITE_ADDR_MAX 256 /* the contact address in an invitation */
 #define INVITE_MEMBERS 256  /* nodes named in an invitation */
 /* its CBOR: 5 fields and the members (key, raft address) */
-#define INVITE_MAX (512 + INVITE_MEMBERS * (40 + DOT_STATE_MAX_ADDR))
+#define INVITE_MAX                                                             \
+	(512 + DOT_SIGN_PK_MAX +                                               \
+	 INVITE_MEMBERS * (8 + DOT_SIGN_PK_MAX + DOT_STATE_MAX_ADDR))
 #define INVITE_TEXT_MAX (INVITE_MAX / 3 * 4 + 64) /* --invite FILE */
 #define DEFAULT_RAFT_ADDR "127.0.0.1:7401"
 
@@ -450,7 +455,8 @@ out:
 /* ---- the invitation ---- */
 
 struct member {
-	uint8_t key[DOT_ED25519_PK_LEN];
+	uint8_t key[DOT_SIGN_PK_MAX];
+	size_t keylen;
 	char raft_addr[DOT_STATE_MAX_ADDR + 1];
 };
 
@@ -458,8 +464,10 @@ struct invite {
 	uint8_t cid[DOT_CLUSTER_ID_LEN];
 	uint8_t *seed; /* DOT_SEED_LEN bytes, sodium_malloc'd */
 	char addr[INVITE_ADDR_MAX + 1];
-	uint8_t node_pk[DOT_ED25519_PK_LEN];
+	uint8_t node_pk[DOT_SIGN_PK_MAX];
+	size_t node_pklen;
 	uint64_t role; /* 0: not given */
+	unsigned policy; /* key 7; DOT_POLICY_CLASSIC when absent */
 	struct member *members; /* key 6; NULL: not given */
 	size_t nmembers;
 };
@@ -475,30 +483,35 @@ invite_free(struct invite *inv)
 	inv->nmembers = 0;
 }
 
+/* A node key: Ed25519 (suite 1, 33 bytes) or the composite (suite 3, 1985
+ * bytes), valid (dot_sign_pk_check). */
+static int
+node_key_ok(const uint8_t *pk, size_t n)
+{
+	return n >= 1 &&
+	       (pk[0] == DOT_SUITE_ED25519 ||
+		pk[0] == DOT_SUITE_ED25519_MLDSA65) &&
+	       dot_sign_pk_check(pk, n) == DOT_OK;
+}
+
 /* Collect the active nodes of node.list's answer into inv's members. */
 static int
 members_cb(void *ctx, const struct nrow *r)
 {
 	struct invite *inv = ctx;
 
-	if (r->status != DOT_NODE_ACTIVE || r->keylen != DOT_ED25519_PK_LEN)
+	if (r->status != DOT_NODE_ACTIVE || !node_key_ok(r->key, r->keylen))
 		return 0;
 	if (inv->nmembers == INVITE_MEMBERS)
 		return 0; /* enough to reach the cluster */
-	memcpy(inv->members[inv->nmembers].key, r->key, DOT_ED25519_PK_LEN);
+	memcpy(inv->members[inv->nmembers].key, r->key, r->keylen);
+	inv->members[inv->nmembers].keylen = r->keylen;
 	memcpy(inv->members[inv->nmembers].raft_addr, r->raft_addr,
 	       sizeof(r->raft_addr));
 	inv->nmembers++;
 	return 0;
 }
 
-/* A node key: suite 1 (Ed25519), 33 bytes, a valid point. */
-static int
-node_key_ok(const uint8_t *pk, size_t n)
-{
-	return n == DOT_ED25519_PK_LEN && pk[0] == DOT_SUITE_ED25519 &&
-	       dot_sign_pk_check(pk, n) == DOT_OK;
-}
 
 /* A contact address: "unix:/path", or host:port as the state checks. */
 static int
@@ -519,7 +532,8 @@ invite_encode(const struct invite *inv, struct dot_buf *out)
 	/* One allocation, never grown: the seed is in no freed block. */
 	if ((rv = dot_buf_reserve(&b, INVITE_MAX)) != DOT_OK)
 		return rv;
-	dot_enc_map(&b, inv->members != NULL ? 6 : 5);
+	dot_enc_map(&b, 5 + (inv->members != NULL) +
+			    (inv->policy != DOT_POLICY_CLASSIC));
 	dot_enc_uint(&b, 1);
 	dot_enc_bstr(&b, inv->cid, DOT_CLUSTER_ID_LEN);
 	dot_enc_uint(&b, 2);
@@ -527,7 +541,7 @@ invite_encode(const struct invite *inv, struct dot_buf *out)
 	dot_enc_uint(&b, 3);
 	dot_enc_tstr(&b, inv->addr, strlen(inv->addr));
 	dot_enc_uint(&b, 4);
-	dot_enc_bstr(&b, inv->node_pk, sizeof(inv->node_pk));
+	dot_enc_bstr(&b, inv->node_pk, inv->node_pklen);
 	dot_enc_uint(&b, 5);
 	dot_enc_uint(&b, inv->role);
 	if (inv->members != NULL) {
@@ -537,9 +551,15 @@ invite_encode(const struct invite *inv, struct dot_buf *out)
 			const struct member *m = &inv->members[i];
 
 			dot_enc_array(&b, 2);
-			dot_enc_bstr(&b, m->key, sizeof(m->key));
+			dot_enc_bstr(&b, m->key, m->keylen);
 			dot_enc_tstr(&b, m->raft_addr, strlen(m->raft_addr));
 		}
+	}
+	if (inv->policy != DOT_POLICY_CLASSIC) {
+		const char *pn = dot_policy_name(inv->policy);
+
+		dot_enc_uint(&b, 7);
+		dot_enc_tstr(&b, pn, strlen(pn));
 	}
 	rv = b.err;
 	if (rv == DOT_OK && b.len > INVITE_MAX)
@@ -550,6 +570,42 @@ invite_encode(const struct invite *inv, struct dot_buf *out)
 	sodium_memzero(b.data, b.cap);
 	dot_buf_free(&b);
 	return rv;
+}
+
+/* Key 6 of an invitation: the active nodes. 0, or -1 with *rv (DOT_EINVAL:
+ * malformed, else an error set in e). */
+static int
+invite_decode_members(struct dot_dec *d, struct invite *inv,
+		      struct dot_err *e, int *rv)
+{
+	const uint8_t *p;
+	const char *a;
+	size_t n, an;
+	uint64_t nm, two;
+
+	*rv = DOT_EINVAL;
+	if (dot_dec_array(d, &nm) != DOT_OK || nm > INVITE_MEMBERS)
+		return -1;
+	inv->members = calloc(nm ? nm : 1, sizeof(*inv->members));
+	if (inv->members == NULL) {
+		*rv = dot_err_set(e, DOT_ENOMEM, "out of memory");
+		return -1;
+	}
+	for (uint64_t i = 0; i < nm; i++) {
+		struct member *m = &inv->members[i];
+
+		if (dot_dec_array(d, &two) != DOT_OK || two != 2 ||
+		    dot_dec_bstr(d, &p, &n) != DOT_OK || !node_key_ok(p, n) ||
+		    dot_dec_tstr(d, &a, &an) != DOT_OK ||
+		    dot_state_addr_check(a, an, NULL) != DOT_OK)
+			return -1;
+		memcpy(m->key, p, n);
+		m->keylen = n;
+		memcpy(m->raft_addr, a, an);
+		m->raft_addr[an] = '\0';
+		inv->nmembers++;
+	}
+	return 0;
 }
 
 /* Decode the text of an invitation, strictly. */
@@ -578,7 +634,7 @@ invite_decode(const char *text, struct invite *inv, struct dot_err *e)
 	}
 	rv = DOT_EINVAL;
 	if (dot_dec_init(&d, b.data, b.len, NULL, NULL) != DOT_OK ||
-	    dot_dec_map(&d, &cnt) != DOT_OK || cnt < 4 || cnt > 6 ||
+	    dot_dec_map(&d, &cnt) != DOT_OK || cnt < 4 || cnt > 7 ||
 	    dot_dec_uint(&d, &k) != DOT_OK || k != 1 ||
 	    dot_dec_bstr_fixed(&d, &p, DOT_CLUSTER_ID_LEN) != DOT_OK)
 		goto bad;
@@ -597,51 +653,57 @@ invite_decode(const char *text, struct invite *inv, struct dot_err *e)
 	    dot_dec_bstr(&d, &p, &n) != DOT_OK || !node_key_ok(p, n))
 		goto bad;
 	memcpy(inv->node_pk, p, n);
-	if (cnt >= 5 && (dot_dec_uint(&d, &k) != DOT_OK || k != 5 ||
-			 dot_dec_uint(&d, &inv->role) != DOT_OK ||
-			 inv->role < DOT_NODE_VOTER ||
-			 inv->role > DOT_NODE_OBSERVER))
-		goto bad;
-	if (cnt == 6) {
-		uint64_t nm, two;
-
-		if (dot_dec_uint(&d, &k) != DOT_OK || k != 6 ||
-		    dot_dec_array(&d, &nm) != DOT_OK || nm > INVITE_MEMBERS)
+	inv->node_pklen = n;
+	inv->policy = DOT_POLICY_CLASSIC;
+	/* the optional keys 5, 6 and 7, each at most once, in order */
+	k = 4;
+	for (uint64_t i = 4, key; i < cnt; i++) {
+		if (dot_dec_uint(&d, &key) != DOT_OK || key <= k || key > 7)
 			goto bad;
-		inv->members = calloc(nm ? nm : 1, sizeof(*inv->members));
-		if (inv->members == NULL) {
-			rv = dot_err_set(e, DOT_ENOMEM, "out of memory");
-			goto out;
-		}
-		for (uint64_t i = 0; i < nm; i++) {
-			struct member *m = &inv->members[i];
+		k = key;
+		if (key == 5 && (dot_dec_uint(&d, &inv->role) != DOT_OK ||
+				 inv->role < DOT_NODE_VOTER ||
+				 inv->role > DOT_NODE_OBSERVER))
+			goto bad;
+		if (key == 6 && invite_decode_members(&d, inv, e, &rv) != 0)
+			goto members_failed;
+		if (key == 7) {
+			char pn[40];
 
-			if (dot_dec_array(&d, &two) != DOT_OK || two != 2 ||
-			    dot_dec_bstr(&d, &p, &n) != DOT_OK ||
-			    !node_key_ok(p, n) ||
-			    dot_dec_tstr(&d, &a, &an) != DOT_OK ||
-			    dot_state_addr_check(a, an, NULL) != DOT_OK)
+			if (dot_dec_tstr(&d, &a, &an) != DOT_OK ||
+			    an >= sizeof(pn) || memchr(a, '\0', an) != NULL)
 				goto bad;
-			memcpy(m->key, p, n);
-			memcpy(m->raft_addr, a, an);
-			m->raft_addr[an] = '\0';
-			inv->nmembers++;
+			memcpy(pn, a, an);
+			pn[an] = '\0';
+			if (dot_policy_parse(pn, &inv->policy) != DOT_OK)
+				goto bad;
 		}
 	}
 	if (!dot_dec_done(&d))
 		goto bad;
 	rv = DOT_OK;
 	goto out;
+members_failed:
+	if (rv != DOT_EINVAL)
+		goto out;
 bad:
 	rv = dot_err_set(e, DOT_EINVAL,
 			 "--invite: the invitation's content is malformed "
 			 "({1: cluster id, 2: seed, 3: address, 4: node key, "
-			 "?5: role, ?6: nodes} was expected); was it made by "
-			 "dot node invite?");
+			 "?5: role, ?6: nodes, ?7: policy} was expected); was "
+			 "it made by dot node invite?");
 out:
 	sodium_memzero(b.data, b.cap);
 	dot_buf_free(&b);
 	return rv;
+}
+
+/* The suite of the keys a node and an invitation have under a policy. */
+static uint8_t
+policy_suite(unsigned policy)
+{
+	return policy & DOT_POLICY_HYBRID ? DOT_SUITE_ED25519_MLDSA65
+					  : DOT_SUITE_ED25519;
 }
 
 /* "join-" + the invitation key's key id in hex (state-model.md §8.5). */
@@ -656,8 +718,8 @@ invite_account(const uint8_t *pk, size_t n, char out[40])
 
 /* audit.key: the node's key ({1: "name+id+base64", 2: origin}). */
 static int
-node_key_of(struct cli_session *s, uint8_t pk[DOT_ED25519_PK_LEN],
-	    struct dot_err *e)
+node_key_of(struct cli_session *s, uint8_t pk[DOT_SIGN_PK_MAX],
+	    size_t *pklen, struct dot_err *e)
 {
 	static const uint8_t empty[] = {0x80};
 	struct dot_buf res = {0};
@@ -682,20 +744,21 @@ node_key_of(struct cli_session *s, uint8_t pk[DOT_ED25519_PK_LEN],
 	    dot_dec_uint(&d, &k2) != DOT_OK || k2 != 2 ||
 	    dot_dec_tstr(&d, &origin, &olen) != DOT_OK ||
 	    dot_audit_vkey_parse(&vk, key, klen, NULL) != DOT_OK ||
-	    !node_key_ok(vk.pk, sizeof(vk.pk))) {
+	    !node_key_ok(vk.pk, vk.pk_len)) {
 		rv = dot_err_set(e, DOT_EAPI_FORMAT,
 				 "the node at %s sent a malformed key "
 				 "(audit.key)",
 				 s->node.addr);
 		goto out;
 	}
-	memcpy(pk, vk.pk, DOT_ED25519_PK_LEN);
+	memcpy(pk, vk.pk, vk.pk_len);
+	*pklen = vk.pk_len;
 	/* Over TCP it is the key the channel authenticated (decision 0013):
 	 * anything else is not that node. */
 	if (s->node.ch != NULL) {
 		uint8_t kx[DOT_NET_KEY_LEN];
 
-		if (dot_sign_pk_to_kx(pk, DOT_ED25519_PK_LEN, kx) != DOT_OK ||
+		if (dot_sign_pk_to_kx(pk, *pklen, kx) != DOT_OK ||
 		    sodium_memcmp(kx, dot_net_peer(s->node.ch)->static_pk,
 				  DOT_NET_KEY_LEN) != 0)
 			rv = dot_err_set(e, DOT_EAUDIT_KEY,
@@ -823,15 +886,31 @@ cmd_node_invite(const struct dot_cmd *self, int argc, char **argv)
 	if ((k = cli_auth_check(&auth)) != 0)
 		return k;
 
-	/* The invitation's key: fresh, from a seed that only the string
-	 * will hold. */
+	opened = 1;
+	if (cli_session_open(&s, &auth, &e) != DOT_OK) {
+		status = cli_session_fail(&s, &e);
+		goto out;
+	}
+	/* The cluster's crypto policy, from its node (an older node that
+	 * does not say is classic), and the invitation's key of that
+	 * policy: fresh, from a seed that only the string will hold. */
+	inv.policy = DOT_POLICY_CLASSIC;
+	if (s.status.policy[0] != '\0' &&
+	    dot_policy_parse(s.status.policy, &inv.policy) != DOT_OK) {
+		dot_err_set(&e, DOT_EAPI_FORMAT,
+			    "the node at %s names an unknown crypto policy "
+			    "'%s': is this dot older than the node?",
+			    s.node.addr, s.status.policy);
+		status = cli_fail(&e);
+		goto out;
+	}
 	if ((inv.seed = sodium_malloc(DOT_SEED_LEN)) == NULL) {
 		dot_err_set(&e, DOT_ENOMEM, "out of memory");
 		status = cli_fail(&e);
 		goto out;
 	}
 	randombytes_buf(inv.seed, DOT_SEED_LEN);
-	if (dot_sign_sk_from_seed(&isk, DOT_SUITE_ED25519, inv.seed) !=
+	if (dot_sign_sk_from_seed(&isk, policy_suite(inv.policy), inv.seed) !=
 	    DOT_OK) {
 		dot_err_set(&e, DOT_ENOMEM, "cannot make the invitation key");
 		status = cli_fail(&e);
@@ -848,10 +927,8 @@ cmd_node_invite(const struct dot_cmd *self, int argc, char **argv)
 	dot_enc_uint(&args, 3);
 	dot_enc_uint(&args, expires);
 
-	opened = 1;
-	if (cli_session_open(&s, &auth, &e) != DOT_OK ||
-	    cli_session_submit(&s, "node.invite", &args, NULL, 0, &r, &e) !=
-		    DOT_OK) {
+	if (cli_session_submit(&s, "node.invite", &args, NULL, 0, &r, &e) !=
+	    DOT_OK) {
 		status = cli_session_fail(&s, &e);
 		goto out;
 	}
@@ -861,7 +938,7 @@ cmd_node_invite(const struct dot_cmd *self, int argc, char **argv)
 	}
 	/* Whom the joiner is to contact, and that node's key. */
 	memcpy(inv.cid, s.status.cluster_id, DOT_CLUSTER_ID_LEN);
-	if (node_key_of(&s, inv.node_pk, &e) != DOT_OK) {
+	if (node_key_of(&s, inv.node_pk, &inv.node_pklen, &e) != DOT_OK) {
 		status = cli_session_fail(&s, &e);
 		goto out;
 	}
@@ -870,7 +947,7 @@ cmd_node_invite(const struct dot_cmd *self, int argc, char **argv)
 	 * with a token it may not, and the invitation names no nodes). */
 	memset(&f, 0, sizeof(f));
 	f.key = inv.node_pk;
-	f.keylen = sizeof(inv.node_pk);
+	f.keylen = inv.node_pklen;
 	{
 		struct dot_err le = {0};
 
@@ -924,7 +1001,7 @@ cmd_node_invite(const struct dot_cmd *self, int argc, char **argv)
 		struct json j;
 		char nk[DOT_PK_TEXT_MAX];
 
-		cli_pk_text(inv.node_pk, sizeof(inv.node_pk), nk);
+		cli_pk_text(inv.node_pk, inv.node_pklen, nk);
 		json_init(&j, stdout);
 		json_obj_begin(&j);
 		json_kbool(&j, "ok", 1);
@@ -1014,7 +1091,7 @@ pin_node(const struct invite *inv, struct dot_err *e)
 	struct dot_buf f = {0};
 	int found, rv;
 
-	if (dot_sign_pk_to_kx(inv->node_pk, sizeof(inv->node_pk), kx) != DOT_OK)
+	if (dot_sign_pk_to_kx(inv->node_pk, inv->node_pklen, kx) != DOT_OK)
 		return dot_err_set(e, DOT_EINVAL,
 				   "--invite: the node key has no X25519 form");
 	if ((rv = cli_known_addr(inv->addr, &found, kcid, known, e)) != DOT_OK)
@@ -1073,8 +1150,7 @@ write_members(const char *dir, const struct invite *inv, char *path,
 	dot_enc_array(&b, inv->nmembers);
 	for (size_t i = 0; i < inv->nmembers; i++) {
 		dot_enc_array(&b, 2);
-		dot_enc_bstr(&b, inv->members[i].key,
-			     sizeof(inv->members[i].key));
+		dot_enc_bstr(&b, inv->members[i].key, inv->members[i].keylen);
 		dot_enc_tstr(&b, inv->members[i].raft_addr,
 			     strlen(inv->members[i].raft_addr));
 	}
@@ -1219,7 +1295,9 @@ cmd_node_join(const struct dot_cmd *self, int argc, char **argv)
 		status = cli_fail(&e);
 		goto out;
 	}
-	if (dot_sign_sk_from_seed(&isk, DOT_SUITE_ED25519, inv.seed) !=
+	/* The invitation's key and this node's, of the suite of the
+	 * cluster's policy (its key 7). */
+	if (dot_sign_sk_from_seed(&isk, policy_suite(inv.policy), inv.seed) !=
 	    DOT_OK) {
 		dot_err_set(&e, DOT_EINVAL, "--invite: a bad invitation key");
 		status = cli_fail(&e);
@@ -1231,11 +1309,23 @@ cmd_node_join(const struct dot_cmd *self, int argc, char **argv)
 
 	/* The new node's key. */
 	if (cli_mkdirs(dir, &e) != DOT_OK ||
-	    cli_node_seed(dir, &nsk, &made, &e) != DOT_OK) {
+	    cli_node_seed(dir, policy_suite(inv.policy), &nsk, &made, &e) !=
+		    DOT_OK) {
 		status = cli_fail(&e);
 		goto out;
 	}
 	npklen = dot_sign_sk_public(nsk, npk);
+	if (!dot_policy_allows(inv.policy, npk[0], 0)) {
+		dot_err_set(&e, DOT_EPOLICY,
+			    "the node key %s/node.seed is %s, but the "
+			    "cluster's crypto policy %s takes only "
+			    "ed25519+ml-dsa-65 node keys: join from a new "
+			    "directory (its key is made there)",
+			    dir, dot_suite_name(npk[0]),
+			    dot_policy_name(inv.policy));
+		status = cli_fail(&e);
+		goto out;
+	}
 	/* The proof of possession (state-model.md §8.5):
 	 * "doteros-node-join/1" || cluster id || account || 00 ||
 	 * node key || raft addr || 00 || api addr */

@@ -13,7 +13,8 @@ static const char status_help[] =
     "Asks the node (DOT_ADDR, default unix:$DOT_DIR/node/dotd.sock) for\n"
     "its last applied ledger index and that entry's time, the cluster id,\n"
     "the state hash (equal on every node that applied the same log), the\n"
-    "admin account and the node's version. Needs no key on the Unix\n"
+    "admin account, the node's version and the cluster's crypto policy\n"
+    "(classic, hybrid or hybrid+classic-attenuation). Needs no key on the Unix\n"
     "socket; over TCP the secure channel needs a key the node knows.\n"
     "\n"
     "Options:\n"
@@ -22,7 +23,8 @@ static const char status_help[] =
     "      --passphrase-file F  its passphrase (else DOT_PASSPHRASE, else "
     "asked)\n"
     "      --json   print {ok, address, ledger_index, time, cluster_id, "
-    "state_hash, admin, version}\n"
+    "state_hash, admin, version,\n"
+    "               policy}\n"
     "               and, in cluster mode, raft {role, term, id, leader_id\n"
     "               (0: none known), leader_addr, applied, voters (the\n"
     "               raft ids of the configuration's voters)}\n"
@@ -87,6 +89,8 @@ cmd_status(const struct dot_cmd *self, int argc, char **argv)
 		json_kstr(&j, "state_hash", hash);
 		json_kstr(&j, "admin", s.status.admin);
 		json_kstr(&j, "version", s.status.version);
+		if (s.status.policy[0])
+			json_kstr(&j, "policy", s.status.policy);
 		if (s.status.has_raft) {
 			/* raft ids as numbers, as dot node list and dot init
 			 * give them */
@@ -116,10 +120,13 @@ cmd_status(const struct dot_cmd *self, int argc, char **argv)
 		       "cluster id:   %s\n"
 		       "state hash:   %s\n"
 		       "admin:        %s\n"
-		       "version:      %s\n",
+		       "version:      %s\n"
+		       "policy:       %s\n",
 		       s.node.addr, s.status.index, iso, s.status.time, cid,
 		       hash, s.status.admin,
-		       s.status.version[0] ? s.status.version : "unknown");
+		       s.status.version[0] ? s.status.version : "unknown",
+		       s.status.policy[0] ? s.status.policy
+					  : "unknown (an older node)");
 		if (s.status.has_raft)
 			printf("raft:         %s, term %" PRIu64
 			       ", node %" PRIu64 ", leader at %s\n",

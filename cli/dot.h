@@ -237,12 +237,14 @@ int cli_text_decode(const char *prefix, const char *text, size_t max,
 		    struct dot_buf *out, struct dot_err *e);
 
 /*
- * A node's key: DIR/node.seed, 32 random bytes (mode 0600), read as dotd
- * reads it, or made as dotd makes it when missing (*made set). The key is
- * Ed25519 from that seed.
+ * A node's key: DIR/node.seed (docs/key-file.md §8: an Ed25519 seed, or
+ * 0x03 then a composite key's), read as dotd reads it, or made when
+ * missing with a fresh key of suite (DOT_SUITE_ED25519 or
+ * DOT_SUITE_ED25519_MLDSA65; *made set). An existing key keeps its suite:
+ * the caller checks it.
  */
-int cli_node_seed(const char *dir, struct dot_sign_sk **sk, int *made,
-		  struct dot_err *e);
+int cli_node_seed(const char *dir, uint8_t suite, struct dot_sign_sk **sk,
+		  int *made, struct dot_err *e);
 
 /* dotpk1... text and hex key id of a public key. */
 void cli_pk_text(const uint8_t *pk, size_t pklen, char out[DOT_PK_TEXT_MAX]);
@@ -411,6 +413,8 @@ struct cli_status {
 	int has_voters;
 	size_t nvoters;
 	uint64_t voters[CLI_STATUS_VOTERS_MAX];
+	/* 9: the cluster's crypto policy ("" from an older node) */
+	char policy[32];
 };
 
 /* The authority options every writing or reading command shares. */

@@ -1005,14 +1005,15 @@ out:
 /* ---- a node's key: DIR/node.seed, as daemon/dotd.c's load_node_key ---- */
 
 int
-cli_node_seed(const char *dir, struct dot_sign_sk **sk, int *made,
-	      struct dot_err *e)
+cli_node_seed(const char *dir, uint8_t suite, struct dot_sign_sk **sk,
+	      int *made, struct dot_err *e)
 {
 	char path[4200];
-	uint8_t seed[DOT_SEED_LEN], extra;
+	uint8_t seed[DOT_SEED_LEN], b[DOT_NODE_SEED_MAX + 1];
 	struct stat st;
 	int fd, rv = DOT_OK, n;
-	ssize_t r;
+	ssize_t r = 0;
+	size_t len;
 
 	*sk = NULL;
 	*made = 0;
@@ -1021,11 +1022,18 @@ cli_node_seed(const char *dir, struct dot_sign_sk **sk, int *made,
 		return dot_err_set(e, DOT_ETOOBIG, "directory path too long");
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno == ENOENT) {
-		/* 32 random bytes, mode 0600, never replacing a file */
+		/* a fresh seed in the file's form (key-file.md §8), mode
+		 * 0600, never replacing a file */
 		randombytes_buf(seed, sizeof(seed));
+		len = dot_node_seed_encode(suite, seed, b);
+		if (len == 0) {
+			rv = dot_err_set(e, DOT_ECRYPTO_SUITE,
+					 "a node key cannot be of suite 0x%02x",
+					 suite);
+			goto out;
+		}
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0 || write_all(fd, seed, sizeof(seed)) != 0 ||
-		    fsync(fd) != 0) {
+		if (fd < 0 || write_all(fd, b, len) != 0 || fsync(fd) != 0) {
 			rv = dot_err_set(e, DOT_EINVAL,
 					 "cannot make the node key %s: %s",
 					 path, strerror(errno));
@@ -1044,25 +1052,30 @@ cli_node_seed(const char *dir, struct dot_sign_sk **sk, int *made,
 			cli_warn("warning: the node key %s is accessible by "
 				 "others (mode %04o); run 'chmod 600 %s'",
 				 path, (unsigned)(st.st_mode & 07777), path);
-		do
-			r = read(fd, seed, sizeof(seed));
-		while (r < 0 && errno == EINTR);
-		if (r != (ssize_t)sizeof(seed) || read(fd, &extra, 1) != 0) {
-			rv = dot_err_set(e, DOT_EINVAL,
-					 "%s is not a node key (32 bytes "
-					 "exactly)",
-					 path);
+		len = 0;
+		do {
+			r = read(fd, b + len, sizeof(b) - len);
+			if (r > 0)
+				len += (size_t)r;
+		} while ((r < 0 && errno == EINTR) || (r > 0 && len < sizeof(b)));
+		if (r < 0) {
+			rv = dot_err_set(e, DOT_EINVAL, "cannot read %s: %s",
+					 path, strerror(errno));
 			goto out;
 		}
 	}
-	rv = dot_sign_sk_from_seed(sk, DOT_SUITE_ED25519, seed);
+	rv = dot_node_seed_open(b, len, sk);
 	if (rv != DOT_OK)
-		rv = dot_err_set(e, rv, "the node key %s: %s", path,
-				 dot_strerror(rv));
+		rv = dot_err_set(e, rv,
+				 "%s is not a node key (32 bytes, an Ed25519 "
+				 "seed, or 33: 0x03 then a composite key's "
+				 "seed): %s",
+				 path, dot_strerror(rv));
 out:
 	if (fd >= 0)
 		close(fd);
 	sodium_memzero(seed, sizeof(seed));
+	sodium_memzero(b, sizeof(b));
 	return rv;
 }
 

@@ -333,6 +333,20 @@ node_cluster_id(const struct node *n, uint8_t out[DOT_CLUSTER_ID_LEN])
 		memcpy(out, n->cluster_id, DOT_CLUSTER_ID_LEN);
 }
 
+/*
+ * The hybrid policy on this node's channels: its state's crypto policy is
+ * hybrid, or (before its state has the genesis) its own key is composite,
+ * which only a hybrid cluster admits. Then a peer must offer the X-Wing
+ * step (docs/crypto.md §14).
+ */
+static int
+node_hybrid(const struct node *n)
+{
+	return (dot_state_crypto_policy(n->st) & DOT_POLICY_HYBRID) ||
+	       (n->node_key != NULL &&
+		dot_sign_sk_suite(n->node_key) == DOT_SUITE_ED25519_MLDSA65);
+}
+
 static uint64_t
 now_s(void)
 {
@@ -706,8 +720,12 @@ status_done(uv_work_t *req, int st)
 	node_cluster_id(n, cid);
 	if (rv == DOT_OK) {
 		const char *admin = dot_state_admin(n->st);
+		const char *policy =
+		    dot_policy_name(dot_state_crypto_policy(n->st));
 
-		dot_enc_map(&r, n->cons != NULL ? 8 : 6);
+		if (policy == NULL)
+			policy = "";
+		dot_enc_map(&r, n->cons != NULL ? 9 : 7);
 		dot_enc_uint(&r, 1);
 		dot_enc_uint(&r, n->status_index);
 		dot_enc_uint(&r, 2);
@@ -755,6 +773,9 @@ status_done(uv_work_t *req, int st)
 				dot_buf_free(&v.items);
 			}
 		}
+		/* 9: the cluster's crypto policy (crypto.md §14) */
+		dot_enc_uint(&r, 9);
+		dot_enc_tstr(&r, policy, strlen(policy));
 		rv = r.err;
 	}
 	n->status_busy = 0;
@@ -1472,6 +1493,7 @@ chan_start(struct node *n, struct conn *c)
 	cfg.src = c->src;
 	cfg.srclen = c->srclen;
 	cfg.handshake_timeout = n->hs_timeout_us;
+	cfg.require_kem = node_hybrid(n);
 	rv = dot_net_new(&c->ch, &cfg, now_us(), &io);
 	sodium_memzero(cfg.static_sk, sizeof(cfg.static_sk));
 	dot_buf_free(&io.out);
@@ -4171,6 +4193,7 @@ cl_open(struct node *n, struct dot_err *e)
 	tc.members.member = cl_member;
 	tc.members.ctx = n;
 	tc.handshake_timeout_us = n->hs_timeout_us;
+	tc.require_kem = node_hybrid(n);
 	rv = dotd_tr_init(&n->tr, &tc, e);
 	if (rv != DOT_OK)
 		return rv;
@@ -4348,44 +4371,67 @@ hex(char *out, const uint8_t *p, size_t n)
 }
 
 /*
- * The node's signing key, for checkpoints: DIR/node.seed (32 bytes, mode
- * 0600), made on first start. Until the key agent exists the seed sits in
- * the data directory, readable by the node's user only (docs/threat-model.md).
+ * The node's signing key, for checkpoints and receipts: DIR/node.seed
+ * (docs/key-file.md §8: an Ed25519 seed, or 0x03 then a composite key's;
+ * mode 0600), made on first start, composite when the state's crypto
+ * policy is hybrid. Until the key agent exists the seed sits in the data
+ * directory, readable by the node's user only (docs/threat-model.md).
  */
 static int
 load_node_key(struct node *n, struct dot_err *e)
 {
 	char path[4096], idhex[2 * DOT_KEY_ID_LEN + 1];
 	char cid[2 * DOT_CLUSTER_ID_LEN + 1];
-	uint8_t seed[DOT_SEED_LEN], pk[DOT_SIGN_PK_MAX], id[DOT_KEY_ID_LEN];
+	uint8_t seed[DOT_SEED_LEN], b[DOT_NODE_SEED_MAX + 1];
+	uint8_t pk[DOT_SIGN_PK_MAX], id[DOT_KEY_ID_LEN];
 	uint8_t cluster[DOT_CLUSTER_ID_LEN];
-	size_t pklen;
+	size_t pklen, len = 0;
+	ssize_t r;
 	int fd, rv;
 
 	snprintf(path, sizeof(path), "%s/node.seed", n->dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
+		uint8_t suite = dot_state_crypto_policy(n->st) &
+						DOT_POLICY_HYBRID
+					? DOT_SUITE_ED25519_MLDSA65
+					: DOT_SUITE_ED25519;
+
 		randombytes_buf(seed, sizeof(seed));
+		len = dot_node_seed_encode(suite, seed, b);
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0 || write(fd, seed, sizeof(seed)) != sizeof(seed) ||
+		if (fd < 0 || write(fd, b, len) != (ssize_t)len ||
 		    fsync(fd) != 0) {
 			rv = dot_err_set(e, DOT_ESTATE_STORAGE, "%s: %s", path,
 					 strerror(errno));
 			goto out;
 		}
 		close(fd);
-		logmsg("made a node key at %s", path);
-	} else if (fd < 0 || read(fd, seed, sizeof(seed)) != sizeof(seed)) {
-		rv = dot_err_set(e, DOT_ESTATE_STORAGE,
-				 "%s: cannot read a 32-byte seed", path);
+		logmsg("made a node key (%s) at %s", dot_suite_name(suite),
+		       path);
+	} else if (fd < 0) {
+		rv = dot_err_set(e, DOT_ESTATE_STORAGE, "%s: %s", path,
+				 strerror(errno));
 		goto out;
 	} else {
+		do {
+			r = read(fd, b + len, sizeof(b) - len);
+			if (r > 0)
+				len += (size_t)r;
+		} while ((r < 0 && errno == EINTR) ||
+			 (r > 0 && len < sizeof(b)));
 		close(fd);
 	}
 	fd = -1;
-	rv = dot_sign_sk_from_seed(&n->node_key, DOT_SUITE_ED25519, seed);
-	if (rv != DOT_OK)
+	rv = dot_node_seed_open(b, len, &n->node_key);
+	if (rv != DOT_OK) {
+		rv = dot_err_set(e, DOT_ESTATE_STORAGE,
+				 "%s: not a node key (32 bytes, an Ed25519 "
+				 "seed, or 33: 0x03 then a composite key's "
+				 "seed): %s",
+				 path, dot_strerror(rv));
 		goto out;
+	}
 	pklen = dot_sign_sk_public(n->node_key, pk);
 	/* The channel's static key is the node key in X25519 form (decision
 	 * 0013), kept in guarded memory like the signing key. */
@@ -4411,6 +4457,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	sodium_memzero(seed, sizeof(seed));
+	sodium_memzero(b, sizeof(b));
 	return rv;
 }
 

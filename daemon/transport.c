@@ -574,6 +574,7 @@ link_start_channel(struct link *l)
 	cfg.rand = tr_rand;
 	cfg.accept_ctx = l;
 	cfg.handshake_timeout = tr->cfg.handshake_timeout_us;
+	cfg.require_kem = tr->cfg.require_kem;
 	if (l->outbound) {
 		cfg.remote_static = l->expect;
 		cfg.accept = accept_out;

@@ -48,6 +48,9 @@ struct dotd_tr_config {
 	uint8_t cluster_id[DOT_NET_CLUSTER_ID_LEN];
 	const uint8_t *static_sk; /* this node's X25519 key (copied) */
 	struct dotd_tr_members members;
+	/* Refuse a peer that offers no X-Wing step (the hybrid policy:
+	 * docs/wire-protocol.md §3.5, REFUSE reason 7). */
+	int require_kem;
 	/* 0 takes the default in brackets */
 	uint64_t handshake_timeout_us; /* [10 s] */
 	unsigned max_handshakes;       /* [64] inbound, at once */

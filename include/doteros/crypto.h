@@ -332,4 +332,20 @@ DOT_API DOT_MUST int dot_keyfile_public_any(const char *text, size_t n,
 					    size_t *pklen,
 					    struct dot_err *e);
 
+/*
+ * A node's key file, DIR/node.seed (docs/key-file.md §8): unencrypted,
+ * mode 0600. 32 bytes: the seed of an Ed25519 key (every file made before
+ * composite node keys), or 33 bytes: DOT_SUITE_ED25519_MLDSA65 then the
+ * seed of a composite key (crypto.md §13.6). Anything else is refused
+ * with DOT_ECRYPTO_KEY (a length) or DOT_ECRYPTO_SUITE (another suite).
+ */
+#define DOT_NODE_SEED_MAX (1 + DOT_SEED_LEN)
+/* The file's bytes for suite and seed into out; returns their length (0:
+ * a suite a node key cannot have). */
+DOT_API size_t dot_node_seed_encode(uint8_t suite,
+				    const uint8_t seed[DOT_SEED_LEN],
+				    uint8_t out[DOT_NODE_SEED_MAX]);
+DOT_API DOT_MUST int dot_node_seed_open(const uint8_t *b, size_t n,
+					struct dot_sign_sk **sk);
+
 #endif

@@ -435,3 +435,33 @@ out:
 	dot_free(raw);
 	return rv;
 }
+
+/* ---- a node's key file, DIR/node.seed ---- */
+
+size_t
+dot_node_seed_encode(uint8_t suite, const uint8_t seed[DOT_SEED_LEN],
+		     uint8_t out[DOT_NODE_SEED_MAX])
+{
+	if (suite == DOT_SUITE_ED25519) {
+		memcpy(out, seed, DOT_SEED_LEN);
+		return DOT_SEED_LEN;
+	}
+	if (suite != DOT_SUITE_ED25519_MLDSA65)
+		return 0;
+	out[0] = suite;
+	memcpy(out + 1, seed, DOT_SEED_LEN);
+	return 1 + DOT_SEED_LEN;
+}
+
+int
+dot_node_seed_open(const uint8_t *b, size_t n, struct dot_sign_sk **sk)
+{
+	*sk = NULL;
+	if (n == DOT_SEED_LEN)
+		return dot_sign_sk_from_seed(sk, DOT_SUITE_ED25519, b);
+	if (n != 1 + DOT_SEED_LEN)
+		return DOT_ECRYPTO_KEY;
+	if (b[0] != DOT_SUITE_ED25519_MLDSA65)
+		return DOT_ECRYPTO_SUITE;
+	return dot_sign_sk_from_seed(sk, b[0], b + 1);
+}
