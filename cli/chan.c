@@ -529,8 +529,25 @@ closed_err(struct cli_node *n, const char *during, struct dot_err *e)
 		    "changed or this is not that node (remove the line "
 		    "only if the change is legitimate)",
 		    n->addr);
-	case DOT_ENET_CIPHER:
+	case DOT_ENET_KEM:
+		return dot_err_set(
+		    e, why,
+		    "the node at %s requires the X-Wing step in the "
+		    "handshake (its cluster's crypto policy is hybrid), and "
+		    "this channel was classic: unset DOT_CHANNEL_KEM, or drop "
+		    "--classic-channel",
+		    n->addr);
 	case DOT_ENET_VERSION:
+		if (dot_net_kem(n->ch) != DOT_NET_KEM_NONE)
+			return dot_err_set(
+			    e, why,
+			    "the node at %s refused the channel: %s; a node "
+			    "older than this dot does not know the X-Wing "
+			    "step: connect to it with --classic-channel "
+			    "(DOT_CHANNEL_KEM=classic)",
+			    n->addr, dot_strerror(why));
+		/* fall through */
+	case DOT_ENET_CIPHER:
 		return dot_err_set(e, why,
 				   "the node at %s refused the channel: %s",
 				   n->addr, dot_strerror(why));
@@ -744,7 +761,7 @@ cli_chan_open(struct cli_node *n, struct dot_err *e)
 	if (rv != DOT_OK) {
 		rv = dot_err_set(e, rv,
 				 "key %s cannot open a secure channel (only "
-				 "Ed25519 keys can)",
+				 "Ed25519 and composite keys can)",
 				 n->key_id);
 		goto out;
 	}
@@ -754,6 +771,21 @@ cli_chan_open(struct cli_node *n, struct dot_err *e)
 	cfg.accept_ctx = &ac;
 	cfg.rand = chan_rand;
 	cfg.handshake_timeout = (uint64_t)n->hs_timeout_s * 1000000;
+	/* X-Wing in the handshake unless asked not to (an older node that
+	 * refuses kem 0x12; a node of the hybrid policy refuses without) */
+	{
+		const char *kem = getenv("DOT_CHANNEL_KEM");
+
+		if (kem != NULL && kem[0] != '\0' &&
+		    strcmp(kem, "classic") != 0 && strcmp(kem, "x-wing") != 0) {
+			rv = dot_err_set(e, DOT_EINVAL,
+					 "DOT_CHANNEL_KEM '%s': give x-wing "
+					 "(the default) or classic",
+					 kem);
+			goto out;
+		}
+		cfg.classic = kem != NULL && strcmp(kem, "classic") == 0;
+	}
 	deadline = cli_now_ms() + (uint64_t)n->hs_timeout_s * 1000;
 	rv = dot_net_new(&n->ch, &cfg, cli_now_ms() * 1000, &io);
 	if (rv != DOT_OK) {

@@ -744,15 +744,15 @@ node_key_of(struct cli_session *s, uint8_t pk[DOT_SIGN_PK_MAX],
 	    dot_dec_uint(&d, &k2) != DOT_OK || k2 != 2 ||
 	    dot_dec_tstr(&d, &origin, &olen) != DOT_OK ||
 	    dot_audit_vkey_parse(&vk, key, klen, NULL) != DOT_OK ||
-	    !node_key_ok(vk.pk, vk.pk_len)) {
+	    !node_key_ok(vk.key, vk.key_len)) {
 		rv = dot_err_set(e, DOT_EAPI_FORMAT,
 				 "the node at %s sent a malformed key "
 				 "(audit.key)",
 				 s->node.addr);
 		goto out;
 	}
-	memcpy(pk, vk.pk, vk.pk_len);
-	*pklen = vk.pk_len;
+	memcpy(pk, vk.key, vk.key_len);
+	*pklen = vk.key_len;
 	/* Over TCP it is the key the channel authenticated (decision 0013):
 	 * anything else is not that node. */
 	if (s->node.ch != NULL) {

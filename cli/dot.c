@@ -227,6 +227,7 @@ print_top(FILE *f)
 	fprintf(f,
 		"usage: dot [--addr HOST:PORT] [--consistent] "
 		"[--quorum-receipt FILE [--quorum-keys FILE]]\n"
+		"           [--classic-channel]\n"
 		"           GROUP COMMAND [options] "
 		"[arguments]\n"
 		"       dot help [GROUP [COMMAND]]\n"
@@ -255,7 +256,9 @@ print_top(FILE *f)
 		"unix:$DOT_DIR/node/dotd.sock),\n"
 		"DOT_KEY and DOT_CLUSTER (TCP: the key to connect with when "
 		"the command\n"
-		"has no --key, the cluster id on first contact), DOT_TIMEOUT.\n"
+		"has no --key, the cluster id on first contact), DOT_TIMEOUT,\n"
+		"DOT_CHANNEL_KEM (TCP: x-wing, the default, or classic, as "
+		"--classic-channel).\n"
 		"See dot(1).\n");
 }
 
@@ -337,7 +340,8 @@ main(int argc, char **argv)
 	/* Global options, in any order: --addr HOST:PORT (the node, as
 	 * DOT_ADDR); --consistent (linearizable reads, through the leader);
 	 * --quorum-receipt FILE [--quorum-keys FILE] (writes wait for their
-	 * quorum receipt, cmd_quorum.c). */
+	 * quorum receipt, cmd_quorum.c); --classic-channel (a TCP channel
+	 * without the X-Wing step, for a node older than it). */
 	{
 		const char *qr = NULL, *qk = NULL;
 
@@ -357,6 +361,15 @@ main(int argc, char **argv)
 					    "cannot set DOT_ADDR");
 				argc -= used;
 				argv += used;
+			} else if (argc >= 2 &&
+				   strcmp(argv[1], "--classic-channel") == 0) {
+				/* as DOT_CHANNEL_KEM=classic (cli/chan.c) */
+				if (setenv("DOT_CHANNEL_KEM", "classic", 1) !=
+				    0)
+					return cli_usage_top(
+					    "cannot set DOT_CHANNEL_KEM");
+				argc -= 1;
+				argv += 1;
 			} else if (argc >= 2 &&
 				   strcmp(argv[1], "--consistent") == 0) {
 				cli_set_consistent(1);

@@ -36,6 +36,12 @@
  *       part is N txs or the duration, whichever ends first. --timeout
  *       (default 120 s) bounds every part: past it the program aborts.
  *
+ * DOT_BENCH_POLICY=hybrid (for every subcommand) makes the three keys the
+ * composite ML-DSA-65 + Ed25519 of the same seeds and the genesis of the
+ * hybrid crypto policy (docs/crypto.md §14), so that dotd makes a
+ * composite node key; unset or "classic", Ed25519 and no key 6 (bench/pq
+ * compares the two).
+ *
  * Output, one "name value" per line: clients, txs, seconds, tps, p50_ms,
  * p99_ms, mean_ms, max_ms, entries (ledger entries written during the timed
  * part, read from the node's status) and batch_mean (txs per entry); over
@@ -95,13 +101,20 @@ die(const char *fmt, ...)
 	exit(1);
 }
 
+/* DOT_BENCH_POLICY: DOT_POLICY_CLASSIC or DOT_POLICY_HYBRID */
+static unsigned policy = DOT_POLICY_CLASSIC;
+
 static void
 key_init(struct key *k, uint8_t fill)
 {
 	uint8_t seed[32];
 
 	memset(seed, fill, sizeof(seed));
-	if (dot_sign_sk_from_seed(&k->sk, DOT_SUITE_ED25519, seed) != DOT_OK)
+	if (dot_sign_sk_from_seed(&k->sk,
+				  policy == DOT_POLICY_HYBRID
+				      ? DOT_SUITE_ED25519_MLDSA65
+				      : DOT_SUITE_ED25519,
+				  seed) != DOT_OK)
 		die("cannot make a key");
 	k->pklen = dot_sign_sk_public(k->sk, k->pk);
 }
@@ -206,8 +219,9 @@ cmd_genesis(const char *dir)
 	char path[4096];
 	FILE *f;
 
-	if (dot_state_genesis_encode(CLUSTER, "admin", &k, 1, 1, &g, &e) !=
-	    DOT_OK)
+	if (dot_state_genesis_encode_policy(CLUSTER, "admin", &k, 1, 1, NULL,
+					    0, NULL, NULL, policy, &g,
+					    &e) != DOT_OK)
 		die("genesis: %s", e.msg);
 	snprintf(path, sizeof(path), "%s/genesis", dir);
 	f = fopen(path, "wb");
@@ -868,6 +882,15 @@ main(int argc, char **argv)
 		usage();
 	if (dot_crypto_init() != DOT_OK)
 		die("libsodium failed to start");
+	{
+		const char *pe = getenv("DOT_BENCH_POLICY");
+
+		if (pe != NULL && strcmp(pe, "hybrid") == 0)
+			policy = DOT_POLICY_HYBRID;
+		else if (pe != NULL && pe[0] != '\0' &&
+			 strcmp(pe, "classic") != 0)
+			die("DOT_BENCH_POLICY '%s': give classic or hybrid", pe);
+	}
 	key_init(&admin, 0xad);
 	key_init(&holder, 0xbe);
 	key_init(&stranger, 0x66);

@@ -42,6 +42,31 @@ fuzz_pk(const char *s)
 		fail("public key text does not round-trip");
 }
 
+/* A node's key file (key-file.md §8): 32 or 33 bytes, else refused. */
+static void
+fuzz_node_seed(const uint8_t *b, size_t n)
+{
+	struct dot_sign_sk *sk = NULL;
+	uint8_t pk[DOT_SIGN_PK_MAX], back[DOT_NODE_SEED_MAX], seed[32];
+	int rv = dot_node_seed_open(b, n, &sk);
+
+	if (rv != DOT_OK) {
+		if (sk != NULL)
+			fail("dot_node_seed_open: a key on failure");
+		if (n == 32 || (n == 33 && b[0] == DOT_SUITE_ED25519_MLDSA65))
+			fail("dot_node_seed_open refused a valid file");
+		return;
+	}
+	if (n != 32 && n != 33)
+		fail("dot_node_seed_open took a bad length");
+	dot_sign_sk_seed(sk, seed);
+	if (dot_node_seed_encode(dot_sign_sk_suite(sk), seed, back) != n ||
+	    memcmp(back, b, n) != 0 ||
+	    dot_sign_pk_check(pk, dot_sign_sk_public(sk, pk)) != DOT_OK)
+		fail("node.seed does not round-trip");
+	dot_sign_sk_free(sk);
+}
+
 static void
 fuzz_keyfile(const char *s, size_t n)
 {
@@ -175,6 +200,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 1:
 		fuzz_keyfile(s, size - 1);
 		fuzz_keyfile_any(s, size - 1);
+		fuzz_node_seed(data + 1, size - 1);
 		break;
 	case 2:
 		fuzz_b64(s, size - 1);

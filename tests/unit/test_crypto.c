@@ -2482,6 +2482,134 @@ test_sha256(void)
 	CHECK(memcmp(out, want, 32) != 0);
 }
 
+/*
+ * Composite signing key files (docs/key-file.md §8): a composite key seals
+ * and opens to the same key; dot_keyfile_public gives its 1985-byte public
+ * key; the sealed seed under another composite key's public key (the file
+ * relabelled) is refused; a wrong passphrase is refused.
+ */
+static void
+test_keyfile_composite(void)
+{
+	uint8_t seed[32], salt[16], nonce[12], pk[DOT_SIGN_PK_MAX];
+	uint8_t pk2[DOT_SIGN_PK_MAX], raw[4096];
+	const uint8_t *fsalt, *box;
+	struct dot_sign_sk *sk = NULL, *other = NULL, *back = NULL;
+	struct dot_buf text = {0}, forged = {0};
+	struct dot_err e = {0};
+	size_t pklen, n, boxlen, pk2len;
+
+	INIT();
+	memset(seed, 0x5a, sizeof(seed));
+	memset(salt, 0x11, sizeof(salt));
+	memset(nonce, 0x22, sizeof(nonce));
+	REQUIRE_RC(dot_sign_sk_from_seed(&sk, DOT_SUITE_ED25519_MLDSA65, seed),
+		   DOT_OK);
+	pklen = dot_sign_sk_public(sk, pk);
+	REQUIRE(pklen == 1985 && pk[0] == DOT_SUITE_ED25519_MLDSA65);
+	REQUIRE_RC(dot_keyfile_seal(sk, t_pass, strlen(t_pass), salt, nonce,
+				    T_OPS, T_MEM, &text),
+		   DOT_OK);
+	/* the public key in clear, without the passphrase */
+	memset(pk2, 0, sizeof(pk2));
+	REQUIRE_RC(dot_keyfile_public((const char *)text.data, text.len, pk2,
+				      &pk2len, &e),
+		   DOT_OK);
+	CHECK(pk2len == pklen);
+	CHECK_MEM(pk2, pk, pklen);
+	/* opens to the same key, which signs as the original verifies */
+	REQUIRE_RC(kf_open(&text, t_pass, &back, &e), DOT_OK);
+	CHECK(dot_sign_sk_suite(back) == DOT_SUITE_ED25519_MLDSA65);
+	CHECK(dot_sign_sk_public(back, pk2) == pklen);
+	CHECK_MEM(pk2, pk, pklen);
+	CHECK_RC(kf_open(&text, "not the passphrase", &other, &e),
+		 DOT_ECRYPTO_PASSPHRASE);
+	CHECK(other == NULL);
+	/* the file relabelled with another composite key's public key */
+	n = kf_decode(&text, raw, sizeof(raw));
+	REQUIRE(n > 1985 + 8);
+	CHECK(raw[4] == 0x59 && raw[5] == 0x07 && raw[6] == 0xc1);
+	CHECK_MEM(raw + 7, pk, pklen);
+	/* the layout of kf_fields with a 3-byte head and 1985 bytes */
+	fsalt = raw + 1 + 2 + 1 + 3 + 1985 + 1 + 1 + 1 + 1 + 3 + 1;
+	box = fsalt + 16 + 1 + 2;
+	boxlen = 61;
+	REQUIRE(box + boxlen == raw + n);
+	seed[0] ^= 1;
+	REQUIRE_RC(dot_sign_sk_from_seed(&other, DOT_SUITE_ED25519_MLDSA65,
+					 seed),
+		   DOT_OK);
+	pk2len = dot_sign_sk_public(other, pk2);
+	kf_build(&forged, pk2, pk2len, 1, T_OPS, T_MEM, fsalt, box, boxlen);
+	dot_sign_sk_free(back);
+	back = NULL;
+	CHECK_RC(kf_open(&forged, t_pass, &back, &e), DOT_ECRYPTO_PASSPHRASE);
+	CHECK(back == NULL);
+	dot_sign_sk_free(sk);
+	dot_sign_sk_free(other);
+	dot_buf_free(&text);
+	dot_buf_free(&forged);
+}
+
+/*
+ * A node's key file (docs/key-file.md §8): 32 bytes are an Ed25519 seed,
+ * 33 bytes 0x03 then a composite key's seed; the encoder writes exactly
+ * those; every other length, and a 33-byte file of another suite, is
+ * refused.
+ */
+static void
+test_node_seed(void)
+{
+	uint8_t seed[32], b[DOT_NODE_SEED_MAX + 2], pk[DOT_SIGN_PK_MAX];
+	uint8_t want[DOT_SIGN_PK_MAX];
+	struct dot_sign_sk *sk = NULL, *ref = NULL;
+	size_t n;
+
+	INIT();
+	memset(seed, 0xa7, sizeof(seed));
+	/* Ed25519: the bare seed, as every older node.seed */
+	n = dot_node_seed_encode(DOT_SUITE_ED25519, seed, b);
+	CHECK(n == 32);
+	CHECK_MEM(b, seed, 32);
+	REQUIRE_RC(dot_node_seed_open(b, n, &sk), DOT_OK);
+	REQUIRE_RC(dot_sign_sk_from_seed(&ref, DOT_SUITE_ED25519, seed), DOT_OK);
+	CHECK(dot_sign_sk_public(sk, pk) == 33);
+	dot_sign_sk_public(ref, want);
+	CHECK_MEM(pk, want, 33);
+	dot_sign_sk_free(sk);
+	dot_sign_sk_free(ref);
+	/* composite: 03 || seed */
+	n = dot_node_seed_encode(DOT_SUITE_ED25519_MLDSA65, seed, b);
+	CHECK(n == 33 && b[0] == 0x03);
+	CHECK_MEM(b + 1, seed, 32);
+	REQUIRE_RC(dot_node_seed_open(b, n, &sk), DOT_OK);
+	REQUIRE_RC(dot_sign_sk_from_seed(&ref, DOT_SUITE_ED25519_MLDSA65, seed),
+		   DOT_OK);
+	CHECK(dot_sign_sk_public(sk, pk) == 1985);
+	dot_sign_sk_public(ref, want);
+	CHECK_MEM(pk, want, 1985);
+	dot_sign_sk_free(sk);
+	dot_sign_sk_free(ref);
+	/* suites a node key cannot have */
+	CHECK(dot_node_seed_encode(DOT_SUITE_XWING, seed, b) == 0);
+	CHECK(dot_node_seed_encode(DOT_SUITE_MLDSA65, seed, b) == 0);
+	/* refused: other lengths, another suite byte */
+	for (size_t len = 0; len < sizeof(b); len++) {
+		if (len == 32 || len == 33)
+			continue;
+		sk = (struct dot_sign_sk *)1;
+		CHECK_RC(dot_node_seed_open(b, len, &sk), DOT_ECRYPTO_KEY);
+		CHECK(sk == NULL);
+	}
+	for (unsigned s = 0; s < 256; s++) {
+		if (s == 0x03)
+			continue;
+		b[0] = (uint8_t)s;
+		CHECK_RC(dot_node_seed_open(b, 33, &sk), DOT_ECRYPTO_SUITE);
+		CHECK(sk == NULL);
+	}
+}
+
 T_MAIN(T_CASE(test_suites), T_CASE(test_siphash), T_CASE(test_sign_to_kx), T_CASE(test_ed25519_rfc8032),
        T_CASE(test_ed25519_bit_flips), T_CASE(test_ed25519_noncanonical_s),
        T_CASE(test_ed25519_small_order_keys),
@@ -2499,4 +2627,5 @@ T_MAIN(T_CASE(test_suites), T_CASE(test_siphash), T_CASE(test_sign_to_kx), T_CAS
        T_CASE(test_keyfile_known_answer), T_CASE(test_keyfile_roundtrip),
        T_CASE(test_keyfile_tamper), T_CASE(test_keyfile_swap_public_key),
        T_CASE(test_keyfile_hostile_cost), T_CASE(test_keyfile_alloc_failures),
-       T_CASE(test_keyfile_xwing), T_CASE(test_sha256))
+       T_CASE(test_keyfile_xwing), T_CASE(test_keyfile_composite),
+       T_CASE(test_node_seed), T_CASE(test_sha256))
