@@ -283,6 +283,22 @@ token_key(struct tokset *t, int i, uint8_t suite, uint8_t byte)
 	t->pklen[i] = dot_sign_sk_public(t->sk[i], t->pk[i]);
 }
 
+/* Parse src and append a block signed by holder i (1: alice, 2: bob)
+ * that names holder i + 1 as the next, into out. */
+static int
+token_extend(const struct tokset *t, const struct dot_buf *src, int i,
+	     const struct dot_token_caveats *cav, struct dot_buf *out)
+{
+	struct dot_token *tok = NULL;
+	int rc = dot_token_parse(src->data, src->len, &tok, &terr);
+
+	if (rc == DOT_OK)
+		rc = dot_token_attenuate(tok, t->sk[i], cav, t->pk[i + 1],
+					 t->pklen[i + 1], out, &terr);
+	dot_token_free(tok);
+	return rc;
+}
+
 static void
 token_setup(void)
 {
@@ -291,6 +307,7 @@ token_setup(void)
 		DOT_POLICY_HYBRID | DOT_POLICY_CLASSIC_ATTENUATION};
 	struct dot_token_caveats cav[3];
 	struct dot_token *tok = NULL;
+	struct dot_buf tok1 = {0};
 	int rc;
 
 	memset(cav, 0, sizeof(cav));
@@ -314,28 +331,14 @@ token_setup(void)
 					  ? DOT_SUITE_ED25519
 					  : DOT_SUITE_ED25519_MLDSA65,
 				  (uint8_t)(0x10 * s + i + 1));
+		tok1.len = 0;
 		rc = dot_token_mint(t->sk[0], DOT_RESOURCE_PATH, resource,
 				    sizeof(resource) - 1, &cav[0], t->pk[1],
-				    t->pklen[1], &t->tok2, &terr);
+				    t->pklen[1], &tok1, &terr);
 		if (rc == DOT_OK)
-			rc = dot_token_parse(t->tok2.data, t->tok2.len, &tok,
-					     &terr);
-		t->tok2.len = 0;
+			rc = token_extend(t, &tok1, 1, &cav[1], &t->tok2);
 		if (rc == DOT_OK)
-			rc = dot_token_attenuate(tok, t->sk[1], &cav[1],
-						 t->pk[2], t->pklen[2],
-						 &t->tok2, &terr);
-		dot_token_free(tok);
-		tok = NULL;
-		if (rc == DOT_OK)
-			rc = dot_token_parse(t->tok2.data, t->tok2.len, &tok,
-					     &terr);
-		if (rc == DOT_OK)
-			rc = dot_token_attenuate(tok, t->sk[2], &cav[2],
-						 t->pk[3], t->pklen[3],
-						 &t->tok3, &terr);
-		dot_token_free(tok);
-		tok = NULL;
+			rc = token_extend(t, &t->tok2, 2, &cav[2], &t->tok3);
 		if (rc == DOT_OK)
 			rc = dot_token_parse(t->tok3.data, t->tok3.len, &tok,
 					     &terr);
@@ -354,7 +357,7 @@ token_setup(void)
 		t->v.issuer_pk_len = t->pklen[0];
 		t->v.policy = policy[s];
 	}
-	/* The composite verify cell: 16 keys' worth of messages, one key. */
+	/* The composite verify cell: one key, NSET messages. */
 	{
 		uint8_t seed[DOT_SEED_LEN];
 
@@ -373,6 +376,7 @@ token_setup(void)
 				die("composite sign", rc);
 		}
 	}
+	dot_buf_free(&tok1);
 }
 
 static void
