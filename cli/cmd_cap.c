@@ -183,16 +183,6 @@ build_caveats(struct cav_opts *o, uint64_t now,
 	return DOT_OK;
 }
 
-/* Prefix e's context with what was being done. */
-static int
-err_prefix(struct dot_err *e, int rv, const char *what)
-{
-	char ctx[sizeof(e->msg)];
-
-	snprintf(ctx, sizeof(ctx), "%s", e->msg[0] ? e->msg : dot_strerror(rv));
-	return dot_err_set(e, rv, "%s: %s", what, ctx);
-}
-
 /* A TOKEN argument: dot1... text, a file holding one, or "-" (stdin). */
 static int
 load_token(const char *arg, struct dot_token **tok, struct dot_err *e)
@@ -208,25 +198,23 @@ load_token(const char *arg, struct dot_token **tok, struct dot_err *e)
 		t = arg;
 		n = strlen(arg);
 	} else {
-		rv = cli_read_file(arg, TOKEN_TEXT_MAX, &text, e);
-		if (rv != DOT_OK) {
-			err_prefix(e, rv,
-				   "TOKEN is neither a dot1... token nor a "
-				   "readable file");
+		rv = cli_read_named(arg, TOKEN_TEXT_MAX, &text, e,
+				    "TOKEN is neither a dot1... token nor a "
+				    "readable file");
+		if (rv != DOT_OK)
 			goto out;
-		}
 		t = (const char *)text.data;
 		n = text.len;
 	}
 	rv = dot_token_from_text(t, n, &bin, e);
 	if (rv != DOT_OK) {
-		err_prefix(e, rv, "cannot read the token (check that it was "
-				  "copied whole)");
+		cli_err_prefix(e, rv, "cannot read the token (check that it "
+				      "was copied whole)");
 		goto out;
 	}
 	rv = dot_token_parse(bin.data, bin.len, tok, e);
 	if (rv != DOT_OK)
-		err_prefix(e, rv, "malformed token");
+		cli_err_prefix(e, rv, "malformed token");
 out:
 	dot_buf_free(&text);
 	dot_buf_free(&bin);
@@ -293,7 +281,7 @@ emit_token(const struct dot_buf *bin, const char *outfile)
 		goto out;
 	}
 	if ((rv = dot_token_parse(bin->data, bin->len, &tok, &e)) != DOT_OK) {
-		err_prefix(&e, rv, "the new token does not parse");
+		cli_err_prefix(&e, rv, "the new token does not parse");
 		goto fail;
 	}
 	holder = dot_token_holder(tok, &hlen);
@@ -536,14 +524,14 @@ cmd_cap_mint(const struct dot_cmd *self, int argc, char **argv)
 		return cli_usage("%s", e.msg);
 
 	if ((rv = cli_public_key_arg(holder, pk, &pklen, &e)) != DOT_OK) {
-		err_prefix(&e, rv, "--holder");
+		cli_err_prefix(&e, rv, "--holder");
 		goto fail;
 	}
 	if (cli_key_open(key, passfile, &sk, &e) != DOT_OK)
 		goto fail;
 	rv = dot_token_mint(sk, kind, res, reslen, &cav, pk, pklen, &bin, &e);
 	if (rv != DOT_OK) {
-		err_prefix(&e, rv, "cannot mint the token");
+		cli_err_prefix(&e, rv, "cannot mint the token");
 		goto fail;
 	}
 	status = emit_token(&bin, out);
@@ -638,7 +626,7 @@ cmd_cap_attenuate(const struct dot_cmd *self, int argc, char **argv)
 	if (load_token(argv[optind], &tok, &e) != DOT_OK)
 		goto fail;
 	if ((rv = cli_public_key_arg(next, pk, &pklen, &e)) != DOT_OK) {
-		err_prefix(&e, rv, "--holder");
+		cli_err_prefix(&e, rv, "--holder");
 		goto fail;
 	}
 	if (cli_key_open(key, passfile, &sk, &e) != DOT_OK)
@@ -652,7 +640,7 @@ cmd_cap_attenuate(const struct dot_cmd *self, int argc, char **argv)
 			status = cli_refuse(&e, -1, hint_for(rv, tok, 1, cli_now()));
 			goto out;
 		}
-		err_prefix(&e, rv, "cannot attenuate the token");
+		cli_err_prefix(&e, rv, "cannot attenuate the token");
 		goto fail;
 	}
 	status = emit_token(&bin, out);
@@ -1300,7 +1288,7 @@ cmd_cap_verify(const struct dot_cmd *self, int argc, char **argv)
 							    fpk[i],
 							    &fk[i].pk_len,
 							    &e)) != DOT_OK) {
-				err_prefix(&e, rv, "--feed-key");
+				cli_err_prefix(&e, rv, "--feed-key");
 				goto fail;
 			}
 			fk[i].pk = fpk[i];
@@ -1320,7 +1308,7 @@ cmd_cap_verify(const struct dot_cmd *self, int argc, char **argv)
 		rcheck.feed = &fcheck;
 	}
 	if ((rv = cli_public_key_arg(issuer, ipk, &ipklen, &e)) != DOT_OK) {
-		err_prefix(&e, rv, "--issuer");
+		cli_err_prefix(&e, rv, "--issuer");
 		goto fail;
 	}
 	if (load_token(argv[optind], &tok, &e) != DOT_OK)
@@ -1396,7 +1384,7 @@ cmd_cap_verify(const struct dot_cmd *self, int argc, char **argv)
 			e.msg[0] = '\0';
 		e.code = rv;
 		if (!is_refusal(rv)) {
-			err_prefix(&e, rv, "cannot verify the token");
+			cli_err_prefix(&e, rv, "cannot verify the token");
 			goto fail;
 		}
 		if (rv == DOT_ETOKEN_REVOKED && rcheck.feed != NULL &&

@@ -65,6 +65,43 @@ in_name(const char *in)
 	return strcmp(in, "-") == 0 ? "standard input" : in;
 }
 
+/* 1 when -o OUT means standard output (absent, or '-'). */
+static int
+to_stdout(const char *out)
+{
+	return out == NULL || strcmp(out, "-") == 0;
+}
+
+/* DOT_OK when pk (the public half of the key file at path) is an X-Wing
+ * key, else DOT_ECRYPTO_SUITE naming the key's suite; hint ends the
+ * sentence. */
+static int
+xwing_key(const uint8_t *pk, const char *path, const char *hint,
+	  struct dot_err *e)
+{
+	const char *name = dot_suite_name(pk[0]);
+
+	if (pk[0] == DOT_SUITE_XWING)
+		return DOT_OK;
+	return dot_err_set(e, DOT_ECRYPTO_SUITE,
+			   "key file %s holds a signing key (%s), not an "
+			   "X-Wing key%s",
+			   path, name ? name : "unknown suite", hint);
+}
+
+/* The key id of the X-Wing key pk (suite byte first) under binding. */
+static int
+binding_kid(uint8_t kid[DOT_SEAL_KID_LEN], const uint8_t *pk,
+	    const char *binding, struct dot_err *e)
+{
+	int rv = dot_seal_kid(kid, pk + 1, DOT_XWING_PK_LEN,
+			      (const uint8_t *)binding, strlen(binding));
+
+	if (rv != DOT_OK)
+		return dot_err_set(e, rv, "key id: %s", dot_strerror(rv));
+	return DOT_OK;
+}
+
 /* A --bind argument: 1 to 255 bytes; 0, or the usage exit status. */
 static int
 bind_arg(const char *text)
@@ -117,7 +154,7 @@ write_stdout(const uint8_t *p, size_t n, struct dot_err *e)
 static int
 write_out(const char *out, const uint8_t *p, size_t n, struct dot_err *e)
 {
-	if (out == NULL || strcmp(out, "-") == 0)
+	if (to_stdout(out))
 		return write_stdout(p, n, e);
 	return cli_write_bytes(out, p, n, e);
 }
@@ -137,10 +174,7 @@ pk_from_text(const char *text, const char *what, uint8_t pk[DOT_XWING_PK_LEN],
 
 	rv = cli_text_decode("dotpk1", text, DOT_KEYFILE_PK_MAX, &b, e);
 	if (rv != DOT_OK) {
-		char ctx[sizeof(e->msg)];
-
-		snprintf(ctx, sizeof(ctx), "%s", e->msg);
-		rv = dot_err_set(e, rv, "%s: %s", what, ctx);
+		cli_err_prefix(e, rv, "%s", what);
 		goto out;
 	}
 	if (b.data[0] != DOT_SUITE_XWING) {
@@ -186,13 +220,9 @@ recipient_pk(const char *arg, uint8_t pk[DOT_XWING_PK_LEN], struct dot_err *e)
 		return pk_from_text(arg, what, pk, e);
 	if ((rv = cli_key_path(arg, path, sizeof(path), e)) != DOT_OK)
 		return rv;
-	rv = cli_read_file(path, RECIPIENT_FILE_MAX, &text, e);
-	if (rv != DOT_OK) {
-		char ctx[sizeof(e->msg)];
-
-		snprintf(ctx, sizeof(ctx), "%s", e->msg);
-		return dot_err_set(e, rv, "%s: %s", what, ctx);
-	}
+	rv = cli_read_named(path, RECIPIENT_FILE_MAX, &text, e, "%s", what);
+	if (rv != DOT_OK)
+		return rv;
 	dot_buf_put(&text, "", 1); /* a NUL for the text functions */
 	if (text.err) {
 		rv = dot_err_set(e, DOT_ENOMEM, "out of memory");
@@ -214,15 +244,12 @@ recipient_pk(const char *arg, uint8_t pk[DOT_XWING_PK_LEN], struct dot_err *e)
 		rv = pk_from_text(t, what, pk, e);
 	} else if (n >= 6 && strncmp(t, "dotsk1", 6) == 0) {
 		rv = cli_key_public_any(path, kpk, &klen, NULL, 0, e);
-		if (rv == DOT_OK && kpk[0] != DOT_SUITE_XWING)
-			rv = dot_err_set(
-				e, DOT_ECRYPTO_SUITE,
-				"%s: key file %s holds a signing key (%s), not "
-				"an X-Wing key: seal to a key made by 'dot key "
-				"new NAME --kind seal'",
-				what, path,
-				dot_suite_name(kpk[0]) ? dot_suite_name(kpk[0])
-						       : "unknown suite");
+		if (rv == DOT_OK &&
+		    (rv = xwing_key(kpk, path,
+				    ": seal to a key made by 'dot key new NAME "
+				    "--kind seal'",
+				    e)) != DOT_OK)
+			cli_err_prefix(e, rv, "%s", what);
 		if (rv == DOT_OK)
 			memcpy(pk, kpk + 1, DOT_XWING_PK_LEN);
 	} else {
@@ -324,7 +351,7 @@ cmd_seal(const struct dot_cmd *self, int argc, char **argv)
 		free(rargs);
 		return cli_usage("give at least one recipient: -r RECIPIENT");
 	}
-	if (cli_json() && (out == NULL || strcmp(out, "-") == 0)) {
+	if (cli_json() && to_stdout(out)) {
 		free(rargs);
 		return cli_usage("--json needs -o OUT: the sealed bytes would "
 				 "go to standard output with the JSON");
@@ -336,7 +363,7 @@ cmd_seal(const struct dot_cmd *self, int argc, char **argv)
 			    nr, DOT_SEAL_MAX_RECIPIENTS);
 		goto fail;
 	}
-	if ((out == NULL || strcmp(out, "-") == 0) && isatty(STDOUT_FILENO)) {
+	if (to_stdout(out) && isatty(STDOUT_FILENO)) {
 		dot_err_set(&e, DOT_EINVAL,
 			    "refusing to write sealed (binary) bytes to a "
 			    "terminal: use -o OUT or redirect standard output");
@@ -387,11 +414,7 @@ cmd_seal(const struct dot_cmd *self, int argc, char **argv)
 		      payload.len, pkp, nr, (const uint8_t *)binding,
 		      strlen(binding), flags, seal_rand, NULL, &e);
 	if (rv != DOT_OK) {
-		char ctx[sizeof(e.msg)];
-
-		snprintf(ctx, sizeof(ctx), "%s", e.msg);
-		dot_err_set(&e, rv, "cannot seal %s: %s", in_name(in),
-			    ctx[0] ? ctx : dot_strerror(rv));
+		cli_err_prefix(&e, rv, "cannot seal %s", in_name(in));
 		goto fail;
 	}
 	if (write_out(out, sealed, outlen, &e) != DOT_OK)
@@ -487,21 +510,12 @@ open_info(const char *in, size_t n, const struct dot_seal_info *info,
 	matches = memcmp(fp, info->fp, DOT_SEAL_FP_LEN) == 0;
 	if (key != NULL) {
 		rv = cli_key_public_any(key, pk, &pklen, path, sizeof(path), e);
+		if (rv == DOT_OK)
+			rv = xwing_key(pk, path, "", e);
+		if (rv == DOT_OK)
+			rv = binding_kid(kid, pk, binding, e);
 		if (rv != DOT_OK)
 			return rv;
-		if (pk[0] != DOT_SUITE_XWING)
-			return dot_err_set(e, DOT_ECRYPTO_SUITE,
-					   "key file %s holds a signing key "
-					   "(%s), not an X-Wing key",
-					   path,
-					   dot_suite_name(pk[0])
-						   ? dot_suite_name(pk[0])
-						   : "unknown suite");
-		rv = dot_seal_kid(kid, pk + 1, DOT_XWING_PK_LEN,
-				  (const uint8_t *)binding, strlen(binding));
-		if (rv != DOT_OK)
-			return dot_err_set(e, rv, "key id: %s",
-					   dot_strerror(rv));
 		if (!anon)
 			at = find_kid(info, kid);
 	}
@@ -618,7 +632,7 @@ cmd_open(const struct dot_cmd *self, int argc, char **argv)
 		return cli_usage("--info prints the header; it takes no -o");
 	if (!info_only && key == NULL)
 		return cli_usage("give the key to open with: --key KEY");
-	if (!info_only && cli_json() && (out == NULL || strcmp(out, "-") == 0))
+	if (!info_only && cli_json() && to_stdout(out))
 		return cli_usage("--json needs -o OUT: the opened bytes would "
 				 "go to standard output with the JSON");
 	if (!info_only && passfile != NULL && strcmp(passfile, "-") == 0 &&
@@ -636,11 +650,7 @@ cmd_open(const struct dot_cmd *self, int argc, char **argv)
 	if (rv == DOT_OK && sealed.len > SEALED_MAX) /* cannot happen */
 		rv = dot_err_set(&e, DOT_ESEAL_FORMAT, "larger than any");
 	if (rv != DOT_OK) {
-		char ctx[sizeof(e.msg)];
-
-		snprintf(ctx, sizeof(ctx), "%s", e.msg);
-		dot_err_set(&e, rv, "%s: %s", in_name(in),
-			    ctx[0] ? ctx : dot_strerror(rv));
+		cli_err_prefix(&e, rv, "%s", in_name(in));
 		goto fail;
 	}
 	if (info_only) {
@@ -654,18 +664,12 @@ cmd_open(const struct dot_cmd *self, int argc, char **argv)
 	/* The key's kind, the binding and the key id, still without the
 	 * passphrase (the same checks dot_seal_open makes, in its order). */
 	if (cli_key_public_any(key, pk, &pklen, path, sizeof(path), &e) !=
-	    DOT_OK)
+		    DOT_OK ||
+	    xwing_key(pk, path,
+		      ": open with the key the payload was sealed to, made by "
+		      "'dot key new NAME --kind seal'",
+		      &e) != DOT_OK)
 		goto fail;
-	if (pk[0] != DOT_SUITE_XWING) {
-		dot_err_set(&e, DOT_ECRYPTO_SUITE,
-			    "key file %s holds a signing key (%s), not an "
-			    "X-Wing key: open with the key the payload was "
-			    "sealed to, made by 'dot key new NAME --kind seal'",
-			    path,
-			    dot_suite_name(pk[0]) ? dot_suite_name(pk[0])
-						  : "unknown suite");
-		goto fail;
-	}
 	binding_fp(fp, binding);
 	if (memcmp(fp, info.fp, DOT_SEAL_FP_LEN) != 0) {
 		dot_err_set(&e, DOT_ESEAL_BINDING,
@@ -676,12 +680,8 @@ cmd_open(const struct dot_cmd *self, int argc, char **argv)
 		goto fail;
 	}
 	if (!(info.flags & DOT_SEAL_ANONYMOUS)) {
-		rv = dot_seal_kid(kid, pk + 1, DOT_XWING_PK_LEN,
-				  (const uint8_t *)binding, strlen(binding));
-		if (rv != DOT_OK) {
-			dot_err_set(&e, rv, "key id: %s", dot_strerror(rv));
+		if (binding_kid(kid, pk, binding, &e) != DOT_OK)
 			goto fail;
-		}
 		if (find_kid(&info, kid) < 0) {
 			dot_err_set(&e, DOT_ESEAL_NOT_RECIPIENT,
 				    "%s is not sealed to the key in %s (its "
@@ -709,18 +709,18 @@ cmd_open(const struct dot_cmd *self, int argc, char **argv)
 	rv = dot_seal_open(plain, cap, &outlen, sealed.data, sealed.len, sk,
 			   DOT_XWING_SK_LEN, (const uint8_t *)binding,
 			   strlen(binding), &e);
-	if (rv != DOT_OK) {
+	if (rv == DOT_ESEAL_OPEN) {
 		char ctx[sizeof(e.msg)];
 
 		snprintf(ctx, sizeof(ctx), "%s", e.msg);
-		if (rv == DOT_ESEAL_OPEN)
-			dot_err_set(&e, rv,
-				    "%s: %s: it was altered or damaged, or "
-				    "not made for this key",
-				    in_name(in), ctx);
-		else
-			dot_err_set(&e, rv, "%s: %s", in_name(in),
-				    ctx[0] ? ctx : dot_strerror(rv));
+		dot_err_set(&e, rv,
+			    "%s: %s: it was altered or damaged, or not made "
+			    "for this key",
+			    in_name(in), ctx);
+		goto fail;
+	}
+	if (rv != DOT_OK) {
+		cli_err_prefix(&e, rv, "%s", in_name(in));
 		goto fail;
 	}
 	if (write_out(out, plain, outlen, &e) != DOT_OK)

@@ -572,4 +572,16 @@ void json_knull(struct json *j, const char *key);
 /* Write s as a JSON string with escapes (invalid UTF-8 becomes U+FFFD). */
 void json_write_string(FILE *f, const char *s, size_t n);
 
+/*
+ * Files a command is given (files.c). cli_err_prefix puts "WHAT: " (a
+ * printf format) in front of e's message, or of rv's own text when e has
+ * none, and returns rv. cli_read_named is cli_read_file, its failure
+ * prefixed so.
+ */
+int cli_err_prefix(struct dot_err *e, int rv, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int cli_read_named(const char *path, size_t max, struct dot_buf *out,
+		   struct dot_err *e, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
 #endif

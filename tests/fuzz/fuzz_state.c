@@ -37,13 +37,21 @@
  *   - each database is given a different log reference before every
  *     apply (as states of one ledger fed by different engine logs): each
  *     keeps its own, the state hashes still agree, and a reopen reads it
- *     back.
+ *     back;
+ *   - both databases hold the genesis's crypto policy, after a reopen
+ *     too.
  * A violation aborts, which libFuzzer and the corpus replay both report.
  *
  * Program format (a byte past the end reads as 0):
  *   byte 0       flags: bit 0 = prelude (accounts alice, team 2-of-3, carol;
  *                directories /a and /d; file /d/f), applied as entry 2;
- *                bit 1 = the genesis names node ND0 (10.0.0.1:7401)
+ *                bit 1 = the genesis names node ND0 (10.0.0.1:7401);
+ *                bit 2 = the genesis sets the crypto policy hybrid (key 6,
+ *                docs/crypto.md §14) and every key is the composite
+ *                ML-DSA-65 + Ed25519 one; with bit 3 too, hybrid with
+ *                classic attenuation, and bob's and carol's keys are
+ *                Ed25519 (allowed as token holders, refused as account
+ *                keys); bit 3 alone means nothing
  *   then at most 64 instructions, each an opcode byte c, kind = c & 7,
  *   parameter p = c >> 3:
  *   0, 1, 2  TX: add a tx to the pending entry; op = p for p < NOPS, else
@@ -123,11 +131,27 @@ enum {
 	ND0 = NKEYS, ND1, ND2, ND3, IV0, IV1, IV2, IV3, NALL
 };
 
-static struct {
+struct fkey {
 	struct dot_sign_sk *sk;
 	uint8_t pk[DOT_SIGN_PK_MAX];
 	size_t pklen;
-} K[NALL];
+};
+
+/* One key set per crypto policy (flags bits 2-3); K is the run's. */
+enum { KS_CLASSIC, KS_HYBRID, KS_HYBRID_CA, NKS };
+static struct fkey KS[NKS][NALL];
+static struct fkey *K = KS[KS_CLASSIC];
+
+static void
+key_from_seed(struct fkey *k, uint8_t suite, uint8_t byte)
+{
+	uint8_t seed[DOT_SEED_LEN];
+
+	memset(seed, byte, sizeof(seed));
+	if (dot_sign_sk_from_seed(&k->sk, suite, seed) != DOT_OK)
+		fail("key from seed", NULL);
+	k->pklen = dot_sign_sk_public(k->sk, k->pk);
+}
 
 static void
 keys_init(void)
@@ -139,13 +163,13 @@ keys_init(void)
 	if (dot_crypto_init() != DOT_OK)
 		fail("crypto init", NULL);
 	for (int i = 0; i < NALL; i++) {
-		uint8_t seed[DOT_SEED_LEN];
-
-		memset(seed, 0x60 + i, sizeof(seed));
-		if (dot_sign_sk_from_seed(&K[i].sk, DOT_SUITE_ED25519, seed) !=
-		    DOT_OK)
-			fail("key from seed", NULL);
-		K[i].pklen = dot_sign_sk_public(K[i].sk, K[i].pk);
+		key_from_seed(&KS[KS_CLASSIC][i], DOT_SUITE_ED25519,
+			      (uint8_t)(0x60 + i));
+		key_from_seed(&KS[KS_HYBRID][i], DOT_SUITE_ED25519_MLDSA65,
+			      (uint8_t)(0x60 + i));
+		KS[KS_HYBRID_CA][i] = i == BOB || i == CAROL
+					      ? KS[KS_CLASSIC][i]
+					      : KS[KS_HYBRID][i];
 	}
 	done = 1;
 }
@@ -1872,6 +1896,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dot_buf g = {0}, rec = {0};
 	struct dot_err e = {0, ""};
 	uint8_t flags;
+	unsigned policy;
 
 	keys_init();
 	R = calloc(1, sizeof(*R));
@@ -1879,16 +1904,32 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fail("out of memory", NULL);
 	node_open(&R->nd[0], 0);
 	node_open(&R->nd[1], 1);
+	flags = u8(&r);
+	policy = !(flags & 4)	? DOT_POLICY_CLASSIC
+		 : !(flags & 8) ? DOT_POLICY_HYBRID
+				: DOT_POLICY_HYBRID |
+					  DOT_POLICY_CLASSIC_ATTENUATION;
+	K = KS[!(flags & 4) ? KS_CLASSIC
+			    : !(flags & 8) ? KS_HYBRID : KS_HYBRID_CA];
 	ak.pk = K[ADMIN].pk;
 	ak.pk_len = K[ADMIN].pklen;
 	ak.weight = 1;
-	flags = u8(&r);
-	if ((flags & 2 ? dot_state_genesis_encode_node(
-			     CLUSTER, "admin", &ak, 1, 1, K[ND0].pk,
-			     K[ND0].pklen, "10.0.0.1:7401", "", &g, &e)
-		       : dot_state_genesis_encode(CLUSTER, "admin", &ak, 1, 1,
-						  &g, &e)) != DOT_OK)
+	if (policy != DOT_POLICY_CLASSIC) {
+		if (dot_state_genesis_encode_policy(
+			    CLUSTER, "admin", &ak, 1, 1,
+			    flags & 2 ? K[ND0].pk : NULL,
+			    flags & 2 ? K[ND0].pklen : 0,
+			    flags & 2 ? "10.0.0.1:7401" : NULL, "", policy, &g,
+			    &e) != DOT_OK)
+			fail("genesis encode", e.msg);
+	} else if ((flags & 2 ? dot_state_genesis_encode_node(
+				    CLUSTER, "admin", &ak, 1, 1, K[ND0].pk,
+				    K[ND0].pklen, "10.0.0.1:7401", "", &g, &e)
+			      : dot_state_genesis_encode(CLUSTER, "admin", &ak,
+							 1, 1, &g, &e)) !=
+		   DOT_OK) {
 		fail("genesis encode", e.msg);
+	}
 	for (int k = 0; k < 2; k++) {
 		rec.len = 0;
 		R->nd[k].log_ref = 1;
@@ -1896,6 +1937,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (dot_state_apply(R->nd[k].st, 1, T0, g.data, g.len, &rec,
 				    &e) != DOT_OK)
 			fail("genesis", e.msg);
+		if (dot_state_crypto_policy(R->nd[k].st) != policy)
+			fail("the genesis's crypto policy", NULL);
 	}
 	dot_buf_free(&g);
 	dot_buf_free(&rec);
@@ -1996,6 +2039,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (dot_state_log_ref(R->nd[1].st) !=
 				    R->nd[1].log_ref)
 					fail("reopen lost the log reference",
+					     NULL);
+				if (dot_state_crypto_policy(R->nd[1].st) !=
+				    policy)
+					fail("reopen lost the crypto policy",
 					     NULL);
 			} else {
 				read_from_input(R, &r);

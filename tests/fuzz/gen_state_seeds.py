@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""gen_state_seeds.py - write the node-* seeds of fuzz_state's corpus
-(tests/fuzz/corpus/state), in the program format fuzz_state.c documents.
+"""gen_state_seeds.py - write the node-* and policy-* seeds of fuzz_state's
+corpus (tests/fuzz/corpus/state), in the program format fuzz_state.c
+documents.
 
     tests/fuzz/gen_state_seeds.py tests/fuzz/corpus/state
 
@@ -12,6 +13,7 @@ import os
 import sys
 
 GENESIS_NODE, PRELUDE = 0x02, 0x01
+HYBRID, CLASSIC_ATTENUATION = 0x04, 0x08  # the genesis's key 6
 
 
 def tx_node(sb, b1, b2, auth=0x00, flags=b"\x00"):
@@ -58,6 +60,59 @@ def query(k=0, sbits=0x40, auth=0):
     return tx_node(0x05 | k << 3 | sbits, 0, 0, auth)
 
 
+# Ops (enum op in fuzz_state.c) and the authority byte.
+OP_MKDIR, OP_PUT, OP_ACCOUNT_CREATE, OP_CAP_GRANT = 0, 1, 5, 13
+ADMIN_ACTIVE, ADMIN_OWNER, ALICE_ACTIVE = 0x00, 0x08, 0x01
+TOKEN = 0x80  # a fresh token, its holder signs
+BOB_KEY = 1 << 2  # key masks: ADMIN, ALICE, BOB, CAROL, M1, M2, M3
+
+
+def tx(op, paths, auth, args=b"", tok=b"", flags=b"\x00"):
+    """A TX instruction (kind 0, p = op): the paths byte (two indexes into
+    PATHS), the authority byte and its token's bytes, the flags byte, then
+    the op's bytes."""
+    return bytes([op << 3, paths, auth]) + tok + flags + args
+
+
+def token(issuer, holder, path, attenuate_to=None):
+    """token_from_input's bytes: issuer 0-3 (ADMIN, ALICE, M1, BOB),
+    holder 0-3 (BOB, CAROL, ALICE, ADMIN), a path resource, every right, no
+    expiry; attenuated (read, write and create kept) to the holder
+    attenuate_to."""
+    t0 = issuer | holder << 2 | (0x80 if attenuate_to is not None else 0)
+    out = bytes([t0, path, 0x00, 0x10, 0x00])
+    if attenuate_to is not None:
+        out += bytes([0x0d, attenuate_to << 4])
+    return out
+
+
+def content(data):
+    return bytes([len(data)]) + data
+
+
+def policy_program(flags):
+    """Under a policy: admin writes, tokens to composite and to Ed25519
+    holders (bob and carol are Ed25519 under classic attenuation), an
+    attenuated token, bob's account, a node invited and joining (its key,
+    its proof), a reopen (the policy read back) and a read."""
+    return (bytes([flags]) +
+            tx(OP_MKDIR, 0x02, ADMIN_ACTIVE) +
+            tx(OP_PUT, 0x06, ADMIN_ACTIVE, content(b"hybrid")) + flush() +
+            # a token admin -> bob, bob writes under it
+            tx(OP_PUT, 0x03, TOKEN, content(b"b"), token(0, 0, 1)) +
+            # admin -> carol, attenuated carol -> bob, bob writes
+            tx(OP_MKDIR, 0x04, TOKEN, tok=token(0, 1, 0, attenuate_to=0)) +
+            # alice -> admin (composite holders only)
+            tx(OP_MKDIR, 0x05, TOKEN, tok=token(1, 3, 0)) + flush() +
+            # bob's account: taken under hybrid, refused with classic
+            # attenuation (bob's key is Ed25519 there)
+            tx(OP_ACCOUNT_CREATE, 0x00, ADMIN_OWNER,
+               bytes([4, BOB_KEY, 0, 1])) + flush() +
+            invite(0, 1) + flush() + join(0, 1, 1) + flush() + REOPEN +
+            tx(OP_PUT, 0x08, TOKEN, content(b"bob"), token(3, 0, 7)) +
+            flush() + listed() + query() + flush())
+
+
 SEEDS = {
     # invite, join, the same invitation again (later, and in one entry
     # with another join), node.list applied and as queries, a reopen
@@ -92,6 +147,11 @@ SEEDS = {
     flush() + join(0, 1, 3) + join(1, 2, 4) + flush() + remove(1) +
     role(2, 1) + flush() + remove(2) + role(2, 3) + invite(2, 1) + flush() +
     join(2, 3, 1) + flush() + remove(2) + flush(),
+    # genesis key 6: hybrid (every key composite), then hybrid with
+    # classic attenuation (bob's and carol's keys Ed25519)
+    "policy-hybrid": policy_program(GENESIS_NODE | PRELUDE | HYBRID),
+    "policy-hybrid-classic-attenuation": policy_program(
+        GENESIS_NODE | PRELUDE | HYBRID | CLASSIC_ATTENUATION),
 }
 
 

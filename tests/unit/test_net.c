@@ -242,6 +242,24 @@ roundtrip(struct pair *p, struct ep *from, struct ep *to, const char *msg)
 	       memcmp(to->io.data.data, msg, n) == 0;
 }
 
+/* Run the handshake to its end: both ends must be established. */
+static void
+pump_established(struct pair *p)
+{
+	pump(p);
+	CHECK(dot_net_state(p->a.ch) == DOT_NET_S_ESTABLISHED);
+	CHECK(dot_net_state(p->b.ch) == DOT_NET_S_ESTABLISHED);
+}
+
+/* The io buffers emptied, one message from a must reach b. */
+static void
+check_talk(struct pair *p, const char *msg)
+{
+	clear(&p->a);
+	clear(&p->b);
+	CHECK(roundtrip(p, &p->a, &p->b, msg));
+}
+
 static uint64_t
 dh_of(struct dot_net *ch)
 {
@@ -502,9 +520,7 @@ handshake_case(int ik, uint8_t cipher, int classic)
 	CHECK(dot_net_kem(p.a.ch) ==
 	      (classic ? DOT_NET_KEM_NONE : DOT_NET_KEM_XWING));
 	CHECK(dot_net_kem(p.b.ch) == dot_net_kem(p.a.ch));
-	clear(&p.a);
-	clear(&p.b);
-	CHECK(roundtrip(&p, &p.a, &p.b, "hello node"));
+	check_talk(&p, "hello node");
 	CHECK(roundtrip(&p, &p.b, &p.a, "hello client"));
 	CHECK(roundtrip(&p, &p.a, &p.b, ""));
 	{
@@ -763,9 +779,7 @@ test_rekey_after_time(void)
 	CHECK(p.a.io.events & DOT_NET_EV_REKEYED);
 	CHECK(epoch_of(p.a.ch) == 1);
 	/* the ephemeral DH of the IK rekey: 4 more on each side */
-	clear(&p.a);
-	clear(&p.b);
-	CHECK(roundtrip(&p, &p.a, &p.b, "after rekey"));
+	check_talk(&p, "after rekey");
 	CHECK(roundtrip(&p, &p.b, &p.a, "after rekey back"));
 	/* Within the overlap an old frame in flight is still accepted... */
 	p.now += 1 * SEC;
@@ -778,9 +792,7 @@ test_rekey_after_time(void)
 		 DOT_ENET_EPOCH);
 	CHECK_RC(dot_net_input(p.a.ch, p.now, oldb, nb, &p.a.io),
 		 DOT_ENET_EPOCH);
-	clear(&p.a);
-	clear(&p.b);
-	CHECK(roundtrip(&p, &p.a, &p.b, "still fine"));
+	check_talk(&p, "still fine");
 	/* and again 60 s later: epoch 2 */
 	p.now += 60 * SEC;
 	REQUIRE_RC(dot_net_tick(p.a.ch, p.now, &p.a.io), DOT_OK);
@@ -1071,9 +1083,7 @@ test_rekey_answer_lost(void)
 	REQUIRE(nb > 0);
 	CHECK(oldb[1] == 1);
 	CHECK_RC(dot_net_input(p.a.ch, p.now, oldb, nb, &p.a.io), DOT_OK);
-	clear(&p.a);
-	clear(&p.b);
-	CHECK(roundtrip(&p, &p.a, &p.b, "epoch 1"));
+	check_talk(&p, "epoch 1");
 	CHECK(roundtrip(&p, &p.b, &p.a, "epoch 1 back"));
 	CHECK(drops_of(p.a.ch) == 0 && drops_of(p.b.ch) == 1); /* replay */
 	/* key_overlap after the confirmation, the old keys are gone */
@@ -1525,9 +1535,7 @@ hfs_case(int ik, uint8_t cipher)
 			p.a.io.out.data[0] == DOT_NET_F_REKEY1);
 		pump(&p);
 		CHECK(epoch_of(p.a.ch) == i && epoch_of(p.b.ch) == i);
-		clear(&p.a);
-		clear(&p.b);
-		CHECK(roundtrip(&p, &p.a, &p.b, "after a hybrid rekey"));
+		check_talk(&p, "after a hybrid rekey");
 		CHECK(roundtrip(&p, &p.b, &p.a, "and back"));
 	}
 	CHECK(kem_of(p.a.ch) == 2u * 3 && kem_of(p.b.ch) == 3);
@@ -1570,15 +1578,11 @@ test_hfs_classic_initiator(void)
 		n = pop(&p.b, f, sizeof(f));
 		REQUIRE(n > 0 && f[O_KEM] == DOT_NET_KEM_NONE);
 		REQUIRE_RC(dot_net_input(p.a.ch, p.now, f, n, &p.a.io), DOT_OK);
-		pump(&p);
-		CHECK(dot_net_state(p.a.ch) == DOT_NET_S_ESTABLISHED);
-		CHECK(dot_net_state(p.b.ch) == DOT_NET_S_ESTABLISHED);
+		pump_established(&p);
 		CHECK(dot_net_kem(p.a.ch) == DOT_NET_KEM_NONE &&
 		      dot_net_kem(p.b.ch) == DOT_NET_KEM_NONE);
 		CHECK(kem_of(p.a.ch) == 0 && kem_of(p.b.ch) == 0);
-		clear(&p.a);
-		clear(&p.b);
-		CHECK(roundtrip(&p, &p.a, &p.b, "classic"));
+		check_talk(&p, "classic");
 		/* its rekeys stay classic (a 4-byte prefix, kem 0) */
 		p.now += 60 * SEC;
 		REQUIRE_RC(dot_net_tick(p.a.ch, p.now, &p.a.io), DOT_OK);
@@ -1619,12 +1623,8 @@ test_hfs_require_kem(void)
 		pair_setup(&p, ik, DOT_SUITE_CHACHA20POLY1305);
 		p.b.cfg.require_kem = 1;
 		REQUIRE_RC(pair_start(&p), DOT_OK);
-		pump(&p);
-		CHECK(dot_net_state(p.a.ch) == DOT_NET_S_ESTABLISHED);
-		CHECK(dot_net_state(p.b.ch) == DOT_NET_S_ESTABLISHED);
-		clear(&p.a);
-		clear(&p.b);
-		CHECK(roundtrip(&p, &p.a, &p.b, "post-quantum only"));
+		pump_established(&p);
+		check_talk(&p, "post-quantum only");
 		pair_free(&p);
 	}
 }
@@ -1841,9 +1841,7 @@ test_hfs_ct_replaced(void)
 		/* the genuine answer still completes (the e1 secret was
 		 * only wiped in the copy that failed) */
 		CHECK_RC(dot_net_input(p.a.ch, p.now, f, n, &p.a.io), DOT_OK);
-		pump(&p);
-		CHECK(dot_net_state(p.a.ch) == DOT_NET_S_ESTABLISHED);
-		CHECK(dot_net_state(p.b.ch) == DOT_NET_S_ESTABLISHED);
+		pump_established(&p);
 		pair_free(&p);
 	}
 	sodium_memzero(ss, sizeof(ss));
@@ -1916,9 +1914,7 @@ test_hfs_bad_lengths(void)
 			 DOT_ENET_FRAME);
 		CHECK(drops_of(p.a.ch) == 3 && p.a.io.out.len == 0);
 		CHECK_RC(dot_net_input(p.a.ch, p.now, f, n, &p.a.io), DOT_OK);
-		pump(&p);
-		CHECK(dot_net_state(p.a.ch) == DOT_NET_S_ESTABLISHED);
-		CHECK(dot_net_state(p.b.ch) == DOT_NET_S_ESTABLISHED);
+		pump_established(&p);
 		pair_free(&p);
 	}
 }
@@ -2129,13 +2125,9 @@ test_cookie_under_load(void)
 	CHECK_RC(flush(&p, &p.b, &p.a), DOT_OK);
 	CHECK(p.a.io.events & DOT_NET_EV_COOKIE);
 	REQUIRE(p.a.io.out.len > 0 && p.a.io.out.data[0] == DOT_NET_F_HS1);
-	pump(&p);
-	CHECK(dot_net_state(p.a.ch) == DOT_NET_S_ESTABLISHED);
-	CHECK(dot_net_state(p.b.ch) == DOT_NET_S_ESTABLISHED);
+	pump_established(&p);
 	CHECK(dh_of(p.b.ch) == 4);
-	clear(&p.a);
-	clear(&p.b);
-	CHECK(roundtrip(&p, &p.a, &p.b, "through the cookie"));
+	check_talk(&p, "through the cookie");
 	pair_free(&p);
 }
 

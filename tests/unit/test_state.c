@@ -3684,6 +3684,30 @@ apply_genesis(struct node *n, const struct dot_buf *g)
 	return rv;
 }
 
+/* account.create of `name` with the one key k, weight 1, threshold 1, by
+ * the admin's composite key at its owner level; the result code. */
+static int
+create_account(struct node *n, struct dot_buf *a, const char *name, int k)
+{
+	int keys[] = {k};
+
+	a_account(a, name, keys, 1, 1);
+	return run_detail(n, "admin@owner", HADMIN, "account.create", a, NULL);
+}
+
+/* The admin (composite key) makes /data; a is left holding the args of a
+ * put of /data/f. The mkdir's result code. */
+static int
+make_data_dir(struct node *n, struct dot_buf *a)
+{
+	int rv;
+
+	a_path(a, "/data");
+	rv = run_detail(n, "admin@active", HADMIN, "fs.mkdir", a, NULL);
+	a_put(a, "/data/f", "x", 1);
+	return rv;
+}
+
 static void
 test_crypto_policy(void)
 {
@@ -3751,18 +3775,8 @@ test_crypto_policy(void)
 	CHECK(dot_state_crypto_policy(n.st) == DOT_POLICY_HYBRID);
 
 	/* accounts: an Ed25519 key is refused, a composite one taken */
-	{
-		int k1[] = {ALICE}, k2[] = {HALICE};
-
-		a_account(&a, "alice", k1, 1, 1);
-		CHECK_RC(run_detail(&n, "admin@owner", HADMIN,
-				    "account.create", &a, NULL),
-			 DOT_EPOLICY);
-		a_account(&a, "alice", k2, 1, 1);
-		CHECK_RC(run_detail(&n, "admin@owner", HADMIN,
-				    "account.create", &a, NULL),
-			 DOT_OK);
-	}
+	CHECK_RC(create_account(&n, &a, "alice", ALICE), DOT_EPOLICY);
+	CHECK_RC(create_account(&n, &a, "alice", HALICE), DOT_OK);
 	/* node keys and invite keys: the same */
 	CHECK_RC(invite(&n, I1, DOT_NODE_VOTER), DOT_EPOLICY);
 	a_invite(&a, HI1, DOT_NODE_VOTER, n.time + 3600);
@@ -3778,11 +3792,7 @@ test_crypto_policy(void)
 
 	/* tokens: a composite issuer and holder work; an Ed25519 holder,
 	 * or an Ed25519 attenuation, is refused */
-	a_path(&a, "/data");
-	REQUIRE_RC(run_detail(&n, "admin@active", HADMIN, "fs.mkdir", &a,
-			      NULL),
-		   DOT_OK);
-	a_put(&a, "/data/f", "x", 1);
+	REQUIRE_RC(make_data_dir(&n, &a), DOT_OK);
 	mint(&tok, HADMIN, "/data", DOT_RIGHTS_ALL, T0 + 3600, HBOB);
 	t = with_token(&tok, HBOB, "fs.put", &a);
 	CHECK_RC(run(&n, &t, NULL), DOT_OK);
@@ -3812,23 +3822,12 @@ test_crypto_policy(void)
 	REQUIRE_RC(apply_genesis(&n, &g), DOT_OK);
 	CHECK(dot_state_crypto_policy(n.st) ==
 	      (DOT_POLICY_HYBRID | DOT_POLICY_CLASSIC_ATTENUATION));
-	a_path(&a, "/data");
-	REQUIRE_RC(run_detail(&n, "admin@active", HADMIN, "fs.mkdir", &a,
-			      NULL),
-		   DOT_OK);
-	a_put(&a, "/data/f", "x", 1);
+	REQUIRE_RC(make_data_dir(&n, &a), DOT_OK);
 	mint(&tok, HADMIN, "/data", DOT_RIGHTS_ALL, T0 + 3600, HBOB);
 	attenuate(&att, &tok, HBOB, DOT_RIGHTS_ALL, CAROL);
 	t = with_token(&att, CAROL, "fs.put", &a);
 	CHECK_RC(run(&n, &t, NULL), DOT_OK);
-	{
-		int k1[] = {ALICE};
-
-		a_account(&a, "alice", k1, 1, 1);
-		CHECK_RC(run_detail(&n, "admin@owner", HADMIN,
-				    "account.create", &a, NULL),
-			 DOT_EPOLICY);
-	}
+	CHECK_RC(create_account(&n, &a, "alice", ALICE), DOT_EPOLICY);
 	node_close(&n);
 
 	/* a hybrid genesis with an Ed25519 admin or node key does not
@@ -3856,18 +3855,8 @@ test_crypto_policy(void)
 	raw_genesis(&g, HADMIN, N1, CLA, 3, 0);
 	REQUIRE_RC(apply_genesis(&n, &g), DOT_OK);
 	CHECK(dot_state_crypto_policy(n.st) == DOT_POLICY_CLASSIC);
-	{
-		int k1[] = {ALICE}, k2[] = {HBOB};
-
-		a_account(&a, "alice", k1, 1, 1);
-		CHECK_RC(run_detail(&n, "admin@owner", HADMIN,
-				    "account.create", &a, NULL),
-			 DOT_OK);
-		a_account(&a, "bob", k2, 1, 1);
-		CHECK_RC(run_detail(&n, "admin@owner", HADMIN,
-				    "account.create", &a, NULL),
-			 DOT_OK);
-	}
+	CHECK_RC(create_account(&n, &a, "alice", ALICE), DOT_OK);
+	CHECK_RC(create_account(&n, &a, "bob", HBOB), DOT_OK);
 	node_close(&n);
 	dot_buf_free(&g);
 	dot_buf_free(&a);
