@@ -23,7 +23,7 @@
  * golang.org/x/mod/sumdb/note's tests, "PeterNeumann", and by a fixed
  * Doteros node key; proofs and frontiers of the fixed tree; quorum
  * receipts "qr-*" of the fixed cluster, and the composite seeds "qr-pq-*",
- * "cp-pq-*", "bad-pq-*" and "vkey-pq", written by gen_qreceipt_corpus.c).
+ *  "cp-pq-*", "bad-pq-*" and "vkey-pq*", written by gen_qreceipt_corpus.c).
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -9,7 +9,7 @@
  *   cc -std=c11 -D_GNU_SOURCE -Iinclude -Ilib -Itests/fuzz \
  *      tests/fuzz/gen_qreceipt_corpus.c build-qr/lib/libdoteros.a \
  *      -lsodium -lsqlite3 -lcrypto -o /tmp/gen_qreceipt_corpus
- *   (cd tests/fuzz/corpus/audit && rm -f qr-* cp-pq-* bad-pq-* vkey-pq)
+ *   (cd tests/fuzz/corpus/audit && rm -f qr-* cp-pq-* bad-pq-* vkey-pq*)
  *   /tmp/gen_qreceipt_corpus tests/fuzz/corpus/audit
  *
  * Seeds are small (< 1 KB), deterministic (Ed25519 signs deterministically)
@@ -18,8 +18,8 @@
  *
  * Then the composite seeds (ML-DSA-65 + Ed25519, deterministic too: dot_sign
  * signs with rnd zero): "qr-pq-*", receipts of the fixture's mixed
- * cluster, and "cp-pq-*", "bad-pq-*" and "vkey-pq", notes and a verifier
- * key for fuzz_audit's key set, which holds the first composite voter
+ * cluster, and "cp-pq-*", "bad-pq-*" and "vkey-pq*", notes and verifier
+ * keys for fuzz_audit's key set, which holds the first composite voter
  * (docs/audit-format.md §5, type 0xff). Each is checked for its verdict
  * before it is written.
  */
@@ -301,11 +301,20 @@ composite_seeds(void)
 			  raw + 4, DOT_SIGN_SIG_MAX - 1, &b);
 		emit_note("bad-pq-other-ident", &b, DOT_EAUDIT_NO_KNOWN_SIGNER);
 	}
-	/* The verifier key. */
+	/* The verifier keys: the first composite voter's, and the mixed
+	 * cluster's other two (a keys file of them, tests/cli/run.sh). */
 	b.len = 0;
 	if (dot_audit_vkey_encode(k, &b) != DOT_OK)
 		die("vkey", DOT_EINVAL);
 	put("vkey-pq", &b);
+	b.len = 0;
+	if (dot_audit_vkey_encode(&fx.mixed[2], &b) != DOT_OK)
+		die("vkey", DOT_EINVAL);
+	put("vkey-pq-voter2", &b);
+	b.len = 0;
+	if (dot_audit_vkey_encode(&fx.mixed[0], &b) != DOT_OK)
+		die("vkey", DOT_EINVAL);
+	put("vkey-pq-voter0", &b);
 	dot_buf_free(&b);
 	dot_buf_free(&note);
 }
