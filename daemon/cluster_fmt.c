@@ -77,8 +77,7 @@ dotd_cosign_parse(const uint8_t *p, size_t len,
 		    dot_dec_tstr(&d, &c.name, &c.name_len) != DOT_OK ||
 		    dot_dec_tstr(&d, &c.line, &c.line_len) != DOT_OK ||
 		    c.name_len == 0 || c.name_len > DOTD_COSIGN_NAME ||
-		    c.line_len == 0 ||
-		    c.line_len > DOTD_COSIGN_LINE)
+		    c.line_len == 0 || c.line_len > DOTD_COSIGN_LINE)
 			return dot_err_set(e, DOT_EINVAL,
 					   "cosign item %llu: want [size, root "
 					   "(32 bytes), key name (1..%d), "

@@ -43,9 +43,9 @@
 #define DOT_AUDIT_MAX_PROOF	 64 /* hashes in one proof */
 #define DOT_AUDIT_MAX_FRONTIER	 64 /* perfect subtrees of a 64-bit size */
 #define DOT_AUDIT_NOTE_MAX	 (512u << 10) /* a whole signed note, bytes */
-#define DOT_AUDIT_MAX_SIGS	 100	     /* signature lines in one note */
-#define DOT_AUDIT_MAX_NAME	 255	     /* key name or origin, bytes */
-#define DOT_AUDIT_KEY_ID_LEN	 4	     /* signed-note key id */
+#define DOT_AUDIT_MAX_SIGS	 100	      /* signature lines in one note */
+#define DOT_AUDIT_MAX_NAME	 255	      /* key name or origin, bytes */
+#define DOT_AUDIT_KEY_ID_LEN	 4	      /* signed-note key id */
 #define DOT_AUDIT_FORMAT_VERSION 1 /* of the CBOR frontier and proofs */
 
 /*

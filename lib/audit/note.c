@@ -586,8 +586,7 @@ note_read(const char *note, size_t n, const struct dot_audit_vkey *keys,
 			continue;
 		for (size_t k = 0; k < nkeys; k++) {
 			uint8_t raw[4 + CO_SIG], *sig = raw + 3;
-			size_t slen =
-			    raw_sig_len(keys[k].key, keys[k].key_len);
+			size_t slen = raw_sig_len(keys[k].key, keys[k].key_len);
 			size_t total = 0;
 
 			if (keys[k].key_id != ln->key_id ||
@@ -609,8 +608,7 @@ note_read(const char *note, size_t n, const struct dot_audit_vkey *keys,
 						 "%s+%08" PRIx32 " does not "
 						 "verify (%zu bytes, not %zu)",
 						 l + 1, keys[k].name,
-						 ln->key_id, total,
-						 4 + slen);
+						 ln->key_id, total, 4 + slen);
 				goto out;
 			}
 			sig[0] = keys[k].key[0];

@@ -131,8 +131,8 @@ dot_audit_qreceipt_verify(const struct dot_audit_qreceipt *q,
 		for (size_t j = 0; j < i; j++)
 			if (keys[i].key_len == keys[j].key_len &&
 			    keys[i].key_len <= sizeof(keys[i].key) &&
-			    memcmp(keys[i].key, keys[j].key,
-				   keys[i].key_len) == 0)
+			    memcmp(keys[i].key, keys[j].key, keys[i].key_len) ==
+				0)
 				return dot_err_set(e, DOT_EAUDIT_KEY,
 						   "known keys %zu and %zu "
 						   "are one public key",

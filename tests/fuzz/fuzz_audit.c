@@ -164,9 +164,9 @@ try_checkpoint(const char *note, size_t size)
 		dot_audit_checkpoint_free(c2);
 		c2 = NULL;
 		/* And a composite cosignature (the fixture's outsider). */
-		rv = dot_audit_note_cosign(
-		    (const char *)co.data, co.len, qr.pq[QR_PQ - 1],
-		    all[NK + 1].name, all[NK + 1].name_len, &co2, NULL);
+		rv = dot_audit_note_cosign((const char *)co.data, co.len,
+					   qr.pq[QR_PQ - 1], all[NK + 1].name,
+					   all[NK + 1].name_len, &co2, NULL);
 		if (rv == DOT_OK) {
 			rv = dot_audit_checkpoint_open(
 			    (const char *)co2.data, co2.len, all, NK + 2,

@@ -56,9 +56,8 @@ static struct dot_revfeed_trust trust;
 static void
 setup(void)
 {
-	static const uint8_t seeds[5] = {NODE_SEED_A, NODE_SEED_B,
-					 STRANGER_SEED, NODE_SEED_C,
-					 PQ_STRANGER};
+	static const uint8_t seeds[5] = {
+	    NODE_SEED_A, NODE_SEED_B, STRANGER_SEED, NODE_SEED_C, PQ_STRANGER};
 	static int done;
 
 	if (done)

@@ -267,19 +267,16 @@ composite_seeds(void)
 		const uint8_t *t = memmem(note.data, note.len, "\n\n", 2);
 		const char *l = (const char *)t + 2 + 4 + k->name_len + 1;
 
-		if (sodium_base642bin(raw, sizeof(raw), l,
-				      note.len - (size_t)(l - (const char *)
-								  note.data) -
-					  1,
-				      NULL, &n, NULL,
-				      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+		if (sodium_base642bin(
+			raw, sizeof(raw), l,
+			note.len - (size_t)(l - (const char *)note.data) - 1,
+			NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
 		    n != 4 + DOT_SIGN_SIG_MAX - 1)
 			die("composite line", DOT_EINVAL);
 	}
 	note_line(&note, k->name, k->key_id, raw + 4 + 3309, 64, &b);
 	emit_note("bad-pq-ed-half", &b, DOT_EAUDIT_SIGNATURE);
-	note_line(&note, k->name, k->key_id, raw + 4, DOT_SIGN_SIG_MAX - 2,
-		  &b);
+	note_line(&note, k->name, k->key_id, raw + 4, DOT_SIGN_SIG_MAX - 2, &b);
 	emit_note("bad-pq-truncated", &b, DOT_EAUDIT_SIGNATURE);
 	{
 		static const char other[] = "id-MLDSA44-Ed25519-SHA512";

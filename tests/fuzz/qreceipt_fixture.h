@@ -65,7 +65,7 @@ qr_fixture_key(uint8_t suite, uint8_t b, struct dot_sign_sk **sk,
 		name[6 + 2 * i] = hx[kid[i] & 15];
 	}
 	return dot_audit_vkey_from_pk(vk, name, 5 + 2 * sizeof(kid), pk, n) ==
-			   DOT_OK
+		       DOT_OK
 		   ? 0
 		   : -1;
 }

@@ -2029,10 +2029,9 @@ test_composite_notes(void)
 	b64_len = x.len - b64_at - 1;
 	CHECK(x.len - text_len - 1 == DOT_AUDIT_LINE_LEN(strlen(name), PQ_SIG));
 	CHECK(x.len - text_len - 1 == 4517 && b64_len == 4504);
-	REQUIRE(sodium_base642bin(raw, sizeof(raw),
-				  (const char *)x.data + b64_at, b64_len, NULL,
-				  &n, NULL,
-				  sodium_base64_VARIANT_ORIGINAL) == 0);
+	REQUIRE(sodium_base642bin(
+		    raw, sizeof(raw), (const char *)x.data + b64_at, b64_len,
+		    NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) == 0);
 	CHECK(n == 4 + PQ_SIG);
 	CHECK(((uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 |
 	       (uint32_t)raw[2] << 8 | raw[3]) == id);
@@ -2085,8 +2084,8 @@ test_composite_notes(void)
 						  DOT_ED25519_PK_LEN),
 			   DOT_OK);
 		CHECK(w.key_id != keys[0].key_id);
-		CHECK(w.key_id == pq_key_id(name, (const uint8_t *)"\x01", 1,
-					    pk + 1, 32));
+		CHECK(w.key_id ==
+		      pq_key_id(name, (const uint8_t *)"\x01", 1, pk + 1, 32));
 	}
 
 	dot_buf_free(&t);
@@ -2134,8 +2133,8 @@ test_composite_attacks(void)
 		   DOT_OK);
 	text = dot_malloc(x.len);
 	REQUIRE(text != NULL);
-	for (text_len = x.len - 2; x.data[text_len - 1] != '\n' ||
-				   x.data[text_len] != '\n';
+	for (text_len = x.len - 2;
+	     x.data[text_len - 1] != '\n' || x.data[text_len] != '\n';
 	     text_len--)
 		;
 	memcpy(text, x.data, text_len);
@@ -2207,8 +2206,7 @@ test_composite_attacks(void)
 		REQUIRE_RC(dot_audit_vkey_from_pk(&two[1], "other", 5, half_pk,
 						  DOT_ED25519_PK_LEN),
 			   DOT_OK);
-		CHECK_RC(cp_open(&x, two, 2, NULL),
-			 DOT_EAUDIT_NO_KNOWN_SIGNER);
+		CHECK_RC(cp_open(&x, two, 2, NULL), DOT_EAUDIT_NO_KNOWN_SIGNER);
 	}
 
 	/* 2. Other identifiers: the key id of the same key under another
@@ -2217,7 +2215,7 @@ test_composite_attacks(void)
 	{
 		static const char *const other[] = {
 		    "id-MLDSA44-Ed25519-SHA512", "id-MLDSA65-Ed25519-SHA256",
-		    "id-MLDSA65-Ed25519-SHA51", "id-MLDSA65-Ed25519-SHA5120",
+		    "id-MLDSA65-Ed25519-SHA51",	 "id-MLDSA65-Ed25519-SHA5120",
 		    "ID-MLDSA65-ED25519-SHA512", ""};
 		uint8_t ty[64];
 
@@ -2272,9 +2270,9 @@ test_composite_attacks(void)
 		struct dot_buf o = {0};
 		struct dot_audit_checkpoint *c = NULL;
 
-		REQUIRE_RC(dot_audit_checkpoint_sign(
-			       origin, strlen(origin), 10, nv_root(10), pq,
-			       name, strlen(name), &o, NULL),
+		REQUIRE_RC(dot_audit_checkpoint_sign(origin, strlen(origin), 10,
+						     nv_root(10), pq, name,
+						     strlen(name), &o, NULL),
 			   DOT_OK);
 		/* size 10's line under size 9's text */
 		y.len = 0;
@@ -2344,8 +2342,8 @@ test_composite_attacks(void)
 				      (unsigned)pq_key_id(name, k, 1 + il,
 							  k + 1 + il,
 							  bad[i].klen));
-			sodium_bin2base64(text2 + at, sizeof(text2) - (size_t)at,
-					  k, kl,
+			sodium_bin2base64(text2 + at,
+					  sizeof(text2) - (size_t)at, k, kl,
 					  sodium_base64_VARIANT_ORIGINAL);
 			CHECK_RC(dot_audit_vkey_parse(&w, text2, strlen(text2),
 						      NULL),
@@ -2397,8 +2395,8 @@ test_composite_limits(void)
 	pq = pq_key(0x22, &keys[0], nm);
 	REQUIRE(pq != NULL);
 	REQUIRE_RC(dot_audit_checkpoint_sign(origin, strlen(origin), 5,
-					     nv_root(5), pq, nm, strlen(nm),
-					     &x, NULL),
+					     nv_root(5), pq, nm, strlen(nm), &x,
+					     NULL),
 		   DOT_OK);
 	line = DOT_AUDIT_LINE_LEN(DOT_AUDIT_MAX_NAME, PQ_SIG);
 	CHECK(line == DOT_AUDIT_LINE_MAX && line == 4765);
@@ -2445,9 +2443,9 @@ test_composite_limits(void)
 			uint8_t pk[DOT_SIGN_PK_MAX];
 			size_t n = dot_sign_sk_public(pq, pk);
 
-			REQUIRE_RC(dot_audit_vkey_from_pk(&k2, nm, strlen(nm),
-							  pk, n),
-				   DOT_OK);
+			REQUIRE_RC(
+			    dot_audit_vkey_from_pk(&k2, nm, strlen(nm), pk, n),
+			    DOT_OK);
 			CHECK_RC(cp_open(&z, &k2, 1, NULL), DOT_OK);
 			dot_buf_put(&z, "x", 1); /* not a valid note either */
 			CHECK_RC(cp_open(&z, &k2, 1, NULL),

@@ -1495,8 +1495,8 @@ test_composite_quorum(void)
 	/* All five. */
 	REQUIRE_RC(fx_checkpoint(&f, first5, 5, NREC, NULL, &note), DOT_OK);
 	REQUIRE_RC(fx_qreceipt(&f, 36, NREC, &note, &q), DOT_OK);
-	CHECK_RC(dot_audit_qreceipt_verify(&q, f.vk, NVOTERS, NVOTERS,
-					   f.origin, f.origin_len, &res, NULL),
+	CHECK_RC(dot_audit_qreceipt_verify(&q, f.vk, NVOTERS, NVOTERS, f.origin,
+					   f.origin_len, &res, NULL),
 		 DOT_OK);
 	CHECK(res.signers == 5);
 	/* A minority: one composite and one Ed25519 voter. */

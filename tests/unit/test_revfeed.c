@@ -1295,8 +1295,7 @@ test_composite_signers(void)
 {
 	uint64_t seed = 31;
 	uint8_t *ids = random_ids(300, &seed);
-	struct dot_buf b = {0}, c2 = {0}, c3 = {0}, x = {0}, a = {0},
-		       a2 = {0};
+	struct dot_buf b = {0}, c2 = {0}, c3 = {0}, x = {0}, a = {0}, a2 = {0};
 	struct dot_revfeed *f = NULL;
 	struct dot_revfeed_answer ans;
 	struct dot_err e = {0};
@@ -1325,8 +1324,9 @@ test_composite_signers(void)
 		 DOT_ECRYPTO_SIGNATURE);
 	CHECK(f == NULL);
 	/* Cosigned by an Ed25519 node and a second composite one. */
-	REQUIRE_RC(dot_revfeed_cosign(b.data, b.len, ids, 300, K[0].sk, &c2, &e),
-		   DOT_OK);
+	REQUIRE_RC(
+	    dot_revfeed_cosign(b.data, b.len, ids, 300, K[0].sk, &c2, &e),
+	    DOT_OK);
 	REQUIRE_RC(
 	    dot_revfeed_cosign(c2.data, c2.len, ids, 300, PQ[1].sk, &c3, &e),
 	    DOT_OK);
@@ -1334,9 +1334,9 @@ test_composite_signers(void)
 	CHECK(f->nsigs == 3 && f->nverified == 3);
 	dot_revfeed_free(f);
 	f = NULL;
-	CHECK_RC(dot_revfeed_cosign(c3.data, c3.len, ids, 300, PQ[1].sk, &x,
-				    &e),
-		 DOT_EINVAL);
+	CHECK_RC(
+	    dot_revfeed_cosign(c3.data, c3.len, ids, 300, PQ[1].sk, &x, &e),
+	    DOT_EINVAL);
 	/* Tampered: a changed byte anywhere (sampled) in the one-signature
 	 * feed, the filter's bits included, is refused. */
 	x.len = 0;
@@ -1374,8 +1374,8 @@ test_composite_signers(void)
 		half.pk[0] = DOT_SUITE_ED25519;
 		memcpy(half.pk + 1, PQ[0].pk + DOT_SIGN_PK_MAX - 32, 32);
 		half.pklen = DOT_ED25519_PK_LEN;
-		CHECK_RC(dot_revfeed_open(x.data, x.len,
-					  pqtrust(&tr, hk, 1, 1), &f, &e),
+		CHECK_RC(dot_revfeed_open(x.data, x.len, pqtrust(&tr, hk, 1, 1),
+					  &f, &e),
 			 DOT_ECRYPTO_SIGNATURE);
 		/* A truncated composite signature does not parse. */
 		x.len = 0;
@@ -1417,9 +1417,9 @@ test_composite_signers(void)
 			   DOT_OK);
 		CHECK(ans.nsigs == NPQ && ans.nverified == NPQ);
 		a.data[a.len - 100] ^= 1; /* in the last signature */
-		CHECK_RC(dot_revfeed_answer_open(a.data, a.len, &tr.t, &ans,
-						 &e),
-			 DOT_ECRYPTO_SIGNATURE);
+		CHECK_RC(
+		    dot_revfeed_answer_open(a.data, a.len, &tr.t, &ans, &e),
+		    DOT_ECRYPTO_SIGNATURE);
 	}
 	dot_buf_free(&b);
 	dot_buf_free(&c2);
@@ -1438,5 +1438,4 @@ T_MAIN(T_CASE(test_dimension), T_CASE(test_roundtrip_and_spec),
        T_CASE(test_noncanonical_and_fields), T_CASE(test_bounds),
        T_CASE(test_build_arguments), T_CASE(test_fresh_and_replaces),
        T_CASE(test_answers), T_CASE(test_answer_spec), T_CASE(test_check_token),
-       T_CASE(test_alloc_failures),
-       T_CASE(test_composite_signers))
+       T_CASE(test_alloc_failures), T_CASE(test_composite_signers))
