@@ -94,7 +94,7 @@ struct cli_node;
 /* A keys file: the voters' checkpoint verifier keys, one per line ('#'
  * comments); path NULL is $DOT_DIR/quorum-keys. */
 #define CLI_QKEYS_MAX 64
-/* The file's bytes: 64 composite keys (a 2,956-byte line each at most,
+/* The file's bytes: 64 composite keys (a 2,946-byte line each at most,
  * name+id+base64 of 2,010 bytes) with room for comments. */
 #define CLI_QKEYS_FILE_MAX (256u * 1024)
 struct cli_qkeys {
