@@ -2348,6 +2348,15 @@ test_composite_attacks(void)
 			CHECK_RC(dot_audit_vkey_parse(&w, text2, strlen(text2),
 						      NULL),
 				 DOT_EAUDIT_KEY);
+			/* and with the key id of the real key */
+			at = snprintf(text2, sizeof(text2), "%s+%08x+", name,
+				      (unsigned)keys[0].key_id);
+			sodium_bin2base64(text2 + at, sizeof(text2) - (size_t)at,
+					  k, kl,
+					  sodium_base64_VARIANT_ORIGINAL);
+			CHECK_RC(dot_audit_vkey_parse(&w, text2, strlen(text2),
+						      NULL),
+				 DOT_EAUDIT_KEY);
 		}
 	}
 	/* The composite key must pass dot_sign_pk_check: its Ed25519 half
