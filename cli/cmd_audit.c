@@ -76,7 +76,7 @@ bad_answer(const struct cli_node *n, const char *method, const char *want,
 struct audit_log {
 	struct cli_node node;
 	struct dot_audit_vkey vk;
-	char vk_text[512];
+	char vk_text[CLI_TRUST_MAX];
 	char origin[DOT_AUDIT_MAX_NAME + 1];
 	struct dot_audit_checkpoint *cp;
 	/* verify --keys: checkpoints cosigned by a quorum of these keys
@@ -500,7 +500,7 @@ static int
 trust_store(const char *path, const char *origin, const char *key,
 	    struct dot_err *e)
 {
-	char text[CLI_TRUST_MAX];
+	char text[CLI_TRUST_MAX + DOT_AUDIT_MAX_NAME + 16];
 	int rv;
 
 	if ((rv = mkparent(path, e)) != DOT_OK)
@@ -510,6 +510,9 @@ trust_store(const char *path, const char *origin, const char *key,
 }
 
 #define TRUSTED_MAX 64 /* keys trusted for one cluster, looked at */
+/* A sentence that may quote a verifier key whole (a composite key's text
+ * is up to 2,945 bytes). */
+#define SENTENCE_MAX (CLI_TRUST_MAX + 1024)
 
 /*
  * One node, one key (decisions 0013, 0014), several nodes to a cluster
@@ -541,7 +544,7 @@ cross_check(const struct audit_log *l, char *alarm, size_t cap, int *known,
 	how[0] = '\0';
 	doubt[0] = '\0';
 	*known = 0;
-	if (dot_sign_pk_to_kx(l->vk.pk, sizeof(l->vk.pk), kx) != DOT_OK) {
+	if (dot_sign_pk_to_kx(l->vk.key, l->vk.key_len, kx) != DOT_OK) {
 		snprintf(alarm, cap,
 			 "ALARM: the node signs the log %s with %s, a key "
 			 "with no X25519 form: it cannot be the key of the "
@@ -687,7 +690,7 @@ static int
 audit_open(struct audit_log *l, int check_trust, int *trusted,
 	   struct dot_err *e)
 {
-	char alarm[1024], how[1400], doubt[1024];
+	char alarm[SENTENCE_MAX], how[SENTENCE_MAX], doubt[SENTENCE_MAX];
 	int rv, known;
 
 	memset(l, 0, sizeof(*l));
@@ -1305,7 +1308,8 @@ static int
 verify_key(struct online *o, struct dot_err *e)
 {
 	struct audit_log *l = &o->l;
-	char stored[CLI_TRUST_MAX], alarm[1024], how[1400], doubt[1024];
+	char stored[CLI_TRUST_MAX], alarm[SENTENCE_MAX], how[SENTENCE_MAX],
+	    doubt[SENTENCE_MAX];
 	struct dot_audit_vkey pin;
 	struct dot_err pe = {0};
 	int rv, have, has, known;

@@ -1282,8 +1282,8 @@ cmd_cap_verify(const struct dot_cmd *self, int argc, char **argv)
 			    dot_audit_vkey_parse(&vk, feed_keys[i],
 						 strlen(feed_keys[i]),
 						 &ve) == DOT_OK) {
-				memcpy(fpk[i], vk.pk, sizeof(vk.pk));
-				fk[i].pk_len = sizeof(vk.pk);
+				memcpy(fpk[i], vk.key, vk.key_len);
+				fk[i].pk_len = vk.key_len;
 			} else if ((rv = cli_public_key_arg(feed_keys[i],
 							    fpk[i],
 							    &fk[i].pk_len,

@@ -44,7 +44,7 @@ cli_qkeys_load(const char *path, struct cli_qkeys *q, struct dot_err *e)
 		snprintf(q->path, sizeof(q->path), "%s/quorum-keys", dir);
 	} else
 		snprintf(q->path, sizeof(q->path), "%s", path);
-	rv = cli_read_file(q->path, 64 * 1024, &b, e);
+	rv = cli_read_file(q->path, CLI_QKEYS_FILE_MAX, &b, e);
 	if (rv != DOT_OK) {
 		char ctx[sizeof(e->msg)];
 
@@ -90,8 +90,9 @@ cli_qkeys_load(const char *path, struct cli_qkeys *q, struct dot_err *e)
 			goto out;
 		}
 		for (size_t i = 0; i < q->n; i++)
-			if (memcmp(q->k[i].pk, q->k[q->n].pk,
-				   sizeof(q->k[i].pk)) == 0) {
+			if (q->k[i].key_len == q->k[q->n].key_len &&
+			    memcmp(q->k[i].key, q->k[q->n].key,
+				   q->k[i].key_len) == 0) {
 				rv = dot_err_set(e, DOT_EAUDIT_KEY,
 						 "%s line %zu: the same key "
 						 "twice",

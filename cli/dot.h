@@ -94,6 +94,9 @@ struct cli_node;
 /* A keys file: the voters' checkpoint verifier keys, one per line ('#'
  * comments); path NULL is $DOT_DIR/quorum-keys. */
 #define CLI_QKEYS_MAX 64
+/* The file's bytes: 64 composite keys (a 2,946-byte line each at most,
+ * name+id+base64 of 2,010 bytes) with room for comments. */
+#define CLI_QKEYS_FILE_MAX (256u * 1024)
 struct cli_qkeys {
 	struct dot_audit_vkey k[CLI_QKEYS_MAX];
 	size_t n;
@@ -265,7 +268,7 @@ void cli_key_id_hex(const uint8_t *pk, size_t pklen,
  * else "x-<hex of the origin>"). */
 int cli_origin_path(const char *sub, const char *origin, char *out,
 		    size_t cap, struct dot_err *e);
-#define CLI_TRUST_FILE_MAX (64u * 1024)
+#define CLI_TRUST_FILE_MAX (256u * 1024) /* 64 composite keys' lines */
 /* The trust file of an origin: "origin ORIGIN" then a "key K" line for
  * each node trusted to sign its checkpoints (decisions 0009, 0019). */
 /* The first key trusted for origin: *found 0 when path does not exist; an

@@ -824,8 +824,9 @@ trust_vk_cb(void *ctx, const char *key)
 	for (size_t i = 0; i < t->n; i++)
 		if (t->vk[i].key_id == t->vk[t->n].key_id &&
 		    strcmp(t->vk[i].name, t->vk[t->n].name) == 0 &&
-		    memcmp(t->vk[i].pk, t->vk[t->n].pk, sizeof(t->vk[i].pk)) ==
-			0)
+		    t->vk[i].key_len == t->vk[t->n].key_len &&
+		    memcmp(t->vk[i].key, t->vk[t->n].key, t->vk[i].key_len) ==
+			    0)
 			return 0; /* the same key twice */
 	t->n++;
 	return 0;
@@ -871,7 +872,7 @@ trust_kx_cb(void *ctx, const char *key)
 	if (t->n >= t->max)
 		return 1;
 	if (dot_audit_vkey_parse(&vk, key, strlen(key), &pe) != DOT_OK ||
-	    dot_sign_pk_to_kx(vk.pk, sizeof(vk.pk), t->kx[t->n]) != DOT_OK) {
+	    dot_sign_pk_to_kx(vk.key, vk.key_len, t->kx[t->n]) != DOT_OK) {
 		t->bad = 1;
 		snprintf(t->badkey, sizeof(t->badkey), "%s", key);
 		return 1;

@@ -76,14 +76,14 @@ dotd_cosign_parse(const uint8_t *p, size_t len,
 		    rl != DOT_AUDIT_HASH_LEN ||
 		    dot_dec_tstr(&d, &c.name, &c.name_len) != DOT_OK ||
 		    dot_dec_tstr(&d, &c.line, &c.line_len) != DOT_OK ||
-		    c.name_len == 0 || c.name_len > 63 || c.line_len == 0 ||
-		    c.line_len > DOTD_COSIGN_LINE)
+		    c.name_len == 0 || c.name_len > DOTD_COSIGN_NAME ||
+		    c.line_len == 0 || c.line_len > DOTD_COSIGN_LINE)
 			return dot_err_set(e, DOT_EINVAL,
 					   "cosign item %llu: want [size, root "
-					   "(32 bytes), key name (1..63), "
+					   "(32 bytes), key name (1..%d), "
 					   "line (1..%d)]",
 					   (unsigned long long)i,
-					   DOTD_COSIGN_LINE);
+					   DOTD_COSIGN_NAME, DOTD_COSIGN_LINE);
 		memcpy(c.root, root, DOT_AUDIT_HASH_LEN);
 		if ((rv = cb(ctx, &c)) != DOT_OK)
 			return rv;
@@ -125,11 +125,13 @@ dotd_members_parse(const uint8_t *p, size_t len, uint8_t cluster[16],
 		size_t kl, al;
 
 		if (dot_dec_array(&d, &two) != DOT_OK || two != 2 ||
-		    dot_dec_bstr(&d, &key, &kl) != DOT_OK ||
+		    dot_dec_bstr(&d, &key, &kl) != DOT_OK || kl == 0 ||
+		    kl != dot_sign_pk_len(key[0]) ||
 		    dot_dec_tstr(&d, &addr, &al) != DOT_OK ||
 		    dot_state_addr_check(addr, al, e) != DOT_OK)
 			return dot_err_set(e, DOT_ECODEC_FIELD,
-					   "node %llu: want [key, raft addr]",
+					   "node %llu: want [key (suite and "
+					   "that suite's length), raft addr]",
 					   (unsigned long long)i);
 		rv = cb(ctx, key, kl, addr, al);
 		if (rv != DOT_OK)

@@ -10,7 +10,12 @@
  *   - a cosign command's body: canonical CBOR
  *     [* [size, root (32 bytes), key name, signature line]];
  *   - DIR/members (written by `dot node join`): canonical CBOR
- *     [1, cluster id (16 bytes), [* [node key, raft address]]].
+ *     [1, cluster id (16 bytes), [* [node key, raft address]]]; a node
+ *     key is suite || key of a signing suite, of that suite's length
+ *     (33 bytes for Ed25519, 1985 for the composite).
+ *
+ * Node signatures and keys come in either suite of docs/crypto.md: Ed25519
+ * (0x01) or the composite ML-DSA-65 + Ed25519 (0x03).
  */
 #ifndef DOTD_CLUSTER_FMT_H
 #define DOTD_CLUSTER_FMT_H
@@ -26,7 +31,12 @@
 #define DOTD_CMD_COSIGN	   2
 #define DOTD_MAX_MEMBERS   1024
 #define DOTD_COSIGN_MAX	   1024 /* items in one cosign command */
-#define DOTD_COSIGN_LINE   512  /* bytes of one signature line */
+/* Bytes of one signature line: a composite one (type 0xff, a 3373-byte
+ * signature) under a 63-byte name is the longest, 4573; an Ed25519 line
+ * under a node's 21-byte name is 119. */
+#define DOTD_COSIGN_NAME   63
+#define DOTD_COSIGN_LINE                                                       \
+	DOT_AUDIT_LINE_LEN(DOTD_COSIGN_NAME, DOT_SIGN_SIG_MAX - 1)
 
 struct dotd_cmd {
 	uint8_t version;
@@ -56,8 +66,9 @@ int dotd_cosign_parse(const uint8_t *p, size_t len,
 		      void *ctx, struct dot_err *e);
 
 /*
- * DIR/members: the cluster id into cluster, then cb for each node (key
- * and raft address checked by dot_state_addr_check; pointers into p).
+ * DIR/members: the cluster id into cluster, then cb for each node (key of
+ * a signing suite's length, checked by cb; raft address checked by
+ * dot_state_addr_check; pointers into p).
  * DOT_ECODEC_FIELD for a wrong shape, DOT_ECODEC_TRAILING for bytes after
  * it, or cb's error.
  */

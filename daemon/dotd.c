@@ -3272,7 +3272,7 @@ do_query_consistent(struct conn *c, const struct dot_api_msg *m)
 #define CS_MAX_QUEUE 256
 #define CS_MAX_WAIT 1024
 #define CS_WAIT_US (10 * 1000000ull)
-#define CS_MAX_LINE 512
+#define CS_MAX_LINE DOTD_COSIGN_LINE
 
 
 static const struct member *
@@ -3369,7 +3369,7 @@ cs_item_dec(struct dot_dec *d, struct dot_state_cosig *c)
 	    rl != DOT_AUDIT_HASH_LEN ||
 	    dot_dec_tstr(d, &c->name, &c->name_len) != DOT_OK ||
 	    dot_dec_tstr(d, &c->line, &c->line_len) != DOT_OK ||
-	    c->name_len == 0 || c->name_len > 63 || c->line_len == 0 ||
+	    c->name_len == 0 || c->name_len > DOTD_COSIGN_NAME || c->line_len == 0 ||
 	    c->line_len > CS_MAX_LINE)
 		return DOT_EINVAL;
 	memcpy(c->root, root, DOT_AUDIT_HASH_LEN);

@@ -17,8 +17,10 @@
  *   - verification needs only hashes, sizes and indices.
  *
  * Checkpoints are C2SP signed notes (c2sp.org/signed-note,
- * c2sp.org/tlog-checkpoint) signed with Ed25519: a verifier needs only the
- * nodes' names and public keys.
+ * c2sp.org/tlog-checkpoint) signed with Ed25519 (signature type 0x01) or
+ * the composite ML-DSA-65 + Ed25519 (type 0xff followed by the identifier
+ * "id-MLDSA65-Ed25519-SHA512", docs/audit-format.md §5): a verifier needs
+ * only the nodes' names and public keys.
  *
  * Like the rest of lib/, nothing here reads a clock, draws randomness or
  * opens a file. Ownership: frontiers and proofs are plain fixed-size structs
@@ -40,11 +42,31 @@
 #define DOT_AUDIT_HASH_LEN	 32 /* SHA-256 */
 #define DOT_AUDIT_MAX_PROOF	 64 /* hashes in one proof */
 #define DOT_AUDIT_MAX_FRONTIER	 64 /* perfect subtrees of a 64-bit size */
-#define DOT_AUDIT_NOTE_MAX	 (64u << 10) /* a whole signed note, bytes */
-#define DOT_AUDIT_MAX_SIGS	 100	     /* signature lines in one note */
-#define DOT_AUDIT_MAX_NAME	 255	     /* key name or origin, bytes */
-#define DOT_AUDIT_KEY_ID_LEN	 4	     /* signed-note key id */
+#define DOT_AUDIT_NOTE_MAX	 (512u << 10) /* a whole signed note, bytes */
+#define DOT_AUDIT_MAX_SIGS	 100	      /* signature lines in one note */
+#define DOT_AUDIT_MAX_NAME	 255	      /* key name or origin, bytes */
+#define DOT_AUDIT_KEY_ID_LEN	 4	      /* signed-note key id */
 #define DOT_AUDIT_FORMAT_VERSION 1 /* of the CBOR frontier and proofs */
+
+/*
+ * Signature types (c2sp.org/signed-note): 0x01 Ed25519; 0xff followed by
+ * the ASCII identifier below for the composite ML-DSA-65 + Ed25519 of
+ * docs/crypto.md §13 (its signature 3373 bytes, its key 1984).
+ */
+#define DOT_AUDIT_SIG_ED25519	   0x01
+#define DOT_AUDIT_SIG_OTHER	   0xff
+#define DOT_AUDIT_COMPOSITE_ID	   "id-MLDSA65-Ed25519-SHA512"
+#define DOT_AUDIT_COMPOSITE_ID_LEN 25
+/*
+ * The length of a signature line "— name base64(key id || sig)\n" for a
+ * name and a signature of these lengths, and the longest one: a 255-byte
+ * name and a composite signature (4765 bytes; an Ed25519 line with the
+ * same name is 352).
+ */
+#define DOT_AUDIT_LINE_LEN(name_len, sig_len)                                  \
+	(4 + (name_len) + 1 + 4 * ((4 + (sig_len) + 2) / 3) + 1)
+#define DOT_AUDIT_LINE_MAX                                                     \
+	DOT_AUDIT_LINE_LEN(DOT_AUDIT_MAX_NAME, DOT_SIGN_SIG_MAX - 1)
 
 /* ---- hashing: RFC 9162 §2.1.1 ---- */
 
@@ -221,18 +243,28 @@ dot_audit_memstore_frontier(const struct dot_audit_memstore *m);
 DOT_API struct dot_audit_store
 dot_audit_memstore_store(struct dot_audit_memstore *m);
 
-/* ---- verifier keys (c2sp.org/signed-note, Ed25519 type 0x01) ---- */
+/* ---- verifier keys (c2sp.org/signed-note, types 0x01 and 0xff) ---- */
 
 /*
- * A known signer: its key name, its Ed25519 public key in Doteros' encoding
- * (crypto.h: suite 0x01 || 32 bytes) and its key id
- * SHA-256(name || 0x0A || 0x01 || 32-byte key)[:4], big-endian.
+ * A known signer: its key name, its public key in Doteros' encoding
+ * (crypto.h: suite 0x01 || 32 bytes, or suite 0x03 || the 1984-byte
+ * composite key) and its key id, read big-endian:
+ *   Ed25519:   SHA-256(name || 0x0A || 0x01 || 32-byte key)[:4]
+ *   composite: SHA-256(name || 0x0A || 0xff || "id-MLDSA65-Ed25519-SHA512"
+ *                      || 1984-byte key)[:4]
+ * `key` and `key_len` hold the key of either suite (the bytes after
+ * key_len are zero). `pk` is the key when it is Ed25519 and all zero for a
+ * composite key: it is kept for callers that take Ed25519 keys only (they
+ * read sizeof(pk) bytes, and a zero suite byte refuses a composite key
+ * there); new code reads key and key_len.
  */
 struct dot_audit_vkey {
 	char name[DOT_AUDIT_MAX_NAME + 1]; /* NUL-terminated */
 	size_t name_len;
 	uint8_t pk[DOT_ED25519_PK_LEN];
 	uint32_t key_id;
+	uint8_t key[DOT_SIGN_PK_MAX];
+	size_t key_len; /* DOT_ED25519_PK_LEN or DOT_SIGN_PK_MAX (1985) */
 };
 
 /*
@@ -240,16 +272,19 @@ struct dot_audit_vkey {
  * Unicode space and no '+'. 1 or 0.
  */
 DOT_API int dot_audit_name_valid(const char *name, size_t n);
-/* Fill a vkey from a name and an encoded Ed25519 public key.
- * DOT_EAUDIT_KEY for a bad name; DOT_ECRYPTO_* for a bad key. */
+/* Fill a vkey from a name and an encoded Ed25519 or composite public key.
+ * DOT_EAUDIT_KEY for a bad name; DOT_ECRYPTO_SUITE for another suite,
+ * DOT_ECRYPTO_* for a bad key (dot_sign_pk_check). */
 DOT_API DOT_MUST int dot_audit_vkey_from_pk(struct dot_audit_vkey *v,
 					    const char *name, size_t name_len,
 					    const uint8_t *pk, size_t pk_len);
 /* The text form of golang.org/x/mod/sumdb/note verifier keys:
- * "<name>+<8 hex digits of key id>+<base64(0x01 || key)>". */
+ * "<name>+<8 hex digits of key id>+<base64(0x01 || key)>", and for a
+ * composite key "<name>+<id>+<base64(0xff || identifier || key)>". */
 DOT_API DOT_MUST int dot_audit_vkey_encode(const struct dot_audit_vkey *v,
 					   struct dot_buf *out);
-/* Strict parse of that text form (key id checked): DOT_EAUDIT_KEY. */
+/* Strict parse of that text form (key id checked; after 0xff exactly the
+ * identifier and 1984 bytes; any other type refused): DOT_EAUDIT_KEY. */
 DOT_API DOT_MUST int dot_audit_vkey_parse(struct dot_audit_vkey *v,
 					  const char *text, size_t n,
 					  struct dot_err *e);
@@ -278,7 +313,9 @@ struct dot_audit_note {
 /*
  * Sign text (which must end in "\n", be valid UTF-8 without control
  * characters other than newline, and have no trailing blank line) with an
- * Ed25519 key under `name`; appends text "\n" "— name base64(id||sig)\n".
+ * Ed25519 or composite key under `name`; appends text "\n"
+ * "— name base64(id||sig)\n" (sig: 64 or 3373 bytes). DOT_ECRYPTO_SUITE
+ * for a key of another suite.
  */
 DOT_API DOT_MUST int dot_audit_note_sign(const char *text, size_t text_len,
 					 const struct dot_sign_sk *sk,
@@ -297,7 +334,7 @@ DOT_API DOT_MUST int dot_audit_note_cosign(const char *note, size_t n,
 					   struct dot_err *e);
 /*
  * Parse and verify a note against the known keys (names and key ids must be
- * unique: DOT_EAUDIT_KEY). In order: DOT_EAUDIT_NOTE_TOO_BIG (over 64 KiB),
+ * unique: DOT_EAUDIT_KEY). In order: DOT_EAUDIT_NOTE_TOO_BIG (over 512 KiB),
  * DOT_EAUDIT_NOTE_FORMAT, DOT_EAUDIT_TOO_MANY_SIGS (over 100),
  * DOT_EAUDIT_DUPLICATE_SIG (two lines with one name and key id),
  * DOT_EAUDIT_SIGNATURE (a known key's signature fails),
@@ -388,10 +425,12 @@ DOT_API DOT_MUST int dot_audit_checkpoint_verify_consistency(
  * A receipt that proves itself: canonical CBOR
  *   {1: 1, 2: tx id (32 bytes), 3: receipt bytes, 4: seq,
  *    5: inclusion proof (bytes, §4), 6: cosigned checkpoint (text, §5)}
- * at most DOT_AUDIT_QRECEIPT_MAX bytes. Parsed fields point into the
- * buffer given to dot_audit_qreceipt_parse.
+ * at most DOT_AUDIT_QRECEIPT_MAX bytes: a note of DOT_AUDIT_NOTE_MAX, a
+ * receipt of DOT_RECEIPT_MAX_LEN (64 KiB), a proof of 64 hashes and the
+ * map's heads, with room to spare (598,016 bytes). Parsed fields point
+ * into the buffer given to dot_audit_qreceipt_parse.
  */
-#define DOT_AUDIT_QRECEIPT_MAX (160 * 1024)
+#define DOT_AUDIT_QRECEIPT_MAX (DOT_AUDIT_NOTE_MAX + (72u << 10))
 struct dot_audit_qreceipt {
 	uint8_t tx_id[32];
 	const uint8_t *receipt;

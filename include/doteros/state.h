@@ -166,6 +166,8 @@ DOT_API uint64_t dot_state_log_ref(const struct dot_state *st);
  * database, replicated by the consensus engine's own commands and not in
  * dot_state_hash. The caller verifies a line before putting it.
  *
+ * A name is 1..DOT_AUDIT_MAX_NAME bytes and a line 1..DOT_AUDIT_LINE_MAX
+ * (an Ed25519 or a composite line under that name; DOT_EINVAL beyond).
  * dot_state_cosigs_put puts n of them in one SQLite transaction with the
  * log reference `ref` (0: none), as dot_state_apply keeps it for an entry;
  * a `ref` not past dot_state_log_ref is a no-op (handed again after a

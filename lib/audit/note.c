@@ -1,8 +1,11 @@
 /*
- * note.c - signed notes (c2sp.org/signed-note) with Ed25519, checkpoints
+ * note.c - signed notes (c2sp.org/signed-note) with Ed25519 (type 0x01) and
+ * the composite ML-DSA-65 + Ed25519 (type 0xff, "id-MLDSA65-Ed25519-SHA512";
+ * docs/audit-format.md §5, docs/crypto.md §13.5), checkpoints
  * (c2sp.org/tlog-checkpoint), verifier keys, equivocation, and the checks
  * of proofs against checkpoints (audit.h, docs/audit-format.md).
  */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,9 +14,17 @@
 #include "doteros/heap.h"
 
 #define H		 DOT_AUDIT_HASH_LEN
-#define SIG_TYPE_ED25519 0x01 /* signed-note signature type */
+#define SIG_TYPE_ED25519 DOT_AUDIT_SIG_ED25519 /* signed-note types */
+#define SIG_TYPE_OTHER	 DOT_AUDIT_SIG_OTHER
 #define ED_SIG		 64
 #define ED_PK		 32
+#define CO_SIG		 (DOT_SIGN_SIG_MAX - 1) /* 3373: composite sig */
+#define CO_PK		 (DOT_SIGN_PK_MAX - 1)	/* 1984: composite key */
+#define CO_ID		 DOT_AUDIT_COMPOSITE_ID
+#define CO_ID_LEN	 DOT_AUDIT_COMPOSITE_ID_LEN
+/* The key bytes after the name's newline in a key id, and in base64 in a
+ * verifier key: type || raw key, or 0xff || identifier || raw key. */
+#define VK_MAX (1 + CO_ID_LEN + CO_PK)
 
 /* "— " : U+2014 EM DASH, then a space. */
 static const char sig_prefix[] = "\xe2\x80\x94 ";
@@ -212,18 +223,51 @@ b64_get(const char *in, size_t n, uint8_t *out, size_t cap, size_t *total)
 
 /* ---- key ids and verifier keys ---- */
 
-static uint32_t
-key_id(const char *name, size_t name_len, const uint8_t pk32[ED_PK])
+/* The raw signature length of a Doteros key of this suite and length:
+ * 64 (Ed25519), 3373 (composite), 0 for any other. */
+static size_t
+raw_sig_len(const uint8_t *pk, size_t pk_len)
 {
-	static const uint8_t sep[2] = {0x0a, SIG_TYPE_ED25519};
-	struct dot_sha256_ctx c;
-	uint8_t d[DOT_SHA256_LEN];
+	if (pk_len == DOT_ED25519_PK_LEN && pk[0] == DOT_SUITE_ED25519)
+		return ED_SIG;
+	if (pk_len == DOT_SIGN_PK_MAX && pk[0] == DOT_SUITE_ED25519_MLDSA65)
+		return CO_SIG;
+	return 0;
+}
 
-	/* SHA-256(key name || 0x0A || 0x01 || 32-byte public key)[:4]. */
+/*
+ * The signed-note form of a Doteros public key (suite checked by
+ * raw_sig_len): 0x01 || 32-byte key, or 0xff || "id-MLDSA65-Ed25519-SHA512"
+ * || 1984-byte key (the draft's serialization, without our suite byte: the
+ * type and identifier name the algorithm). Returns its length.
+ */
+static size_t
+vk_bytes(const uint8_t *pk, size_t pk_len, uint8_t out[VK_MAX])
+{
+	if (raw_sig_len(pk, pk_len) == ED_SIG) {
+		out[0] = SIG_TYPE_ED25519;
+		memcpy(out + 1, pk + 1, ED_PK);
+		return 1 + ED_PK;
+	}
+	out[0] = SIG_TYPE_OTHER;
+	memcpy(out + 1, CO_ID, CO_ID_LEN);
+	memcpy(out + 1 + CO_ID_LEN, pk + 1, CO_PK);
+	return VK_MAX;
+}
+
+/* SHA-256(key name || 0x0A || vk_bytes(key))[:4], big-endian. */
+static uint32_t
+key_id(const char *name, size_t name_len, const uint8_t *pk, size_t pk_len)
+{
+	static const uint8_t nl = 0x0a;
+	struct dot_sha256_ctx c;
+	uint8_t d[DOT_SHA256_LEN], k[VK_MAX];
+	size_t klen = vk_bytes(pk, pk_len, k);
+
 	dot_sha256_init(&c);
 	dot_sha256_update(&c, name, name_len);
-	dot_sha256_update(&c, sep, 2);
-	dot_sha256_update(&c, pk32, ED_PK);
+	dot_sha256_update(&c, &nl, 1);
+	dot_sha256_update(&c, k, klen);
 	dot_sha256_final(&c, d);
 	return (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 |
 	       (uint32_t)d[2] << 8 | d[3];
@@ -238,15 +282,18 @@ dot_audit_vkey_from_pk(struct dot_audit_vkey *v, const char *name,
 	memset(v, 0, sizeof(*v));
 	if (!dot_audit_name_valid(name, name_len))
 		return DOT_EAUDIT_KEY;
-	if (pk_len != DOT_ED25519_PK_LEN || pk[0] != DOT_SUITE_ED25519)
+	if (pk_len == 0 || raw_sig_len(pk, pk_len) == 0)
 		return DOT_ECRYPTO_SUITE;
 	if ((rv = dot_sign_pk_check(pk, pk_len)) != DOT_OK)
 		return rv;
 	memcpy(v->name, name, name_len);
 	v->name[name_len] = '\0';
 	v->name_len = name_len;
-	memcpy(v->pk, pk, pk_len);
-	v->key_id = key_id(name, name_len, pk + 1);
+	memcpy(v->key, pk, pk_len);
+	v->key_len = pk_len;
+	if (pk[0] == DOT_SUITE_ED25519)
+		memcpy(v->pk, pk, pk_len);
+	v->key_id = key_id(name, name_len, pk, pk_len);
 	return DOT_OK;
 }
 
@@ -254,17 +301,17 @@ int
 dot_audit_vkey_encode(const struct dot_audit_vkey *v, struct dot_buf *out)
 {
 	char hex[16];
-	uint8_t k[1 + ED_PK];
+	uint8_t k[VK_MAX];
+	size_t klen;
 
 	if (!dot_audit_name_valid(v->name, v->name_len) ||
-	    v->pk[0] != DOT_SUITE_ED25519)
+	    v->key_len > sizeof(v->key) || raw_sig_len(v->key, v->key_len) == 0)
 		return DOT_EAUDIT_KEY;
-	k[0] = SIG_TYPE_ED25519;
-	memcpy(k + 1, v->pk + 1, ED_PK);
+	klen = vk_bytes(v->key, v->key_len, k);
 	snprintf(hex, sizeof(hex), "+%08" PRIx32 "+", v->key_id);
 	dot_buf_put(out, v->name, v->name_len);
 	dot_buf_put(out, hex, 10);
-	b64_put(out, k, sizeof(k));
+	b64_put(out, k, klen);
 	return out->err;
 }
 
@@ -273,9 +320,9 @@ dot_audit_vkey_parse(struct dot_audit_vkey *v, const char *text, size_t n,
 		     struct dot_err *e)
 {
 	const char *p1, *p2, *end = text + n;
-	uint8_t k[1 + ED_PK + 1], pk[DOT_ED25519_PK_LEN];
+	uint8_t k[VK_MAX + 1], pk[DOT_SIGN_PK_MAX];
 	uint32_t id = 0;
-	size_t klen;
+	size_t klen, pklen;
 	int rv;
 
 	memset(v, 0, sizeof(*v));
@@ -303,14 +350,23 @@ dot_audit_vkey_parse(struct dot_audit_vkey *v, const char *text, size_t n,
 	if (b64_get(p2 + 1, (size_t)(end - p2 - 1), k, sizeof(k), &klen) != 0)
 		return dot_err_set(e, DOT_EAUDIT_KEY,
 				   "verifier key is not padded base64");
-	if (klen != 1 + ED_PK || k[0] != SIG_TYPE_ED25519)
+	if (klen == 1 + ED_PK && k[0] == SIG_TYPE_ED25519) {
+		pk[0] = DOT_SUITE_ED25519;
+		memcpy(pk + 1, k + 1, ED_PK);
+		pklen = DOT_ED25519_PK_LEN;
+	} else if (klen == VK_MAX && k[0] == SIG_TYPE_OTHER &&
+		   memcmp(k + 1, CO_ID, CO_ID_LEN) == 0) {
+		pk[0] = DOT_SUITE_ED25519_MLDSA65;
+		memcpy(pk + 1, k + 1 + CO_ID_LEN, CO_PK);
+		pklen = DOT_SIGN_PK_MAX;
+	} else {
 		return dot_err_set(e, DOT_EAUDIT_KEY,
 				   "verifier key is not an Ed25519 key "
-				   "(type 0x01 and 32 bytes)");
-	pk[0] = DOT_SUITE_ED25519;
-	memcpy(pk + 1, k + 1, ED_PK);
-	rv = dot_audit_vkey_from_pk(v, text, (size_t)(p1 - text), pk,
-				    sizeof(pk));
+				   "(type 0x01 and 32 bytes) nor a "
+				   "composite one (type 0xff, "
+				   "\"" CO_ID "\" and 1984 bytes)");
+	}
+	rv = dot_audit_vkey_from_pk(v, text, (size_t)(p1 - text), pk, pklen);
 	if (rv != DOT_OK)
 		return dot_err_set(e, DOT_EAUDIT_KEY, "verifier key: %s",
 				   dot_strerror(rv));
@@ -331,8 +387,8 @@ struct line {
 	size_t name_off, name_len; /* into the note */
 	size_t b64_off, b64_len;
 	uint32_t key_id;
-	size_t total;		 /* decoded length */
-	uint8_t sig[4 + ED_SIG]; /* the first 68 decoded bytes */
+	size_t total;  /* decoded length */
+	uint8_t id[4]; /* the first 4 decoded bytes: the key id */
 };
 
 /*
@@ -404,16 +460,16 @@ note_syntax(const char *note, size_t n, size_t *text_len, struct line *lines,
 					   "is empty, too long, or has a space "
 					   "or '+'",
 					   l + 1);
-		if (b64_get(note + ln->b64_off, ln->b64_len, ln->sig,
-			    sizeof(ln->sig), &ln->total) != 0 ||
+		if (b64_get(note + ln->b64_off, ln->b64_len, ln->id,
+			    sizeof(ln->id), &ln->total) != 0 ||
 		    ln->total < 5)
 			return dot_err_set(e, DOT_EAUDIT_NOTE_FORMAT,
 					   "signature line %zu: not padded "
 					   "base64 of a key id and a signature",
 					   l + 1);
-		ln->key_id = (uint32_t)ln->sig[0] << 24 |
-			     (uint32_t)ln->sig[1] << 16 |
-			     (uint32_t)ln->sig[2] << 8 | ln->sig[3];
+		ln->key_id = (uint32_t)ln->id[0] << 24 |
+			     (uint32_t)ln->id[1] << 16 |
+			     (uint32_t)ln->id[2] << 8 | ln->id[3];
 		for (size_t j = 0; j < l; j++)
 			if (lines[j].key_id == ln->key_id &&
 			    lines[j].name_len == ln->name_len &&
@@ -431,18 +487,40 @@ note_syntax(const char *note, size_t n, size_t *text_len, struct line *lines,
 	return DOT_OK;
 }
 
-/* Names and key ids of the known keys must be unique. */
+/* The Ed25519 key in a Doteros key of either suite: all of an Ed25519
+ * key, the last 32 bytes of a composite one. */
+static const uint8_t *
+ed_half(const struct dot_audit_vkey *k)
+{
+	return k->key + k->key_len - ED_PK;
+}
+
+/*
+ * Names and key ids of the known keys must be unique, and a composite key
+ * shares its Ed25519 half with no other known key: trusting that half
+ * alone too (as an Ed25519 key, or in another composite) would let its
+ * classical signature stand for the composite's signer.
+ */
 static int
 keys_check(const struct dot_audit_vkey *keys, size_t nkeys, struct dot_err *e)
 {
 	for (size_t i = 0; i < nkeys; i++) {
 		if (!dot_audit_name_valid(keys[i].name, keys[i].name_len) ||
-		    keys[i].pk[0] != DOT_SUITE_ED25519)
+		    keys[i].key_len > sizeof(keys[i].key) ||
+		    raw_sig_len(keys[i].key, keys[i].key_len) == 0)
 			return dot_err_set(e, DOT_EAUDIT_KEY,
 					   "known key %zu is not a named "
-					   "Ed25519 key",
+					   "Ed25519 or composite key",
 					   i);
-		for (size_t j = 0; j < i; j++)
+		for (size_t j = 0; j < i; j++) {
+			if ((keys[i].key[0] == DOT_SUITE_ED25519_MLDSA65 ||
+			     keys[j].key[0] == DOT_SUITE_ED25519_MLDSA65) &&
+			    memcmp(ed_half(&keys[i]), ed_half(&keys[j]),
+				   ED_PK) == 0)
+				return dot_err_set(e, DOT_EAUDIT_KEY,
+						   "known keys %zu and %zu "
+						   "share one Ed25519 key",
+						   j, i);
 			if (keys[j].key_id == keys[i].key_id &&
 			    keys[j].name_len == keys[i].name_len &&
 			    memcmp(keys[j].name, keys[i].name,
@@ -452,6 +530,7 @@ keys_check(const struct dot_audit_vkey *keys, size_t nkeys, struct dot_err *e)
 						   "are both %s+%08" PRIx32,
 						   j, i, keys[i].name,
 						   keys[i].key_id);
+		}
 	}
 	return DOT_OK;
 }
@@ -506,18 +585,35 @@ note_read(const char *note, size_t n, const struct dot_audit_vkey *keys,
 		if (!verify)
 			continue;
 		for (size_t k = 0; k < nkeys; k++) {
-			uint8_t sig[1 + ED_SIG];
+			uint8_t raw[4 + CO_SIG], *sig = raw + 3;
+			size_t slen = raw_sig_len(keys[k].key, keys[k].key_len);
+			size_t total = 0;
 
 			if (keys[k].key_id != ln->key_id ||
 			    keys[k].name_len != ln->name_len ||
 			    memcmp(keys[k].name, s->name, s->name_len) != 0)
 				continue;
-			/* A known key: its signature must verify. */
-			sig[0] = DOT_SUITE_ED25519;
-			memcpy(sig + 1, ln->sig + 4, ED_SIG);
-			if (ln->total != 4 + ED_SIG ||
-			    dot_verify(keys[k].pk, sizeof(keys[k].pk), copy,
-				       text_len, sig, sizeof(sig)) != DOT_OK) {
+			/*
+			 * A known key: its signature must verify, and be of
+			 * its key's type and length exactly. The line is
+			 * decoded again (note_syntax kept its key id only);
+			 * sig is the suite byte over raw's last key id byte,
+			 * then the signature.
+			 */
+			if (b64_get(copy + ln->b64_off, ln->b64_len, raw,
+				    sizeof(raw), &total) != 0 ||
+			    total != 4 + slen) {
+				rv = dot_err_set(e, DOT_EAUDIT_SIGNATURE,
+						 "signature line %zu by "
+						 "%s+%08" PRIx32 " does not "
+						 "verify (%zu bytes, not %zu)",
+						 l + 1, keys[k].name,
+						 ln->key_id, total, 4 + slen);
+				goto out;
+			}
+			sig[0] = keys[k].key[0];
+			if (dot_verify(keys[k].key, keys[k].key_len, copy,
+				       text_len, sig, 1 + slen) != DOT_OK) {
 				rv = dot_err_set(e, DOT_EAUDIT_SIGNATURE,
 						 "signature line %zu by "
 						 "%s+%08" PRIx32 " does not "
@@ -562,14 +658,19 @@ dot_audit_note_free(struct dot_audit_note *n)
 	dot_free(n);
 }
 
-/* Append "— name base64(id || Ed25519(text))\n" to out. */
+/*
+ * Append "— name base64(id || sig)\n" to out: sig is the Ed25519 signature
+ * of the text (64 bytes), or the composite ML-DSA-65 + Ed25519 signature
+ * of the text with an empty context (3373 bytes, docs/crypto.md §13.6:
+ * dot_sign, deterministic).
+ */
 static int
 sig_line(const char *text, size_t text_len, const struct dot_sign_sk *sk,
 	 const char *name, size_t name_len, uint32_t *id_out,
 	 struct dot_buf *out, struct dot_err *e)
 {
-	uint8_t pk[DOT_SIGN_PK_MAX], sig[DOT_SIGN_SIG_MAX], line[4 + ED_SIG];
-	size_t siglen;
+	uint8_t pk[DOT_SIGN_PK_MAX], sig[DOT_SIGN_SIG_MAX], line[4 + CO_SIG];
+	size_t siglen, pklen, slen;
 	uint32_t id;
 	int rv;
 
@@ -577,22 +678,25 @@ sig_line(const char *text, size_t text_len, const struct dot_sign_sk *sk,
 		return dot_err_set(e, DOT_EAUDIT_KEY,
 				   "key name is empty, too long, or has a "
 				   "space or '+'");
-	if (dot_sign_sk_suite(sk) != DOT_SUITE_ED25519 ||
-	    dot_sign_sk_public(sk, pk) != DOT_ED25519_PK_LEN)
+	pklen = dot_sign_sk_public(sk, pk);
+	slen = pklen > 0 ? raw_sig_len(pk, pklen) : 0;
+	if (slen == 0 || dot_sign_sk_suite(sk) != pk[0])
 		return dot_err_set(e, DOT_ECRYPTO_SUITE,
-				   "notes are signed with Ed25519 keys");
-	id = key_id(name, name_len, pk + 1);
+				   "notes are signed with Ed25519 keys or "
+				   "composite ML-DSA-65 + Ed25519 keys");
+	id = key_id(name, name_len, pk, pklen);
 	if ((rv = dot_sign(sk, text, text_len, sig, &siglen)) != DOT_OK)
 		return dot_err_set(e, rv, "signing the note failed");
+	assert(siglen == 1 + slen && sig[0] == pk[0]);
 	line[0] = (uint8_t)(id >> 24);
 	line[1] = (uint8_t)(id >> 16);
 	line[2] = (uint8_t)(id >> 8);
 	line[3] = (uint8_t)id;
-	memcpy(line + 4, sig + 1, ED_SIG);
+	memcpy(line + 4, sig + 1, slen);
 	dot_buf_put(out, sig_prefix, SIG_PREFIX_LEN);
 	dot_buf_put(out, name, name_len);
 	dot_buf_put(out, " ", 1);
-	b64_put(out, line, sizeof(line));
+	b64_put(out, line, 4 + slen);
 	dot_buf_put(out, "\n", 1);
 	if (id_out)
 		*id_out = id;

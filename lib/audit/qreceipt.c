@@ -123,12 +123,16 @@ dot_audit_qreceipt_verify(const struct dot_audit_qreceipt *q,
 				   nkeys);
 	/*
 	 * One voter, one vote: a public key listed under two names would let
-	 * its holder sign twice (two lines, two key ids) and count twice.
+	 * its holder sign twice (two lines, two key ids) and count twice. (A
+	 * composite key's Ed25519 half listed again is refused when the note
+	 * is opened, step 2.)
 	 */
 	for (size_t i = 1; i < nkeys; i++)
 		for (size_t j = 0; j < i; j++)
-			if (memcmp(keys[i].pk, keys[j].pk,
-				   sizeof(keys[i].pk)) == 0)
+			if (keys[i].key_len == keys[j].key_len &&
+			    keys[i].key_len <= sizeof(keys[i].key) &&
+			    memcmp(keys[i].key, keys[j].key, keys[i].key_len) ==
+				0)
 				return dot_err_set(e, DOT_EAUDIT_KEY,
 						   "known keys %zu and %zu "
 						   "are one public key",

@@ -32,8 +32,8 @@ dot_state_cosigs_put(struct dot_state *st, uint64_t ref,
 		return DOT_OK; /* put already (the engine hands it again) */
 	for (size_t i = 0; i < n; i++)
 		if (c[i].size > INT64_MAX || c[i].name_len == 0 ||
-		    c[i].name_len > 255 || c[i].line_len == 0 ||
-		    c[i].line_len > 1024)
+		    c[i].name_len > DOT_AUDIT_MAX_NAME || c[i].line_len == 0 ||
+		    c[i].line_len > DOT_AUDIT_LINE_MAX)
 			return dot_err_set(e, DOT_EINVAL, "bad cosignature");
 	rv = st_exec(st, "BEGIN IMMEDIATE", e);
 	if (rv != DOT_OK)

@@ -629,6 +629,35 @@ err_has "content is malformed" "its node key is refused"
 run 1 "node join --invite of a missing file" -- "$DOT" node join \
 	--invite "$TMP/nothing" --dir "$TMP/j1"
 
+# ---- offline: a quorum receipt of Ed25519 and composite voters ----
+# The seeds of tests/fuzz/corpus/audit (gen_qreceipt_corpus.c): the mixed
+# cluster's three voter keys, one Ed25519 and two composite ML-DSA-65 +
+# Ed25519 (type 0xff, docs/audit-format.md §5), and its receipts.
+QC=$SRC/tests/fuzz/corpus/audit
+{
+	cat "$QC/vkey-pq-voter0"; echo
+	echo "# composite voters"
+	cat "$QC/vkey-pq"; echo
+	cat "$QC/vkey-pq-voter2"; echo
+} > "$TMP/pqkeys"
+run 0 "a quorum receipt signed by Ed25519 and composite voters" -- \
+	"$DOT" audit receipt verify "$QC/qr-pq-ok-3of3" --keys "$TMP/pqkeys"
+out_has "signed by 3 of the 3 voters' keys" "all three voters' lines count"
+run 0 "a quorum receipt of two composite voters, --json" -- \
+	"$DOT" audit receipt verify "$QC/qr-pq-ok-2of3" --keys "$TMP/pqkeys" \
+	--json
+out_has '"signers": 2' "two composite lines are a quorum of three"
+run 1 "one composite voter is no quorum" -- "$DOT" audit receipt verify \
+	"$QC/qr-pq-bad-minority" --keys "$TMP/pqkeys"
+err_has "signed by 1 of the 3 keys" "the minority is named"
+run 1 "a forged composite line" -- "$DOT" audit receipt verify \
+	"$QC/qr-pq-bad-signature" --keys "$TMP/pqkeys"
+err_has "does not verify" "the forged line is refused"
+{ cat "$TMP/pqkeys"; cat "$QC/vkey-pq"; echo; } > "$TMP/pqkeys2"
+run 1 "a keys file with a composite key twice" -- "$DOT" audit receipt \
+	verify "$QC/qr-pq-ok-3of3" --keys "$TMP/pqkeys2"
+err_has "the same key twice" "the repeated key is refused"
+
 # ---- the demo ----
 if [ -x "$SRC/scripts/demo" ]; then
 	run 0 "scripts/demo runs and every check holds" -- "$SRC/scripts/demo" "$DOT"

@@ -15,10 +15,15 @@
  *     the fixed log's record at its seq.
  * A mismatch aborts, which libFuzzer and the corpus replay both report.
  *
+ * The fixed key set holds Ed25519 and composite ML-DSA-65 + Ed25519 keys
+ * (signature types 0x01 and 0xff, docs/audit-format.md §5); an opened
+ * checkpoint is cosigned by one of each.
+ *
  * Seeds: tests/fuzz/corpus/audit (notes signed by the key of
  * golang.org/x/mod/sumdb/note's tests, "PeterNeumann", and by a fixed
  * Doteros node key; proofs and frontiers of the fixed tree; quorum
- * receipts "qr-*" of the fixed cluster, written by gen_qreceipt_corpus.c).
+ * receipts "qr-*" of the fixed cluster, and the composite seeds "qr-pq-*",
+ *  "cp-pq-*", "bad-pq-*" and "vkey-pq*", written by gen_qreceipt_corpus.c).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -34,9 +39,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define TREE 100
+#define NK   3 /* Peter, a node, the fixture's first composite voter */
 
 static int ready;
-static struct dot_audit_vkey keys[2];
+static struct dot_audit_vkey keys[NK];
 static struct dot_sign_sk *cosigner;
 static struct dot_audit_vkey cosigner_key;
 static struct dot_audit_memstore *tree;
@@ -97,6 +103,7 @@ setup(void)
 			fail("root", DOT_EAUDIT_STORE);
 	if (qr_fixture_init(&qr) != 0)
 		fail("quorum receipt fixture", DOT_ENOMEM);
+	keys[2] = qr.pqvk[0];
 	ready = 1;
 }
 
@@ -113,12 +120,12 @@ static void
 try_checkpoint(const char *note, size_t size)
 {
 	struct dot_audit_checkpoint *c = NULL, *c2 = NULL;
-	struct dot_buf b = {0}, co = {0};
-	struct dot_audit_vkey all[3];
+	struct dot_buf b = {0}, co = {0}, co2 = {0};
+	struct dot_audit_vkey all[NK + 2];
 	size_t body;
 	int rv;
 
-	rv = dot_audit_checkpoint_open(note, size, keys, 2, NULL, 0, &c, NULL);
+	rv = dot_audit_checkpoint_open(note, size, keys, NK, NULL, 0, &c, NULL);
 	if (rv != DOT_OK) {
 		if (c != NULL)
 			fail("checkpoint returned on failure", rv);
@@ -141,12 +148,12 @@ try_checkpoint(const char *note, size_t size)
 	rv = dot_audit_note_cosign(note, size, cosigner, cosigner_key.name,
 				   cosigner_key.name_len, &co, NULL);
 	if (rv == DOT_OK) {
-		all[0] = keys[0];
-		all[1] = keys[1];
-		all[2] = cosigner_key;
+		memcpy(all, keys, sizeof(keys));
+		all[NK] = cosigner_key;
+		all[NK + 1] = qr.pqvk[QR_PQ - 1];
 		rv = dot_audit_checkpoint_open((const char *)co.data, co.len,
-					       all, 3, c->origin, c->origin_len,
-					       &c2, NULL);
+					       all, NK + 1, c->origin,
+					       c->origin_len, &c2, NULL);
 		if (rv != DOT_OK ||
 		    c2->note.nverified != c->note.nverified + 1 ||
 		    c2->size != c->size ||
@@ -154,6 +161,25 @@ try_checkpoint(const char *note, size_t size)
 			fail("cosigned checkpoint", rv);
 		if (dot_audit_checkpoint_compare(c, c2, NULL) != DOT_OK)
 			fail("a note equivocates with its cosigned self", rv);
+		dot_audit_checkpoint_free(c2);
+		c2 = NULL;
+		/* And a composite cosignature (the fixture's outsider). */
+		rv = dot_audit_note_cosign((const char *)co.data, co.len,
+					   qr.pq[QR_PQ - 1], all[NK + 1].name,
+					   all[NK + 1].name_len, &co2, NULL);
+		if (rv == DOT_OK) {
+			rv = dot_audit_checkpoint_open(
+			    (const char *)co2.data, co2.len, all, NK + 2,
+			    c->origin, c->origin_len, &c2, NULL);
+			if (rv != DOT_OK ||
+			    c2->note.nverified != c->note.nverified + 2 ||
+			    c2->size != c->size)
+				fail("composite cosigned checkpoint", rv);
+		} else if (rv != DOT_EAUDIT_DUPLICATE_SIG &&
+			   rv != DOT_EAUDIT_TOO_MANY_SIGS &&
+			   rv != DOT_EAUDIT_NOTE_TOO_BIG) {
+			fail("composite cosign of an opened checkpoint", rv);
+		}
 	} else if (rv != DOT_EAUDIT_DUPLICATE_SIG &&
 		   rv != DOT_EAUDIT_TOO_MANY_SIGS &&
 		   rv != DOT_EAUDIT_NOTE_TOO_BIG) {
@@ -176,6 +202,7 @@ try_checkpoint(const char *note, size_t size)
 	}
 	dot_audit_checkpoint_free(c2);
 	dot_audit_checkpoint_free(c);
+	dot_buf_free(&co2);
 	dot_buf_free(&co);
 	dot_buf_free(&b);
 }
@@ -184,7 +211,7 @@ static void
 try_note(const char *note, size_t size)
 {
 	struct dot_audit_note *n = NULL;
-	int rv = dot_audit_note_open(note, size, keys, 2, &n, NULL);
+	int rv = dot_audit_note_open(note, size, keys, NK, &n, NULL);
 
 	if (rv != DOT_OK) {
 		if (n != NULL)
@@ -283,7 +310,8 @@ try_vkey(const char *text, size_t size)
  * the pieces it is made of. */
 static void
 recheck_qreceipt(const struct dot_audit_qreceipt *q,
-		 const struct dot_audit_qreceipt_result *res, size_t quorum)
+		 const struct dot_audit_qreceipt_result *res, size_t quorum,
+		 const struct dot_audit_vkey *voters)
 {
 	struct dot_receipt *r = NULL;
 	struct dot_audit_checkpoint *c = NULL;
@@ -298,7 +326,7 @@ recheck_qreceipt(const struct dot_audit_qreceipt *q,
 	if (memcmp(r->tx_id, q->tx_id, DOT_TX_ID_LEN) != 0 ||
 	    r->status != res->status || r->ledger_index != res->ledger_index)
 		fail("quorum receipt: another tx's receipt", DOT_OK);
-	rv = dot_audit_checkpoint_open(q->note, q->note_len, qr.vk, QR_VOTERS,
+	rv = dot_audit_checkpoint_open(q->note, q->note_len, voters, QR_VOTERS,
 				       NULL, 0, &c, NULL);
 	if (rv != DOT_OK)
 		fail("quorum receipt: its checkpoint", rv);
@@ -341,16 +369,20 @@ try_qreceipt(const uint8_t *data, size_t size)
 	same(&b, data, size, "quorum receipt re-encoding");
 	dot_buf_free(&b);
 	/* A majority of the voters, any origin; then all of them, and the
-	 * cluster's origin. */
-	rv = dot_audit_qreceipt_verify(&q, qr.vk, QR_VOTERS, 2, NULL, 0, &res,
-				       NULL);
-	if (rv == DOT_OK)
-		recheck_qreceipt(&q, &res, 2);
-	rv =
-	    dot_audit_qreceipt_verify(&q, qr.vk, QR_VOTERS, QR_VOTERS,
-				      QR_ORIGIN, strlen(QR_ORIGIN), &res, NULL);
-	if (rv == DOT_OK)
-		recheck_qreceipt(&q, &res, QR_VOTERS);
+	 * cluster's origin; the same with the mixed cluster's voters. */
+	for (int v = 0; v < 2; v++) {
+		const struct dot_audit_vkey *vk = v == 0 ? qr.vk : qr.mixed;
+
+		rv = dot_audit_qreceipt_verify(&q, vk, QR_VOTERS, 2, NULL, 0,
+					       &res, NULL);
+		if (rv == DOT_OK)
+			recheck_qreceipt(&q, &res, 2, vk);
+		rv = dot_audit_qreceipt_verify(&q, vk, QR_VOTERS, QR_VOTERS,
+					       QR_ORIGIN, strlen(QR_ORIGIN),
+					       &res, NULL);
+		if (rv == DOT_OK)
+			recheck_qreceipt(&q, &res, QR_VOTERS, vk);
+	}
 }
 
 int

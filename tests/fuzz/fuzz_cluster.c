@@ -3,7 +3,14 @@
  * raft command's header, a cosign command's body and DIR/members. The
  * first input byte chooses the parser. Every refusal carries an error;
  * an accepted cosign body or member list is re-encoded and must give the
- * same bytes (canonical CBOR has one encoding).
+ * same bytes (canonical CBOR has one encoding); an accepted signature
+ * line is at most DOTD_COSIGN_LINE bytes (a composite line under a 63-byte
+ * name) and a member key is of its suite's length (33 or 1985 bytes).
+ *
+ * Seeds (tests/fuzz/corpus/cluster) are written by hand; the composite
+ * ones (cosign-composite, cosign-line-max, cosign-line-too-long,
+ * members-composite, members-bad-key-length) hold the line and key of
+ * the audit corpus's cp-pq-node and vkey-pq (gen_qreceipt_corpus.c).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +19,7 @@
 
 #include "../../daemon/cluster_fmt.h"
 #include "doteros/codec.h"
+#include "doteros/crypto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,7 +35,8 @@ cosign_cb(void *ctx, const struct dot_state_cosig *c)
 {
 	struct dot_buf *b = ctx;
 
-	if (c->name_len == 0 || c->name_len > 63 || c->line_len == 0 ||
+	if (c->name_len == 0 || c->name_len > DOTD_COSIGN_NAME ||
+	    c->line_len == 0 ||
 	    c->line_len > DOTD_COSIGN_LINE)
 		fail("a cosign item out of bounds was accepted");
 	dot_enc_array(b, 4);
@@ -52,6 +61,8 @@ members_cb(void *ctx, const uint8_t *key, size_t kl, const char *addr,
 
 	if (dot_state_addr_check(addr, al, &e) != DOT_OK)
 		fail("a member with a bad address was accepted");
+	if (kl == 0 || kl != dot_sign_pk_len(key[0]))
+		fail("a member key not of its suite's length was accepted");
 	dot_enc_array(&m->items, 2);
 	dot_enc_bstr(&m->items, key, kl);
 	dot_enc_tstr(&m->items, addr, al);

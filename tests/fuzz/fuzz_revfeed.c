@@ -12,7 +12,9 @@
  * take a cosignature that verifies.
  *
  * The trusted keys and the cluster id are those gen_revfeed_corpus.c signs
- * the seeds with, so mutants of the seeds reach the signature checks.
+ * the seeds with, so mutants of the seeds reach the signature checks; one
+ * of them (C) is a composite ML-DSA-65 + Ed25519 key, and an accepted
+ * answer is cosigned by an Ed25519 and by a composite stranger.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define NODE_SEED_A   0x31
 #define NODE_SEED_B   0x32
 #define STRANGER_SEED 0x33
+#define NODE_SEED_C   0x34 /* composite */
+#define PQ_STRANGER   0x35 /* composite, not trusted */
 static const uint8_t cluster[DOT_REVFEED_CLUSTER_ID_LEN] = "fuzz-cluster-id!";
 
 static void
@@ -44,37 +48,40 @@ struct node {
 	size_t pklen;
 };
 
-static struct node nodes[3]; /* A, B trusted; the stranger is not */
-static struct dot_revfeed_key keys[2];
+/* A, B, C trusted; the strangers (Ed25519, composite) are not. */
+static struct node nodes[5];
+static struct dot_revfeed_key keys[3];
 static struct dot_revfeed_trust trust;
 
 static void
 setup(void)
 {
-	static const uint8_t seeds[3] = {NODE_SEED_A, NODE_SEED_B,
-					 STRANGER_SEED};
+	static const uint8_t seeds[5] = {
+	    NODE_SEED_A, NODE_SEED_B, STRANGER_SEED, NODE_SEED_C, PQ_STRANGER};
 	static int done;
 
 	if (done)
 		return;
 	if (dot_crypto_init() != DOT_OK)
 		fail("dot_crypto_init", DOT_ECRYPTO_UNAVAILABLE);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 5; i++) {
 		uint8_t seed[DOT_SEED_LEN];
 
 		memset(seed, seeds[i], sizeof(seed));
-		if (dot_sign_sk_from_seed(&nodes[i].sk, DOT_SUITE_ED25519,
+		if (dot_sign_sk_from_seed(&nodes[i].sk,
+					  i < 3 ? DOT_SUITE_ED25519
+						: DOT_SUITE_ED25519_MLDSA65,
 					  seed) != DOT_OK)
 			fail("node key", DOT_ECRYPTO_KEY);
 		nodes[i].pklen = dot_sign_sk_public(nodes[i].sk, nodes[i].pk);
 	}
-	for (int i = 0; i < 2; i++) {
-		keys[i].pk = nodes[i].pk;
-		keys[i].pk_len = nodes[i].pklen;
+	for (int i = 0; i < 3; i++) {
+		keys[i].pk = nodes[i < 2 ? i : 3].pk;
+		keys[i].pk_len = nodes[i < 2 ? i : 3].pklen;
 	}
 	trust.cluster_id = cluster;
 	trust.keys = keys;
-	trust.nkeys = 2;
+	trust.nkeys = 3;
 	trust.threshold = 1;
 	done = 1;
 }
@@ -142,14 +149,14 @@ cosign_feed(const struct dot_revfeed *f, const uint8_t *data, size_t size)
 
 static void
 cosign_answer(const struct dot_revfeed_answer *a, const uint8_t *data,
-	      size_t size)
+	      size_t size, int who)
 {
 	struct dot_buf out = {0};
 	struct dot_revfeed_answer b;
 	struct dot_err e = {0};
 	int rv;
 
-	rv = dot_revfeed_answer_cosign(data, size, a->revoked, nodes[2].sk,
+	rv = dot_revfeed_answer_cosign(data, size, a->revoked, nodes[who].sk,
 				       &out, &e);
 	if (rv == DOT_OK) {
 		rv = dot_revfeed_answer_open(out.data, out.len, &trust, &b, &e);
@@ -164,7 +171,7 @@ cosign_answer(const struct dot_revfeed_answer *a, const uint8_t *data,
 	}
 	/* The other status is refused. */
 	out.len = 0;
-	rv = dot_revfeed_answer_cosign(data, size, !a->revoked, nodes[2].sk,
+	rv = dot_revfeed_answer_cosign(data, size, !a->revoked, nodes[who].sk,
 				       &out, &e);
 	if (rv != DOT_EINVAL)
 		fail("cosigned a contradicting answer", rv);
@@ -203,7 +210,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    a.nverified > a.nsigs ||
 		    memcmp(a.cluster_id, cluster, sizeof(cluster)) != 0)
 			fail("accepted answer breaks an invariant", DOT_EINVAL);
-		cosign_answer(&a, data, size);
+		cosign_answer(&a, data, size, 2);
+		cosign_answer(&a, data, size, 4);
 	} else if (rv != DOT_ENOMEM && e.code != rv) {
 		fail("answer refusal without its context", rv);
 	}

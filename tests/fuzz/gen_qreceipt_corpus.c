@@ -9,16 +9,25 @@
  *   cc -std=c11 -D_GNU_SOURCE -Iinclude -Ilib -Itests/fuzz \
  *      tests/fuzz/gen_qreceipt_corpus.c build-qr/lib/libdoteros.a \
  *      -lsodium -lsqlite3 -lcrypto -o /tmp/gen_qreceipt_corpus
- *   rm -f tests/fuzz/corpus/audit/qr-*
+ *   (cd tests/fuzz/corpus/audit && rm -f qr-* cp-pq-* bad-pq-* vkey-pq*)
  *   /tmp/gen_qreceipt_corpus tests/fuzz/corpus/audit
  *
  * Seeds are small (< 1 KB), deterministic (Ed25519 signs deterministically)
  * and both valid ("qr-ok-*": they verify against the voters) and not
  * ("qr-bad-*": each one refusal of the verifier or the parser).
+ *
+ * Then the composite seeds (ML-DSA-65 + Ed25519, deterministic too: dot_sign
+ * signs with rnd zero): "qr-pq-*", receipts of the fixture's mixed
+ * cluster, and "cp-pq-*", "bad-pq-*" and "vkey-pq*", notes and verifier
+ * keys for fuzz_audit's key set, which holds the first composite voter
+ * (docs/audit-format.md §5, type 0xff). Each is checked for its verdict
+ * before it is written.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "doteros/audit.h"
 #include "doteros/codec.h"
@@ -51,6 +60,20 @@ put(const char *name, const struct dot_buf *b)
 	}
 }
 
+/* Signer w: fx.sk[w] for w < PQ, else the composite fx.pq[w - PQ]. */
+#define PQ 10
+static const struct dot_sign_sk *
+sk_of(int w)
+{
+	return w < PQ ? fx.sk[w] : fx.pq[w - PQ];
+}
+
+static const struct dot_audit_vkey *
+vk_of(int w)
+{
+	return w < PQ ? &fx.vk[w] : &fx.pqvk[w - PQ];
+}
+
 /* A checkpoint of the first `size` records signed by keys who[0..n). */
 static void
 checkpoint(const int *who, size_t n, uint64_t size, struct dot_buf *out)
@@ -59,13 +82,13 @@ checkpoint(const int *who, size_t n, uint64_t size, struct dot_buf *out)
 	int rv;
 
 	rv = dot_audit_checkpoint_sign(
-	    QR_ORIGIN, strlen(QR_ORIGIN), size, fx.roots[size], fx.sk[who[0]],
-	    fx.vk[who[0]].name, fx.vk[who[0]].name_len, &a, NULL);
+	    QR_ORIGIN, strlen(QR_ORIGIN), size, fx.roots[size], sk_of(who[0]),
+	    vk_of(who[0])->name, vk_of(who[0])->name_len, &a, NULL);
 	for (size_t i = 1; i < n && rv == DOT_OK; i++) {
 		b.len = 0;
 		rv = dot_audit_note_cosign((const char *)a.data, a.len,
-					   fx.sk[who[i]], fx.vk[who[i]].name,
-					   fx.vk[who[i]].name_len, &b, NULL);
+					   sk_of(who[i]), vk_of(who[i])->name,
+					   vk_of(who[i])->name_len, &b, NULL);
 		dot_buf_free(&a);
 		a = b;
 		b = (struct dot_buf){0};
@@ -96,10 +119,10 @@ qreceipt(size_t i, uint64_t size, const struct dot_buf *note,
 		die("prove", rv);
 }
 
-/* Encode, check the verdict, write. */
+/* Encode, check the verdict against the voters `keys`, write. */
 static void
-emit(const char *name, const struct dot_audit_qreceipt *q, size_t quorum,
-     int want)
+emit_keys(const char *name, const struct dot_audit_qreceipt *q,
+	  const struct dot_audit_vkey *keys, size_t quorum, int want)
 {
 	struct dot_audit_qreceipt p;
 	struct dot_audit_qreceipt_result res;
@@ -110,7 +133,7 @@ emit(const char *name, const struct dot_audit_qreceipt *q, size_t quorum,
 		die(name, rv);
 	rv = dot_audit_qreceipt_parse(b.data, b.len, &p, NULL);
 	if (rv == DOT_OK)
-		rv = dot_audit_qreceipt_verify(&p, fx.vk, QR_VOTERS, quorum,
+		rv = dot_audit_qreceipt_verify(&p, keys, QR_VOTERS, quorum,
 					       QR_ORIGIN, strlen(QR_ORIGIN),
 					       &res, NULL);
 	if (rv != want) {
@@ -120,6 +143,177 @@ emit(const char *name, const struct dot_audit_qreceipt *q, size_t quorum,
 	}
 	put(name, &b);
 	dot_buf_free(&b);
+}
+
+static void
+emit(const char *name, const struct dot_audit_qreceipt *q, size_t quorum,
+     int want)
+{
+	emit_keys(name, q, fx.vk, quorum, want);
+}
+
+/* Change one base64 character of the signature line `line` (1-based) of
+ * a note, `at` characters into its base64. */
+static void
+flip_b64(struct dot_buf *note, int line, size_t at)
+{
+	uint8_t *end = note->data + note->len;
+	uint8_t *p = memmem(note->data, note->len, "\n\n", 2);
+
+	if (p == NULL)
+		die("note", DOT_EINVAL);
+	p += 2;
+	for (int i = 1; i < line; i++)
+		p = (uint8_t *)memchr(p, '\n', (size_t)(end - p)) + 1;
+	p = memchr(p + 4, ' ', (size_t)(end - p - 4));
+	if (p == NULL || (size_t)(end - p) < at + 2)
+		die("note", DOT_EINVAL);
+	p[1 + at] = p[1 + at] == 'A' ? 'B' : 'A';
+}
+
+/* A note: the text of `base` and one line "— name base64(id || sig)". */
+static void
+note_line(const struct dot_buf *base, const char *name, uint32_t id,
+	  const uint8_t *sig, size_t n, struct dot_buf *out)
+{
+	static uint8_t raw[4 + DOT_SIGN_SIG_MAX];
+	static char b64[2 * sizeof(raw)];
+	const uint8_t *t = memmem(base->data, base->len, "\n\n", 2);
+
+	if (t == NULL || n > DOT_SIGN_SIG_MAX)
+		die("note", DOT_EINVAL);
+	raw[0] = (uint8_t)(id >> 24);
+	raw[1] = (uint8_t)(id >> 16);
+	raw[2] = (uint8_t)(id >> 8);
+	raw[3] = (uint8_t)id;
+	memcpy(raw + 4, sig, n);
+	sodium_bin2base64(b64, sizeof(b64), raw, 4 + n,
+			  sodium_base64_VARIANT_ORIGINAL);
+	out->len = 0;
+	dot_buf_put(out, base->data, (size_t)(t + 2 - base->data));
+	dot_buf_put(out, "\xe2\x80\x94 ", 4);
+	dot_buf_put(out, name, strlen(name));
+	dot_buf_put(out, " ", 1);
+	dot_buf_put(out, b64, strlen(b64));
+	dot_buf_put(out, "\n", 1);
+}
+
+/* Check a note's verdict under the first composite voter's key, write. */
+static void
+emit_note(const char *name, const struct dot_buf *note, int want)
+{
+	struct dot_audit_checkpoint *c = NULL;
+	int rv = dot_audit_checkpoint_open((const char *)note->data, note->len,
+					   &fx.pqvk[0], 1, QR_ORIGIN,
+					   strlen(QR_ORIGIN), &c, NULL);
+
+	dot_audit_checkpoint_free(c);
+	if (rv != want) {
+		fprintf(stderr, "%s: %s, want %s\n", name, dot_errname(rv),
+			dot_errname(want));
+		exit(1);
+	}
+	put(name, note);
+}
+
+/* The composite seeds (see the top). */
+static void
+composite_seeds(void)
+{
+	static const int mixed[] = {0, PQ, PQ + 1}, two[] = {PQ + 1, PQ},
+			 one[] = {PQ}, ed_pq[] = {PQ, 0},
+			 outsider[] = {PQ + 2, 0}, cos[] = {PQ, PQ + 1};
+	struct dot_buf note = {0}, b = {0};
+	struct dot_audit_qreceipt q;
+	static uint8_t raw[4 + DOT_SIGN_SIG_MAX];
+	const struct dot_audit_vkey *k = &fx.pqvk[0];
+	size_t n;
+
+	/* Receipts of the mixed cluster. */
+	checkpoint(mixed, 3, QR_LOG, &note);
+	qreceipt(4, QR_LOG, &note, &q);
+	emit_keys("qr-pq-ok-3of3", &q, fx.mixed, 3, DOT_OK);
+	checkpoint(two, 2, QR_LOG, &note);
+	qreceipt(1, QR_LOG, &note, &q);
+	emit_keys("qr-pq-ok-2of3", &q, fx.mixed, 2, DOT_OK);
+	checkpoint(ed_pq, 2, 4, &note);
+	qreceipt(3, 4, &note, &q);
+	emit_keys("qr-pq-ok-refused-tx", &q, fx.mixed, 2, DOT_OK);
+	checkpoint(one, 1, QR_LOG, &note);
+	qreceipt(2, QR_LOG, &note, &q);
+	emit_keys("qr-pq-bad-minority", &q, fx.mixed, 2, DOT_EAUDIT_QUORUM);
+	checkpoint(outsider, 2, QR_LOG, &note);
+	qreceipt(2, QR_LOG, &note, &q);
+	emit_keys("qr-pq-bad-outsider", &q, fx.mixed, 2, DOT_EAUDIT_QUORUM);
+	checkpoint(mixed, 3, QR_LOG, &note);
+	qreceipt(5, QR_LOG, &note, &q);
+	memcpy(q.tx_id, fx.txid[2], DOT_TX_ID_LEN);
+	emit_keys("qr-pq-bad-other-tx", &q, fx.mixed, 2,
+		  DOT_EAUDIT_QRECEIPT_TX);
+	flip_b64(&note, 2, 2000); /* the first composite line, ML-DSA part */
+	qreceipt(2, QR_LOG, &note, &q);
+	emit_keys("qr-pq-bad-signature", &q, fx.mixed, 2, DOT_EAUDIT_SIGNATURE);
+
+	/* Notes for fuzz_audit's key set. */
+	checkpoint(one, 1, QR_LOG, &note);
+	emit_note("cp-pq-node", &note, DOT_OK);
+	checkpoint(cos, 2, 3, &b);
+	emit_note("cp-pq-cosigned", &b, DOT_OK);
+	checkpoint(ed_pq, 2, 1, &b);
+	emit_note("cp-pq-mixed", &b, DOT_OK);
+	/* The composite signature's Ed25519 half alone, under its key id;
+	 * the signature one byte short; under another identifier's key id. */
+	{
+		const uint8_t *t = memmem(note.data, note.len, "\n\n", 2);
+		const char *l = (const char *)t + 2 + 4 + k->name_len + 1;
+
+		if (sodium_base642bin(
+			raw, sizeof(raw), l,
+			note.len - (size_t)(l - (const char *)note.data) - 1,
+			NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+		    n != 4 + DOT_SIGN_SIG_MAX - 1)
+			die("composite line", DOT_EINVAL);
+	}
+	note_line(&note, k->name, k->key_id, raw + 4 + 3309, 64, &b);
+	emit_note("bad-pq-ed-half", &b, DOT_EAUDIT_SIGNATURE);
+	note_line(&note, k->name, k->key_id, raw + 4, DOT_SIGN_SIG_MAX - 2, &b);
+	emit_note("bad-pq-truncated", &b, DOT_EAUDIT_SIGNATURE);
+	{
+		static const char other[] = "id-MLDSA44-Ed25519-SHA512";
+		crypto_hash_sha256_state h;
+		uint8_t d[32], ff = 0xff;
+
+		crypto_hash_sha256_init(&h);
+		crypto_hash_sha256_update(&h, (const uint8_t *)k->name,
+					  k->name_len);
+		crypto_hash_sha256_update(&h, (const uint8_t *)"\n", 1);
+		crypto_hash_sha256_update(&h, &ff, 1);
+		crypto_hash_sha256_update(&h, (const uint8_t *)other,
+					  strlen(other));
+		crypto_hash_sha256_update(&h, k->key + 1, k->key_len - 1);
+		crypto_hash_sha256_final(&h, d);
+		note_line(&note, k->name,
+			  (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 |
+			      (uint32_t)d[2] << 8 | d[3],
+			  raw + 4, DOT_SIGN_SIG_MAX - 1, &b);
+		emit_note("bad-pq-other-ident", &b, DOT_EAUDIT_NO_KNOWN_SIGNER);
+	}
+	/* The verifier keys: the first composite voter's, and the mixed
+	 * cluster's other two (a keys file of them, tests/cli/run.sh). */
+	b.len = 0;
+	if (dot_audit_vkey_encode(k, &b) != DOT_OK)
+		die("vkey", DOT_EINVAL);
+	put("vkey-pq", &b);
+	b.len = 0;
+	if (dot_audit_vkey_encode(&fx.mixed[2], &b) != DOT_OK)
+		die("vkey", DOT_EINVAL);
+	put("vkey-pq-voter2", &b);
+	b.len = 0;
+	if (dot_audit_vkey_encode(&fx.mixed[0], &b) != DOT_OK)
+		die("vkey", DOT_EINVAL);
+	put("vkey-pq-voter0", &b);
+	dot_buf_free(&b);
+	dot_buf_free(&note);
 }
 
 int
@@ -211,6 +405,8 @@ main(int argc, char **argv)
 			 DOT_EAUDIT_QRECEIPT_FORMAT)
 		die("qr-bad-seq", DOT_EINVAL);
 	put("qr-bad-seq", &b);
+
+	composite_seeds();
 
 	dot_buf_free(&b);
 	dot_buf_free(&pb);

@@ -11,7 +11,9 @@
  * deterministic, so the output is the same on every run. Nodes A (32 x
  * 0x31) and B (32 x 0x32) are fuzz_revfeed.c's trusted keys, the stranger
  * (32 x 0x33) is not. Valid feeds and answers are "valid-*"; a few
- * mutants, one mistake each, are "bad-*".
+ * mutants, one mistake each, are "bad-*". Node C (32 x 0x34) is a trusted
+ * composite ML-DSA-65 + Ed25519 key (suite 0x03, signatures of 3374
+ * bytes): its seeds are "*-pq*", written after the others.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,17 +38,23 @@ die(const char *what, int rv, const struct dot_err *e)
 }
 
 static struct dot_sign_sk *
-key(uint8_t seed_byte)
+key_of(uint8_t suite, uint8_t seed_byte)
 {
 	uint8_t seed[DOT_SEED_LEN];
 	struct dot_sign_sk *sk = NULL;
 	int rv;
 
 	memset(seed, seed_byte, sizeof(seed));
-	rv = dot_sign_sk_from_seed(&sk, DOT_SUITE_ED25519, seed);
+	rv = dot_sign_sk_from_seed(&sk, suite, seed);
 	if (rv != DOT_OK)
 		die("key", rv, NULL);
 	return sk;
+}
+
+static struct dot_sign_sk *
+key(uint8_t seed_byte)
+{
+	return key_of(DOT_SUITE_ED25519, seed_byte);
 }
 
 static void
@@ -55,7 +63,7 @@ put_file(const char *name, const void *p, size_t n)
 	char path[4096];
 	FILE *f;
 
-	if (n >= 2048)
+	if (n >= 2048 + 3374) /* small, or one composite signature more */
 		fprintf(stderr,
 			"gen_revfeed_corpus: warning: %s is %zu bytes\n", name,
 			n);
@@ -132,7 +140,7 @@ answer(const char *name, uint64_t index, uint8_t rid_byte, int revoked,
 static void
 mutant(const char *name, const struct dot_buf *b, size_t at, uint8_t x)
 {
-	uint8_t buf[4096];
+	uint8_t buf[8192];
 
 	if (b->len > sizeof(buf) || at >= b->len)
 		die("mutant", DOT_EINVAL, NULL);
@@ -144,10 +152,10 @@ mutant(const char *name, const struct dot_buf *b, size_t at, uint8_t x)
 int
 main(int argc, char **argv)
 {
-	struct dot_sign_sk *a, *b, *s;
+	struct dot_sign_sk *a, *b, *s, *c;
 	struct dot_buf f0 = {0}, f5 = {0}, f50 = {0}, fab = {0}, fas = {0},
 		       f0ab = {0}, fs = {0}, fo = {0}, an = {0}, ar = {0},
-		       aab = {0};
+		       aab = {0}, fc = {0}, fac = {0}, ac = {0};
 	struct dot_err e = {0};
 	int rv;
 
@@ -189,6 +197,37 @@ main(int argc, char **argv)
 	put_file("bad-answer-truncated", ar.data, ar.len - 1);
 	put_file("bad-empty", "", 0);
 	put_file("bad-empty-map", "\xa0", 1);
+
+	/* Node C, composite: a feed of its own, A's feed cosigned by it, an
+	 * answer; a changed signature bit, the composite signature cut down
+	 * to its Ed25519 half (0x01 || the last 64 bytes, a 65-byte string
+	 * 58 41 where 59 0d 2e was), a changed filter bit. */
+	c = key_of(DOT_SUITE_ED25519_MLDSA65, 0x34);
+	feed("valid-feed-5-pq", cluster, 21, 5, 1e-2, c, &fc);
+	cosign("valid-feed-5-a-pq", &f5, 5, c, &fac);
+	answer("valid-answer-pq", 301, 0x09, 0, c, &ac);
+	mutant("bad-feed-pq-sig-bit", &fc, fc.len - 1, 0x01);
+	/* ... 09 <bits> 0a 81 82 48 <key id> 59 0d 2e 03 <3373 bytes>: a bit
+	 * of the second last byte of the filter. */
+	if (fc.data[fc.len - 3389] != 0x0a)
+		die("composite feed layout", DOT_EINVAL, NULL);
+	mutant("bad-feed-pq-filter-bit", &fc, fc.len - 3391, 0x10);
+	mutant("bad-answer-pq-sig-bit", &ac, ac.len - 2000, 0x80);
+	{
+		struct dot_buf cut = {0};
+
+		if (fc.len < 3377 || fc.data[fc.len - 3377] != 0x59)
+			die("composite feed", DOT_EINVAL, NULL);
+		dot_buf_put(&cut, fc.data, fc.len - 3377);
+		dot_buf_put(&cut, "\x58\x41\x01", 3);
+		dot_buf_put(&cut, fc.data + fc.len - 64, 64);
+		put_file("bad-feed-pq-ed-half", cut.data, cut.len);
+		dot_buf_free(&cut);
+	}
+	dot_buf_free(&fc);
+	dot_buf_free(&fac);
+	dot_buf_free(&ac);
+	dot_sign_sk_free(c);
 
 	dot_buf_free(&f0);
 	dot_buf_free(&f5);

@@ -17,9 +17,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "doteros/audit.h"
 #include "doteros/buf.h"
 #include "doteros/codec.h"
+#include "doteros/composite.h"
 #include "doteros/crypto.h"
 #include "doteros/heap.h"
 #include "harness.h"
@@ -1852,9 +1855,623 @@ test_alloc_failures(void)
 	dot_sign_sk_free(n2);
 }
 
+/* ---- composite node keys: type 0xff, "id-MLDSA65-Ed25519-SHA512" ---- */
+
+static const char pq_ident[] = "id-MLDSA65-Ed25519-SHA512";
+#define PQ_SIG 3373
+#define PQ_PK  1984
+
+/* A composite node key from a seed of tag bytes (crypto.md §13.6). */
+static struct dot_sign_sk *
+pq_key(uint8_t tag, struct dot_audit_vkey *v, const char *name)
+{
+	struct dot_sign_sk *sk = NULL;
+	uint8_t seed[32], pk[DOT_SIGN_PK_MAX];
+	size_t n;
+
+	memset(seed, tag, sizeof(seed));
+	if (dot_sign_sk_from_seed(&sk, DOT_SUITE_ED25519_MLDSA65, seed) !=
+	    DOT_OK)
+		return NULL;
+	n = dot_sign_sk_public(sk, pk);
+	if (n != DOT_SIGN_PK_MAX ||
+	    dot_audit_vkey_from_pk(v, name, strlen(name), pk, n) != DOT_OK) {
+		dot_sign_sk_free(sk);
+		return NULL;
+	}
+	return sk;
+}
+
+/* The Ed25519 key that is the classical half of pq_key(tag): its seed is
+ * BLAKE2b-256(key = seed, "dot-composite/1 ed25519 seed") (§13.6). */
+static struct dot_sign_sk *
+pq_ed_half(uint8_t tag)
+{
+	static const char label[] = "dot-composite/1 ed25519 seed";
+	struct dot_sign_sk *sk = NULL;
+	uint8_t seed[32], ed[32];
+
+	memset(seed, tag, sizeof(seed));
+	if (dot_blake2b(ed, sizeof(ed), label, strlen(label), seed,
+			sizeof(seed)) != DOT_OK ||
+	    dot_sign_sk_from_seed(&sk, DOT_SUITE_ED25519, ed) != DOT_OK)
+		return NULL;
+	return sk;
+}
+
+/* SHA-256(name || 0x0A || type || key)[:4], big-endian, by libsodium. */
+static uint32_t
+pq_key_id(const char *name, const uint8_t *type, size_t tlen,
+	  const uint8_t *key, size_t klen)
+{
+	crypto_hash_sha256_state s;
+	uint8_t d[32];
+
+	crypto_hash_sha256_init(&s);
+	crypto_hash_sha256_update(&s, (const uint8_t *)name, strlen(name));
+	crypto_hash_sha256_update(&s, (const uint8_t *)"\n", 1);
+	crypto_hash_sha256_update(&s, type, tlen);
+	crypto_hash_sha256_update(&s, key, klen);
+	crypto_hash_sha256_final(&s, d);
+	return (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 |
+	       (uint32_t)d[2] << 8 | d[3];
+}
+
+/* Append "— name base64(id || sig)\n", encoded by libsodium. */
+static void
+pq_line(struct dot_buf *out, const char *name, uint32_t id, const uint8_t *sig,
+	size_t n)
+{
+	static uint8_t raw[8 + PQ_SIG];
+	static char b64[2 * (8 + PQ_SIG)];
+
+	raw[0] = (uint8_t)(id >> 24);
+	raw[1] = (uint8_t)(id >> 16);
+	raw[2] = (uint8_t)(id >> 8);
+	raw[3] = (uint8_t)id;
+	memcpy(raw + 4, sig, n);
+	sodium_bin2base64(b64, sizeof(b64), raw, 4 + n,
+			  sodium_base64_VARIANT_ORIGINAL);
+	dot_buf_put(out, "\xe2\x80\x94 ", 4);
+	dot_buf_put(out, name, strlen(name));
+	dot_buf_put(out, " ", 1);
+	dot_buf_put(out, b64, strlen(b64));
+	dot_buf_put(out, "\n", 1);
+}
+
+/* The note text ++ "\n" ++ one line. */
+static void
+pq_note(struct dot_buf *out, const char *text, size_t tlen, const char *name,
+	uint32_t id, const uint8_t *sig, size_t n)
+{
+	out->len = 0;
+	dot_buf_put(out, text, tlen);
+	dot_buf_put(out, "\n", 1);
+	pq_line(out, name, id, sig, n);
+}
+
+/*
+ * A composite node key signs and verifies checkpoints (alone, with
+ * Ed25519 cosigners, as a cosigner), its verifier key and signature line
+ * are exactly the bytes docs/audit-format.md §5 gives, read here with
+ * libsodium's SHA-256 and base64 and the composite verifier directly.
+ */
+static void
+test_composite_notes(void)
+{
+	static const char name[] = "node-pq";
+	struct dot_audit_vkey keys[2], v;
+	struct dot_sign_sk *pq, *ed;
+	struct dot_audit_checkpoint *c = NULL;
+	struct dot_buf x = {0}, y = {0}, z = {0}, t = {0};
+	static uint8_t raw[8 + PQ_SIG];
+	uint8_t type[1 + sizeof(pq_ident) - 1], zero[DOT_ED25519_PK_LEN];
+	const uint8_t *root;
+	size_t n, text_len, b64_at, b64_len;
+	uint32_t id;
+
+	INIT();
+	nv_init();
+	pq = pq_key(0x21, &keys[0], name);
+	ed = node_key(1, &keys[1], "doteros.test/node-1");
+	REQUIRE(pq != NULL && ed != NULL);
+	root = nv_root(70);
+
+	/* The verifier key: suite 0x03 and 1985 bytes in key, pk zero (an
+	 * Ed25519-only reader refuses it), key id over 0xff || identifier
+	 * || the 1984-byte key. */
+	memset(zero, 0, sizeof(zero));
+	CHECK(keys[0].key_len == DOT_SIGN_PK_MAX &&
+	      keys[0].key[0] == DOT_SUITE_ED25519_MLDSA65);
+	CHECK_MEM(keys[0].pk, zero, sizeof(zero));
+	CHECK(keys[1].key_len == DOT_ED25519_PK_LEN &&
+	      memcmp(keys[1].pk, keys[1].key, DOT_ED25519_PK_LEN) == 0);
+	type[0] = 0xff;
+	memcpy(type + 1, pq_ident, sizeof(type) - 1);
+	id = pq_key_id(name, type, sizeof(type), keys[0].key + 1, PQ_PK);
+	CHECK(keys[0].key_id == id);
+	/* Its text: name+id+base64(0xff || identifier || key). */
+	REQUIRE_RC(dot_audit_vkey_encode(&keys[0], &t), DOT_OK);
+	{
+		static char want[4096];
+		static uint8_t k[1 + 25 + PQ_PK];
+		int at = snprintf(want, sizeof(want), "%s+%08x+", name,
+				  (unsigned)id);
+
+		memcpy(k, type, sizeof(type));
+		memcpy(k + sizeof(type), keys[0].key + 1, PQ_PK);
+		sodium_bin2base64(want + at, sizeof(want) - (size_t)at, k,
+				  sizeof(k), sodium_base64_VARIANT_ORIGINAL);
+		CHECK(t.len == strlen(want) && t.len == 7 + 10 + 2680 &&
+		      memcmp(t.data, want, t.len) == 0);
+	}
+	REQUIRE_RC(dot_audit_vkey_parse(&v, (const char *)t.data, t.len, NULL),
+		   DOT_OK);
+	CHECK(v.key_id == id && v.key_len == keys[0].key_len &&
+	      memcmp(v.key, keys[0].key, v.key_len) == 0 &&
+	      memcmp(v.pk, zero, sizeof(zero)) == 0);
+
+	/* A checkpoint signed by the composite key. */
+	REQUIRE_RC(dot_audit_checkpoint_sign(origin, strlen(origin), 70, root,
+					     pq, name, strlen(name), &x, NULL),
+		   DOT_OK);
+	REQUIRE_RC(cp_open(&x, keys, 1, &c), DOT_OK);
+	text_len = c->note.text_len;
+	CHECK(c->size == 70 && c->note.nverified == 1 &&
+	      c->note.sigs[0].verified && c->note.sigs[0].key == 0 &&
+	      c->note.sigs[0].key_id == id);
+	dot_audit_checkpoint_free(c);
+	c = NULL;
+	/* Its line: em dash, space, name, space, base64 of 3377 bytes (the
+	 * key id, then the composite signature of the text with an empty
+	 * context), newline; 4517 bytes. */
+	b64_at = text_len + 1 + 4 + strlen(name) + 1;
+	b64_len = x.len - b64_at - 1;
+	CHECK(x.len - text_len - 1 == DOT_AUDIT_LINE_LEN(strlen(name), PQ_SIG));
+	CHECK(x.len - text_len - 1 == 4517 && b64_len == 4504);
+	REQUIRE(sodium_base642bin(
+		    raw, sizeof(raw), (const char *)x.data + b64_at, b64_len,
+		    NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) == 0);
+	CHECK(n == 4 + PQ_SIG);
+	CHECK(((uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 |
+	       (uint32_t)raw[2] << 8 | raw[3]) == id);
+	CHECK_RC(dot_composite_verify(keys[0].key + 1, PQ_PK, x.data, text_len,
+				      NULL, 0, raw + 4, PQ_SIG),
+		 DOT_OK);
+	/* Deterministic: the same bytes again. */
+	REQUIRE_RC(dot_audit_checkpoint_sign(origin, strlen(origin), 70, root,
+					     pq, name, strlen(name), &y, NULL),
+		   DOT_OK);
+	CHECK(y.len == x.len && memcmp(y.data, x.data, x.len) == 0);
+
+	/* Mixed: an Ed25519 node cosigns the composite's checkpoint, and the
+	 * composite node cosigns an Ed25519 one. */
+	y.len = 0;
+	REQUIRE_RC(dot_audit_note_cosign((const char *)x.data, x.len, ed,
+					 keys[1].name, keys[1].name_len, &y,
+					 NULL),
+		   DOT_OK);
+	REQUIRE_RC(cp_open(&y, keys, 2, &c), DOT_OK);
+	CHECK(c->note.nverified == 2 && c->note.nsigs == 2);
+	dot_audit_checkpoint_free(c);
+	c = NULL;
+	CHECK_RC(cp_open(&y, keys + 1, 1, NULL), DOT_OK);
+	CHECK_RC(dot_audit_note_cosign((const char *)y.data, y.len, pq, name,
+				       strlen(name), &z, NULL),
+		 DOT_EAUDIT_DUPLICATE_SIG);
+	x.len = 0;
+	REQUIRE_RC(dot_audit_checkpoint_sign(origin, strlen(origin), 70, root,
+					     ed, keys[1].name, keys[1].name_len,
+					     &x, NULL),
+		   DOT_OK);
+	z.len = 0;
+	REQUIRE_RC(dot_audit_note_cosign((const char *)x.data, x.len, pq, name,
+					 strlen(name), &z, NULL),
+		   DOT_OK);
+	CHECK(z.len == x.len + 4517);
+	REQUIRE_RC(cp_open(&z, keys, 2, &c), DOT_OK);
+	CHECK(c->note.nverified == 2 && c->note.sigs[1].key == 0);
+	dot_audit_checkpoint_free(c);
+	c = NULL;
+	/* Under the same name an Ed25519 key and a composite key are two
+	 * keys (two key ids): the Ed25519 one is not the composite. */
+	{
+		struct dot_audit_vkey w;
+		uint8_t pk[DOT_SIGN_PK_MAX];
+
+		REQUIRE(dot_sign_sk_public(ed, pk) == DOT_ED25519_PK_LEN);
+		REQUIRE_RC(dot_audit_vkey_from_pk(&w, name, strlen(name), pk,
+						  DOT_ED25519_PK_LEN),
+			   DOT_OK);
+		CHECK(w.key_id != keys[0].key_id);
+		CHECK(w.key_id ==
+		      pq_key_id(name, (const uint8_t *)"\x01", 1, pk + 1, 32));
+	}
+
+	dot_buf_free(&t);
+	dot_buf_free(&x);
+	dot_buf_free(&y);
+	dot_buf_free(&z);
+	dot_sign_sk_free(pq);
+	dot_sign_sk_free(ed);
+}
+
+/*
+ * Lines and keys that must not pass for a composite key's: its Ed25519
+ * half alone, other identifiers, truncated and extended signatures,
+ * another key id, a composite signature under an Ed25519 key, and keys
+ * that would trust the classical half alone.
+ */
+static void
+test_composite_attacks(void)
+{
+	static const char name[] = "node-pq";
+	struct dot_audit_vkey keys[1], edv, halfv, w;
+	struct dot_sign_sk *pq, *half, *ed;
+	struct dot_buf x = {0}, y = {0}, t = {0};
+	static uint8_t raw[8 + PQ_SIG], sig[8 + PQ_SIG];
+	uint8_t edsig[DOT_SIGN_SIG_MAX], pk[DOT_SIGN_PK_MAX];
+	uint8_t half_pk[DOT_SIGN_PK_MAX];
+	size_t n, text_len, b64_at, edn;
+	uint32_t id;
+	char *text;
+
+	INIT();
+	nv_init();
+	pq = pq_key(0x21, &keys[0], name);
+	half = pq_ed_half(0x21);
+	ed = node_key(1, &edv, "doteros.test/node-1");
+	REQUIRE(pq != NULL && half != NULL && ed != NULL);
+	/* The derivation holds: the half's key is the composite's last 32
+	 * bytes. */
+	REQUIRE(dot_sign_sk_public(half, half_pk) == DOT_ED25519_PK_LEN);
+	CHECK_MEM(half_pk + 1, keys[0].key + 1 + 1952, 32);
+	id = keys[0].key_id;
+	REQUIRE_RC(dot_audit_checkpoint_sign(origin, strlen(origin), 9,
+					     nv_root(9), pq, name, strlen(name),
+					     &x, NULL),
+		   DOT_OK);
+	text = dot_malloc(x.len);
+	REQUIRE(text != NULL);
+	for (text_len = x.len - 2;
+	     x.data[text_len - 1] != '\n' || x.data[text_len] != '\n';
+	     text_len--)
+		;
+	memcpy(text, x.data, text_len);
+	b64_at = text_len + 1 + 4 + strlen(name) + 1;
+	REQUIRE(sodium_base642bin(raw, sizeof(raw),
+				  (const char *)x.data + b64_at,
+				  x.len - b64_at - 1, NULL, &n, NULL,
+				  sodium_base64_VARIANT_ORIGINAL) == 0 &&
+		n == 4 + PQ_SIG);
+	memcpy(sig, raw + 4, PQ_SIG);
+	/* The positive control: the line rebuilt here opens. */
+	pq_note(&y, text, text_len, name, id, sig, PQ_SIG);
+	CHECK(y.len == x.len && memcmp(y.data, x.data, x.len) == 0);
+	CHECK_RC(cp_open(&y, keys, 1, NULL), DOT_OK);
+
+	/* 1. The Ed25519 half of the composite signature alone (over M',
+	 * not over the text), under the composite's key id: a known key's
+	 * line of the wrong length. */
+	pq_note(&y, text, text_len, name, id, sig + 3309, 64);
+	CHECK_RC(cp_open(&y, keys, 1, NULL), DOT_EAUDIT_SIGNATURE);
+	/* A real Ed25519 signature of the text by the half's own key, as a
+	 * 0x01 line under the composite's name: its key id is the Ed25519
+	 * key's, so for a verifier of the composite it is no known key's
+	 * line; under the composite's key id it is refused by length. */
+	REQUIRE_RC(dot_sign(half, text, text_len, edsig, &edn), DOT_OK);
+	REQUIRE(edn == DOT_ED25519_SIG_LEN);
+	pq_note(&y, text, text_len, name,
+		pq_key_id(name, (const uint8_t *)"\x01", 1, half_pk + 1, 32),
+		edsig + 1, 64);
+	CHECK_RC(cp_open(&y, keys, 1, NULL), DOT_EAUDIT_NO_KNOWN_SIGNER);
+	pq_note(&y, text, text_len, name, id, edsig + 1, 64);
+	CHECK_RC(cp_open(&y, keys, 1, NULL), DOT_EAUDIT_SIGNATURE);
+	/* ... nor with the composite's ML-DSA half in front of it: both
+	 * halves are over M', never over the text. */
+	memcpy(raw, sig, PQ_SIG);
+	memcpy(raw + 3309, edsig + 1, 64);
+	pq_note(&y, text, text_len, name, id, raw, PQ_SIG);
+	CHECK_RC(cp_open(&y, keys, 1, NULL), DOT_EAUDIT_SIGNATURE);
+	/* The composite's Ed25519 half does not verify over the text even
+	 * for a verifier that trusts the half as an Ed25519 key. */
+	REQUIRE_RC(dot_audit_vkey_from_pk(&halfv, name, strlen(name), half_pk,
+					  DOT_ED25519_PK_LEN),
+		   DOT_OK);
+	pq_note(&y, text, text_len, name, halfv.key_id, sig + 3309, 64);
+	CHECK_RC(cp_open(&y, &halfv, 1, NULL), DOT_EAUDIT_SIGNATURE);
+	/* And a key list trusting the half beside the composite is refused
+	 * (under any name), as is one of two composites sharing a half. */
+	{
+		struct dot_audit_vkey two[2];
+
+		two[0] = keys[0];
+		REQUIRE_RC(dot_audit_vkey_from_pk(&two[1], "other", 5, half_pk,
+						  DOT_ED25519_PK_LEN),
+			   DOT_OK);
+		CHECK_RC(cp_open(&x, two, 2, NULL), DOT_EAUDIT_KEY);
+		two[1] = two[0];
+		two[0] = halfv;
+		CHECK_RC(cp_open(&x, two, 2, NULL), DOT_EAUDIT_KEY);
+		memcpy(pk, keys[0].key, DOT_SIGN_PK_MAX);
+		pk[1] ^= 1; /* another ML-DSA half, the same Ed25519 half */
+		REQUIRE_RC(dot_audit_vkey_from_pk(&two[0], "other", 5, pk,
+						  DOT_SIGN_PK_MAX),
+			   DOT_OK);
+		two[1] = keys[0];
+		CHECK_RC(cp_open(&x, two, 2, NULL), DOT_EAUDIT_KEY);
+		/* Between Ed25519 keys nothing changes: one key under two
+		 * names is not refused here (qreceipt.c refuses it). */
+		two[0] = halfv;
+		REQUIRE_RC(dot_audit_vkey_from_pk(&two[1], "other", 5, half_pk,
+						  DOT_ED25519_PK_LEN),
+			   DOT_OK);
+		CHECK_RC(cp_open(&x, two, 2, NULL), DOT_EAUDIT_NO_KNOWN_SIGNER);
+	}
+
+	/* 2. Other identifiers: the key id of the same key under another
+	 * identifier (ML-DSA-44's, SHA256's, none, our suite byte 0x03) is
+	 * no known key's. */
+	{
+		static const char *const other[] = {
+		    "id-MLDSA44-Ed25519-SHA512", "id-MLDSA65-Ed25519-SHA256",
+		    "id-MLDSA65-Ed25519-SHA51",	 "id-MLDSA65-Ed25519-SHA5120",
+		    "ID-MLDSA65-ED25519-SHA512", ""};
+		uint8_t ty[64];
+
+		for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+			ty[0] = 0xff;
+			memcpy(ty + 1, other[i], strlen(other[i]));
+			pq_note(&y, text, text_len, name,
+				pq_key_id(name, ty, 1 + strlen(other[i]),
+					  keys[0].key + 1, PQ_PK),
+				sig, PQ_SIG);
+			CHECK_RC(cp_open(&y, keys, 1, NULL),
+				 DOT_EAUDIT_NO_KNOWN_SIGNER);
+		}
+		ty[0] = 0x03;
+		pq_note(&y, text, text_len, name,
+			pq_key_id(name, ty, 1, keys[0].key + 1, PQ_PK), sig,
+			PQ_SIG);
+		CHECK_RC(cp_open(&y, keys, 1, NULL),
+			 DOT_EAUDIT_NO_KNOWN_SIGNER);
+		/* With the right identifier the same construction passes. */
+		ty[0] = 0xff;
+		memcpy(ty + 1, pq_ident, 25);
+		pq_note(&y, text, text_len, name,
+			pq_key_id(name, ty, 26, keys[0].key + 1, PQ_PK), sig,
+			PQ_SIG);
+		CHECK_RC(cp_open(&y, keys, 1, NULL), DOT_OK);
+	}
+
+	/* 3. Truncated and extended signatures, a changed byte in either
+	 * half, a signature of another text. */
+	pq_note(&y, text, text_len, name, id, sig, PQ_SIG - 1);
+	CHECK_RC(cp_open(&y, keys, 1, NULL), DOT_EAUDIT_SIGNATURE);
+	sig[PQ_SIG] = 0;
+	pq_note(&y, text, text_len, name, id, sig, PQ_SIG + 1);
+	CHECK_RC(cp_open(&y, keys, 1, NULL), DOT_EAUDIT_SIGNATURE);
+	pq_note(&y, text, text_len, name, id, sig, 1);
+	CHECK_RC(cp_open(&y, keys, 1, NULL), DOT_EAUDIT_SIGNATURE);
+	{
+		static const size_t at[] = {0, 1000, 3308, 3309, 3340, 3372};
+
+		for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+			sig[at[i]] ^= 0x20;
+			pq_note(&y, text, text_len, name, id, sig, PQ_SIG);
+			CHECK_RC(cp_open(&y, keys, 1, NULL),
+				 DOT_EAUDIT_SIGNATURE);
+			sig[at[i]] ^= 0x20;
+		}
+		pq_note(&y, text, text_len, name, id, sig, PQ_SIG);
+		CHECK_RC(cp_open(&y, keys, 1, NULL), DOT_OK);
+	}
+	{
+		struct dot_buf o = {0};
+		struct dot_audit_checkpoint *c = NULL;
+
+		REQUIRE_RC(dot_audit_checkpoint_sign(origin, strlen(origin), 10,
+						     nv_root(10), pq, name,
+						     strlen(name), &o, NULL),
+			   DOT_OK);
+		/* size 10's line under size 9's text */
+		y.len = 0;
+		dot_buf_put(&y, text, text_len);
+		dot_buf_put(&y, "\n", 1);
+		{
+			const uint8_t *l = o.data + o.len - 4517;
+
+			dot_buf_put(&y, l, 4517);
+		}
+		CHECK_RC(cp_open(&y, keys, 1, &c), DOT_EAUDIT_SIGNATURE);
+		CHECK(c == NULL);
+		dot_buf_free(&o);
+	}
+
+	/* 4. Another key id: a changed bit is no known key's line; a
+	 * verifier key whose id does not match is refused. */
+	pq_note(&y, text, text_len, name, id ^ 1, sig, PQ_SIG);
+	CHECK_RC(cp_open(&y, keys, 1, NULL), DOT_EAUDIT_NO_KNOWN_SIGNER);
+	pq_note(&y, text, text_len, "node-pq2", id, sig, PQ_SIG);
+	CHECK_RC(cp_open(&y, keys, 1, NULL), DOT_EAUDIT_NO_KNOWN_SIGNER);
+	REQUIRE_RC(dot_audit_vkey_encode(&keys[0], &t), DOT_OK);
+	t.data[strlen(name) + 8] ^= 1; /* a hex digit of the id */
+	CHECK_RC(dot_audit_vkey_parse(&w, (const char *)t.data, t.len, NULL),
+		 DOT_EAUDIT_KEY);
+
+	/* 5. A composite signature under an Ed25519 key (its name and key
+	 * id): refused by length; an Ed25519 signature under the composite
+	 * key: likewise (1 above). */
+	pq_note(&y, text, text_len, edv.name, edv.key_id, sig, PQ_SIG);
+	CHECK_RC(cp_open(&y, &edv, 1, NULL), DOT_EAUDIT_SIGNATURE);
+
+	/* 6. Verifier key texts: the type, identifier and length must be
+	 * exactly 0x01 || 32 bytes or 0xff || identifier || 1984 bytes. */
+	{
+		static const struct {
+			uint8_t type;
+			const char *ident;
+			size_t klen;
+		} bad[] = {
+		    {0xff, "id-MLDSA65-Ed25519-SHA512", PQ_PK - 1},
+		    {0xff, "id-MLDSA65-Ed25519-SHA512", PQ_PK + 1},
+		    {0xff, "id-MLDSA44-Ed25519-SHA512", PQ_PK},
+		    {0xff, "id-MLDSA65-Ed25519-SHA51", PQ_PK},
+		    {0xff, "", PQ_PK},
+		    {0x03, "", PQ_PK},
+		    {0x02, "", PQ_PK},
+		    {0x01, "", PQ_PK},
+		    {0x06, "", PQ_PK},
+		    {0xff, "id-MLDSA65-Ed25519-SHA512", 32},
+		};
+		static uint8_t k[64 + PQ_PK + 1];
+		static char text2[4096];
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			size_t il = strlen(bad[i].ident), kl;
+			int at;
+
+			k[0] = bad[i].type;
+			memcpy(k + 1, bad[i].ident, il);
+			memset(k + 1 + il, 0, bad[i].klen);
+			memcpy(k + 1 + il, keys[0].key + 1,
+			       bad[i].klen < PQ_PK ? bad[i].klen : PQ_PK);
+			kl = 1 + il + bad[i].klen;
+			/* a key id that matches, so only the form fails */
+			at = snprintf(text2, sizeof(text2), "%s+%08x+", name,
+				      (unsigned)pq_key_id(name, k, 1 + il,
+							  k + 1 + il,
+							  bad[i].klen));
+			sodium_bin2base64(text2 + at,
+					  sizeof(text2) - (size_t)at, k, kl,
+					  sodium_base64_VARIANT_ORIGINAL);
+			CHECK_RC(dot_audit_vkey_parse(&w, text2, strlen(text2),
+						      NULL),
+				 DOT_EAUDIT_KEY);
+			/* and with the key id of the real key */
+			at = snprintf(text2, sizeof(text2), "%s+%08x+", name,
+				      (unsigned)keys[0].key_id);
+			sodium_bin2base64(text2 + at, sizeof(text2) - (size_t)at,
+					  k, kl,
+					  sodium_base64_VARIANT_ORIGINAL);
+			CHECK_RC(dot_audit_vkey_parse(&w, text2, strlen(text2),
+						      NULL),
+				 DOT_EAUDIT_KEY);
+		}
+	}
+	/* The composite key must pass dot_sign_pk_check: its Ed25519 half
+	 * the identity point (small order) is refused. */
+	memcpy(pk, keys[0].key, DOT_SIGN_PK_MAX);
+	memset(pk + 1 + 1952, 0, 32);
+	pk[1 + 1952] = 1;
+	CHECK(dot_audit_vkey_from_pk(&w, name, strlen(name), pk,
+				     DOT_SIGN_PK_MAX) != DOT_OK);
+	CHECK_RC(dot_audit_vkey_from_pk(&w, name, strlen(name), keys[0].key,
+					DOT_SIGN_PK_MAX - 1),
+		 DOT_ECRYPTO_SUITE);
+	CHECK_RC(dot_audit_vkey_from_pk(&w, name, strlen(name), keys[0].key,
+					DOT_ED25519_PK_LEN),
+		 DOT_ECRYPTO_SUITE);
+
+	dot_free(text);
+	dot_buf_free(&t);
+	dot_buf_free(&x);
+	dot_buf_free(&y);
+	dot_sign_sk_free(pq);
+	dot_sign_sk_free(half);
+	dot_sign_sk_free(ed);
+}
+
+/*
+ * A note of 100 composite lines under 255-byte names, the longest there
+ * can be, fits in DOT_AUDIT_NOTE_MAX and opens; one more line is over the
+ * line limit, and a note one byte over the size limit is refused.
+ */
+static void
+test_composite_limits(void)
+{
+	struct dot_audit_vkey keys[1];
+	struct dot_sign_sk *pq;
+	struct dot_buf x = {0}, y = {0};
+	static uint8_t sig[PQ_SIG];
+	char nm[DOT_AUDIT_MAX_NAME + 1];
+	size_t text_len, line;
+
+	INIT();
+	nv_init();
+	memset(nm, 'n', DOT_AUDIT_MAX_NAME);
+	nm[DOT_AUDIT_MAX_NAME] = '\0';
+	pq = pq_key(0x22, &keys[0], nm);
+	REQUIRE(pq != NULL);
+	REQUIRE_RC(dot_audit_checkpoint_sign(origin, strlen(origin), 5,
+					     nv_root(5), pq, nm, strlen(nm), &x,
+					     NULL),
+		   DOT_OK);
+	line = DOT_AUDIT_LINE_LEN(DOT_AUDIT_MAX_NAME, PQ_SIG);
+	CHECK(line == DOT_AUDIT_LINE_MAX && line == 4765);
+	text_len = x.len - 1 - line;
+	/* 99 lines of unknown keys (other names), then the real one. */
+	dot_buf_put(&y, x.data, text_len + 1);
+	for (int i = 0; i < DOT_AUDIT_MAX_SIGS - 1; i++) {
+		nm[0] = (char)('A' + i % 26);
+		nm[1] = (char)('A' + i / 26);
+		memset(sig, i, sizeof(sig));
+		pq_line(&y, nm, (uint32_t)i, sig, PQ_SIG);
+	}
+	dot_buf_put(&y, x.data + text_len + 1, line);
+	CHECK(y.len == text_len + 1 + 100 * line);
+	CHECK(y.len <= DOT_AUDIT_NOTE_MAX);
+	CHECK_RC(cp_open(&y, keys, 1, NULL), DOT_OK);
+	/* A 101st line. */
+	memset(nm, 'z', DOT_AUDIT_MAX_NAME);
+	pq_line(&y, nm, 0, sig, PQ_SIG);
+	CHECK_RC(cp_open(&y, keys, 1, NULL), DOT_EAUDIT_TOO_MANY_SIGS);
+	/* Padded with extension lines to DOT_AUDIT_NOTE_MAX: opens; one
+	 * byte more: too big. */
+	y.len = 0;
+	dot_buf_put(&y, x.data, text_len);
+	while (y.len + 10 + 2 + 1 + line <= DOT_AUDIT_NOTE_MAX)
+		dot_buf_put(&y, "extension\n", 10);
+	/* one extension line of the exact length left */
+	{
+		size_t left = DOT_AUDIT_NOTE_MAX - y.len - 1 - line;
+		struct dot_buf z = {0};
+
+		REQUIRE(left >= 2);
+		while (left-- > 1)
+			dot_buf_put(&y, "e", 1);
+		dot_buf_put(&y, "\n", 1);
+		/* re-sign the padded text so the note is genuine */
+		REQUIRE_RC(dot_audit_note_sign((const char *)y.data, y.len, pq,
+					       nm, strlen(nm), &z, NULL),
+			   DOT_OK);
+		CHECK(z.len == DOT_AUDIT_NOTE_MAX);
+		memset(nm, 'z', DOT_AUDIT_MAX_NAME);
+		{
+			struct dot_audit_vkey k2;
+			uint8_t pk[DOT_SIGN_PK_MAX];
+			size_t n = dot_sign_sk_public(pq, pk);
+
+			REQUIRE_RC(
+			    dot_audit_vkey_from_pk(&k2, nm, strlen(nm), pk, n),
+			    DOT_OK);
+			CHECK_RC(cp_open(&z, &k2, 1, NULL), DOT_OK);
+			dot_buf_put(&z, "x", 1); /* not a valid note either */
+			CHECK_RC(cp_open(&z, &k2, 1, NULL),
+				 DOT_EAUDIT_NOTE_TOO_BIG);
+		}
+		dot_buf_free(&z);
+	}
+	dot_buf_free(&x);
+	dot_buf_free(&y);
+	dot_sign_sk_free(pq);
+}
+
 T_MAIN(T_CASE(test_leaf_and_node_hash), T_CASE(test_reference_roots),
        T_CASE(test_reference_inclusion), T_CASE(test_reference_consistency),
        T_CASE(test_all_inclusion_proofs), T_CASE(test_all_consistency_proofs),
        T_CASE(test_frontier), T_CASE(test_proof_encoding),
        T_CASE(test_go_verifier_keys), T_CASE(test_go_signed_notes),
-       T_CASE(test_checkpoints), T_CASE(test_alloc_failures))
+       T_CASE(test_checkpoints), T_CASE(test_alloc_failures),
+       T_CASE(test_composite_notes), T_CASE(test_composite_attacks),
+       T_CASE(test_composite_limits))

@@ -1413,9 +1413,163 @@ test_alloc_failures(void)
 	fx_free(&f);
 }
 
+/* ---- composite node keys (docs/audit-format.md §5, type 0xff) ---- */
+
+/*
+ * Make voters 2, 3 and 4 and outsider 5 composite ML-DSA-65 + Ed25519
+ * keys (seeds 0x40 + i), named as dotd names them: a mixed cluster of two
+ * Ed25519 voters and three composite ones.
+ */
+static int
+fx_mixed(struct fx *f, uint64_t seed)
+{
+	if (!fx_init(f, seed))
+		return 0;
+	for (size_t i = 2; i <= 5; i++) {
+		uint8_t s[DOT_SEED_LEN], pk[DOT_SIGN_PK_MAX],
+		    kid[DOT_KEY_ID_LEN];
+		char h[2 * DOT_KEY_ID_LEN + 1], name[32];
+		size_t n;
+
+		dot_sign_sk_free(f->sk[i]);
+		f->sk[i] = NULL;
+		memset(s, (int)(0x40 + i), sizeof(s));
+		if (dot_sign_sk_from_seed(&f->sk[i], DOT_SUITE_ED25519_MLDSA65,
+					  s) != DOT_OK)
+			goto fail;
+		n = dot_sign_sk_public(f->sk[i], pk);
+		dot_key_id(pk, n, kid);
+		hexs(h, kid, sizeof(kid));
+		snprintf(name, sizeof(name), "node-%s", h);
+		if (n != DOT_SIGN_PK_MAX ||
+		    dot_audit_vkey_from_pk(&f->vk[i], name, strlen(name), pk,
+					   n) != DOT_OK)
+			goto fail;
+	}
+	return 1;
+fail:
+	fx_free(f);
+	return 0;
+}
+
+/*
+ * A quorum of a mixed cluster: any three of the five voters, whatever
+ * their suites; fewer, outsiders, another tx or record, a forged
+ * composite line, and one voter listed twice are refused.
+ */
+static void
+test_composite_quorum(void)
+{
+	struct fx f;
+	struct dot_buf note = {0}, file = {0};
+	struct dot_audit_qreceipt q, p;
+	struct dot_audit_qreceipt_result res;
+	static const int ed_pq_pq[] = {0, 2, 3}, pq3[] = {4, 3, 2},
+			 ed2_pq[] = {1, 0, 4}, minority[] = {2, 0},
+			 outsider[] = {2, 5, 0, 6};
+
+	REQUIRE(fx_mixed(&f, 11));
+	CHECK(f.vk[0].key_len == DOT_ED25519_PK_LEN &&
+	      f.vk[2].key_len == DOT_SIGN_PK_MAX);
+	/* One Ed25519 and two composite voters. */
+	REQUIRE_RC(fx_checkpoint(&f, ed_pq_pq, 3, NREC, NULL, &note), DOT_OK);
+	REQUIRE_RC(fx_qreceipt(&f, 7, NREC, &note, &q), DOT_OK);
+	CHECK_RC(verify_q(&f, &q, &res), DOT_OK);
+	CHECK(res.signers == 3 && res.size == NREC &&
+	      res.status == f.status[7]);
+	/* Through the file and back. */
+	REQUIRE_RC(dot_audit_qreceipt_encode(&q, &file), DOT_OK);
+	CHECK(file.len > 2 * 4500 && file.len <= DOT_AUDIT_QRECEIPT_MAX);
+	CHECK_RC(check_file(&f, file.data, file.len, NULL, NVOTERS, QUORUM, 1,
+			    &p, &res),
+		 DOT_OK);
+	CHECK(res.signers == 3);
+	/* Composite voters only; Ed25519 voters with one composite. */
+	REQUIRE_RC(fx_checkpoint(&f, pq3, 3, NREC, NULL, &note), DOT_OK);
+	REQUIRE_RC(fx_qreceipt(&f, 0, NREC, &note, &q), DOT_OK);
+	CHECK_RC(verify_q(&f, &q, &res), DOT_OK);
+	REQUIRE_RC(fx_checkpoint(&f, ed2_pq, 3, 20, NULL, &note), DOT_OK);
+	REQUIRE_RC(fx_qreceipt(&f, 19, 20, &note, &q), DOT_OK);
+	CHECK_RC(verify_q(&f, &q, &res), DOT_OK);
+	CHECK(res.size == 20);
+	/* All five. */
+	REQUIRE_RC(fx_checkpoint(&f, first5, 5, NREC, NULL, &note), DOT_OK);
+	REQUIRE_RC(fx_qreceipt(&f, 36, NREC, &note, &q), DOT_OK);
+	CHECK_RC(dot_audit_qreceipt_verify(&q, f.vk, NVOTERS, NVOTERS, f.origin,
+					   f.origin_len, &res, NULL),
+		 DOT_OK);
+	CHECK(res.signers == 5);
+	/* A minority: one composite and one Ed25519 voter. */
+	REQUIRE_RC(fx_checkpoint(&f, minority, 2, NREC, NULL, &note), DOT_OK);
+	REQUIRE_RC(fx_qreceipt(&f, 7, NREC, &note, &q), DOT_OK);
+	CHECK_RC(verify_q(&f, &q, &res), DOT_EAUDIT_QUORUM);
+	CHECK(res.signers == 2);
+	/* Two voters and two outsiders (a composite and an Ed25519 one). */
+	REQUIRE_RC(fx_checkpoint(&f, outsider, 4, NREC, NULL, &note), DOT_OK);
+	REQUIRE_RC(fx_qreceipt(&f, 7, NREC, &note, &q), DOT_OK);
+	CHECK_RC(verify_q(&f, &q, &res), DOT_EAUDIT_QUORUM);
+	CHECK(res.signers == 2);
+	/* Another tx's receipt; another record under this tx id. */
+	REQUIRE_RC(fx_checkpoint(&f, ed_pq_pq, 3, NREC, NULL, &note), DOT_OK);
+	REQUIRE_RC(fx_qreceipt(&f, 7, NREC, &note, &q), DOT_OK);
+	memcpy(q.tx_id, f.txid[8], DOT_TX_ID_LEN);
+	CHECK_RC(verify_q(&f, &q, &res), DOT_EAUDIT_QRECEIPT_TX);
+	REQUIRE_RC(fx_qreceipt(&f, 7, NREC, &note, &q), DOT_OK);
+	memcpy(q.tx_id, f.txid[8], DOT_TX_ID_LEN);
+	q.receipt = f.rc[8].data;
+	q.receipt_len = f.rc[8].len;
+	CHECK_RC(verify_q(&f, &q, &res), DOT_EAUDIT_INCLUSION);
+	/* A forged composite line: one base64 character of the second
+	 * line's ML-DSA part changed; then of its Ed25519 part. */
+	{
+		char *t = (char *)note.data;
+		char *l2 = strstr(strstr(t, "\n\n") + 2, "\n") + 1;
+		char *b = strchr(l2 + 4, ' ') + 1;
+		size_t at[2] = {100, 4490};
+
+		for (int i = 0; i < 2; i++) {
+			char was = b[at[i]];
+
+			REQUIRE(strchr(b, '\n') - b == 4504);
+			b[at[i]] = was == 'A' ? 'B' : 'A';
+			REQUIRE_RC(fx_qreceipt(&f, 7, NREC, &note, &q), DOT_OK);
+			CHECK_RC(verify_q(&f, &q, &res), DOT_EAUDIT_SIGNATURE);
+			b[at[i]] = was;
+		}
+		REQUIRE_RC(fx_qreceipt(&f, 7, NREC, &note, &q), DOT_OK);
+		CHECK_RC(verify_q(&f, &q, &res), DOT_OK);
+	}
+	/* One composite voter listed twice (under two names) is refused,
+	 * as is its Ed25519 half listed beside it. */
+	{
+		struct dot_audit_vkey v[NVOTERS + 1];
+		uint8_t half[DOT_ED25519_PK_LEN];
+
+		memcpy(v, f.vk, NVOTERS * sizeof(v[0]));
+		REQUIRE_RC(dot_audit_vkey_from_pk(&v[NVOTERS], "node-twin", 9,
+						  f.vk[3].key, f.vk[3].key_len),
+			   DOT_OK);
+		CHECK_RC(dot_audit_qreceipt_verify(&q, v, NVOTERS + 1, QUORUM,
+						   NULL, 0, &res, NULL),
+			 DOT_EAUDIT_KEY);
+		half[0] = DOT_SUITE_ED25519;
+		memcpy(half + 1, f.vk[3].key + DOT_SIGN_PK_MAX - 32, 32);
+		REQUIRE_RC(dot_audit_vkey_from_pk(&v[NVOTERS], "node-half", 9,
+						  half, sizeof(half)),
+			   DOT_OK);
+		CHECK_RC(dot_audit_qreceipt_verify(&q, v, NVOTERS + 1, QUORUM,
+						   NULL, 0, &res, NULL),
+			 DOT_EAUDIT_KEY);
+	}
+	dot_buf_free(&file);
+	dot_buf_free(&note);
+	fx_free(&f);
+}
+
 T_MAIN(T_CASE(test_roundtrip), T_CASE(test_every_record), T_CASE(test_minority),
        T_CASE(test_non_members), T_CASE(test_one_key_two_names),
        T_CASE(test_other_tx), T_CASE(test_other_seq), T_CASE(test_beyond_size),
        T_CASE(test_bad_signature), T_CASE(test_origin), T_CASE(test_bad_quorum),
        T_CASE(test_parse_truncations), T_CASE(test_parse_structure),
-       T_CASE(test_byte_flips), T_CASE(test_alloc_failures))
+       T_CASE(test_byte_flips), T_CASE(test_alloc_failures),
+       T_CASE(test_composite_quorum))

@@ -1236,6 +1236,200 @@ test_alloc_failures(void)
 	free(ids);
 }
 
+/* ---- composite node keys (ML-DSA-65 + Ed25519, suite 0x03) ---- */
+
+#define NPQ 16 /* DOT_REVFEED_MAX_SIGS composite nodes */
+static struct key PQ[NPQ];
+
+static void
+pq_init(void)
+{
+	static int done;
+
+	keys_init();
+	if (done)
+		return;
+	for (int i = 0; i < NPQ; i++) {
+		uint8_t seed[32];
+
+		memset(seed, 0x80 + i, sizeof(seed));
+		if (dot_sign_sk_from_seed(&PQ[i].sk, DOT_SUITE_ED25519_MLDSA65,
+					  seed) != DOT_OK)
+			abort();
+		PQ[i].pklen = dot_sign_sk_public(PQ[i].sk, PQ[i].pk);
+		dot_key_id(PQ[i].pk, PQ[i].pklen, PQ[i].kid);
+	}
+	done = 1;
+}
+
+/* A trust set of the given keys. */
+struct pqtrust {
+	struct dot_revfeed_key keys[NPQ + 2];
+	struct dot_revfeed_trust t;
+};
+
+static const struct dot_revfeed_trust *
+pqtrust(struct pqtrust *tr, const struct key *const *k, size_t n,
+	size_t threshold)
+{
+	memset(tr, 0, sizeof(*tr));
+	for (size_t i = 0; i < n; i++) {
+		tr->keys[i].pk = k[i]->pk;
+		tr->keys[i].pk_len = k[i]->pklen;
+	}
+	tr->t.cluster_id = CLUSTER;
+	tr->t.keys = tr->keys;
+	tr->t.nkeys = n;
+	tr->t.threshold = threshold;
+	return &tr->t;
+}
+
+/*
+ * A feed and an answer signed by composite nodes: they verify, alone and
+ * with Ed25519 cosigners; a tampered filter or signature, the composite
+ * signature cut down to its Ed25519 half, and untrusted composite keys are
+ * refused; 16 composite signatures fit the bounds.
+ */
+static void
+test_composite_signers(void)
+{
+	uint64_t seed = 31;
+	uint8_t *ids = random_ids(300, &seed);
+	struct dot_buf b = {0}, c2 = {0}, c3 = {0}, x = {0}, a = {0}, a2 = {0};
+	struct dot_revfeed *f = NULL;
+	struct dot_revfeed_answer ans;
+	struct dot_err e = {0};
+	struct pqtrust tr;
+	const struct key *one[] = {&PQ[0]}, *mixed[] = {&PQ[0], &K[0], &PQ[1]},
+			 *stranger[] = {&PQ[2]};
+	size_t flips = 0, refused = 0;
+
+	pq_init();
+	REQUIRE(PQ[0].pklen == DOT_SIGN_PK_MAX);
+	REQUIRE_RC(build(ids, 300, 0.01, 40, &PQ[0], &b), DOT_OK);
+	/* The signature field: one [key id, 0x03 || 3373 bytes] pair, last,
+	 * so the feed ends with it: 59 0d 2e (a 3374-byte string), 03. */
+	REQUIRE(b.len > 3374 + 3);
+	CHECK(b.data[b.len - 3377] == 0x59 && b.data[b.len - 3376] == 0x0d &&
+	      b.data[b.len - 3375] == 0x2e &&
+	      b.data[b.len - 3374] == DOT_SUITE_ED25519_MLDSA65);
+	REQUIRE_RC(open_feed(&b, pqtrust(&tr, one, 1, 1), &f), DOT_OK);
+	CHECK(f->nsigs == 1 && f->nverified == 1 && f->nids == 300);
+	for (size_t i = 0; i < 300; i++)
+		CHECK(dot_revfeed_maybe_revoked(f, ids + i * DOT_RID_LEN) == 1);
+	dot_revfeed_free(f);
+	f = NULL;
+	/* Another composite node's trust: refused. */
+	CHECK_RC(open_feed(&b, pqtrust(&tr, stranger, 1, 1), &f),
+		 DOT_ECRYPTO_SIGNATURE);
+	CHECK(f == NULL);
+	/* Cosigned by an Ed25519 node and a second composite one. */
+	REQUIRE_RC(
+	    dot_revfeed_cosign(b.data, b.len, ids, 300, K[0].sk, &c2, &e),
+	    DOT_OK);
+	REQUIRE_RC(
+	    dot_revfeed_cosign(c2.data, c2.len, ids, 300, PQ[1].sk, &c3, &e),
+	    DOT_OK);
+	REQUIRE_RC(open_feed(&c3, pqtrust(&tr, mixed, 3, 3), &f), DOT_OK);
+	CHECK(f->nsigs == 3 && f->nverified == 3);
+	dot_revfeed_free(f);
+	f = NULL;
+	CHECK_RC(
+	    dot_revfeed_cosign(c3.data, c3.len, ids, 300, PQ[1].sk, &x, &e),
+	    DOT_EINVAL);
+	/* Tampered: a changed byte anywhere (sampled) in the one-signature
+	 * feed, the filter's bits included, is refused. */
+	x.len = 0;
+	dot_buf_put(&x, b.data, b.len);
+	REQUIRE(x.err == DOT_OK);
+	pqtrust(&tr, one, 1, 1);
+	for (size_t i = 0; i < x.len;
+	     i += (i < 64 || i + 8 >= x.len) ? 1 : 11) {
+		x.data[i] ^= 0x04;
+		flips++;
+		if (dot_revfeed_open(x.data, x.len, &tr.t, &f, &e) != DOT_OK)
+			refused++;
+		dot_revfeed_free(f);
+		f = NULL;
+		x.data[i] ^= 0x04;
+	}
+	CHECK(flips > x.len / 11 && refused == flips);
+	printf("# %zu changed bytes of a composite-signed feed, %zu refused\n",
+	       flips, refused);
+	/* Cut down to its Ed25519 half (0x01 || the last 64 bytes, the key id
+	 * kept): not the composite's signature; and under the half trusted
+	 * as an Ed25519 key the key id is not that key's. */
+	{
+		struct key half;
+		const struct key *hk[] = {&half};
+
+		x.len = 0;
+		dot_buf_put(&x, b.data, b.len - 3377);
+		dot_buf_put(&x, "\x58\x41\x01", 3);
+		dot_buf_put(&x, b.data + b.len - 64, 64);
+		REQUIRE(x.err == DOT_OK);
+		CHECK_RC(dot_revfeed_open(x.data, x.len, &tr.t, &f, &e),
+			 DOT_ECRYPTO_SIGNATURE);
+		memset(&half, 0, sizeof(half));
+		half.pk[0] = DOT_SUITE_ED25519;
+		memcpy(half.pk + 1, PQ[0].pk + DOT_SIGN_PK_MAX - 32, 32);
+		half.pklen = DOT_ED25519_PK_LEN;
+		CHECK_RC(dot_revfeed_open(x.data, x.len, pqtrust(&tr, hk, 1, 1),
+					  &f, &e),
+			 DOT_ECRYPTO_SIGNATURE);
+		/* A truncated composite signature does not parse. */
+		x.len = 0;
+		dot_buf_put(&x, b.data, b.len - 3377);
+		dot_buf_put(&x, "\x59\x0d\x2d", 3);
+		dot_buf_put(&x, b.data + b.len - 3374, 3373);
+		CHECK(dot_revfeed_open(x.data, x.len, pqtrust(&tr, one, 1, 1),
+				       &f, &e) != DOT_OK);
+		CHECK(f == NULL);
+	}
+	/* An answer signed by a composite node, cosigned by 15 more: 16
+	 * composite signatures fit DOT_REVFEED_ANSWER_MAX_LEN. */
+	{
+		const struct key *all[NPQ];
+
+		for (int i = 0; i < NPQ; i++)
+			all[i] = &PQ[i];
+		REQUIRE_RC(dot_revfeed_answer_sign(CLUSTER, 41, T0 + 1, ids, 1,
+						   PQ[0].sk, &a, &e),
+			   DOT_OK);
+		REQUIRE_RC(dot_revfeed_answer_open(a.data, a.len,
+						   pqtrust(&tr, all, 1, 1),
+						   &ans, &e),
+			   DOT_OK);
+		CHECK(ans.revoked == 1 && ans.nsigs == 1 && ans.nverified == 1);
+		for (int i = 1; i < NPQ; i++) {
+			a2.len = 0;
+			REQUIRE_RC(dot_revfeed_answer_cosign(a.data, a.len, 1,
+							     PQ[i].sk, &a2, &e),
+				   DOT_OK);
+			a.len = 0;
+			dot_buf_put(&a, a2.data, a2.len);
+		}
+		CHECK(a.len <= DOT_REVFEED_ANSWER_MAX_LEN &&
+		      a.len > NPQ * 3374);
+		REQUIRE_RC(dot_revfeed_answer_open(a.data, a.len,
+						   pqtrust(&tr, all, NPQ, NPQ),
+						   &ans, &e),
+			   DOT_OK);
+		CHECK(ans.nsigs == NPQ && ans.nverified == NPQ);
+		a.data[a.len - 100] ^= 1; /* in the last signature */
+		CHECK_RC(
+		    dot_revfeed_answer_open(a.data, a.len, &tr.t, &ans, &e),
+		    DOT_ECRYPTO_SIGNATURE);
+	}
+	dot_buf_free(&b);
+	dot_buf_free(&c2);
+	dot_buf_free(&c3);
+	dot_buf_free(&x);
+	dot_buf_free(&a);
+	dot_buf_free(&a2);
+	free(ids);
+}
+
 T_MAIN(T_CASE(test_dimension), T_CASE(test_roundtrip_and_spec),
        T_CASE(test_empty_feed), T_CASE(test_no_false_negatives),
        T_CASE(test_false_positive_rate), T_CASE(test_salt_changes_positions),
@@ -1244,4 +1438,4 @@ T_MAIN(T_CASE(test_dimension), T_CASE(test_roundtrip_and_spec),
        T_CASE(test_noncanonical_and_fields), T_CASE(test_bounds),
        T_CASE(test_build_arguments), T_CASE(test_fresh_and_replaces),
        T_CASE(test_answers), T_CASE(test_answer_spec), T_CASE(test_check_token),
-       T_CASE(test_alloc_failures))
+       T_CASE(test_alloc_failures), T_CASE(test_composite_signers))
