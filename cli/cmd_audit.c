@@ -73,10 +73,29 @@ bad_answer(const struct cli_node *n, const char *method, const char *want,
 
 /* What we know of the node's log: its key, origin and a verified
  * checkpoint. */
+/* A verifier key's NAME+ID (its text up to the second '+'), for sentences
+ * whose room is bounded. */
+static void
+vk_label(const char *text, char *out, size_t cap)
+{
+	const char *p = strchr(text, '+');
+
+	size_t n;
+
+	p = p != NULL ? strchr(p + 1, '+') : NULL;
+	n = p != NULL ? (size_t)(p - text) : strlen(text);
+	if (n >= cap)
+		n = cap - 1;
+	memmove(out, text, n); /* out may be text */
+	out[n] = '\0';
+}
+
 struct audit_log {
 	struct cli_node node;
 	struct dot_audit_vkey vk;
 	char vk_text[CLI_TRUST_MAX];
+	/* its NAME+ID, for sentences: a composite key's text is 2.7 KB */
+	char vk_label[DOT_AUDIT_MAX_NAME + 10];
 	char origin[DOT_AUDIT_MAX_NAME + 1];
 	struct dot_audit_checkpoint *cp;
 	/* verify --keys: checkpoints cosigned by a quorum of these keys
@@ -129,6 +148,7 @@ fetch_key(struct audit_log *l, struct dot_err *e)
 	}
 	memcpy(l->vk_text, key, klen);
 	l->vk_text[klen] = '\0';
+	vk_label(l->vk_text, l->vk_label, sizeof(l->vk_label));
 	if (!dot_audit_name_valid(origin, olen)) {
 		rv = dot_err_set(e, DOT_EAUDIT_ORIGIN,
 				 "the node at %s names its log with an invalid "
@@ -549,7 +569,7 @@ cross_check(const struct audit_log *l, char *alarm, size_t cap, int *known,
 			 "ALARM: the node signs the log %s with %s, a key "
 			 "with no X25519 form: it cannot be the key of the "
 			 "node's channel",
-			 l->origin, l->vk_text);
+			 l->origin, l->vk_label);
 		return DOT_OK;
 	}
 	cli_hex(hx, kx, sizeof(kx));
@@ -660,7 +680,7 @@ check_trusted(const struct audit_log *l, int known, const char *how,
 		return dot_err_set(e, DOT_EAUDIT_KEY,
 				   "ALARM: cannot confirm that the node's key "
 				   "%s belongs to its cluster: %s",
-				   l->vk_text, doubt);
+				   l->vk_label, doubt);
 	if (count == 0)
 		return DOT_OK;
 	if (has) {
@@ -676,11 +696,12 @@ check_trusted(const struct audit_log *l, int known, const char *how,
 		*trusted = 1;
 		return DOT_OK;
 	}
+	vk_label(first, first, sizeof(first));
 	return dot_err_set(e, DOT_EAUDIT_KEY,
 			   "ALARM: the node signs the log %s with %s, not the "
 			   "key trusted for it (%s, in %s%s), and %s; run 'dot "
 			   "audit verify' for details",
-			   l->origin, l->vk_text, first,
+			   l->origin, l->vk_label, first,
 			   path, count > 1 ? ", with others" : "",
 			   doubt[0] ? doubt : "nothing vouches for it");
 }
@@ -1343,10 +1364,13 @@ verify_key(struct online *o, struct dot_err *e)
 					   "shows it: NAME+ID+BASE64)",
 					   pe.msg);
 		if (strcmp(o->node_key, l->vk_text) != 0) {
+			char pinned[sizeof(l->vk_label)];
+
+			vk_label(o->node_key, pinned, sizeof(pinned));
 			fail(o, DOT_EAUDIT_KEY,
 			     "ALARM: the node signs the log %s with %s, not "
 			     "the pinned --node-key %s",
-			     l->origin, l->vk_text, o->node_key);
+			     l->origin, l->vk_label, pinned);
 			return DOT_OK;
 		}
 		o->trust = "pinned";
@@ -1378,13 +1402,14 @@ verify_key(struct online *o, struct dot_err *e)
 		return DOT_OK;
 	}
 	if (have > 0 && !known) {
+		vk_label(stored, stored, sizeof(stored));
 		fail(o, DOT_EAUDIT_KEY,
 		     "ALARM: the node signs the log %s with %s, but the "
 		     "key%s trusted for it %s %s%s (%s), and %.300s: the "
 		     "node's key changed, or this is not a node you trusted; "
 		     "if the change is legitimate, confirm the new key out of "
 		     "band and pin it with --node-key",
-		     l->origin, l->vk_text, have > 1 ? "s" : "",
+		     l->origin, l->vk_label, have > 1 ? "s" : "",
 		     have > 1 ? "are" : "is", stored, have > 1 ? ", ..." : "",
 		     o->trust_path, doubt[0] ? doubt : "nothing vouches for it");
 		return DOT_OK;
@@ -1393,7 +1418,7 @@ verify_key(struct online *o, struct dot_err *e)
 		fail(o, DOT_EAUDIT_KEY,
 		     "ALARM: cannot confirm that the node's key %s belongs to "
 		     "its cluster: %s",
-		     l->vk_text, doubt);
+		     l->vk_label, doubt);
 		return DOT_OK;
 	}
 	if ((rv = cli_trust_add(o->trust_path, l->origin, l->vk_text, e)) !=

@@ -64,8 +64,8 @@ ok $? "key file holds a dotsk1 key"
 ok $? "key file does not contain the passphrase"
 
 run 0 "key new bob --json" -- "$DOT" key new bob --json
-json_ok 'd["public_key"].startswith("dotpk1") and len(d["key_id"]) == 16 and d["suite"] == "ed25519" and d["file"].endswith("/keys/bob.key")' \
-	"key new --json has public_key, key_id, suite, file"
+json_ok 'd["public_key"].startswith("dotpk1") and len(d["key_id"]) == 16 and d["suite"] == "ed25519+ml-dsa-65" and d["file"].endswith("/keys/bob.key")' \
+	"key new --json has public_key, key_id, suite (the composite by default), file"
 BOB=$(pyget 'd["public_key"]')
 BOB_ID=$(pyget 'd["key_id"]')
 run 0 "key new carol" -- "$DOT" key new carol
@@ -96,6 +96,24 @@ ok $? "a forced key file has mode 0600"
 leftover=("$TMP"/*.tmp??????)
 [ ! -e "${leftover[0]}" ]
 ok $? "no temporary files are left behind"
+
+# --suite: the composite by default, Ed25519 on request, nothing else
+run 0 "key new --suite ed25519" -- "$DOT" key new ed --suite ed25519 --json
+json_ok 'd["suite"] == "ed25519" and d["kind"] == "sign"' \
+	"an Ed25519 key on request"
+run 0 "key new --suite ed25519+ml-dsa-65" -- "$DOT" key new -o "$TMP/pq.key" \
+	--suite ed25519+ml-dsa-65 --json
+json_ok 'd["suite"] == "ed25519+ml-dsa-65" and len(d["public_key"]) > 2000' \
+	"a composite key: its dotpk1 text holds the 1985-byte key"
+for s in ml-dsa-65 x-wing x25519 ED25519 ''; do
+	run 2 "key new --suite '$s' is a usage error" -- "$DOT" key new \
+		-o "$TMP/bad.key" --suite "$s"
+done
+err_has "ed25519+ml-dsa-65" "the suites are named"
+run 2 "a seal key takes no --suite" -- "$DOT" key new -o "$TMP/bad.key" \
+	--kind seal --suite ed25519
+[ ! -e "$TMP/bad.key" ]
+ok $? "a usage error writes no key file"
 
 run 2 "key new with NAME and -o" -- "$DOT" key new x -o "$TMP/x.key"
 run 2 "key new with a bad name" -- "$DOT" key new 'a/b'
@@ -141,7 +159,7 @@ run 2 "key show with two arguments" -- "$DOT" key show a b
 run 0 "key list" -- "$DOT" key list
 out_has "alice" "key list shows alice"
 run 0 "key list --json" -- "$DOT" key list --json
-json_ok 'sorted(k["name"] for k in d) == ["alice", "bob", "carol", "dave", "mallory"]' \
+json_ok 'sorted(k["name"] for k in d) == ["alice", "bob", "carol", "dave", "ed", "mallory"]' \
 	"key list --json names every key"
 
 # ---- dot cap mint ----
@@ -291,8 +309,8 @@ json_ok "d['blocks'][0]['holder'] == '$BOB' and d['blocks'][1]['signer']['public
 	"inspect --json: signers and holders"
 json_ok 'd["blocks"][0]["rights"] == ["read", "list", "write"] and d["blocks"][2]["rights"] == ["read"] and d["blocks"][2]["max_depth"] == 0 and d["blocks"][2]["labels"] == ["eu"]' \
 	"inspect --json: rights by name, depth, labels"
-json_ok 'all(len(b["rid"]) == 64 and b["signature_size"] == 65 and b["payload_size"] > 0 for b in d["blocks"]) and d["size"] > 0' \
-	"inspect --json: rids and sizes"
+json_ok 'all(len(b["rid"]) == 64 and b["signature_size"] == 3374 and b["payload_size"] > 0 for b in d["blocks"]) and d["size"] > 0' \
+	"inspect --json: rids and sizes (composite signatures, 3374 bytes)"
 json_ok 'isinstance(d["blocks"][0]["expires"]["unix"], int) and d["blocks"][0]["expires"]["utc"].endswith("Z") and d["blocks"][1]["expires"] is None' \
 	"inspect --json: times as Unix seconds and UTC"
 RID0=$(pyget 'd["blocks"][0]["rid"]')
@@ -489,11 +507,13 @@ run 0 "init --raft-addr --api-addr" -- "$DOT" init --admin-key alice \
 json_ok "d['ok'] and d['node_key'].startswith('dotpk1') and \
 d['raft_addr'] == '10.1.2.3:7401' and d['api_addr'] == '[::1]:7400' and \
 d['node_key_made'] is True and d['raft_id'] > 0 and \
-d['raft_id'] < 2**63" "init --json: node key, raft id and addresses"
+d['raft_id'] < 2**63 and d['policy'] == 'hybrid'" \
+	"init --json: node key, raft id, addresses and the policy (hybrid)"
 NA_KEY=$(pyget "d['node_key']")
 [ "$(stat -c %a "$TMP/na/node.seed")" = 600 ] &&
-	[ "$(stat -c %s "$TMP/na/node.seed")" = 32 ]
-ok $? "init made DIR/node.seed: 32 bytes, mode 0600"
+	[ "$(stat -c %s "$TMP/na/node.seed")" = 33 ] &&
+	[ "$(head -c 1 "$TMP/na/node.seed" | od -An -tx1 | tr -d ' ')" = 03 ]
+ok $? "init made DIR/node.seed: 0x03 then a seed (composite), mode 0600"
 run 0 "init with the defaults" -- "$DOT" init --admin-key alice \
 	--dir "$TMP/nb" --json
 json_ok "d['raft_addr'] == '127.0.0.1:7401' and d['api_addr'] == ''" \
@@ -504,11 +524,53 @@ run 0 "init uses an existing node.seed" -- "$DOT" init --admin-key alice \
 json_ok "d['node_key'] == '$NA_KEY' and d['node_key_made'] is False" \
 	"init: the node key is node.seed's, not a new one"
 mkdir -m 700 "$TMP/nd" && printf 'short' >"$TMP/nd/node.seed"
-run 1 "init refuses a node.seed that is not 32 bytes" -- "$DOT" init \
+run 1 "init refuses a node.seed that is not 32 or 33 bytes" -- "$DOT" init \
 	--admin-key alice --dir "$TMP/nd"
-err_has "is not a node key (32 bytes exactly)" "the bad seed is named"
+err_has "is not a node key (32 bytes" "the bad seed is named"
 [ ! -e "$TMP/nd/genesis" ]
 ok $? "and writes no genesis"
+printf '\001%032d' 0 >"$TMP/nd/node.seed"
+run 1 "init refuses 33 bytes of another suite than 0x03" -- "$DOT" init \
+	--admin-key alice --dir "$TMP/nd"
+err_has "is not a node key" "the bad seed is named"
+
+# dot init --policy (docs/crypto.md §14)
+refused DOT_EPOLICY "init refuses an Ed25519 admin key (default policy)" -- \
+	"$DOT" init --admin-key ed --dir "$TMP/np"
+run 1 "init refuses an Ed25519 admin key under the default policy" -- \
+	"$DOT" init --admin-key ed --dir "$TMP/np"
+err_has "--policy classic" "the refusal says how to found a classic cluster"
+err_has "dot key new --suite ed25519+ml-dsa-65" "and how to make a composite key"
+[ ! -e "$TMP/np/genesis" ]
+ok $? "and writes no genesis"
+run 0 "init --policy classic takes the Ed25519 key" -- "$DOT" init \
+	--admin-key ed --dir "$TMP/nq" --policy classic --json
+json_ok "d['policy'] == 'classic'" "init --json names the classic policy"
+[ "$(stat -c %s "$TMP/nq/node.seed")" = 32 ]
+ok $? "a classic node key is an Ed25519 seed (32 bytes)"
+mkdir -m 700 "$TMP/nr" && cp "$TMP/nq/node.seed" "$TMP/nr/node.seed"
+refused DOT_EPOLICY "init --policy hybrid: an Ed25519 node.seed" -- \
+	"$DOT" init --admin-key alice --dir "$TMP/nr" --policy hybrid
+run 1 "init --policy hybrid refuses an existing Ed25519 node.seed" -- \
+	"$DOT" init --admin-key alice --dir "$TMP/nr" --policy hybrid
+err_has "node.seed is ed25519" "the node key is named"
+[ ! -e "$TMP/nr/genesis" ]
+ok $? "and writes no genesis"
+run 0 "init --policy hybrid+classic-attenuation" -- "$DOT" init \
+	--admin-key alice --dir "$TMP/ns" --policy hybrid+classic-attenuation \
+	--json
+json_ok "d['policy'] == 'hybrid+classic-attenuation'" \
+	"init --json names the policy"
+refused DOT_EPOLICY "hybrid+classic-attenuation refuses an Ed25519 admin" \
+	-- "$DOT" init --admin-key ed --dir "$TMP/nt" \
+	--policy hybrid+classic-attenuation
+for p in Hybrid quantum ''; do
+	run 2 "init --policy '$p' is a usage error" -- "$DOT" init \
+		--admin-key alice --dir "$TMP/nu" --policy "$p"
+done
+err_has "hybrid, classic or hybrid+classic-attenuation" "the policies are named"
+[ ! -e "$TMP/nu" ]
+ok $? "a usage error creates nothing"
 for a in 127.0.0.1 127.0.0.1:0 127.0.0.1:65536 127.0.0.01:1 \
 	'[::0001]:1' '[::1]' Host:1 'a b:1' -x:1; do
 	run 2 "init --raft-addr '$a' is a usage error" -- "$DOT" init \
@@ -593,7 +655,7 @@ m = head(5, 5) + b'\x01' + bstr(bytes(range(16))) + b'\x02' + \
 s = hashlib.blake2b(b'dotinv1' + m, digest_size=32).digest()[:4]
 print('dotinv1' + base64.urlsafe_b64encode(m + s).decode().rstrip('='))
 PY
-NA_HEX=$(python3 -c 'import base64,sys; t=sys.argv[1][6:]; b=base64.urlsafe_b64decode(t+"="*(-len(t)%4)); print(b[:33].hex())' "$NA_KEY")
+NA_HEX=$(python3 -c 'import base64,sys; t=sys.argv[1][6:]; b=base64.urlsafe_b64decode(t+"="*(-len(t)%4)); print(b[:33 if b[0] == 1 else 1985].hex())' "$NA_KEY")
 INV=$(python3 "$TMP/mkinv.py" "unix:$TMP/no-such.sock" "$NA_HEX")
 run 1 "node join with an invitation to no node" -- "$DOT" node join \
 	--invite "$INV" --dir "$TMP/j1" --json

@@ -73,7 +73,8 @@ run 0 "key new signer (a signing key)" -- "$DOT" key new signer
 SIGNER=$(first_line)
 run 0 "key new --kind sign is the default kind" -- \
 	"$DOT" key new signer2 --kind sign --json
-json_ok 'd["kind"] == "sign" and d["suite"] == "ed25519"' "--kind sign: ed25519"
+json_ok 'd["kind"] == "sign" and d["suite"] == "ed25519+ml-dsa-65"' \
+	"--kind sign: the composite by default"
 run 2 "key new --kind bogus" -- "$DOT" key new x --kind bogus
 err_has "sign" "--kind error names the kinds"
 

@@ -69,9 +69,12 @@ run 0 "dot help audit" -- "$DOT" help audit
 out_has "verify" "the audit group lists verify"
 
 # ---- a node with some history ----
-run 0 "key new admin" -- "$DOT" key new admin
-run 0 "key new alice" -- "$DOT" key new alice
-run 0 "init" -- "$DOT" init --admin-key admin
+# Classic keys: the forgeries below sign as the node with Python's Ed25519
+# (cluster3.sh checks a hybrid cluster's cosigned checkpoints, receipts
+# and audit verify; test_audit the composite lines byte for byte).
+run 0 "key new admin" -- "$DOT" key new admin --suite ed25519
+run 0 "key new alice" -- "$DOT" key new alice --suite ed25519
+run 0 "init" -- "$DOT" init --admin-key admin --policy classic
 run 1 "audit log without a node" -- "$DOT" audit log
 err_has "cannot reach the node" "the error says the node is unreachable"
 if ! start_dotd; then

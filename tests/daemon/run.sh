@@ -488,6 +488,27 @@ run 2 "set-expiry without a time" -- "$DOT" account set-expiry dora \
 # ---- nodes (docs/decisions/0017) ----
 TCP=(env "DOT_ADDR=127.0.0.1:$PORT" "DOT_CLUSTER=$CLUSTER")
 JOINER=(env "DOT_DIR=$TMP/joiner") # the new machine's own DOT_DIR
+# the crypto policy (docs/crypto.md §14): hybrid by default, so the node
+# requires the channel's X-Wing step; a classic proposal is a downgrade
+run 0 "status names the crypto policy" -- "${TCP[@]}" "$DOT" status \
+	--key admin --json
+json_ok "d['policy'] == 'hybrid'" "the cluster is hybrid (dot init's default)"
+run 0 "status (text) names the policy" -- "$DOT" status
+out_has "policy:       hybrid" "dot status prints the policy"
+refused DOT_ENET_KEM "a classic handshake with a hybrid node" -- \
+	env "DOT_ADDR=127.0.0.1:$PORT" "DOT_CLUSTER=$CLUSTER" \
+	DOT_CHANNEL_KEM=classic "$DOT" status --key admin
+run 1 "dot --classic-channel is refused by a hybrid node" -- "${TCP[@]}" \
+	"$DOT" --classic-channel status --key admin
+err_has "requires the X-Wing step" "the refusal says the node requires X-Wing"
+err_has "drop --classic-channel" "and what to drop"
+run 1 "DOT_CHANNEL_KEM takes x-wing or classic" -- \
+	env "DOT_ADDR=127.0.0.1:$PORT" "DOT_CLUSTER=$CLUSTER" \
+	DOT_CHANNEL_KEM=kyber "$DOT" status --key admin
+err_has "give x-wing (the default) or classic" "the values are named"
+run 0 "DOT_CHANNEL_KEM=x-wing is the default's handshake" -- \
+	env "DOT_ADDR=127.0.0.1:$PORT" "DOT_CLUSTER=$CLUSTER" \
+	DOT_CHANNEL_KEM=x-wing "$DOT" status --key admin
 run 0 "node list" -- "$DOT" node list "${ADMIN[@]}" --json
 json_ok "len(d['nodes']) == 1 and d['nodes'][0]['node_key'] == '$NODE_KEY' \
 and d['nodes'][0]['raft_id'] == $NODE_ID and \
@@ -530,6 +551,9 @@ N2_KEY=$(pyget "d['node_key']")
 N2_ID=$(pyget "d['raft_id']")
 [ "$(stat -c %a "$TMP/n2/node.seed")" = 600 ]
 ok $? "join made the new node's key, mode 0600"
+[ "$(stat -c %s "$TMP/n2/node.seed")" = 33 ] &&
+	[ "$(head -c 1 "$TMP/n2/node.seed" | od -An -tx1 | tr -d ' ')" = 03 ]
+ok $? "the invitation carried the hybrid policy: the new node's key is composite"
 grep -q "^127.0.0.1:$PORT $CLUSTER " "$TMP/joiner/known_nodes"
 ok $? "the joiner pinned the node's key from the invitation"
 json_ok "d['member_nodes'] == 1 and d['members'] == '$TMP/n2/members'" \
@@ -539,9 +563,12 @@ python3 - "$TMP/n2/members" "$CLUSTER" "$NODE_KEY" <<'PY'
 import base64, sys
 d = open(sys.argv[1], 'rb').read()
 t = sys.argv[3][6:]
-key = base64.urlsafe_b64decode(t + '=' * (-len(t) % 4))[:33]
-want = (b'\x83\x01\x50' + bytes.fromhex(sys.argv[2]) + b'\x81\x82\x58\x21' +
-        key + b'\x6e' + b'127.0.0.1:7401')
+raw = base64.urlsafe_b64decode(t + '=' * (-len(t) % 4))
+# the key without its text checksum: Ed25519 (33 bytes) or composite (1985)
+n = 33 if raw[0] == 1 else 1985
+head = b'\x58\x21' if n == 33 else b'\x59\x07\xc1'
+want = (b'\x83\x01\x50' + bytes.fromhex(sys.argv[2]) + b'\x81\x82' + head +
+        raw[:n] + b'\x6e' + b'127.0.0.1:7401')
 sys.exit(0 if d == want else 1)
 PY
 ok $? "DIR/members holds the cluster id and the genesis node, exactly"

@@ -473,10 +473,25 @@ test_genesis_write_read(void)
 	REQUIRE(fd >= 0);
 	REQUIRE_RC(call(fd, "status", (const uint8_t *)"\x80", 1, &res), DOT_OK);
 	REQUIRE(dot_dec_init(&d, res.data, res.len, NULL, NULL) == DOT_OK);
-	REQUIRE(dot_dec_map(&d, &n) == DOT_OK && n == 6);
+	/* {1: index, ..., 6: version, 9: the crypto policy} */
+	REQUIRE(dot_dec_map(&d, &n) == DOT_OK && n == 7);
 	REQUIRE(dot_dec_uint(&d, &key) == DOT_OK &&
 		dot_dec_uint(&d, &index) == DOT_OK);
 	CHECK(index == 1);
+	{
+		const uint8_t *it;
+		const char *pol;
+		size_t il, pl;
+		uint64_t k = 0;
+
+		for (uint64_t i = 1; i < n - 1; i++)
+			REQUIRE(dot_dec_uint(&d, &k) == DOT_OK &&
+				dot_dec_item(&d, &it, &il) == DOT_OK);
+		/* this genesis has no key 6: classic */
+		CHECK(dot_dec_uint(&d, &k) == DOT_OK && k == 9 &&
+		      dot_dec_tstr(&d, &pol, &pl) == DOT_OK && pl == 7 &&
+		      memcmp(pol, "classic", 7) == 0 && dot_dec_done(&d));
+	}
 	args_path(&a, "/docs", NULL, 0);
 	build(&tx, "fs.mkdir", &a, NULL, 0, admin_sk);
 	CHECK_RC(submit(fd, &tx, NULL), DOT_OK);
@@ -799,7 +814,7 @@ test_wal_stays_bounded(void)
 			   DOT_OK);
 		CHECK(dot_dec_init(&d, res.data, res.len, NULL, NULL) ==
 			      DOT_OK &&
-		      dot_dec_map(&d, &nk) == DOT_OK && nk == 6 &&
+		      dot_dec_map(&d, &nk) == DOT_OK && nk == 7 &&
 		      dot_dec_uint(&d, &key) == DOT_OK && key == 1 &&
 		      dot_dec_uint(&d, &index) == DOT_OK);
 		CHECK(index == 1 + WRITES);
