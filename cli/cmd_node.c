@@ -483,24 +483,14 @@ invite_free(struct invite *inv)
 	inv->nmembers = 0;
 }
 
-/* A node key: Ed25519 (suite 1, 33 bytes) or the composite (suite 3, 1985
- * bytes), valid (dot_sign_pk_check). */
-static int
-node_key_ok(const uint8_t *pk, size_t n)
-{
-	return n >= 1 &&
-	       (pk[0] == DOT_SUITE_ED25519 ||
-		pk[0] == DOT_SUITE_ED25519_MLDSA65) &&
-	       dot_sign_pk_check(pk, n) == DOT_OK;
-}
-
 /* Collect the active nodes of node.list's answer into inv's members. */
 static int
 members_cb(void *ctx, const struct nrow *r)
 {
 	struct invite *inv = ctx;
 
-	if (r->status != DOT_NODE_ACTIVE || !node_key_ok(r->key, r->keylen))
+	if (r->status != DOT_NODE_ACTIVE ||
+	    !dot_state_node_key_valid(r->key, r->keylen))
 		return 0;
 	if (inv->nmembers == INVITE_MEMBERS)
 		return 0; /* enough to reach the cluster */
@@ -511,7 +501,6 @@ members_cb(void *ctx, const struct nrow *r)
 	inv->nmembers++;
 	return 0;
 }
-
 
 /* A contact address: "unix:/path", or host:port as the state checks. */
 static int
@@ -595,7 +584,8 @@ invite_decode_members(struct dot_dec *d, struct invite *inv,
 		struct member *m = &inv->members[i];
 
 		if (dot_dec_array(d, &two) != DOT_OK || two != 2 ||
-		    dot_dec_bstr(d, &p, &n) != DOT_OK || !node_key_ok(p, n) ||
+		    dot_dec_bstr(d, &p, &n) != DOT_OK ||
+		    !dot_state_node_key_valid(p, n) ||
 		    dot_dec_tstr(d, &a, &an) != DOT_OK ||
 		    dot_state_addr_check(a, an, NULL) != DOT_OK)
 			return -1;
@@ -650,7 +640,8 @@ invite_decode(const char *text, struct invite *inv, struct dot_err *e)
 	memcpy(inv->addr, a, an);
 	inv->addr[an] = '\0';
 	if (dot_dec_uint(&d, &k) != DOT_OK || k != 4 ||
-	    dot_dec_bstr(&d, &p, &n) != DOT_OK || !node_key_ok(p, n))
+	    dot_dec_bstr(&d, &p, &n) != DOT_OK ||
+	    !dot_state_node_key_valid(p, n))
 		goto bad;
 	memcpy(inv->node_pk, p, n);
 	inv->node_pklen = n;
@@ -744,7 +735,7 @@ node_key_of(struct cli_session *s, uint8_t pk[DOT_SIGN_PK_MAX],
 	    dot_dec_uint(&d, &k2) != DOT_OK || k2 != 2 ||
 	    dot_dec_tstr(&d, &origin, &olen) != DOT_OK ||
 	    dot_audit_vkey_parse(&vk, key, klen, NULL) != DOT_OK ||
-	    !node_key_ok(vk.key, vk.key_len)) {
+	    !dot_state_node_key_valid(vk.key, vk.key_len)) {
 		rv = dot_err_set(e, DOT_EAPI_FORMAT,
 				 "the node at %s sent a malformed key "
 				 "(audit.key)",
@@ -1589,7 +1580,7 @@ node_change(int argc, char **argv, enum change what, const char *help)
 	if (strncmp(target, "dotpk1", 6) == 0) {
 		if (dot_pk_from_text(target, pk, sizeof(pk), &f.keylen) !=
 			    DOT_OK ||
-		    !node_key_ok(pk, f.keylen))
+		    !dot_state_node_key_valid(pk, f.keylen))
 			return cli_usage("KEY '%.24s...': not a node key (an "
 					 "Ed25519 dotpk1 key, copied whole)",
 					 target);

@@ -3274,7 +3274,6 @@ do_query_consistent(struct conn *c, const struct dot_api_msg *m)
 #define CS_WAIT_US (10 * 1000000ull)
 #define CS_MAX_LINE DOTD_COSIGN_LINE
 
-
 static const struct member *
 member_by_name(struct node *n, const char *name, size_t len)
 {

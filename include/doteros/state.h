@@ -312,6 +312,10 @@ DOT_API uint64_t dot_state_nodes_epoch(const struct dot_state *st);
  * BLAKE2b-256("doteros-raft-id/1" || key), with the top bit cleared;
  * never 0 (0 maps to 1). Deterministic, pure. */
 DOT_API uint64_t dot_state_node_raft_id(const uint8_t *key, size_t keylen);
+/* 1 when key is a node or invite key of any policy: suite || key of an
+ * Ed25519 (33 bytes) or composite (1985 bytes) public key, valid
+ * (dot_sign_pk_check); whether the policy allows its suite is apart. */
+DOT_API int dot_state_node_key_valid(const uint8_t *key, size_t keylen);
 /*
  * Check a node address as the state does (node.join, the genesis):
  * "host:port" of at most DOT_STATE_MAX_ADDR bytes; host an IPv4 dotted

@@ -278,8 +278,8 @@ dot_state_node_raft_id(const uint8_t *key, size_t keylen)
 /* A node key or an invite key: suite || public key of a suite with an
  * Ed25519 part, Ed25519 or the composite (the channel maps that part to
  * X25519, decision 0013). */
-static int
-node_key_ok(const uint8_t *pk, size_t n)
+int
+dot_state_node_key_valid(const uint8_t *pk, size_t n)
 {
 	return n >= 1 &&
 	       (pk[0] == DOT_SUITE_ED25519 ||
@@ -535,7 +535,7 @@ node_genesis_encode(const uint8_t *key, size_t keylen, const char *raft_addr,
 
 	if (api_addr == NULL)
 		api_addr = "";
-	if (key == NULL || !node_key_ok(key, keylen))
+	if (key == NULL || !dot_state_node_key_valid(key, keylen))
 		return dot_err_set(e, DOT_EINVAL,
 				   "the node key must be " NODE_KEY_RULE);
 	if (node_key_policy(policy, key, "node key", e) != DOT_OK)
@@ -581,7 +581,7 @@ node_genesis(struct dot_state *st, struct dot_dec *d, uint64_t index,
 		return dot_err_set(e, DOT_ESTATE_GENESIS,
 				   "genesis key 5 is {1: node key, 2: raft "
 				   "address, 3: API address}");
-	if (!node_key_ok(pk, pklen))
+	if (!dot_state_node_key_valid(pk, pklen))
 		return dot_err_set(e, DOT_ESTATE_GENESIS,
 				   "genesis node key: " NODE_KEY_RULE);
 	if (node_key_policy(st->crypto_policy, pk, "genesis node key", e) !=
@@ -656,7 +656,8 @@ arg_key(struct op *o, uint64_t k, const char *what, const uint8_t **pk,
 
 	if ((rv = fs_args_key(o, k)) != DOT_OK)
 		return rv;
-	if (dot_dec_bstr(&o->args, pk, n) != DOT_OK || !node_key_ok(*pk, *n))
+	if (dot_dec_bstr(&o->args, pk, n) != DOT_OK ||
+	    !dot_state_node_key_valid(*pk, *n))
 		return dot_err_set(o->e, DOT_ESTATE_ARGS,
 				   "argument %" PRIu64 " (%s) must be "
 				   NODE_KEY_RULE, k, what);
