@@ -148,7 +148,8 @@ static const char put_help[] =
 
 static const char append_help[] =
     "Appends the bytes of FILE (default: standard input; '-' too) to the\n"
-    "file PATH, creating it when missing. Right: append.\n"
+    "existing file PATH (a missing one is DOT_ESTATE_NOT_FOUND: make it\n"
+    "with dot fs put). Right: append.\n"
     "\n"
     "Options:\n";
 

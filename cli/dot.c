@@ -81,7 +81,7 @@ const struct dot_cmd dot_cmds[] = {
 	 "Create or replace a file with the content of FILE or stdin"},
 	{"fs", "append", cmd_fs_append,
 	 "PATH [FILE|-] AUTHORITY [--expect-version N] [--json]",
-	 "Append FILE or stdin to a file (creating it if missing)"},
+	 "Append FILE or stdin to an existing file"},
 	{"fs", "mkdir", cmd_fs_mkdir, "PATH AUTHORITY [--json]",
 	 "Create a directory"},
 	{"fs", "mv", cmd_fs_mv, "FROM TO AUTHORITY [--expect-version N] [--json]",
