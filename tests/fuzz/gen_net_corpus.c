@@ -123,6 +123,32 @@ handshakes(int hybrid)
 	}
 }
 
+/* Two messages of an established pair: from the initiator to the
+ * responder ("ping1", "ping2"), or back ("pong1", "pong2"). */
+static void
+two_messages(int hybrid, int to_initiator)
+{
+	const uint8_t m = hybrid ? 0x10 : 0;
+	char name[64];
+	struct world w;
+	struct rec r = {0};
+	struct end *from;
+
+	if (world_new(&w, 0, hybrid, 1) != 0)
+		fail("world");
+	from = to_initiator ? &w.b : &w.a;
+	if (dot_net_send(from->ch, T0, to_initiator ? "pong1" : "ping1", 5,
+			 &from->io) != DOT_OK ||
+	    dot_net_send(from->ch, T0, to_initiator ? "pong2" : "ping2", 5,
+			 &from->io) != DOT_OK)
+		fail("send");
+	rec_take(&r, from);
+	world_free(&w);
+	snprintf(name, sizeof(name), "%stransport-ping-to-%s",
+		 hybrid ? "hfs-" : "", to_initiator ? "initiator" : "responder");
+	put(name, m + 4 + to_initiator, &r);
+}
+
 /* Transport frames, and a rekey, of an established pair. */
 static void
 transport(int hybrid)
@@ -133,32 +159,12 @@ transport(int hybrid)
 	struct world w;
 	struct rec r = {0};
 
-	/* to the responder: two messages from the initiator */
-	if (world_new(&w, 0, hybrid, 1) != 0)
-		fail("world");
-	if (dot_net_send(w.a.ch, T0, "ping1", 5, &w.a.io) != DOT_OK ||
-	    dot_net_send(w.a.ch, T0, "ping2", 5, &w.a.io) != DOT_OK)
-		fail("send");
-	rec_take(&r, &w.a);
-	world_free(&w);
-	snprintf(name, sizeof(name), "%stransport-ping-to-responder", pre);
-	put(name, m + 4, &r);
-
-	/* to the initiator: two from the responder */
-	memset(&r, 0, sizeof(r));
-	if (world_new(&w, 0, hybrid, 1) != 0)
-		fail("world");
-	if (dot_net_send(w.b.ch, T0, "pong1", 5, &w.b.io) != DOT_OK ||
-	    dot_net_send(w.b.ch, T0, "pong2", 5, &w.b.io) != DOT_OK)
-		fail("send");
-	rec_take(&r, &w.b);
-	world_free(&w);
-	snprintf(name, sizeof(name), "%stransport-ping-to-initiator", pre);
-	put(name, m + 5, &r);
+	/* two messages from the initiator to the responder, and back */
+	two_messages(hybrid, 0);
+	two_messages(hybrid, 1);
 
 	/* the initiator's rekey (its timer at 60 s) to the responder, then
 	 * a message under the new keys */
-	memset(&r, 0, sizeof(r));
 	if (world_new(&w, 0, hybrid, 1) != 0)
 		fail("world");
 	if (dot_net_tick(w.a.ch, T0 + 60 * SEC, &w.a.io) != DOT_OK ||
