@@ -410,6 +410,10 @@ rec_authority(const struct audit_rec *r, int brief, char *out, size_t cap)
 		snprintf(out, cap, "token of key %s (%zu block%s)", id,
 			 r->tx->token->nblocks,
 			 r->tx->token->nblocks == 1 ? "" : "s");
+	} else if (r->tx->p.auth_kind == DOT_TX_AUTH_TOKEN_REF) {
+		cli_hex(id, r->tx->p.token_ref, DOT_KEY_ID_LEN);
+		snprintf(out, cap, "token ref %s%s", id,
+			 brief ? "" : " (a token the ledger holds)");
 	} else
 		snprintf(out, cap, "token");
 }
@@ -449,6 +453,10 @@ rec_json(struct json *j, const struct audit_rec *r)
 		json_khex(j, "token_issuer_key_id", r->tx->token->issuer_id,
 			  DOT_KEY_ID_LEN);
 		json_kuint(j, "token_blocks", r->tx->token->nblocks);
+	} else if (r->tx != NULL &&
+		   r->tx->p.auth_kind == DOT_TX_AUTH_TOKEN_REF) {
+		json_kstr(j, "authority", "token_ref");
+		json_khex(j, "token_rid", r->tx->p.token_ref, DOT_RID_LEN);
 	} else {
 		json_knull(j, "authority");
 	}

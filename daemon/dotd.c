@@ -50,9 +50,12 @@
 #endif
 
 #define MAX_PENDING 8192      /* queued txs before the node says busy */
-/* Submits read in one turn up to this many are signature-checked on the
- * loop while the log syncs; more go to the workers. */
+/* Submits read in one turn whose signatures cost up to this much (an
+ * Ed25519 signature 1, a composite one SIG_COST_COMPOSITE: its verify
+ * measures about 3x, bench/pq) are checked on the loop while the log
+ * syncs; more go to the workers. */
 #define SIG_INLINE 4
+#define SIG_COST_COMPOSITE 3
 /* WAL checkpoints (ckpt.c): the WAL is reset once it holds --wal-reset
  * frames (pages; default 8000, 32 MiB); a background pass copies every
  * sixteenth of that; the writer waits for a pass only if the WAL reaches
@@ -103,6 +106,7 @@ struct node {
 	struct conn *conns;
 	struct sigitem *sig_head, *sig_tail; /* submits not yet dispatched */
 	size_t sig_n;
+	size_t sig_cost; /* of the queued checks: see SIG_INLINE */
 	uv_check_t sig_check;  /* dispatches them after each poll */
 	struct sigbatch *batches; /* with the workers */
 	int stopping;
@@ -619,10 +623,10 @@ static void
 on_sig_check(uv_check_t *h)
 {
 	struct node *n = h->data;
-	size_t nb = n->sig_n >= 8 ? 2 : 1;
+	size_t nb = n->sig_cost >= 8 && n->sig_n >= 2 ? 2 : 1;
 
 	uv_check_stop(h);
-	if (n->sig_n <= SIG_INLINE) {
+	if (n->sig_cost <= SIG_INLINE) {
 		/* Few: hand the queue to the log thread first, then check
 		 * them here while it syncs (no thread hand-off, which costs
 		 * more than the check when the node is not busy). */
@@ -638,6 +642,7 @@ on_sig_check(uv_check_t *h)
 		}
 		n->sig_tail = NULL;
 		n->sig_n = 0;
+		n->sig_cost = 0;
 		return;
 	}
 	for (size_t k = 0; k < nb && n->sig_head != NULL; k++) {
@@ -658,8 +663,10 @@ on_sig_check(uv_check_t *h)
 		n->sig_head = *tail;
 		*tail = NULL;
 		n->sig_n -= take;
-		if (n->sig_head == NULL)
+		if (n->sig_head == NULL) {
 			n->sig_tail = NULL;
+			n->sig_cost = 0;
+		}
 		b->next = n->batches;
 		n->batches = b;
 		if (uv_queue_work(n->loop, &b->req, sigbatch_work,
@@ -927,6 +934,11 @@ do_submit(struct conn *c, const struct dot_api_msg *m)
 			n->sig_head = it;
 		n->sig_tail = it;
 		n->sig_n++;
+		for (size_t i = 0; i < tx->nsigs; i++)
+			n->sig_cost += tx->sigs[i].pk[0] ==
+						       DOT_SUITE_ED25519_MLDSA65
+					       ? SIG_COST_COMPOSITE
+					       : 1;
 		if (!uv_is_active((uv_handle_t *)&n->sig_check))
 			uv_check_start(&n->sig_check, on_sig_check);
 	}

@@ -76,6 +76,7 @@ static const struct {
 	 "account || '@' || level || ' key ' || hex(substr(pk, 1, 8))"},
 	{"revoked", "rid, at", "'rid ' || hex(rid)"},
 	{"grants", "rid, issuer, token, at", "'grant ' || hex(rid)"},
+	{"tokens", "rid, token, expires, at", "'token ' || hex(rid)"},
 	{"txs", "not_after, at, pos, id", "'tx ' || hex(id)"},
 	{"ledger", "seq, entry, txid, tx, receipt",
 	 "'ledger record ' || seq || ' (entry ' || entry || ')'"},

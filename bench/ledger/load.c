@@ -17,7 +17,7 @@
  *   bench_ledger_load run --socket PATH --clients C --count N
  *                     [--warmup W] [--tag NAME] [--size BYTES]
  *                     [--duration SECONDS] [--timeout SECONDS]
- *                     [--unchecked] [--watch PID]...
+ *                     [--unchecked] [--token-ref] [--watch PID]...
  *       Set-up, untimed: fs.mkdir /bench-NAME (admin account authority);
  *       mint a capability token (admin key -> the benchmark holder key,
  *       path /bench-NAME, rights create|write, expiring in a day); the
@@ -35,6 +35,11 @@
  *       that many seconds (those in flight finish and count): the timed
  *       part is N txs or the duration, whichever ends first. --timeout
  *       (default 120 s) bounds every part: past it the program aborts.
+ *       --token-ref: every put after the negative control names the token
+ *       by reference ([3, rid], docs/tx-format.md §1) instead of carrying
+ *       it; first a reference is tried before the node holds the token
+ *       (it must be refused, DOT_ETOKEN_UNKNOWN), then one put carries it
+ *       inline, which registers it.
  *
  * DOT_BENCH_POLICY=hybrid (for every subcommand) makes the three keys the
  * composite ML-DSA-65 + Ed25519 of the same seeds and the genesis of the
@@ -374,6 +379,9 @@ ledger_index(int fd)
 
 static uint64_t nonce_ctr;
 static uint64_t run_salt; /* keeps nonces apart between runs */
+/* --token-ref, once the token is registered: name it by its last rid. */
+static int use_ref;
+static uint8_t token_rid[DOT_RID_LEN];
 
 /* A signed tx: op with args, under a token (signed by `signer`) or the
  * admin account (token NULL). Its id goes to id if given. */
@@ -394,7 +402,10 @@ build_tx(struct dot_buf *out, const char *op, const struct dot_buf *args,
 	p.op_len = strlen(op);
 	p.args = args->data;
 	p.args_len = args->len;
-	if (token != NULL) {
+	if (token != NULL && use_ref) {
+		p.auth_kind = DOT_TX_AUTH_TOKEN_REF;
+		p.token_ref = token_rid;
+	} else if (token != NULL) {
 		p.auth_kind = DOT_TX_AUTH_TOKEN;
 		p.token = token->data;
 		p.token_len = token->len;
@@ -507,6 +518,7 @@ struct opts {
 	const char *tag;
 	double duration, timeout;
 	int unchecked;
+	int token_ref;
 	long watch[MAX_WATCH];
 	size_t nwatch;
 };
@@ -748,6 +760,34 @@ cmd_run(const struct opts *o)
 			o->unchecked ? "no checks" : dot_strerror(st));
 	}
 
+	/* --token-ref: a reference before the node holds the token is
+	 * refused; one put with the token inline registers it; every tx
+	 * after it names the token by its last rid. */
+	if (o->token_ref) {
+		struct dot_token *t = NULL;
+		uint8_t data[16] = {0};
+
+		if (dot_token_parse(token.data, token.len, &t, &e) != DOT_OK)
+			die("token: %s", e.msg);
+		memcpy(token_rid, t->blocks[t->nblocks - 1].rid, DOT_RID_LEN);
+		dot_token_free(t);
+		snprintf(path, sizeof(path), "%s/register", dir);
+		args_path(&args, path, data, sizeof(data));
+		use_ref = 1;
+		build_tx(&tx, "fs.put", &args, &token, &holder, NULL);
+		if ((st = submit(fd, &tx, &detail)) != DOT_ETOKEN_UNKNOWN)
+			die("a reference to a token the node does not hold got "
+			    "%s (%s), not %s",
+			    dot_strerror(st), detail,
+			    dot_strerror(DOT_ETOKEN_UNKNOWN));
+		use_ref = 0;
+		build_tx(&tx, "fs.put", &args, &token, &holder, NULL);
+		if ((st = submit(fd, &tx, &detail)) != DOT_OK)
+			die("registering put: %s (%s)", dot_strerror(st),
+			    detail);
+		use_ref = 1;
+	}
+
 	/* everything signed and framed before timing */
 	reqs = calloc(total, sizeof(*reqs));
 	lat = calloc(o->count ? o->count : 1, sizeof(*lat));
@@ -855,7 +895,8 @@ usage(void)
 		"--count N\n"
 		"             [--warmup W] [--tag NAME] [--size BYTES] "
 		"[--duration SECONDS]\n"
-		"             [--timeout SECONDS] [--unchecked] [--watch PID]...\n");
+		"             [--timeout SECONDS] [--unchecked] [--token-ref]\n"
+		"             [--watch PID]...\n");
 	exit(2);
 }
 
@@ -872,10 +913,11 @@ main(int argc, char **argv)
 		{"duration", required_argument, NULL, 'D'},
 		{"timeout", required_argument, NULL, 'T'},
 		{"unchecked", no_argument, NULL, 'u'},
+		{"token-ref", no_argument, NULL, 'r'},
 		{"watch", required_argument, NULL, 'W'},
 		{NULL, 0, NULL, 0},
 	};
-	struct opts o = {NULL, 1, 1000, 0, 1024, "run", 0, 120.0, 0, {0}, 0};
+	struct opts o = {NULL, 1, 1000, 0, 1024, "run", 0, 120.0, 0, 0, {0}, 0};
 	int ch, warmup_set = 0;
 
 	if (argc < 2)
@@ -918,6 +960,7 @@ main(int argc, char **argv)
 		case 'D': o.duration = (double)parse_size("duration", optarg, 1, 3600); break;
 		case 'T': o.timeout = (double)parse_size("timeout", optarg, 1, 3600); break;
 		case 'u': o.unchecked = 1; break;
+		case 'r': o.token_ref = 1; break;
 		case 'W':
 			if (o.nwatch == MAX_WATCH)
 				die("at most %d --watch", MAX_WATCH);

@@ -169,7 +169,9 @@
 	X(DOT_ESEAL_TOO_MANY, "sealed payload has too many recipients")        \
 	X(DOT_ESEAL_OPEN, "sealed payload fails authentication")               \
 	/* the cluster's crypto policy (docs/crypto.md §14) */                 \
-	X(DOT_EPOLICY, "key or signature suite not allowed by the cluster's crypto policy")
+	X(DOT_EPOLICY, "key or signature suite not allowed by the cluster's crypto policy") \
+	/* token references (docs/tx-format.md §1) */                          \
+	X(DOT_ETOKEN_UNKNOWN, "token reference names no token the ledger holds")
 
 enum dot_errcode {
 #define DOT_X_ENUM(name, msg) name,

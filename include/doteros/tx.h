@@ -67,7 +67,12 @@ struct dot_tx_objver {
 enum dot_tx_auth_kind {
 	DOT_TX_AUTH_TOKEN = 1,   /* [1, token bytes] */
 	DOT_TX_AUTH_ACCOUNT = 2, /* [2, account, level], "account@level" */
+	DOT_TX_AUTH_TOKEN_REF = 3, /* [3, rid]: a token the ledger holds */
 };
+
+/* A token authority: the token inline (1) or by reference (3). */
+#define DOT_TX_BY_TOKEN(kind)                                                  \
+	((kind) == DOT_TX_AUTH_TOKEN || (kind) == DOT_TX_AUTH_TOKEN_REF)
 
 /*
  * A payload. To build one, fill it (pointers into the caller's memory) and
@@ -87,6 +92,8 @@ struct dot_tx_payload {
 	int auth_kind;               /* enum dot_tx_auth_kind */
 	const uint8_t *token;        /* DOT_TX_AUTH_TOKEN: token bytes */
 	size_t token_len;
+	const uint8_t *token_ref;    /* DOT_TX_AUTH_TOKEN_REF: DOT_RID_LEN
+				      * bytes, the last block's rid */
 	const char *account;         /* DOT_TX_AUTH_ACCOUNT */
 	size_t account_len;
 	const char *level;
@@ -170,7 +177,8 @@ struct dot_tx {
 	const uint8_t *payload_bytes; /* the payload item, inside bytes */
 	size_t payload_len;
 	struct dot_tx_payload p;    /* points into bytes */
-	struct dot_token *token;    /* parsed authority token, or NULL */
+	struct dot_token *token;    /* parsed authority token, or NULL (a
+				     * reference until dot_tx_attach_token) */
 	uint8_t id[DOT_TX_ID_LEN];
 	size_t nsigs;
 	struct dot_tx_sig sigs[DOT_TX_MAX_SIGS];
@@ -186,6 +194,20 @@ struct dot_tx {
 DOT_API DOT_MUST int dot_tx_parse(const uint8_t *buf, size_t n,
 				  struct dot_tx **tx, struct dot_err *e);
 DOT_API void dot_tx_free(struct dot_tx *tx); /* NULL ok */
+
+/*
+ * A tx whose authority is a token reference [3, rid] names the token by
+ * its last block's revocation id; whoever verifies it looks the token up
+ * (the ledger keeps every token a tx has used, docs/state-model.md) and
+ * attaches it here. The token must parse and its last block's rid must
+ * equal the reference, so the holder's signature over the tx id (which
+ * covers the rid) binds exactly that chain. Errors: DOT_EINVAL (not a
+ * reference, or a token already attached), DOT_ETOKEN_* / DOT_ECODEC_*
+ * from the token parser, DOT_ETOKEN_UNKNOWN when the rid differs.
+ */
+DOT_API DOT_MUST int dot_tx_attach_token(struct dot_tx *tx,
+					 const uint8_t *token, size_t n,
+					 struct dot_err *e);
 
 /* Re-encode a parsed tx from its fields (appends to out). The result equals
  * the parsed bytes: the fuzz target holds the parser to that. */

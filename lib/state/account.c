@@ -701,7 +701,7 @@ op_account_set_expiry(struct op *o)
 		return rv;
 	if (n == 2 && (rv = arg_expiry(o, 2, &expires)) != DOT_OK)
 		return rv;
-	if (p->auth_kind == DOT_TX_AUTH_TOKEN) {
+	if (DOT_TX_BY_TOKEN(p->auth_kind)) {
 		/* As account.create: admin on "/". */
 		if ((rv = op_authorize(o, DOT_RIGHT_ADMIN, "/", "/")) != DOT_OK)
 			return rv;

@@ -169,7 +169,7 @@ op_cap_revoke(struct op *o)
 	}
 	if ((rv = token_scope(o, t, scope, sizeof(scope))) != DOT_OK)
 		goto out;
-	if (o->tx->p.auth_kind == DOT_TX_AUTH_TOKEN) {
+	if (DOT_TX_BY_TOKEN(o->tx->p.auth_kind)) {
 		/* A holder above the block: the presented token is a prefix
 		 * of this one that ends before the block. */
 		if (mine->nblocks > bi || mine->nblocks > t->nblocks) {

@@ -45,6 +45,13 @@ static const char schema[] =
 	 * inserts land at the end of the tree and pruning deletes a prefix.
 	 * Lookups by id go to the in-memory set (struct txset) loaded from
 	 * this table, so no index on id takes random inserts. */
+	/* Every token an authentic tx has presented inline, by its last
+	 * block's rid, so later txs may name it by reference (docs/
+	 * tx-format.md §1); dropped once its earliest expiry passes. */
+	"CREATE TABLE IF NOT EXISTS tokens (rid BLOB PRIMARY KEY,"
+	" token BLOB NOT NULL, expires INTEGER, at INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS tokens_expires ON tokens(expires)"
+	" WHERE expires IS NOT NULL;"
 	"CREATE TABLE IF NOT EXISTS txs (not_after INTEGER NOT NULL,"
 	" at INTEGER NOT NULL, pos INTEGER NOT NULL, id BLOB NOT NULL,"
 	" PRIMARY KEY (not_after, at, pos)) WITHOUT ROWID;"
@@ -916,7 +923,7 @@ op_authorize(struct op *o, uint32_t rights, const char *path,
 	v.now = o->time;
 	v.cluster_id = st->cluster_id;
 	v.sig_cache = st->sig_cache;
-	if (tx->p.auth_kind == DOT_TX_AUTH_TOKEN) {
+	if (DOT_TX_BY_TOKEN(tx->p.auth_kind)) {
 		char issuer[DOT_TX_MAX_ACCOUNT + 1];
 
 		rv = resolve_issuer(st, tx->token, o->time, ipk, &ipklen,
@@ -1272,6 +1279,87 @@ mark_tx(struct dot_state *st, const struct dot_tx *tx, uint64_t index,
 	return txset_add(&st->seen, tx->id);
 }
 
+/* A token reference [3, rid]: attach the token the ledger holds. */
+static int
+token_resolve(struct dot_state *st, struct dot_tx *tx, struct dot_err *e)
+{
+	static const char sql[] = "SELECT token FROM tokens WHERE rid = ?1";
+	sqlite3_stmt *s;
+	int rv = st_prepare(st, sql, &s, e), rc;
+
+	if (rv != DOT_OK)
+		return rv;
+	sqlite3_bind_blob(s, 1, tx->p.token_ref, DOT_RID_LEN, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		static const char hx[] = "0123456789abcdef";
+		char h[2 * DOT_RID_LEN + 1];
+
+		for (size_t i = 0; i < DOT_RID_LEN; i++) {
+			h[2 * i] = hx[tx->p.token_ref[i] >> 4];
+			h[2 * i + 1] = hx[tx->p.token_ref[i] & 15];
+		}
+		h[2 * DOT_RID_LEN] = '\0';
+		rv = dot_err_set(e, DOT_ETOKEN_UNKNOWN,
+				 "no token with last rid %s: present it "
+				 "inline once (or it expired)",
+				 h);
+	} else if (rc != SQLITE_ROW) {
+		rv = st_sqlerr(st, e, "tokens");
+	} else {
+		rv = dot_tx_attach_token(tx, sqlite3_column_blob(s, 0),
+					 (size_t)sqlite3_column_bytes(s, 0), e);
+		/* What the ledger wrote it checked: a row that no longer
+		 * parses or matches its key is damage. */
+		if (rv != DOT_OK && rv != DOT_ENOMEM) {
+			char why[sizeof(e->msg)];
+
+			memcpy(why, e->msg, sizeof(why));
+			rv = dot_err_set(e, DOT_ESTATE_STORAGE,
+					 "the tokens row of this reference is "
+					 "damaged: %s",
+					 why);
+		}
+	}
+	sqlite3_reset(s);
+	return rv;
+}
+
+/* An authentic tx presented its token inline: keep it for references. */
+static int
+token_keep(struct dot_state *st, const struct dot_tx *tx, uint64_t index,
+	   struct dot_err *e)
+{
+	static const char sql[] = "INSERT INTO tokens (rid, token, expires, at)"
+				  " VALUES (?1, ?2, ?3, ?4)"
+				  " ON CONFLICT (rid) DO NOTHING";
+	const struct dot_token *t = tx->token;
+	uint64_t expires = 0;
+	int has_expiry = 0;
+	sqlite3_stmt *s;
+	int rv = st_prepare(st, sql, &s, e);
+
+	if (rv != DOT_OK)
+		return rv;
+	for (size_t i = 0; i < t->nblocks; i++)
+		if (t->blocks[i].cav.present & DOT_CAV_EXPIRES &&
+		    (!has_expiry || t->blocks[i].cav.expires < expires)) {
+			expires = t->blocks[i].cav.expires;
+			has_expiry = 1;
+		}
+	sqlite3_bind_blob(s, 1, t->blocks[t->nblocks - 1].rid, DOT_RID_LEN,
+			  SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, t->bytes, (int)t->len, SQLITE_STATIC);
+	if (has_expiry && expires <= (uint64_t)INT64_MAX)
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)expires);
+	else
+		sqlite3_bind_null(s, 3);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)index);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return st_sqlerr(st, e, "tokens");
+	return DOT_OK;
+}
+
 /*
  * Apply one tx: its receipt is appended to `receipts` (a CBOR array being
  * built). Returns DOT_OK when a receipt was written (whatever its status),
@@ -1312,6 +1400,15 @@ apply_tx(struct dot_state *st, uint64_t index, uint32_t pos, uint64_t time,
 				     "this tx was applied before");
 		goto receipt;
 	}
+	if (tx->p.auth_kind == DOT_TX_AUTH_TOKEN_REF) {
+		status = token_resolve(st, tx, &e);
+		if (status == DOT_ESTATE_STORAGE || status == DOT_ENOMEM) {
+			fatal = status;
+			goto out;
+		}
+		if (status != DOT_OK)
+			goto receipt;
+	}
 	o = dot_calloc(1, sizeof(*o));
 	if (o == NULL) {
 		fatal = DOT_ENOMEM;
@@ -1350,6 +1447,11 @@ apply_tx(struct dot_state *st, uint64_t index, uint32_t pos, uint64_t time,
 	 * burn a genuine tx's id. */
 	if (o->principal[0] != '\0' && (rv = mark_tx(st, tx, index, pos, &e2)) !=
 					       DOT_OK) {
+		fatal = rv;
+		goto out;
+	}
+	if (o->principal[0] != '\0' && tx->p.auth_kind == DOT_TX_AUTH_TOKEN &&
+	    (rv = token_keep(st, tx, index, &e2)) != DOT_OK) {
 		fatal = rv;
 		goto out;
 	}
@@ -1417,6 +1519,8 @@ prune_txs(struct dot_state *st, uint64_t time, struct dot_err *e)
 {
 	static const char sel[] = "SELECT id FROM txs WHERE not_after <= ?1";
 	static const char del[] = "DELETE FROM txs WHERE not_after <= ?1";
+	static const char del_tokens[] = "DELETE FROM tokens WHERE expires"
+					 " IS NOT NULL AND expires <= ?1";
 	sqlite3_stmt *s;
 	int rv = st_prepare(st, sel, &s, e), rc;
 
@@ -1440,6 +1544,13 @@ prune_txs(struct dot_state *st, uint64_t time, struct dot_err *e)
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)time);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return st_sqlerr(st, e, "txs prune");
+	/* A token past its earliest expiry verifies no more: drop it. */
+	rv = st_prepare(st, del_tokens, &s, e);
+	if (rv != DOT_OK)
+		return rv;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)time);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return st_sqlerr(st, e, "tokens prune");
 	return DOT_OK;
 }
 
@@ -1730,6 +1841,8 @@ hash_db(sqlite3 *db, uint8_t out[DOT_HASH_LEN], struct dot_err *e)
 			       " level_keys ORDER BY account, level, pk"},
 		{"revoked", "SELECT rid, at FROM revoked ORDER BY rid"},
 		{"grants", "SELECT rid, issuer, token, at FROM grants"
+			   " ORDER BY rid"},
+		{"tokens", "SELECT rid, token, expires, at FROM tokens"
 			   " ORDER BY rid"},
 		{"nodes", "SELECT raft_id, pk, raft_addr, api_addr, role,"
 			  " status, admitted, removed FROM nodes"

@@ -112,19 +112,27 @@ objvers_unsorted(const struct dot_tx_objver *v, size_t n)
 	return n;
 }
 
+/* The first DOT_KEY_ID_LEN bytes of p in hex, for messages. */
+static void
+short_hex(const uint8_t *p, char out[2 * DOT_KEY_ID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < DOT_KEY_ID_LEN; i++) {
+		out[2 * i] = hex[p[i] >> 4];
+		out[2 * i + 1] = hex[p[i] & 15];
+	}
+	out[2 * DOT_KEY_ID_LEN] = '\0';
+}
+
 /* Key id of a public key in hex, for messages. */
 static void
 key_hex(const uint8_t *pk, size_t n, char out[2 * DOT_KEY_ID_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	uint8_t id[DOT_KEY_ID_LEN];
 
 	dot_key_id(pk, n, id);
-	for (size_t i = 0; i < DOT_KEY_ID_LEN; i++) {
-		out[2 * i] = hex[id[i] >> 4];
-		out[2 * i + 1] = hex[id[i] & 15];
-	}
-	out[2 * DOT_KEY_ID_LEN] = '\0';
+	short_hex(id, out);
 }
 
 static void
@@ -326,6 +334,11 @@ payload_validate(const struct dot_tx_payload *p, struct dot_err *e)
 		if (rv != DOT_OK)
 			return rv;
 		break;
+	case DOT_TX_AUTH_TOKEN_REF:
+		if (p->token_ref == NULL)
+			return dot_err_set(e, DOT_ETX_FORMAT,
+					   "token reference: no rid");
+		break;
 	case DOT_TX_AUTH_ACCOUNT:
 		if (!name_valid(p->account, p->account_len,
 				DOT_TX_MAX_ACCOUNT))
@@ -369,6 +382,10 @@ payload_put(const struct dot_tx_payload *p, struct dot_buf *b)
 		dot_enc_array(b, 2);
 		dot_enc_uint(b, DOT_TX_AUTH_TOKEN);
 		dot_enc_bstr(b, p->token, p->token_len);
+	} else if (p->auth_kind == DOT_TX_AUTH_TOKEN_REF) {
+		dot_enc_array(b, 2);
+		dot_enc_uint(b, DOT_TX_AUTH_TOKEN_REF);
+		dot_enc_bstr(b, p->token_ref, DOT_RID_LEN);
 	} else {
 		dot_enc_array(b, 3);
 		dot_enc_uint(b, DOT_TX_AUTH_ACCOUNT);
@@ -435,6 +452,26 @@ rd_authority(struct dot_dec *d, struct dot_tx_payload *p,
 			return rv;
 		p->auth_kind = DOT_TX_AUTH_TOKEN;
 		return token_check(p->token, p->token_len, tok, e);
+	}
+	if (kind == DOT_TX_AUTH_TOKEN_REF) {
+		size_t rl;
+
+		if (n != 2)
+			return dot_err_set(e, DOT_ETX_FORMAT,
+					   "token reference (byte %zu) must be "
+					   "[3, rid]",
+					   at);
+		rv = rd_bstr(d, DOT_ETX_FORMAT, "token reference",
+			     &p->token_ref, &rl);
+		if (rv != DOT_OK)
+			return rv;
+		if (rl != DOT_RID_LEN)
+			return dot_err_set(e, DOT_ETX_FORMAT,
+					   "token reference (byte %zu) of %zu "
+					   "bytes: a rid is %d",
+					   at, rl, DOT_RID_LEN);
+		p->auth_kind = DOT_TX_AUTH_TOKEN_REF;
+		return DOT_OK;
 	}
 	if (kind == DOT_TX_AUTH_ACCOUNT) {
 		if (n != 3)
@@ -753,6 +790,32 @@ dot_tx_free(struct dot_tx *tx)
 	dot_token_free(tx->token);
 	dot_free(tx->bytes);
 	dot_free(tx);
+}
+
+int
+dot_tx_attach_token(struct dot_tx *tx, const uint8_t *token, size_t n,
+		    struct dot_err *e)
+{
+	struct dot_token *t = NULL;
+	int rv;
+
+	if (tx == NULL || tx->p.auth_kind != DOT_TX_AUTH_TOKEN_REF ||
+	    tx->token != NULL)
+		return dot_err_set(e, DOT_EINVAL,
+				   "a token is attached only to a tx that "
+				   "names it by reference, once");
+	rv = token_check(token, n, &t, e);
+	if (rv != DOT_OK)
+		return rv;
+	if (memcmp(t->blocks[t->nblocks - 1].rid, tx->p.token_ref,
+		   DOT_RID_LEN) != 0) {
+		dot_token_free(t);
+		return dot_err_set(e, DOT_ETOKEN_UNKNOWN,
+				   "the token's last rid is not the tx's "
+				   "reference");
+	}
+	tx->token = t;
+	return DOT_OK;
 }
 
 int
@@ -1091,7 +1154,14 @@ dot_tx_verify(const struct dot_tx *tx, const struct dot_tx_verifier *v,
 	}
 
 	/* 5. The authority, from the claimed keys alone. */
-	if (p->auth_kind == DOT_TX_AUTH_TOKEN)
+	if (p->auth_kind == DOT_TX_AUTH_TOKEN_REF && tx->token == NULL) {
+		short_hex(p->token_ref, kh);
+		return dot_err_set(e, DOT_ETOKEN_UNKNOWN,
+				   "the tx names its token by reference (rid "
+				   "%s...) and none is attached",
+				   kh);
+	}
+	if (DOT_TX_BY_TOKEN(p->auth_kind))
 		rv = check_token_signers(tx, v, e);
 	else
 		rv = check_account_signers(tx, v, res, e);
@@ -1124,7 +1194,7 @@ dot_tx_verify(const struct dot_tx *tx, const struct dot_tx_verifier *v,
 	}
 
 	/* 7. The token chain, at the verifier's time. */
-	if (p->auth_kind == DOT_TX_AUTH_TOKEN) {
+	if (DOT_TX_BY_TOKEN(p->auth_kind)) {
 		req = *v->token_request;
 		req.now = v->now;
 		rv = dot_token_verify_chain(tx->token, v->token_verifier, &req,

@@ -93,6 +93,8 @@ try_tx(const uint8_t *data, size_t size)
 		fail("tx id differs", DOT_OK);
 	if ((tx->p.auth_kind == DOT_TX_AUTH_TOKEN) != (tx->token != NULL))
 		fail("token authority without a parsed token", DOT_OK);
+	if (tx->p.auth_kind == DOT_TX_AUTH_TOKEN_REF && tx->p.token_ref == NULL)
+		fail("token reference without its rid", DOT_OK);
 
 	/* Verify: any code, no crash. The issuer is the first signer. */
 	memset(&tv, 0, sizeof(tv));

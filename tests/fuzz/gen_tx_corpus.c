@@ -57,7 +57,9 @@ enum mut {
 	M_NONCE15,
 	M_UNSORTED,
 	M_OP_UPPER,
-	M_AUTH_KIND3,
+	M_AUTH_KIND4,
+	M_REF,
+	M_REF31,
 	M_EMPTY_WINDOW,
 	M_NEG_TIME,
 };
@@ -89,13 +91,20 @@ payload(struct dot_buf *b, enum mut m, const struct dot_buf *token,
 		dot_enc_uint(b, 5);
 	}
 	dot_enc_uint(b, 5);
-	if (token != NULL) {
+	if (m == M_REF || m == M_REF31) {
+		uint8_t rid[DOT_RID_LEN];
+
+		memset(rid, 0x52, sizeof(rid));
+		dot_enc_array(b, 2);
+		dot_enc_uint(b, 3);
+		dot_enc_bstr(b, rid, m == M_REF31 ? 31 : sizeof(rid));
+	} else if (token != NULL) {
 		dot_enc_array(b, 2);
 		dot_enc_uint(b, 1);
 		dot_enc_bstr(b, token->data, token->len);
 	} else {
 		dot_enc_array(b, 3);
-		dot_enc_uint(b, m == M_AUTH_KIND3 ? 3 : 2);
+		dot_enc_uint(b, m == M_AUTH_KIND4 ? 4 : 2);
 		dot_enc_tstr(b, "alice", 5);
 		dot_enc_tstr(b, "active", 6);
 	}
@@ -252,7 +261,9 @@ main(int argc, char **argv)
 	tx_file("bad-nonce15", M_NONCE15, NULL, 1, one, 1);
 	tx_file("bad-unsorted-consumed", M_UNSORTED, NULL, 1, one, 1);
 	tx_file("bad-op", M_OP_UPPER, NULL, 1, one, 1);
-	tx_file("bad-auth-kind", M_AUTH_KIND3, NULL, 1, one, 1);
+	tx_file("bad-auth-kind", M_AUTH_KIND4, NULL, 1, one, 1);
+	tx_file("ok-token-ref", M_REF, NULL, 1, holder, 1);
+	tx_file("bad-token-ref-31", M_REF31, NULL, 1, holder, 1);
 	tx_file("bad-empty-window", M_EMPTY_WINDOW, NULL, 1, one, 1);
 	tx_file("bad-neg-time", M_NEG_TIME, NULL, 0, one, 1);
 	for (int i = 0; i <= DOT_TX_MAX_SIGS; i++)

@@ -114,6 +114,7 @@ struct txspec {
 	const struct dot_buf *args;
 	const char *account; /* "name@level", or NULL for a token */
 	const struct dot_buf *token;
+	const uint8_t *token_ref; /* with token NULL: [3, this rid] */
 	int signers[4];
 	size_t nsigners;
 	const struct dot_tx_objver *consumed;
@@ -145,6 +146,9 @@ build_tx(struct node *n, const struct txspec *t, struct dot_buf *out)
 		p.account_len = (size_t)(at - t->account);
 		p.level = at + 1;
 		p.level_len = strlen(at + 1);
+	} else if (t->token_ref != NULL) {
+		p.auth_kind = DOT_TX_AUTH_TOKEN_REF;
+		p.token_ref = t->token_ref;
 	} else {
 		p.auth_kind = DOT_TX_AUTH_TOKEN;
 		p.token = t->token->data;
@@ -895,6 +899,191 @@ attenuate(struct dot_buf *out, const struct dot_buf *in, int holder,
 				out, &e) != DOT_OK)
 		abort();
 	dot_token_free(t);
+}
+
+/* The last block's rid of a token: what a reference names. */
+static void
+last_rid(const struct dot_buf *tok, uint8_t rid[DOT_RID_LEN])
+{
+	struct dot_token *t;
+	struct dot_err e = {0};
+
+	if (dot_token_parse(tok->data, tok->len, &t, &e) != DOT_OK)
+		abort();
+	memcpy(rid, t->blocks[t->nblocks - 1].rid, DOT_RID_LEN);
+	dot_token_free(t);
+}
+
+static struct txspec
+with_ref(const uint8_t rid[DOT_RID_LEN], int holder, const char *op,
+	 const struct dot_buf *a)
+{
+	struct txspec t = as(NULL, holder, op, a);
+
+	t.token_ref = rid;
+	return t;
+}
+
+/*
+ * Token references (docs/tx-format.md §1): a tx names by its last rid a
+ * token that an earlier authentic tx presented inline. Tried: a reference
+ * before the ledger holds the token, by someone other than its holder,
+ * to a delegated chain's prefix, after a revocation, after the token
+ * expired (its row pruned), and a token presented by a tx whose authority
+ * failed (never kept). Two nodes applying the same entries agree.
+ */
+static void
+test_token_refs(void)
+{
+	struct node n, m;
+	struct dot_buf a = {0}, tok = {0}, att = {0}, bad = {0}, rv = {0};
+	struct dot_buf one = {0};
+	uint8_t rid[DOT_RID_LEN], arid[DOT_RID_LEN], brid[DOT_RID_LEN];
+	uint8_t h1[32], h2[32];
+	struct dot_err e = {0};
+	struct txspec t;
+	char detail[300];
+
+	node_open(&n);
+	a_path(&a, "/data");
+	t = as("admin@active", ADMIN, "fs.mkdir", &a);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	mint(&tok, ADMIN, "/data", DOT_RIGHTS_ALL, n.time + 100, BOB);
+	last_rid(&tok, rid);
+
+	/* before the ledger holds it */
+	a_put(&a, "/data/f", "v1", 2);
+	t = with_ref(rid, BOB, "fs.put", &a);
+	t.nonce = 1000;
+	build_tx(&n, &t, &one);
+	CHECK_RC(apply_txs(&n, &one, 1, 0, NULL, detail), DOT_ETOKEN_UNKNOWN);
+	CHECK(strstr(detail, "present it inline") != NULL);
+	CHECK(count_rows(n.db, "SELECT count(*) FROM tokens") == 0);
+
+	/* a token whose tx fails its authority is not kept: carol is not
+	 * the holder */
+	t = with_token(&tok, CAROL, "fs.put", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_WRONG_HOLDER);
+	CHECK(count_rows(n.db, "SELECT count(*) FROM tokens") == 0);
+
+	/* inline, by its holder: kept, with its expiry */
+	t = with_token(&tok, BOB, "fs.put", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_OK);
+	CHECK(count_rows(n.db, "SELECT count(*) FROM tokens") == 1);
+	CHECK(count_rows(n.db, "SELECT expires - (SELECT min(expires) FROM "
+			     "tokens) FROM tokens") == 0);
+
+	/* now by reference: the same authority, a fraction of the bytes;
+	 * the very tx refused before now applies (it was not used up) */
+	CHECK_RC(apply_txs(&n, &one, 1, 0, NULL, detail), DOT_OK);
+	a_put(&a, "/data/g", "v1", 2);
+	t = with_ref(rid, BOB, "fs.put", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_OK);
+	{
+		struct dot_buf b1 = {0}, b2 = {0};
+		struct txspec t2 = with_token(&tok, BOB, "fs.put", &a);
+
+		build_tx(&n, &t, &b1);
+		build_tx(&n, &t2, &b2);
+		CHECK(b1.len + tok.len - DOT_RID_LEN - 4 <= b2.len);
+		dot_buf_free(&b1);
+		dot_buf_free(&b2);
+	}
+	/* the same tx again: applied once */
+	CHECK_RC(apply_txs(&n, &one, 1, 0, NULL, detail), DOT_ESTATE_DUPLICATE);
+	/* signed by someone else than the holder the token names */
+	t = with_ref(rid, CAROL, "fs.put", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_WRONG_HOLDER);
+	/* the token's rights still bind: a right it lacks */
+	mint(&bad, ADMIN, "/data", DOT_RIGHT_READ, n.time + 100, BOB);
+	t = with_token(&bad, BOB, "fs.get", &a);
+	a_path(&a, "/data/g");
+	CHECK_RC(run(&n, &t, NULL), DOT_OK);
+	last_rid(&bad, brid);
+	a_put(&a, "/data/h", "v1", 2);
+	t = with_ref(brid, BOB, "fs.put", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_RIGHTS);
+
+	/* a delegated chain is its own token: its rid, kept when presented;
+	 * the prefix's reference stays bob's */
+	attenuate(&att, &tok, BOB, DOT_RIGHTS_ALL, CAROL);
+	last_rid(&att, arid);
+	t = with_ref(arid, CAROL, "fs.put", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_UNKNOWN);
+	t = with_token(&att, CAROL, "fs.put", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_OK);
+	a_put(&a, "/data/i", "v1", 2);
+	t = with_ref(arid, CAROL, "fs.put", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_OK);
+	t = with_ref(rid, CAROL, "fs.put", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_WRONG_HOLDER);
+
+	/* revoked: the reference is refused like the token */
+	a_revoke(&rv, &att, 1);
+	t = as("admin@active", ADMIN, "cap.revoke", &rv);
+	REQUIRE_RC(run(&n, &t, NULL), DOT_OK);
+	a_put(&a, "/data/j", "v1", 2);
+	t = with_ref(arid, CAROL, "fs.put", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_REVOKED);
+	t = with_ref(rid, BOB, "fs.put", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_OK);
+
+	/* a second node, fed the same ledger, holds the same tokens */
+	node_open(&m);
+	{
+		sqlite3_stmt *s;
+
+		REQUIRE(sqlite3_prepare_v2(n.db,
+					   "SELECT entry, tx FROM ledger WHERE "
+					   "entry > 1 ORDER BY seq",
+					   -1, &s, NULL) == SQLITE_OK);
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			struct dot_buf row = {0}, en = {0}, rc = {0};
+			const uint8_t *ptr;
+			size_t len;
+			uint64_t entry = (uint64_t)sqlite3_column_int64(s, 0);
+
+			dot_buf_put(&row, sqlite3_column_blob(s, 1),
+				    (size_t)sqlite3_column_bytes(s, 1));
+			ptr = row.data;
+			len = row.len;
+			REQUIRE(dot_state_batch_encode(&ptr, &len, 1, &en, &e) ==
+				DOT_OK);
+			REQUIRE(dot_state_apply(m.st, entry, T0 + entry - 1,
+						en.data, en.len, &rc,
+						&e) == DOT_OK);
+			dot_buf_free(&row);
+			dot_buf_free(&en);
+			dot_buf_free(&rc);
+		}
+		sqlite3_finalize(s);
+	}
+	REQUIRE(dot_state_hash(n.st, h1, &e) == DOT_OK);
+	REQUIRE(dot_state_hash(m.st, h2, &e) == DOT_OK);
+	CHECK(memcmp(h1, h2, 32) == 0);
+	/* and a tokens row changed on disk changes the state hash */
+	REQUIRE(sqlite3_exec(m.db, "UPDATE tokens SET at = at + 1", NULL, NULL,
+			     NULL) == SQLITE_OK);
+	REQUIRE(dot_state_hash(m.st, h2, &e) == DOT_OK);
+	CHECK(memcmp(h1, h2, 32) != 0);
+	node_close(&m);
+
+	/* expired: refused as the token would be; the entry past its
+	 * expiry drops the row, and a reference then names nothing */
+	n.time += 200;
+	a_put(&a, "/data/k", "v1", 2);
+	t = with_ref(rid, BOB, "fs.put", &a);
+	CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_EXPIRED);
+	CHECK(count_rows(n.db, "SELECT count(*) FROM tokens") == 0);
+	CHECK_RC(run(&n, &t, NULL), DOT_ETOKEN_UNKNOWN);
+
+	dot_buf_free(&a);
+	dot_buf_free(&tok);
+	dot_buf_free(&att);
+	dot_buf_free(&bad);
+	dot_buf_free(&rv);
+	dot_buf_free(&one);
+	node_close(&n);
 }
 
 /*
@@ -3864,7 +4053,7 @@ test_crypto_policy(void)
 	dot_buf_free(&att);
 }
 
-T_MAIN(T_CASE(test_genesis_and_files), T_CASE(test_large_file_chunks),
+T_MAIN(T_CASE(test_genesis_and_files), T_CASE(test_token_refs), T_CASE(test_large_file_chunks),
        T_CASE(test_inline_content), T_CASE(test_txset_model),
        T_CASE(test_layout_checked),
        T_CASE(test_replay_set),

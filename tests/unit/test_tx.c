@@ -1213,6 +1213,132 @@ tx_token(void)
 	dot_buf_free(&tok);
 }
 
+/* A token by reference [3, rid]: the tx carries the last block's rid;
+ * the verifier attaches the token it holds, and only that token. */
+static void
+tx_token_ref(void)
+{
+	struct dot_buf tok = {0}, other = {0}, b = {0}, c = {0}, bad = {0};
+	struct dot_token *t = NULL;
+	struct dot_tx_payload p;
+	struct dot_tx_verifier v;
+	struct dot_tx_verify_result res;
+	struct dot_tx *tx = NULL;
+	struct dot_err e = {0, ""};
+	uint8_t rid[DOT_RID_LEN];
+	static const int holder[] = {4}, stranger[] = {3};
+
+	setup();
+	REQUIRE_RC(mint(5000, 4, &tok), DOT_OK);
+	REQUIRE_RC(mint(5000, 3, &other), DOT_OK);
+	REQUIRE_RC(dot_token_parse(tok.data, tok.len, &t, &e), DOT_OK);
+	memcpy(rid, t->blocks[t->nblocks - 1].rid, DOT_RID_LEN);
+	dot_token_free(t);
+	make_payload(&p);
+	p.auth_kind = DOT_TX_AUTH_TOKEN_REF;
+	p.token_ref = rid;
+	token_verifier(&v, 1200);
+
+	REQUIRE_RC(build_tx(&p, holder, 1, &b), DOT_OK);
+	REQUIRE_RC(dot_tx_parse(b.data, b.len, &tx, &e), DOT_OK);
+	CHECK(tx->p.auth_kind == DOT_TX_AUTH_TOKEN_REF);
+	CHECK(tx->token == NULL);
+	CHECK(memcmp(tx->p.token_ref, rid, DOT_RID_LEN) == 0);
+	CHECK_RC(dot_tx_encode(tx, &c, &e), DOT_OK);
+	CHECK(c.len == b.len && memcmp(c.data, b.data, b.len) == 0);
+	/* Unresolved, it verifies nothing. */
+	CHECK_RC(dot_tx_verify(tx, &v, &res, &e), DOT_ETOKEN_UNKNOWN);
+	/* Another token (another rid) is refused, and stays unattached. */
+	CHECK_RC(dot_tx_attach_token(tx, other.data, other.len, &e),
+		 DOT_ETOKEN_UNKNOWN);
+	CHECK(tx->token == NULL);
+	/* Bytes that are no token. */
+	CHECK(dot_tx_attach_token(tx, (const uint8_t *)"\x80", 1, &e) !=
+	      DOT_OK);
+	CHECK(tx->token == NULL);
+	/* The right one: the tx verifies as with the token inline. */
+	CHECK_RC(dot_tx_attach_token(tx, tok.data, tok.len, &e), DOT_OK);
+	CHECK(tx->token != NULL);
+	CHECK_RC(dot_tx_verify(tx, &v, &res, &e), DOT_OK);
+	CHECK(res.token.holder_len == pk_lens[4]);
+	/* Once only. */
+	CHECK_RC(dot_tx_attach_token(tx, tok.data, tok.len, &e), DOT_EINVAL);
+	/* The token's checks still apply. */
+	tok_request.rights = DOT_RIGHT_DELETE;
+	CHECK_RC(dot_tx_verify(tx, &v, &res, &e), DOT_ETOKEN_RIGHTS);
+	tok_request.rights = DOT_RIGHT_WRITE;
+	dot_tx_free(tx);
+	tx = NULL;
+
+	/* Signed by someone other than the holder of the referenced token. */
+	REQUIRE_RC(build_tx(&p, stranger, 1, &bad), DOT_OK);
+	REQUIRE_RC(dot_tx_parse(bad.data, bad.len, &tx, &e), DOT_OK);
+	REQUIRE_RC(dot_tx_attach_token(tx, tok.data, tok.len, &e), DOT_OK);
+	CHECK_RC(dot_tx_verify(tx, &v, &res, &e), DOT_ETOKEN_WRONG_HOLDER);
+	dot_tx_free(tx);
+	tx = NULL;
+
+	/* Attaching to a tx with an account or an inline token. */
+	{
+		static const int who[] = {0};
+		struct dot_tx_payload q;
+
+		make_payload(&q);
+		dot_buf_free(&c);
+		REQUIRE_RC(build_tx(&q, who, 1, &c), DOT_OK);
+		REQUIRE_RC(dot_tx_parse(c.data, c.len, &tx, &e), DOT_OK);
+		CHECK_RC(dot_tx_attach_token(tx, tok.data, tok.len, &e),
+			 DOT_EINVAL);
+		dot_tx_free(tx);
+		tx = NULL;
+	}
+
+	/* Strict form: [3, bstr(32)] only. Edit the encoded payload: the
+	 * rid's bstr head 0x58 0x20 is unique in it. */
+	{
+		struct dot_buf pl = {0};
+		size_t at = SIZE_MAX;
+
+		REQUIRE_RC(dot_tx_payload_encode(&p, &pl, &e), DOT_OK);
+		for (size_t i = 0; i + 2 < pl.len; i++)
+			if (pl.data[i] == 0x82 && pl.data[i + 1] == 0x03 &&
+			    pl.data[i + 2] == 0x58) {
+				at = i;
+				break;
+			}
+		REQUIRE(at != SIZE_MAX);
+		{
+			struct dot_tx_payload q;
+			uint8_t *m = malloc(pl.len);
+
+			REQUIRE(m != NULL);
+			/* a 31-byte rid (one fewer byte, the length says so) */
+			memcpy(m, pl.data, pl.len);
+			m[at + 3] = 31;
+			memmove(m + at + 4 + 31, m + at + 4 + 32,
+				pl.len - (at + 4 + 32));
+			CHECK_RC(dot_tx_payload_parse(m, pl.len - 1, &q, &e),
+				 DOT_ETX_FORMAT);
+			/* [3, rid] with kind 3 as a 1-item array */
+			memcpy(m, pl.data, pl.len);
+			m[at] = 0x81;
+			CHECK(dot_tx_payload_parse(m, pl.len, &q, &e) !=
+			      DOT_OK);
+			free(m);
+		}
+		dot_buf_free(&pl);
+	}
+	/* An encoder given no rid refuses. */
+	p.token_ref = NULL;
+	CHECK_RC(dot_tx_payload_encode(&p, &c, &e), DOT_ETX_FORMAT);
+
+	dot_buf_free(&tok);
+	dot_buf_free(&other);
+	dot_buf_free(&b);
+	dot_buf_free(&c);
+	dot_buf_free(&bad);
+}
+
 /* A delegated token: the new holder signs, the old one no longer can. */
 static void
 tx_token_delegated(void)
@@ -1641,6 +1767,7 @@ T_MAIN(T_CASE(payload_roundtrip), T_CASE(payload_known_bytes),
        T_CASE(sig_cache_equals_cold),
        T_CASE(tx_roundtrip), T_CASE(tx_strict), T_CASE(tx_every_byte),
        T_CASE(tx_window), T_CASE(tx_cluster), T_CASE(tx_account),
-       T_CASE(account_split), T_CASE(tx_token), T_CASE(tx_token_delegated),
+       T_CASE(account_split), T_CASE(tx_token), T_CASE(tx_token_ref),
+       T_CASE(tx_token_delegated),
        T_CASE(receipt_roundtrip), T_CASE(receipt_strict),
        T_CASE(heap_failures))
