@@ -957,6 +957,7 @@ struct txb {
 	const char *op;
 	struct dot_buf args;
 	int token; /* else account */
+	int by_ref; /* the token named by its last rid ([3, rid]) */
 	const char *account, *level;
 	struct dot_buf tok;
 	int signers[NKEYS + 1];
@@ -968,6 +969,20 @@ struct txb {
 	int reuse_nonce;
 	struct dot_buf *only; /* build into this, not the pending entry */
 };
+
+/* The last block's rid of token bytes (0 if they do not parse). */
+static int
+ref_of(const struct dot_buf *tok, uint8_t rid[DOT_RID_LEN])
+{
+	struct dot_token *t = NULL;
+	struct dot_err e = {0};
+
+	if (dot_token_parse(tok->data, tok->len, &t, &e) != DOT_OK)
+		return 0;
+	memcpy(rid, t->blocks[t->nblocks - 1].rid, DOT_RID_LEN);
+	dot_token_free(t);
+	return 1;
+}
 
 static int
 cmp_objver(const void *a, const void *b)
@@ -990,6 +1005,7 @@ build(struct run *R, struct txb *t)
 	struct dot_tx_signature *sigs;
 	struct dot_tx_sig views[NKEYS + 1];
 	struct dot_buf pl = {0}, out = {0};
+	uint8_t rid[DOT_RID_LEN];
 	uint64_t now = R->time;
 
 	if (t->args.err || t->tok.err || t->nsigners == 0)
@@ -1005,7 +1021,10 @@ build(struct run *R, struct txb *t)
 		t->nconsumed = 1;
 	memcpy(p.consumed, t->consumed, t->nconsumed * sizeof(t->consumed[0]));
 	p.nconsumed = t->nconsumed;
-	if (t->token) {
+	if (t->token && t->by_ref && ref_of(&t->tok, rid)) {
+		p.auth_kind = DOT_TX_AUTH_TOKEN_REF;
+		p.token_ref = rid;
+	} else if (t->token) {
 		p.auth_kind = DOT_TX_AUTH_TOKEN;
 		p.token = t->tok.data;
 		p.token_len = t->tok.len;
@@ -1241,9 +1260,9 @@ some_token(struct run *R, struct rd *r, int reuse, struct dot_buf *out)
 }
 
 /*
- * The authority byte: bit 7 a token (bit 2: one from the history; bits 0-1:
- * 0/1 the holder signs, 2 someone else does, 3 the holder and a second
- * key); else an account (bits 0-2), a level (bits 3-4) and signers (bits
+ * The authority byte: bit 7 a token (bit 2: one from the history; bit 3:
+ * named by reference, [3, rid]; bits 0-1: 0/1 the holder signs, 2 someone
+ * else does, 3 the holder and a second key); else an account (bits 0-2), a level (bits 3-4) and signers (bits
  * 5-6: 0 the account's own keys, 1 one short or a wrong key, 2 a key mask
  * byte follows, 3 its keys and a stranger's).
  */
@@ -1256,6 +1275,7 @@ auth_from_input(struct run *R, struct rd *r, struct txb *t)
 		int holder = some_token(R, r, ab & 0x04, &t->tok);
 
 		t->token = 1;
+		t->by_ref = (ab & 0x08) != 0;
 		t->signers[0] = holder;
 		t->nsigners = 1;
 		if ((ab & 3) == 2) /* someone else presents it */

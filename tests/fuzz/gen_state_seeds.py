@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""gen_state_seeds.py - write the node-* and policy-* seeds of fuzz_state's
-corpus (tests/fuzz/corpus/state), in the program format fuzz_state.c
-documents.
+"""gen_state_seeds.py - write the node-*, policy-* and token-ref* seeds of
+fuzz_state's corpus (tests/fuzz/corpus/state), in the program format
+fuzz_state.c documents.
 
     tests/fuzz/gen_state_seeds.py tests/fuzz/corpus/state
 
@@ -113,6 +113,27 @@ def policy_program(flags):
             flush() + listed() + query() + flush())
 
 
+BY_REF, FROM_HISTORY, OTHER_SIGNS = 0x08, 0x04, 0x02
+
+
+def token_ref_program(flags):
+    """Tokens by reference ([3, rid]): one before the token was presented
+    (refused, unknown), the token inline (kept), then by reference from
+    the history: by its holder, by someone else, after a reopen."""
+    return (bytes([flags]) +
+            tx(OP_MKDIR, 0x02, ADMIN_ACTIVE) + flush() +
+            tx(OP_PUT, 0x03, TOKEN | BY_REF, content(b"r"), token(0, 0, 1)) +
+            flush() +
+            tx(OP_PUT, 0x03, TOKEN, content(b"i"), token(0, 0, 1)) +
+            flush() +
+            tx(OP_PUT, 0x03, TOKEN | FROM_HISTORY | BY_REF, content(b"x"),
+               bytes([1])) +
+            tx(OP_PUT, 0x03, TOKEN | FROM_HISTORY | BY_REF | OTHER_SIGNS,
+               content(b"y"), bytes([1])) + flush() + REOPEN +
+            tx(OP_PUT, 0x03, TOKEN | FROM_HISTORY | BY_REF, content(b"z"),
+               bytes([0])) + flush())
+
+
 SEEDS = {
     # invite, join, the same invitation again (later, and in one entry
     # with another join), node.list applied and as queries, a reopen
@@ -152,6 +173,8 @@ SEEDS = {
     "policy-hybrid": policy_program(GENESIS_NODE | PRELUDE | HYBRID),
     "policy-hybrid-classic-attenuation": policy_program(
         GENESIS_NODE | PRELUDE | HYBRID | CLASSIC_ATTENUATION),
+    "token-ref": token_ref_program(GENESIS_NODE | PRELUDE),
+    "token-ref-hybrid": token_ref_program(GENESIS_NODE | PRELUDE | HYBRID),
 }
 
 
