@@ -553,135 +553,6 @@ cli_auth_check(const struct cli_auth *a)
 	return 0;
 }
 
-/* ---- status ---- */
-
-static int
-status_parse(const uint8_t *p, size_t n, struct cli_status *st,
-	     struct dot_err *e)
-{
-	struct dot_dec d;
-	uint64_t count, key;
-	const uint8_t *b;
-	const char *s;
-	size_t len;
-	unsigned seen = 0;
-
-	memset(st, 0, sizeof(*st));
-	if (dot_dec_init(&d, p, n, NULL, e) != DOT_OK ||
-	    dot_dec_map(&d, &count) != DOT_OK)
-		goto bad;
-	for (uint64_t i = 0; i < count; i++) {
-		if (dot_dec_uint(&d, &key) != DOT_OK)
-			goto bad;
-		switch (key) {
-		case 1:
-			if (dot_dec_uint(&d, &st->index) != DOT_OK)
-				goto bad;
-			break;
-		case 2:
-			if (dot_dec_uint(&d, &st->time) != DOT_OK)
-				goto bad;
-			break;
-		case 3:
-			if (dot_dec_bstr_fixed(&d, &b, DOT_CLUSTER_ID_LEN) !=
-			    DOT_OK)
-				goto bad;
-			memcpy(st->cluster_id, b, DOT_CLUSTER_ID_LEN);
-			break;
-		case 4:
-			if (dot_dec_bstr_fixed(&d, &b, DOT_HASH_LEN) != DOT_OK)
-				goto bad;
-			memcpy(st->state_hash, b, DOT_HASH_LEN);
-			break;
-		case 5:
-			if (dot_dec_tstr(&d, &s, &len) != DOT_OK ||
-			    len > DOT_TX_MAX_ACCOUNT)
-				goto bad;
-			memcpy(st->admin, s, len);
-			st->admin[len] = '\0';
-			break;
-		case 6:
-			if (dot_dec_tstr(&d, &s, &len) != DOT_OK)
-				goto bad;
-			snprintf(st->version, sizeof(st->version), "%.*s",
-				 (int)len, s);
-			break;
-		case 7: { /* consensus: {1: role, 2: term, 3: raft id,
-			   * 4: leader id, 5: leader addr, 6: applied} */
-			uint64_t m, k;
-
-			if (dot_dec_map(&d, &m) != DOT_OK || m != 6)
-				goto bad;
-			for (k = 1; k <= 6; k++) {
-				uint64_t got;
-				if (dot_dec_uint(&d, &got) != DOT_OK ||
-				    got != k)
-					goto bad;
-				if (k == 1 || k == 5) {
-					char *to = k == 1 ? st->raft_role
-							  : st->leader_addr;
-					size_t cap = k == 1
-							     ? sizeof(st->raft_role)
-							     : sizeof(st->leader_addr);
-					if (dot_dec_tstr(&d, &s, &len) !=
-						    DOT_OK ||
-					    len >= cap)
-						goto bad;
-					memcpy(to, s, len);
-					to[len] = '\0';
-				} else {
-					uint64_t *to =
-					    k == 2 ? &st->raft_term
-					    : k == 3 ? &st->raft_id
-					    : k == 4 ? &st->leader_id
-						     : &st->raft_applied;
-					if (dot_dec_uint(&d, to) != DOT_OK)
-						goto bad;
-				}
-			}
-			st->has_raft = 1;
-			break;
-		}
-		case 8: { /* the configuration's voters: [raft id, ...] */
-			uint64_t m, id;
-
-			if (dot_dec_array(&d, &m) != DOT_OK || m > 4096)
-				goto bad;
-			st->nvoters = 0;
-			for (uint64_t k = 0; k < m; k++) {
-				if (dot_dec_uint(&d, &id) != DOT_OK)
-					goto bad;
-				if (st->nvoters < CLI_STATUS_VOTERS_MAX)
-					st->voters[st->nvoters++] = id;
-			}
-			st->has_voters = 1;
-			break;
-		}
-		case 9: /* the crypto policy */
-			if (dot_dec_tstr(&d, &s, &len) != DOT_OK ||
-			    len >= sizeof(st->policy) ||
-			    memchr(s, '\0', len) != NULL)
-				goto bad;
-			memcpy(st->policy, s, len);
-			st->policy[len] = '\0';
-			break;
-		default: /* a later field: skip it */
-			if (dot_dec_item(&d, &b, &len) != DOT_OK)
-				goto bad;
-			continue;
-		}
-		seen |= 1u << key;
-	}
-	if ((seen & 0x3e) != 0x3e) /* 1 to 5 */
-		goto bad;
-	return DOT_OK;
-bad:
-	return dot_err_set(e, DOT_EAPI_FORMAT,
-			   "the node's status answer is malformed (a map {1: "
-			   "index, 2: time, 3: cluster id, 4: state hash, 5: "
-			   "admin, 6: version} was expected)");
-}
-
 /* ---- sessions ---- */
 
 static int
@@ -744,7 +615,7 @@ cli_session_open(struct cli_session *s, const struct cli_auth *auth,
 				 (const char *)res.data);
 		goto out;
 	}
-	if ((rv = status_parse(res.data, res.len, &s->status, e)) != DOT_OK)
+	if ((rv = cli_status_parse(res.data, res.len, &s->status, e)) != DOT_OK)
 		goto out;
 	if (auth == NULL)
 		goto out;

@@ -20,6 +20,7 @@
 #include "doteros/err.h"
 #include "doteros/token.h"
 #include "doteros/tx.h"
+#include "status.h"
 
 /* Exit status: 0 success (token valid), 1 error or refusal, 2 usage. */
 enum { DOT_EXIT_OK = 0, DOT_EXIT_FAIL = 1, DOT_EXIT_USAGE = 2 };
@@ -398,27 +399,7 @@ int cli_node_call(struct cli_node *n, const char *method,
 		  const uint8_t *params, size_t params_len, uint64_t *status,
 		  struct dot_buf *out, struct dot_err *e);
 
-/* What "status" answers. */
-struct cli_status {
-	uint64_t index;
-	uint64_t time;
-	uint8_t cluster_id[DOT_CLUSTER_ID_LEN];
-	uint8_t state_hash[DOT_HASH_LEN];
-	char admin[DOT_TX_MAX_ACCOUNT + 1];
-	char version[64];
-	/* 7: a node in cluster mode (raft) */
-	int has_raft;
-	char raft_role[16];
-	uint64_t raft_term, raft_id, leader_id, raft_applied;
-	char leader_addr[130];
-	/* 8: the voters of raft's configuration, as the node knows it */
-#define CLI_STATUS_VOTERS_MAX 64
-	int has_voters;
-	size_t nvoters;
-	uint64_t voters[CLI_STATUS_VOTERS_MAX];
-	/* 9: the cluster's crypto policy ("" from an older node) */
-	char policy[32];
-};
+/* What "status" answers: struct cli_status, in status.h. */
 
 /* The authority options every writing or reading command shares. */
 enum {
