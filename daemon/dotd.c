@@ -297,6 +297,9 @@ struct sigitem {
 	struct dot_tx *tx;
 	int ok; /* its signatures verify */
 	struct sigitem *next;
+	/* the holder key a tx that leaves it out claims (dot_tx_claim_holder,
+	 * from dot_state_token_holder), or NULL */
+	uint8_t *holder;
 };
 
 /* The submits one turn of the loop read, checked by one worker. */
@@ -610,6 +613,7 @@ sigbatch_done(uv_work_t *req, int status)
 		if (status == 0 && it->ok)
 			dot_state_signatures_checked(n->st, it->tx);
 		dot_tx_free(it->tx);
+		free(it->holder);
 		free(it);
 	}
 	free(b);
@@ -638,6 +642,7 @@ on_sig_check(uv_check_t *h)
 			if (dot_tx_check_signatures(it->tx, NULL) == DOT_OK)
 				dot_state_signatures_checked(n->st, it->tx);
 			dot_tx_free(it->tx);
+			free(it->holder);
 			free(it);
 		}
 		n->sig_tail = NULL;
@@ -928,6 +933,24 @@ do_submit(struct conn *c, const struct dot_api_msg *m)
 			return;
 		}
 		it->tx = tx;
+		/* A tx that leaves its key out and names its token by
+		 * reference: the holder the state last saw for that token,
+		 * so the worker can check the signature (apply checks the
+		 * token again either way). */
+		if (tx->holder_implicit && tx->token == NULL &&
+		    (it->holder = malloc(DOT_SIGN_PK_MAX)) != NULL) {
+			size_t hl = dot_state_token_holder(n->st,
+							   tx->p.token_ref,
+							   it->holder);
+			struct dot_err ce = {0};
+
+			if (hl == 0 ||
+			    dot_tx_claim_holder(tx, it->holder, hl, &ce) !=
+				    DOT_OK) {
+				free(it->holder);
+				it->holder = NULL;
+			}
+		}
 		if (n->sig_tail)
 			n->sig_tail->next = it;
 		else
@@ -935,7 +958,7 @@ do_submit(struct conn *c, const struct dot_api_msg *m)
 		n->sig_tail = it;
 		n->sig_n++;
 		for (size_t i = 0; i < tx->nsigs; i++)
-			n->sig_cost += tx->sigs[i].pk[0] ==
+			n->sig_cost += tx->sigs[i].sig[0] ==
 						       DOT_SUITE_ED25519_MLDSA65
 					       ? SIG_COST_COMPOSITE
 					       : 1;

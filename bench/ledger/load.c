@@ -37,7 +37,7 @@
  *       (default 120 s) bounds every part: past it the program aborts.
  *       --token-ref: every put after the negative control names the token
  *       by reference ([3, rid], docs/tx-format.md §1) instead of carrying
- *       it; first a reference is tried before the node holds the token
+ *       it, and leaves the holder's key out of its signature (§3); first a reference is tried before the node holds the token
  *       (it must be refused, DOT_ETOKEN_UNKNOWN), then one put carries it
  *       inline, which registers it.
  *
@@ -428,6 +428,8 @@ build_tx(struct dot_buf *out, const char *op, const struct dot_buf *args,
 	    dot_tx_sign(signer->sk, pl.data, pl.len, &sig, &e) != DOT_OK)
 		die("build %s: %s", op, e.msg);
 	v = dot_tx_sig_of(&sig);
+	if (token != NULL && use_ref)
+		v.pk_len = 0; /* the holder's: the token names it */
 	if (dot_tx_assemble(pl.data, pl.len, &v, 1, out, &e) != DOT_OK)
 		die("assemble %s: %s", op, e.msg);
 	if (id != NULL)

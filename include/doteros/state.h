@@ -132,6 +132,19 @@ DOT_API DOT_MUST int dot_state_apply(struct dot_state *st, uint64_t index,
 				     struct dot_err *e);
 
 /*
+ * The holder key of a token the state holds under last rid `rid`, as far
+ * as this state has recently resolved or kept it (a hint from memory: a
+ * miss says nothing, and a hit is checked again when the tx is applied).
+ * For a tx that leaves its key out and names its token by reference
+ * (dot_tx_claim_holder), so its signature can be checked before it is
+ * applied. Returns the key's length copied into pk (DOT_SIGN_PK_MAX
+ * bytes), or 0. From the thread that applies entries.
+ */
+DOT_API size_t dot_state_token_holder(struct dot_state *st,
+				      const uint8_t rid[DOT_RID_LEN],
+				      uint8_t pk[DOT_SIGN_PK_MAX]);
+
+/*
  * Tell the state that every signature of tx was checked
  * (dot_tx_check_signatures returned DOT_OK, e.g. on a worker thread when
  * the tx was submitted): apply then skips those signature checks and does

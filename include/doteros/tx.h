@@ -182,6 +182,11 @@ struct dot_tx {
 	uint8_t id[DOT_TX_ID_LEN];
 	size_t nsigs;
 	struct dot_tx_sig sigs[DOT_TX_MAX_SIGS];
+	/* The one pair of a token tx left its key out (an empty bstr): the
+	 * key is the token's holder's. sigs[0].pk points at it once the
+	 * token is known (at parse for an inline token, on
+	 * dot_tx_attach_token for a reference); until then pk_len is 0. */
+	int holder_implicit;
 };
 
 /*
@@ -207,6 +212,20 @@ DOT_API void dot_tx_free(struct dot_tx *tx); /* NULL ok */
  */
 DOT_API DOT_MUST int dot_tx_attach_token(struct dot_tx *tx,
 					 const uint8_t *token, size_t n,
+					 struct dot_err *e);
+
+/*
+ * For a tx that leaves its key out and names its token by reference, the
+ * key it claims to be signed by, before the token is at hand: so a check
+ * of its signature alone (dot_tx_check_signatures, e.g. on another thread
+ * than the state's) can run. pk must outlive the tx's use. A claim proves
+ * nothing: the signature verifies under pk or not, and dot_tx_verify, on
+ * the attached token, checks that pk is its holder. Errors: DOT_EINVAL
+ * (not such a tx, or a token attached), DOT_ETX_FORMAT (a key of no
+ * known suite and length).
+ */
+DOT_API DOT_MUST int dot_tx_claim_holder(struct dot_tx *tx,
+					 const uint8_t *pk, size_t n,
 					 struct dot_err *e);
 
 /* Re-encode a parsed tx from its fields (appends to out). The result equals

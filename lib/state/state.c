@@ -378,6 +378,7 @@ dot_state_close(struct dot_state *st)
 		sqlite3_finalize(st->stmts[i].stmt);
 	dot_token_cache_free(st->cache);
 	dot_token_cache_free(st->sig_cache);
+	dot_free(st->holders);
 	txset_free(&st->seen);
 	dot_buf_free(&st->seen_added);
 	dot_buf_free(&st->seen_pruned);
@@ -396,6 +397,44 @@ void
 dot_state_signatures_checked(struct dot_state *st, const struct dot_tx *tx)
 {
 	dot_tx_sig_cache_add(st->sig_cache, tx);
+}
+
+/* Remember the holder of the token under rid (a hint, see state.h). */
+static void
+holder_note(struct dot_state *st, const uint8_t rid[DOT_RID_LEN],
+	    const struct dot_token *t)
+{
+	struct holder_slot *h;
+	const uint8_t *pk;
+	size_t n;
+
+	if (st->holders == NULL) {
+		st->holders = dot_calloc(HOLDER_SLOTS, sizeof(*st->holders));
+		if (st->holders == NULL)
+			return; /* only a hint */
+	}
+	pk = dot_token_holder(t, &n);
+	if (pk == NULL || n == 0 || n > DOT_SIGN_PK_MAX)
+		return;
+	h = &st->holders[(rid[0] | (size_t)rid[1] << 8) % HOLDER_SLOTS];
+	memcpy(h->rid, rid, DOT_RID_LEN);
+	memcpy(h->pk, pk, n);
+	h->pk_len = n;
+}
+
+size_t
+dot_state_token_holder(struct dot_state *st, const uint8_t rid[DOT_RID_LEN],
+		       uint8_t pk[DOT_SIGN_PK_MAX])
+{
+	const struct holder_slot *h;
+
+	if (st->holders == NULL)
+		return 0;
+	h = &st->holders[(rid[0] | (size_t)rid[1] << 8) % HOLDER_SLOTS];
+	if (h->pk_len == 0 || memcmp(h->rid, rid, DOT_RID_LEN) != 0)
+		return 0;
+	memcpy(pk, h->pk, h->pk_len);
+	return h->pk_len;
 }
 
 const char *
@@ -1309,6 +1348,8 @@ token_resolve(struct dot_state *st, struct dot_tx *tx, struct dot_err *e)
 	} else {
 		rv = dot_tx_attach_token(tx, sqlite3_column_blob(s, 0),
 					 (size_t)sqlite3_column_bytes(s, 0), e);
+		if (rv == DOT_OK)
+			holder_note(st, tx->p.token_ref, tx->token);
 		/* What the ledger wrote it checked: a row that no longer
 		 * parses or matches its key is damage. */
 		if (rv != DOT_OK && rv != DOT_ENOMEM) {
@@ -1357,6 +1398,7 @@ token_keep(struct dot_state *st, const struct dot_tx *tx, uint64_t index,
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)index);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return st_sqlerr(st, e, "tokens");
+	holder_note(st, t->blocks[t->nblocks - 1].rid, t);
 	return DOT_OK;
 }
 

@@ -704,6 +704,27 @@ dot_tx_sig_of(const struct dot_tx_signature *s)
 }
 
 /* A pair's suite is known and both lengths are that suite's. */
+/* The one pair of a token tx may leave out its key, the token's holder's
+ * (§3): only its signature's suite and length are checked here. */
+static int
+implicit_pair_check(const struct dot_tx_sig *s, int by_token, size_t nsigs,
+		    struct dot_err *e)
+{
+	if (!by_token || nsigs != 1)
+		return dot_err_set(e, DOT_ETX_FORMAT,
+				   "signature 0: an empty public key (the "
+				   "token's holder) is for the one signature "
+				   "of a tx under a token");
+	if (s->sig == NULL || s->sig_len == 0 ||
+	    dot_sign_sig_len(s->sig[0]) == 0 ||
+	    dot_sign_sig_len(s->sig[0]) != s->sig_len)
+		return dot_err_set(e, DOT_ETX_FORMAT,
+				   "signature 0: %zu bytes of an unknown suite "
+				   "or not the suite's length",
+				   s->sig_len);
+	return DOT_OK;
+}
+
 static int
 sig_pair_check(const struct dot_tx_sig *s, size_t i, struct dot_err *e)
 {
@@ -734,12 +755,16 @@ sig_pair_check(const struct dot_tx_sig *s, size_t i, struct dot_err *e)
 }
 
 static void
-sigs_put(const struct dot_tx_sig *sigs, size_t n, struct dot_buf *b)
+sigs_put(const struct dot_tx_sig *sigs, size_t n, int implicit,
+	 struct dot_buf *b)
 {
 	dot_enc_array(b, n);
 	for (size_t i = 0; i < n; i++) {
 		dot_enc_array(b, 2);
-		dot_enc_bstr(b, sigs[i].pk, sigs[i].pk_len);
+		if (implicit && i == 0)
+			dot_enc_bstr(b, NULL, 0);
+		else
+			dot_enc_bstr(b, sigs[i].pk, sigs[i].pk_len);
 		dot_enc_bstr(b, sigs[i].sig, sigs[i].sig_len);
 	}
 }
@@ -750,7 +775,7 @@ dot_tx_assemble(const uint8_t *payload, size_t n, const struct dot_tx_sig *sigs,
 {
 	struct dot_tx_payload p;
 	size_t start = out->len;
-	int rv;
+	int rv, implicit;
 
 	rv = dot_tx_payload_parse(payload, n, &p, e);
 	if (rv != DOT_OK)
@@ -759,14 +784,19 @@ dot_tx_assemble(const uint8_t *payload, size_t n, const struct dot_tx_sig *sigs,
 		return dot_err_set(e, DOT_ETX_FORMAT,
 				   "%zu signatures: a tx carries 1..%d", nsigs,
 				   DOT_TX_MAX_SIGS);
+	implicit = sigs[0].pk_len == 0;
 	for (size_t i = 0; i < nsigs; i++) {
-		rv = sig_pair_check(&sigs[i], i, e);
+		rv = implicit && i == 0
+			     ? implicit_pair_check(&sigs[0],
+						   DOT_TX_BY_TOKEN(p.auth_kind),
+						   nsigs, e)
+			     : sig_pair_check(&sigs[i], i, e);
 		if (rv != DOT_OK)
 			return rv;
 	}
 	dot_enc_array(out, 2);
 	dot_enc_raw(out, payload, n);
-	sigs_put(sigs, nsigs, out);
+	sigs_put(sigs, nsigs, implicit, out);
 	if (out->err) {
 		out->len = start < out->len ? start : out->len;
 		return dot_err_set(e, out->err, "assembling the tx");
@@ -815,6 +845,26 @@ dot_tx_attach_token(struct dot_tx *tx, const uint8_t *token, size_t n,
 				   "reference");
 	}
 	tx->token = t;
+	if (tx->holder_implicit)
+		tx->sigs[0].pk = dot_token_holder(t, &tx->sigs[0].pk_len);
+	return DOT_OK;
+}
+
+int
+dot_tx_claim_holder(struct dot_tx *tx, const uint8_t *pk, size_t n,
+		    struct dot_err *e)
+{
+	if (tx == NULL || !tx->holder_implicit || tx->token != NULL ||
+	    tx->sigs[0].pk_len != 0)
+		return dot_err_set(e, DOT_EINVAL,
+				   "a holder is claimed only for a tx that "
+				   "leaves its key out and names its token by "
+				   "reference, before the token is attached");
+	if (pk == NULL || n == 0 || dot_sign_pk_len(pk[0]) != n)
+		return dot_err_set(e, DOT_ETX_FORMAT,
+				   "a claimed holder key of %zu bytes", n);
+	tx->sigs[0].pk = pk;
+	tx->sigs[0].pk_len = n;
 	return DOT_OK;
 }
 
@@ -894,11 +944,21 @@ dot_tx_parse(const uint8_t *buf, size_t n, struct dot_tx **out,
 			     &s->sig_len);
 		if (rv != DOT_OK)
 			goto out;
-		rv = sig_pair_check(s, i, e);
+		if (i == 0 && s->pk_len == 0) {
+			rv = implicit_pair_check(s,
+						 DOT_TX_BY_TOKEN(tx->p.auth_kind),
+						 (size_t)ns, e);
+			tx->holder_implicit = 1;
+		} else {
+			rv = sig_pair_check(s, i, e);
+		}
 		if (rv != DOT_OK)
 			goto out;
 	}
 	tx->nsigs = (size_t)ns;
+	/* An inline token names its holder now; a reference, on attach. */
+	if (tx->holder_implicit && tx->token != NULL)
+		tx->sigs[0].pk = dot_token_holder(tx->token, &tx->sigs[0].pk_len);
 	dot_tx_id(tx->payload_bytes, tx->payload_len, tx->id);
 	*out = tx;
 	tx = NULL;
@@ -919,7 +979,7 @@ dot_tx_encode(const struct dot_tx *tx, struct dot_buf *out,
 	rv = dot_tx_payload_encode(&tx->p, out, e);
 	if (rv != DOT_OK)
 		goto fail;
-	sigs_put(tx->sigs, tx->nsigs, out);
+	sigs_put(tx->sigs, tx->nsigs, tx->holder_implicit, out);
 	if (out->err) {
 		rv = dot_err_set(e, out->err, "encoding the tx");
 		goto fail;
@@ -1070,8 +1130,15 @@ dot_tx_check_signatures(const struct dot_tx *tx, struct dot_err *e)
 	sig_msg(tx->id, msg);
 	for (size_t i = 0; i < tx->nsigs; i++) {
 		const struct dot_tx_sig *s = &tx->sigs[i];
-		int rv = dot_verify(s->pk, s->pk_len, msg, sizeof(msg), s->sig,
-				    s->sig_len);
+		int rv;
+
+		if (s->pk_len == 0) /* the holder's, not known yet */
+			return dot_err_set(e, DOT_ETOKEN_UNKNOWN,
+					   "signature %zu: the key is the "
+					   "holder's of a token not attached",
+					   i);
+		rv = dot_verify(s->pk, s->pk_len, msg, sizeof(msg), s->sig,
+				s->sig_len);
 		if (rv != DOT_OK)
 			return dot_err_set(e, DOT_ETX_SIGNATURE,
 					   "signature %zu does not verify: %s",
@@ -1086,6 +1153,8 @@ dot_tx_sig_cache_add(struct dot_token_cache *c, const struct dot_tx *tx)
 	for (size_t i = 0; i < tx->nsigs; i++) {
 		uint8_t key[DOT_HASH_LEN];
 
+		if (tx->sigs[i].pk_len == 0)
+			continue;
 		sig_cache_key(tx, &tx->sigs[i], key);
 		dot_token__cache_add(c, key);
 	}

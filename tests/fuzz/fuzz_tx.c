@@ -95,6 +95,10 @@ try_tx(const uint8_t *data, size_t size)
 		fail("token authority without a parsed token", DOT_OK);
 	if (tx->p.auth_kind == DOT_TX_AUTH_TOKEN_REF && tx->p.token_ref == NULL)
 		fail("token reference without its rid", DOT_OK);
+	if (tx->holder_implicit &&
+	    (tx->nsigs != 1 || !DOT_TX_BY_TOKEN(tx->p.auth_kind) ||
+	     (tx->token != NULL) != (tx->sigs[0].pk_len != 0)))
+		fail("a key left out where the rules do not allow it", DOT_OK);
 
 	/* Verify: any code, no crash. The issuer is the first signer. */
 	memset(&tv, 0, sizeof(tv));

@@ -23,6 +23,7 @@
 #include "doteros/tx.h"
 
 static const char *dir;
+static int implicit_key; /* signed_tx leaves the first key out */
 static struct dot_sign_sk *keys[4];
 static uint8_t pks[4][DOT_SIGN_PK_MAX];
 static size_t pk_lens[4];
@@ -149,7 +150,10 @@ signed_tx(struct dot_buf *out, const struct dot_buf *pl, const int *who,
 		if (rv != DOT_OK)
 			die("sign", rv);
 		dot_enc_array(out, 2);
-		dot_enc_bstr(out, pks[who[i]], pk_lens[who[i]]);
+		if (implicit_key && i == 0)
+			dot_enc_bstr(out, NULL, 0);
+		else
+			dot_enc_bstr(out, pks[who[i]], pk_lens[who[i]]);
 		dot_enc_bstr(out, sig, siglen);
 	}
 }
@@ -264,6 +268,13 @@ main(int argc, char **argv)
 	tx_file("bad-auth-kind", M_AUTH_KIND4, NULL, 1, one, 1);
 	tx_file("ok-token-ref", M_REF, NULL, 1, holder, 1);
 	tx_file("bad-token-ref-31", M_REF31, NULL, 1, holder, 1);
+	/* the one signature of a token tx with its key left out */
+	implicit_key = 1;
+	tx_file("ok-token-implicit", M_NONE, &tok, 1, holder, 1);
+	tx_file("ok-token-ref-implicit", M_REF, NULL, 1, holder, 1);
+	tx_file("bad-implicit-account", M_NONE, NULL, 1, one, 1);
+	tx_file("bad-implicit-two-sigs", M_REF, NULL, 1, two, 2);
+	implicit_key = 0;
 	tx_file("bad-empty-window", M_EMPTY_WINDOW, NULL, 1, one, 1);
 	tx_file("bad-neg-time", M_NEG_TIME, NULL, 0, one, 1);
 	for (int i = 0; i <= DOT_TX_MAX_SIGS; i++)

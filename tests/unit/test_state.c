@@ -115,6 +115,7 @@ struct txspec {
 	const char *account; /* "name@level", or NULL for a token */
 	const struct dot_buf *token;
 	const uint8_t *token_ref; /* with token NULL: [3, this rid] */
+	int implicit;             /* the one signature leaves its key out */
 	int signers[4];
 	size_t nsigners;
 	const struct dot_tx_objver *consumed;
@@ -169,6 +170,8 @@ build_tx(struct node *n, const struct txspec *t, struct dot_buf *out)
 			abort();
 		views[i] = dot_tx_sig_of(&sigs[i]);
 	}
+	if (t->implicit)
+		views[0].pk_len = 0;
 	if (dot_tx_assemble(pl.data, pl.len, views, t->nsigners, out, &e) !=
 	    DOT_OK) {
 		printf("# assemble: %s\n", e.msg);
@@ -989,6 +992,25 @@ test_token_refs(void)
 		dot_buf_free(&b1);
 		dot_buf_free(&b2);
 	}
+	/* the holder's key left out: the token's holder it is */
+	{
+		uint8_t pk[DOT_SIGN_PK_MAX], none[DOT_RID_LEN] = {0};
+
+		CHECK(dot_state_token_holder(n.st, rid, pk) == K[BOB].pklen &&
+		      memcmp(pk, K[BOB].pk, K[BOB].pklen) == 0);
+		CHECK(dot_state_token_holder(n.st, none, pk) == 0);
+	}
+	a_put(&a, "/data/g2", "v1", 2);
+	t = with_ref(rid, BOB, "fs.put", &a);
+	t.implicit = 1;
+	CHECK_RC(run(&n, &t, NULL), DOT_OK);
+	t = with_token(&tok, BOB, "fs.put", &a);
+	t.implicit = 1;
+	CHECK_RC(run(&n, &t, NULL), DOT_OK);
+	/* carol signs where bob's key is implied */
+	t = with_ref(rid, CAROL, "fs.put", &a);
+	t.implicit = 1;
+	CHECK_RC(run(&n, &t, NULL), DOT_ETX_SIGNATURE);
 	/* the same tx again: applied once */
 	CHECK_RC(apply_txs(&n, &one, 1, 0, NULL, detail), DOT_ESTATE_DUPLICATE);
 	/* signed by someone else than the holder the token names */

@@ -1339,6 +1339,170 @@ tx_token_ref(void)
 	dot_buf_free(&bad);
 }
 
+/* Sign p with keys[who] and assemble with the key left out. */
+static int
+build_implicit(const struct dot_tx_payload *p, int who, struct dot_buf *out)
+{
+	struct dot_buf pl = {0};
+	struct dot_tx_signature sig;
+	struct dot_tx_sig v;
+	struct dot_err e = {0, ""};
+	int rv = dot_tx_payload_encode(p, &pl, &e);
+
+	if (rv == DOT_OK)
+		rv = dot_tx_sign(keys[who], pl.data, pl.len, &sig, &e);
+	if (rv == DOT_OK) {
+		v = dot_tx_sig_of(&sig);
+		v.pk = NULL;
+		v.pk_len = 0;
+		rv = dot_tx_assemble(pl.data, pl.len, &v, 1, out, &e);
+	}
+	if (rv != DOT_OK)
+		printf("# build_implicit: %s: %s\n", dot_errname(rv), e.msg);
+	dot_buf_free(&pl);
+	return rv;
+}
+
+/* The one signature of a token tx may leave its key out (an empty bstr):
+ * the key is the token's holder's. Tried: the key left out of an account
+ * tx and of one of two signatures, a signature of the wrong length, a
+ * stranger signing, a claim of the wrong holder. */
+static void
+tx_implicit_holder(void)
+{
+	struct dot_buf tok = {0}, b = {0}, c = {0}, full = {0};
+	struct dot_tx_payload p;
+	struct dot_tx_verifier v;
+	struct dot_tx_verify_result res;
+	struct dot_tx *tx = NULL;
+	struct dot_token *t = NULL;
+	struct dot_err e = {0, ""};
+	uint8_t rid[DOT_RID_LEN];
+
+	setup();
+	REQUIRE_RC(mint(5000, 4, &tok), DOT_OK);
+	token_payload(&p, &tok);
+	token_verifier(&v, 1200);
+
+	/* inline token: the holder is known at parse */
+	REQUIRE_RC(build_implicit(&p, 4, &b), DOT_OK);
+	{
+		static const int who[] = {4};
+		REQUIRE_RC(build_tx(&p, who, 1, &full), DOT_OK);
+		CHECK(full.len - b.len >= pk_lens[4]);
+	}
+	REQUIRE_RC(dot_tx_parse(b.data, b.len, &tx, &e), DOT_OK);
+	CHECK(tx->holder_implicit);
+	CHECK(tx->sigs[0].pk_len == pk_lens[4] &&
+	      memcmp(tx->sigs[0].pk, pks[4], pk_lens[4]) == 0);
+	CHECK_RC(dot_tx_encode(tx, &c, &e), DOT_OK);
+	CHECK(c.len == b.len && memcmp(c.data, b.data, b.len) == 0);
+	CHECK_RC(dot_tx_check_signatures(tx, &e), DOT_OK);
+	CHECK_RC(dot_tx_verify(tx, &v, &res, &e), DOT_OK);
+	dot_tx_free(tx);
+	tx = NULL;
+	/* a stranger's signature under the holder's implicit key */
+	dot_buf_free(&b);
+	REQUIRE_RC(build_implicit(&p, 3, &b), DOT_OK);
+	CHECK_RC(parse_verify(b.data, b.len, &v, &res, &e), DOT_ETX_SIGNATURE);
+
+	/* by reference: unknown until attached; a claim lets the signature
+	 * alone be checked; attach sets the real holder */
+	REQUIRE_RC(dot_token_parse(tok.data, tok.len, &t, &e), DOT_OK);
+	memcpy(rid, t->blocks[t->nblocks - 1].rid, DOT_RID_LEN);
+	dot_token_free(t);
+	make_payload(&p);
+	p.auth_kind = DOT_TX_AUTH_TOKEN_REF;
+	p.token_ref = rid;
+	dot_buf_free(&b);
+	REQUIRE_RC(build_implicit(&p, 4, &b), DOT_OK);
+	REQUIRE_RC(dot_tx_parse(b.data, b.len, &tx, &e), DOT_OK);
+	CHECK(tx->holder_implicit && tx->sigs[0].pk_len == 0);
+	CHECK_RC(dot_tx_check_signatures(tx, &e), DOT_ETOKEN_UNKNOWN);
+	CHECK_RC(dot_tx_claim_holder(tx, pks[3], pk_lens[3], &e), DOT_OK);
+	CHECK_RC(dot_tx_check_signatures(tx, &e), DOT_ETX_SIGNATURE);
+	tx->sigs[0].pk_len = 0; /* (a fresh parse, as a node would) */
+	CHECK_RC(dot_tx_claim_holder(tx, pks[4], 3, &e), DOT_ETX_FORMAT);
+	CHECK_RC(dot_tx_claim_holder(tx, pks[4], pk_lens[4], &e), DOT_OK);
+	CHECK_RC(dot_tx_check_signatures(tx, &e), DOT_OK);
+	dot_tx_free(tx);
+	tx = NULL;
+	REQUIRE_RC(dot_tx_parse(b.data, b.len, &tx, &e), DOT_OK);
+	CHECK_RC(dot_tx_attach_token(tx, tok.data, tok.len, &e), DOT_OK);
+	CHECK(tx->sigs[0].pk_len == pk_lens[4]);
+	CHECK_RC(dot_tx_claim_holder(tx, pks[4], pk_lens[4], &e), DOT_EINVAL);
+	CHECK_RC(dot_tx_verify(tx, &v, &res, &e), DOT_OK);
+	dot_buf_free(&c);
+	CHECK_RC(dot_tx_encode(tx, &c, &e), DOT_OK);
+	CHECK(c.len == b.len && memcmp(c.data, b.data, b.len) == 0);
+	dot_tx_free(tx);
+	tx = NULL;
+
+	/* not for an account tx, nor for one of two signatures */
+	{
+		struct dot_tx_payload q;
+
+		make_payload(&q);
+		dot_buf_free(&b);
+		CHECK_RC(build_implicit(&q, 0, &b), DOT_ETX_FORMAT);
+	}
+	{
+		struct dot_buf pl = {0};
+		struct dot_tx_signature s1, s2;
+		struct dot_tx_sig vv[2];
+
+		token_payload(&p, &tok);
+		REQUIRE_RC(dot_tx_payload_encode(&p, &pl, &e), DOT_OK);
+		REQUIRE_RC(dot_tx_sign(keys[4], pl.data, pl.len, &s1, &e),
+			   DOT_OK);
+		REQUIRE_RC(dot_tx_sign(keys[3], pl.data, pl.len, &s2, &e),
+			   DOT_OK);
+		vv[0] = dot_tx_sig_of(&s1);
+		vv[1] = dot_tx_sig_of(&s2);
+		vv[0].pk_len = 0;
+		dot_buf_free(&b);
+		CHECK_RC(dot_tx_assemble(pl.data, pl.len, vv, 2, &b, &e),
+			 DOT_ETX_FORMAT);
+		/* a signature of the wrong length with the key left out */
+		vv[0].sig_len--;
+		CHECK_RC(dot_tx_assemble(pl.data, pl.len, vv, 1, &b, &e),
+			 DOT_ETX_FORMAT);
+		/* the parser holds the same rules: the first key emptied in
+		 * the bytes of a two-signature tx */
+		vv[0] = dot_tx_sig_of(&s1);
+		dot_buf_free(&b);
+		REQUIRE_RC(dot_tx_assemble(pl.data, pl.len, vv, 2, &b, &e),
+			   DOT_OK);
+		{
+			size_t at = pl.len + 1 + 1 + 1; /* [, p, [, [ */
+			struct dot_buf m = {0};
+
+			/* b: 82 payload 82 82 <pk bstr> <sig bstr> ... */
+			REQUIRE(b.data[pl.len + 1] == 0x82 &&
+				b.data[pl.len + 2] == 0x82);
+			at = pl.len + 3;
+			dot_buf_put(&m, b.data, at);
+			dot_enc_bstr(&m, NULL, 0);
+			{
+				size_t hl = pk_lens[4] < 24 ? 1
+					    : pk_lens[4] < 256 ? 2
+							       : 3;
+				dot_buf_put(&m, b.data + at + hl + pk_lens[4],
+					    b.len - at - hl - pk_lens[4]);
+			}
+			CHECK_RC(dot_tx_parse(m.data, m.len, &tx, &e),
+				 DOT_ETX_FORMAT);
+			CHECK(tx == NULL);
+			dot_buf_free(&m);
+		}
+		dot_buf_free(&pl);
+	}
+	dot_buf_free(&tok);
+	dot_buf_free(&b);
+	dot_buf_free(&c);
+	dot_buf_free(&full);
+}
+
 /* A delegated token: the new holder signs, the old one no longer can. */
 static void
 tx_token_delegated(void)
@@ -1768,6 +1932,7 @@ T_MAIN(T_CASE(payload_roundtrip), T_CASE(payload_known_bytes),
        T_CASE(tx_roundtrip), T_CASE(tx_strict), T_CASE(tx_every_byte),
        T_CASE(tx_window), T_CASE(tx_cluster), T_CASE(tx_account),
        T_CASE(account_split), T_CASE(tx_token), T_CASE(tx_token_ref),
+       T_CASE(tx_implicit_holder),
        T_CASE(tx_token_delegated),
        T_CASE(receipt_roundtrip), T_CASE(receipt_strict),
        T_CASE(heap_failures))
