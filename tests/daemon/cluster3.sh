@@ -130,6 +130,14 @@ grep -q "caught up from a snapshot" "$TMP/dotd3.log"
 ok $? "node 3 caught up from a snapshot"
 run 0 "node 3 reads a write made before it joined" -- on 3 fs stat \
 	/home/d5 "${ADMIN[@]}"
+# A hybrid node's raft transport requires the channel's X-Wing step as its
+# API does: a classic handshake there is a downgrade, refused before any
+# key is looked at (docs/decisions/0020).
+run 0 "the cluster id" -- on 1 status --json
+CID=$(pyget "d['cluster_id']")
+refused DOT_ENET_KEM "a classic handshake with a hybrid node's raft transport" \
+	-- env "DOT_ADDR=${RAFT[1]}" "DOT_CLUSTER=$CID" DOT_CHANNEL_KEM=classic \
+	"$DOT" status --key admin
 run 0 "node list" -- on 1 node list --json "${ADMIN[@]}"
 json_ok "len([x for x in d['nodes'] if x['status'] == 'active']) == 3" \
 	"the ledger names three active nodes"
