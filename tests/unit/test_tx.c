@@ -1213,13 +1213,28 @@ tx_token(void)
 	dot_buf_free(&tok);
 }
 
+/* A payload (make_payload's) that names tok by its last rid, kept in rid. */
+static void
+ref_payload(struct dot_tx_payload *p, const struct dot_buf *tok,
+	    uint8_t rid[DOT_RID_LEN])
+{
+	struct dot_token *t = NULL;
+	struct dot_err e = {0, ""};
+
+	REQUIRE_RC(dot_token_parse(tok->data, tok->len, &t, &e), DOT_OK);
+	memcpy(rid, t->blocks[t->nblocks - 1].rid, DOT_RID_LEN);
+	dot_token_free(t);
+	make_payload(p);
+	p->auth_kind = DOT_TX_AUTH_TOKEN_REF;
+	p->token_ref = rid;
+}
+
 /* A token by reference [3, rid]: the tx carries the last block's rid;
  * the verifier attaches the token it holds, and only that token. */
 static void
 tx_token_ref(void)
 {
 	struct dot_buf tok = {0}, other = {0}, b = {0}, c = {0}, bad = {0};
-	struct dot_token *t = NULL;
 	struct dot_tx_payload p;
 	struct dot_tx_verifier v;
 	struct dot_tx_verify_result res;
@@ -1231,12 +1246,7 @@ tx_token_ref(void)
 	setup();
 	REQUIRE_RC(mint(5000, 4, &tok), DOT_OK);
 	REQUIRE_RC(mint(5000, 3, &other), DOT_OK);
-	REQUIRE_RC(dot_token_parse(tok.data, tok.len, &t, &e), DOT_OK);
-	memcpy(rid, t->blocks[t->nblocks - 1].rid, DOT_RID_LEN);
-	dot_token_free(t);
-	make_payload(&p);
-	p.auth_kind = DOT_TX_AUTH_TOKEN_REF;
-	p.token_ref = rid;
+	ref_payload(&p, &tok, rid);
 	token_verifier(&v, 1200);
 
 	REQUIRE_RC(build_tx(&p, holder, 1, &b), DOT_OK);
@@ -1375,7 +1385,6 @@ tx_implicit_holder(void)
 	struct dot_tx_verifier v;
 	struct dot_tx_verify_result res;
 	struct dot_tx *tx = NULL;
-	struct dot_token *t = NULL;
 	struct dot_err e = {0, ""};
 	uint8_t rid[DOT_RID_LEN];
 
@@ -1408,12 +1417,7 @@ tx_implicit_holder(void)
 
 	/* by reference: unknown until attached; a claim lets the signature
 	 * alone be checked; attach sets the real holder */
-	REQUIRE_RC(dot_token_parse(tok.data, tok.len, &t, &e), DOT_OK);
-	memcpy(rid, t->blocks[t->nblocks - 1].rid, DOT_RID_LEN);
-	dot_token_free(t);
-	make_payload(&p);
-	p.auth_kind = DOT_TX_AUTH_TOKEN_REF;
-	p.token_ref = rid;
+	ref_payload(&p, &tok, rid);
 	dot_buf_free(&b);
 	REQUIRE_RC(build_implicit(&p, 4, &b), DOT_OK);
 	REQUIRE_RC(dot_tx_parse(b.data, b.len, &tx, &e), DOT_OK);
