@@ -965,6 +965,12 @@ op_authorize(struct op *o, uint32_t rights, const char *path,
 	if (DOT_TX_BY_TOKEN(tx->p.auth_kind)) {
 		char issuer[DOT_TX_MAX_ACCOUNT + 1];
 
+		if (tx->token == NULL) /* a reference nobody resolved */
+			return dot_err_set(o->e, DOT_ETOKEN_UNKNOWN,
+					   "the tx names its token by "
+					   "reference and it was not looked "
+					   "up");
+
 		rv = resolve_issuer(st, tx->token, o->time, ipk, &ipklen,
 				    issuer, o->e);
 		if (rv != DOT_OK)
@@ -1785,6 +1791,10 @@ dot_state_query(struct dot_state *st, const uint8_t *bytes, size_t n,
 				 (int)tx->p.op_len, tx->p.op);
 		goto out;
 	}
+	/* A read may name its token by reference too. */
+	if (tx->p.auth_kind == DOT_TX_AUTH_TOKEN_REF &&
+	    (rv = token_resolve(st, tx, e)) != DOT_OK)
+		goto out;
 	o = dot_calloc(1, sizeof(*o));
 	if (o == NULL) {
 		rv = DOT_ENOMEM;

@@ -992,6 +992,32 @@ test_token_refs(void)
 		dot_buf_free(&b1);
 		dot_buf_free(&b2);
 	}
+	/* a read (dot_state_query) by reference: as a write; and one naming
+	 * a token the state does not hold is refused, not run (found by
+	 * fuzz_state: the issuer lookup had no token to read) */
+	{
+		struct dot_buf q = {0}, out = {0};
+		struct dot_err qe = {0};
+		uint8_t none[DOT_RID_LEN] = {0};
+		int record = 0;
+
+		a_path(&a, "/data/f");
+		t = with_ref(rid, BOB, "fs.get", &a);
+		t.nonce = 7001;
+		build_tx(&n, &t, &q);
+		CHECK_RC(dot_state_query(n.st, q.data, q.len, n.time, &out,
+					 &record, &qe),
+			 DOT_OK);
+		t = with_ref(none, BOB, "fs.get", &a);
+		q.len = 0;
+		out.len = 0;
+		build_tx(&n, &t, &q);
+		CHECK_RC(dot_state_query(n.st, q.data, q.len, n.time, &out,
+					 &record, &qe),
+			 DOT_ETOKEN_UNKNOWN);
+		dot_buf_free(&q);
+		dot_buf_free(&out);
+	}
 	/* the holder's key left out: the token's holder it is */
 	{
 		uint8_t pk[DOT_SIGN_PK_MAX], none[DOT_RID_LEN] = {0};
