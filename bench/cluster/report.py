@@ -229,7 +229,8 @@ included).
   control that must be refused with "key is not the token's holder", every tx built and
   signed before timing, a warm-up of max(64, 4 × C) puts), then `fs.put` of {size} fresh random
   bytes to a distinct path per tx under the token; every receipt must carry status 0 and the
-  tx's id. The leader verifies each tx's signatures on worker threads as it queues it,
+  tx's id. The cluster's crypto policy is `{os.environ.get('BENCH_POLICY', 'classic')}` (`dot init --policy`; the
+  benchmark's keys follow it), and {('one put presents the token inline and every later one names it by reference, `[3, rid]`, leaving the holder key out (docs/decisions/0022)' if os.environ.get('BENCH_TOKEN_REF', '1') == '1' else 'every put carries the token inline')}. The leader verifies each tx's signatures on worker threads as it queues it,
   batches queued txs into one ledger entry and proposes it to raft; raft makes it durable in
   each node's log (fsync) and commits it on a majority; every node, leader and followers,
   applies it with lib/state's `dot_state_apply`, which checks every tx's signatures (on the
