@@ -118,6 +118,9 @@ struct dot_token {
 	size_t resource_len;
 	size_t nblocks;
 	struct dot_token_block blocks[DOT_TOKEN_MAX_BLOCKS];
+	/* References beyond the first (dot_token_hold); each
+	 * dot_token_free drops one. Not to be set by hand. */
+	unsigned long refs;
 };
 
 /*
@@ -129,6 +132,13 @@ struct dot_token {
 DOT_API DOT_MUST int dot_token_parse(const uint8_t *buf, size_t n,
 				     struct dot_token **tok, struct dot_err *e);
 DOT_API void dot_token_free(struct dot_token *tok); /* NULL ok */
+
+/*
+ * Share a parsed token: one more reference, which dot_token_free drops
+ * (the last one frees it). A parsed token is never changed, so holders may
+ * be on different threads; the count is atomic. Returns tok.
+ */
+DOT_API struct dot_token *dot_token_hold(struct dot_token *tok);
 
 /* Text form "dot1..." <-> bytes (appended to out). Whitespace at the ends of
  * the text is ignored. */

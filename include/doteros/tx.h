@@ -215,6 +215,16 @@ DOT_API DOT_MUST int dot_tx_attach_token(struct dot_tx *tx,
 					 struct dot_err *e);
 
 /*
+ * The same with a token already parsed (dot_token_parse), e.g. one a cache
+ * of the ledger's tokens holds (dot_token_hold): the tx takes over the
+ * reference given, also when it refuses it (it is then dropped). Errors
+ * as dot_tx_attach_token, and DOT_EINVAL for a NULL token.
+ */
+DOT_API DOT_MUST int dot_tx_attach_parsed_token(struct dot_tx *tx,
+						struct dot_token *t,
+						struct dot_err *e);
+
+/*
  * For a tx that leaves its key out and names its token by reference, the
  * key it claims to be signed by, before the token is at hand: so a check
  * of its signature alone (dot_tx_check_signatures, e.g. on another thread

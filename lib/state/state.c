@@ -378,7 +378,10 @@ dot_state_close(struct dot_state *st)
 		sqlite3_finalize(st->stmts[i].stmt);
 	dot_token_cache_free(st->cache);
 	dot_token_cache_free(st->sig_cache);
-	dot_free(st->holders);
+	if (st->tokens != NULL)
+		for (size_t i = 0; i < TOKEN_SLOTS; i++)
+			dot_token_free(st->tokens[i]);
+	dot_free(st->tokens);
 	txset_free(&st->seen);
 	dot_buf_free(&st->seen_added);
 	dot_buf_free(&st->seen_pruned);
@@ -399,42 +402,50 @@ dot_state_signatures_checked(struct dot_state *st, const struct dot_tx *tx)
 	dot_tx_sig_cache_add(st->sig_cache, tx);
 }
 
-/* Remember the holder of the token under rid (a hint, see state.h). */
-static void
-holder_note(struct dot_state *st, const uint8_t rid[DOT_RID_LEN],
-	    const struct dot_token *t)
+static struct dot_token **
+token_slot(struct dot_state *st, const uint8_t rid[DOT_RID_LEN])
 {
-	struct holder_slot *h;
-	const uint8_t *pk;
-	size_t n;
+	if (st->tokens == NULL)
+		return NULL;
+	return &st->tokens[(rid[0] | (size_t)rid[1] << 8) % TOKEN_SLOTS];
+}
 
-	if (st->holders == NULL) {
-		st->holders = dot_calloc(HOLDER_SLOTS, sizeof(*st->holders));
-		if (st->holders == NULL)
-			return; /* only a hint */
+/* Keep a parsed token of the `tokens` table (one more reference) in the
+ * slot of its last rid, instead of the one there. */
+static void
+token_note(struct dot_state *st, struct dot_token *t)
+{
+	struct dot_token **slot;
+
+	if (st->tokens == NULL) {
+		st->tokens = dot_calloc(TOKEN_SLOTS, sizeof(*st->tokens));
+		if (st->tokens == NULL)
+			return; /* only a cache */
 	}
-	pk = dot_token_holder(t, &n);
-	if (pk == NULL || n == 0 || n > DOT_SIGN_PK_MAX)
+	slot = token_slot(st, t->blocks[t->nblocks - 1].rid);
+	if (*slot == t)
 		return;
-	h = &st->holders[(rid[0] | (size_t)rid[1] << 8) % HOLDER_SLOTS];
-	memcpy(h->rid, rid, DOT_RID_LEN);
-	memcpy(h->pk, pk, n);
-	h->pk_len = n;
+	dot_token_free(*slot);
+	*slot = dot_token_hold(t);
 }
 
 size_t
 dot_state_token_holder(struct dot_state *st, const uint8_t rid[DOT_RID_LEN],
 		       uint8_t pk[DOT_SIGN_PK_MAX])
 {
-	const struct holder_slot *h;
+	struct dot_token **slot = token_slot(st, rid);
+	const struct dot_token *t;
+	const uint8_t *h;
+	size_t n;
 
-	if (st->holders == NULL)
+	if (slot == NULL || (t = *slot) == NULL ||
+	    memcmp(t->blocks[t->nblocks - 1].rid, rid, DOT_RID_LEN) != 0)
 		return 0;
-	h = &st->holders[(rid[0] | (size_t)rid[1] << 8) % HOLDER_SLOTS];
-	if (h->pk_len == 0 || memcmp(h->rid, rid, DOT_RID_LEN) != 0)
+	h = dot_token_holder(t, &n);
+	if (h == NULL || n == 0 || n > DOT_SIGN_PK_MAX)
 		return 0;
-	memcpy(pk, h->pk, h->pk_len);
-	return h->pk_len;
+	memcpy(pk, h, n);
+	return n;
 }
 
 const char *
@@ -1352,10 +1363,24 @@ token_resolve(struct dot_state *st, struct dot_tx *tx, struct dot_err *e)
 	} else if (rc != SQLITE_ROW) {
 		rv = st_sqlerr(st, e, "tokens");
 	} else {
-		rv = dot_tx_attach_token(tx, sqlite3_column_blob(s, 0),
-					 (size_t)sqlite3_column_bytes(s, 0), e);
-		if (rv == DOT_OK)
-			holder_note(st, tx->p.token_ref, tx->token);
+		const uint8_t *b = sqlite3_column_blob(s, 0);
+		size_t n = (size_t)sqlite3_column_bytes(s, 0);
+		struct dot_token **slot = token_slot(st, tx->p.token_ref);
+		struct dot_token *t = slot != NULL ? *slot : NULL;
+		struct dot_err pe = {0, ""};
+
+		/* The row's bytes, parsed once: a slot holding the same
+		 * bytes is the same parse (the row decides, not the slot). */
+		if (t != NULL && t->len == n && n > 0 &&
+		    memcmp(t->bytes, b, n) == 0) {
+			rv = dot_tx_attach_parsed_token(tx, dot_token_hold(t),
+							e);
+		} else if ((rv = dot_token_parse(b, n, &t, &pe)) == DOT_OK) {
+			token_note(st, t);
+			rv = dot_tx_attach_parsed_token(tx, t, e);
+		} else if (rv != DOT_ENOMEM) {
+			dot_err_set(e, rv, "%s", pe.msg);
+		}
 		/* What the ledger wrote it checked: a row that no longer
 		 * parses or matches its key is damage. */
 		if (rv != DOT_OK && rv != DOT_ENOMEM) {
@@ -1404,7 +1429,7 @@ token_keep(struct dot_state *st, const struct dot_tx *tx, uint64_t index,
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)index);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		return st_sqlerr(st, e, "tokens");
-	holder_note(st, t->blocks[t->nblocks - 1].rid, t);
+	token_note(st, tx->token);
 	return DOT_OK;
 }
 

@@ -32,15 +32,12 @@ int txset_has(const struct txset *s, const uint8_t id[DOT_TX_ID_LEN]);
 int txset_add(struct txset *s, const uint8_t id[DOT_TX_ID_LEN]);
 void txset_del(struct txset *s, const uint8_t id[DOT_TX_ID_LEN]);
 
-/* The holders of tokens txs name by reference, for
- * dot_state_token_holder: a hint, direct-mapped by rid, filled when a
- * reference is resolved or a token kept. */
-#define HOLDER_SLOTS 64
-struct holder_slot {
-	uint8_t rid[DOT_RID_LEN];
-	uint8_t pk[DOT_SIGN_PK_MAX];
-	size_t pk_len; /* 0: empty */
-};
+/* The tokens txs name by reference, parsed: a cache of `tokens` rows,
+ * direct-mapped by the last rid, filled when a reference is resolved or a
+ * token kept. A slot serves a row only when its bytes equal the row's, so
+ * the cache never decides anything (docs/state-model.md, `tokens`); it
+ * also gives dot_state_token_holder its hint. */
+#define TOKEN_SLOTS 64
 
 struct dot_state {
 	sqlite3 *db;
@@ -66,7 +63,7 @@ struct dot_state {
 	uint64_t nodes_epoch; /* dot_state_nodes_epoch: bumped after a
 			       * COMMIT of an entry that set nodes_dirty */
 	int nodes_dirty;      /* the entry being applied changed `nodes` */
-	struct holder_slot *holders; /* HOLDER_SLOTS, or NULL */
+	struct dot_token **tokens; /* TOKEN_SLOTS parsed tokens, or NULL */
 	uint64_t log_ref;     /* dot_state_log_ref: of the last apply */
 	uint64_t log_ref_next; /* dot_state_set_log_ref, for the next one */
 	int log_ref_set;

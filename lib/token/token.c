@@ -514,8 +514,19 @@ dot_token_free(struct dot_token *tok)
 {
 	if (tok == NULL)
 		return;
+	/* refs counts the other holders: while it was not 0, one of them
+	 * still keeps the token, and this call drops one reference only. */
+	if (__atomic_fetch_sub(&tok->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
 	dot_free(tok->bytes);
 	dot_free(tok);
+}
+
+struct dot_token *
+dot_token_hold(struct dot_token *tok)
+{
+	__atomic_fetch_add(&tok->refs, 1, __ATOMIC_RELAXED);
+	return tok;
 }
 
 const uint8_t *

@@ -822,32 +822,51 @@ dot_tx_free(struct dot_tx *tx)
 	dot_free(tx);
 }
 
-int
-dot_tx_attach_token(struct dot_tx *tx, const uint8_t *token, size_t n,
-		    struct dot_err *e)
+static int
+attach_refusal(const struct dot_tx *tx, struct dot_err *e)
 {
-	struct dot_token *t = NULL;
-	int rv;
-
 	if (tx == NULL || tx->p.auth_kind != DOT_TX_AUTH_TOKEN_REF ||
 	    tx->token != NULL)
 		return dot_err_set(e, DOT_EINVAL,
 				   "a token is attached only to a tx that "
 				   "names it by reference, once");
-	rv = token_check(token, n, &t, e);
-	if (rv != DOT_OK)
-		return rv;
-	if (memcmp(t->blocks[t->nblocks - 1].rid, tx->p.token_ref,
-		   DOT_RID_LEN) != 0) {
+	return DOT_OK;
+}
+
+int
+dot_tx_attach_parsed_token(struct dot_tx *tx, struct dot_token *t,
+			   struct dot_err *e)
+{
+	int rv = attach_refusal(tx, e);
+
+	if (rv == DOT_OK && t == NULL)
+		rv = dot_err_set(e, DOT_EINVAL, "no token to attach");
+	if (rv == DOT_OK &&
+	    memcmp(t->blocks[t->nblocks - 1].rid, tx->p.token_ref,
+		   DOT_RID_LEN) != 0)
+		rv = dot_err_set(e, DOT_ETOKEN_UNKNOWN,
+				 "the token's last rid is not the tx's "
+				 "reference");
+	if (rv != DOT_OK) {
 		dot_token_free(t);
-		return dot_err_set(e, DOT_ETOKEN_UNKNOWN,
-				   "the token's last rid is not the tx's "
-				   "reference");
+		return rv;
 	}
 	tx->token = t;
 	if (tx->holder_implicit)
 		tx->sigs[0].pk = dot_token_holder(t, &tx->sigs[0].pk_len);
 	return DOT_OK;
+}
+
+int
+dot_tx_attach_token(struct dot_tx *tx, const uint8_t *token, size_t n,
+		    struct dot_err *e)
+{
+	struct dot_token *t = NULL;
+	int rv = attach_refusal(tx, e);
+
+	if (rv != DOT_OK || (rv = token_check(token, n, &t, e)) != DOT_OK)
+		return rv;
+	return dot_tx_attach_parsed_token(tx, t, e);
 }
 
 int

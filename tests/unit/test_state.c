@@ -1076,6 +1076,48 @@ test_token_refs(void)
 	t = with_ref(rid, BOB, "fs.put", &a);
 	CHECK_RC(run(&n, &t, NULL), DOT_OK);
 
+	/* the row decides, not the parsed copy the state keeps of it: a
+	 * row changed on disk (another genuine token's bytes) is damage
+	 * though the reference resolved a moment ago, and the row put
+	 * back serves again */
+	{
+		struct dot_buf q = {0}, out = {0};
+		struct dot_err qe = {0};
+		sqlite3_stmt *s;
+		int record = 0;
+
+		a_path(&a, "/data/f");
+		t = with_ref(rid, BOB, "fs.get", &a);
+		t.nonce = 7002;
+		build_tx(&n, &t, &q);
+		CHECK_RC(dot_state_query(n.st, q.data, q.len, n.time, &out,
+					 &record, &qe),
+			 DOT_OK);
+		REQUIRE(sqlite3_prepare_v2(n.db,
+					   "UPDATE tokens SET token = ?1 "
+					   "WHERE rid = ?2",
+					   -1, &s, NULL) == SQLITE_OK);
+		sqlite3_bind_blob(s, 1, bad.data, (int)bad.len, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 2, rid, DOT_RID_LEN, SQLITE_STATIC);
+		REQUIRE(sqlite3_step(s) == SQLITE_DONE);
+		CHECK(sqlite3_changes(n.db) == 1);
+		out.len = 0;
+		CHECK_RC(dot_state_query(n.st, q.data, q.len, n.time, &out,
+					 &record, &qe),
+			 DOT_ESTATE_STORAGE);
+		CHECK(strstr(qe.msg, "damaged") != NULL);
+		sqlite3_reset(s);
+		sqlite3_bind_blob(s, 1, tok.data, (int)tok.len, SQLITE_STATIC);
+		REQUIRE(sqlite3_step(s) == SQLITE_DONE);
+		sqlite3_finalize(s);
+		out.len = 0;
+		CHECK_RC(dot_state_query(n.st, q.data, q.len, n.time, &out,
+					 &record, &qe),
+			 DOT_OK);
+		dot_buf_free(&q);
+		dot_buf_free(&out);
+	}
+
 	/* a second node, fed the same ledger, holds the same tokens */
 	node_open(&m);
 	{

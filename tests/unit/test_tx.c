@@ -1288,6 +1288,39 @@ tx_token_ref(void)
 	dot_tx_free(tx);
 	tx = NULL;
 
+	/* A parsed token, shared (dot_token_hold): each tx takes over the
+	 * reference it is given and drops it when freed or refused; another
+	 * token's rid is refused as with bytes. (ASan and valgrind hold the
+	 * counts to freeing each token exactly once.) */
+	{
+		struct dot_token *pt = NULL, *po = NULL;
+		struct dot_tx *t2 = NULL;
+
+		REQUIRE_RC(dot_token_parse(tok.data, tok.len, &pt, &e), DOT_OK);
+		REQUIRE_RC(dot_token_parse(other.data, other.len, &po, &e),
+			   DOT_OK);
+		REQUIRE_RC(dot_tx_parse(b.data, b.len, &tx, &e), DOT_OK);
+		REQUIRE_RC(dot_tx_parse(b.data, b.len, &t2, &e), DOT_OK);
+		CHECK_RC(dot_tx_attach_parsed_token(tx, po, &e),
+			 DOT_ETOKEN_UNKNOWN);
+		CHECK(tx->token == NULL);
+		CHECK_RC(dot_tx_attach_parsed_token(tx, NULL, &e), DOT_EINVAL);
+		CHECK_RC(dot_tx_attach_parsed_token(tx, dot_token_hold(pt), &e),
+			 DOT_OK);
+		CHECK_RC(dot_tx_attach_parsed_token(t2, dot_token_hold(pt), &e),
+			 DOT_OK);
+		CHECK(tx->token == pt && t2->token == pt);
+		/* once only: the extra reference is dropped */
+		CHECK_RC(dot_tx_attach_parsed_token(t2, dot_token_hold(pt), &e),
+			 DOT_EINVAL);
+		dot_token_free(pt); /* the parser's reference */
+		CHECK_RC(dot_tx_verify(tx, &v, &res, &e), DOT_OK);
+		dot_tx_free(tx);
+		CHECK_RC(dot_tx_verify(t2, &v, &res, &e), DOT_OK);
+		dot_tx_free(t2);
+		tx = NULL;
+	}
+
 	/* Attaching to a tx with an account or an inline token. */
 	{
 		static const int who[] = {0};
