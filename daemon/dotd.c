@@ -296,6 +296,7 @@ struct statusreq {
 struct sigitem {
 	struct dot_tx *tx;
 	int ok; /* its signatures verify */
+	struct dot_tx_sig_keys keys; /* and their cache keys, made there */
 	struct sigitem *next;
 	/* the holder key a tx that leaves it out claims (dot_tx_claim_holder,
 	 * from dot_state_token_holder), or NULL */
@@ -587,9 +588,13 @@ sigbatch_work(uv_work_t *req)
 {
 	struct sigbatch *b = req->data;
 
-	/* Pure: each tx's own bytes, libsodium; nothing shared. */
-	for (struct sigitem *it = b->items; it; it = it->next)
+	/* Pure: each tx's own bytes, libsodium; nothing shared. The cache
+	 * keys are hashed here too, so the loop only inserts them. */
+	for (struct sigitem *it = b->items; it; it = it->next) {
 		it->ok = dot_tx_check_signatures(it->tx, NULL) == DOT_OK;
+		if (it->ok)
+			dot_tx_sig_keys(it->tx, &it->keys);
+	}
 }
 
 /* Signatures known good go to the state's cache: apply then skips them.
@@ -611,7 +616,7 @@ sigbatch_done(uv_work_t *req, int status)
 
 		b->items = it->next;
 		if (status == 0 && it->ok)
-			dot_state_signatures_checked(n->st, it->tx);
+			dot_state_signatures_checked_keys(n->st, &it->keys);
 		dot_tx_free(it->tx);
 		free(it->holder);
 		free(it);

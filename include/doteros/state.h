@@ -152,6 +152,10 @@ DOT_API size_t dot_state_token_holder(struct dot_state *st,
  */
 DOT_API void dot_state_signatures_checked(struct dot_state *st,
 					  const struct dot_tx *tx);
+/* The same with the keys dot_tx_sig_keys made of tx (on the thread that
+ * checked it), so the state's thread does not hash the signatures again. */
+DOT_API void dot_state_signatures_checked_keys(struct dot_state *st,
+					       const struct dot_tx_sig_keys *k);
 
 /*
  * The log reference: the consensus engine's index of the entry being

@@ -332,6 +332,22 @@ DOT_API void dot_tx_sig_cache_add(struct dot_token_cache *c,
 				  const struct dot_tx *tx);
 
 /*
+ * The same in two steps, so the hashing can run where the signatures were
+ * checked (a worker thread) and only the insertion where the cache lives:
+ * dot_tx_sig_keys is pure (each key is BLAKE2b-256 over a domain string,
+ * the key, the tx id and the signature, so about 5.4 KB per composite
+ * signature); the keys of signatures with no key known yet are left out.
+ */
+struct dot_tx_sig_keys {
+	size_t n;
+	uint8_t key[DOT_TX_MAX_SIGS][DOT_HASH_LEN];
+};
+DOT_API void dot_tx_sig_keys(const struct dot_tx *tx,
+			     struct dot_tx_sig_keys *k);
+DOT_API void dot_tx_sig_cache_add_keys(struct dot_token_cache *c,
+				       const struct dot_tx_sig_keys *k);
+
+/*
  * Split the text form "account@level" into its parts (pointers into text),
  * checking both names. DOT_EINVAL with a message when malformed.
  */

@@ -45,6 +45,8 @@
  * and c of a rejected iteration, which are never published, stay secret.
  * tests/unit/ct_mldsa.c checks all this under valgrind.
  */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -1590,22 +1592,117 @@ dot_mldsa65_sign(uint8_t sig[DOT_MLDSA65_SIG_LEN], const uint8_t *sk,
 /* ---- verification ---- */
 
 /*
+ * A public key made ready to verify with: tr = H(pk, 64), Â = ExpandA(ρ)
+ * and NTT(t1 · 2^d), the parts of Algorithm 8 that depend on pk alone
+ * (about half its work). Everything here is public.
+ */
+struct vkey {
+	uint8_t pk[PK_LEN]; /* the whole key: a hit compares every byte */
+	uint8_t tr[64];
+	struct npoly a[K][L];
+	struct npoly t1hat[K];
+	int used; /* 0: empty */
+	int avx2; /* made by the AVX2 paths: used by them only */
+};
+
+static void
+vkey_make(struct vkey *vk, const uint8_t pk[PK_LEN])
+{
+	struct poly t1[K];
+	struct npoly *pt[K];
+
+	memcpy(vk->pk, pk, PK_LEN);
+	dot_shake256(vk->tr, sizeof(vk->tr), pk, PK_LEN);
+	pk_decode_t1(t1, pk); /* t1 2^d */
+	for (int i = 0; i < K; i++) {
+		for (int c = 0; c < N; c++)
+			vk->t1hat[i].c[c] = (int32_t)t1[i].c[c];
+		pt[i] = &vk->t1hat[i];
+	}
+	ntt_many(pt, K);
+	expand_a(vk->a, pk); /* ρ = pk[0:32] */
+	vk->used = 1;
+	vk->avx2 = dot_crypto_avx2();
+}
+
+/*
+ * The keys a thread verified with last: VKEY_SLOTS of them, each thread
+ * its own (no lock: a node's signature workers verify under a few
+ * holders' keys over and over). A slot serves only the very same key
+ * bytes, so a hit computes exactly what a miss would. Freed when the
+ * thread ends.
+ */
+#define VKEY_SLOTS 4
+struct vkeys {
+	struct vkey slot[VKEY_SLOTS];
+	unsigned next; /* the slot a miss fills: round robin */
+};
+
+static pthread_key_t vkeys_key;
+static pthread_once_t vkeys_once = PTHREAD_ONCE_INIT;
+static int vkeys_ok;
+static __thread struct vkeys *vkeys_mine;
+
+static void
+vkeys_free(void *p)
+{
+	free(p);
+}
+
+static void
+vkeys_init(void)
+{
+	vkeys_ok = pthread_key_create(&vkeys_key, vkeys_free) == 0;
+}
+
+/* The prepared form of pk: from this thread's slots, or made into one;
+ * into *own when the thread has no slots (no memory). */
+static const struct vkey *
+vkey_get(const uint8_t pk[PK_LEN], struct vkey *own)
+{
+	struct vkeys *v = vkeys_mine;
+	struct vkey *vk;
+
+	if (v == NULL) {
+		(void)pthread_once(&vkeys_once, vkeys_init);
+		if (vkeys_ok && (v = calloc(1, sizeof(*v))) != NULL &&
+		    pthread_setspecific(vkeys_key, v) != 0) {
+			free(v);
+			v = NULL;
+		}
+		vkeys_mine = v;
+	}
+	if (v == NULL) {
+		vkey_make(own, pk);
+		return own;
+	}
+	for (unsigned i = 0; i < VKEY_SLOTS; i++)
+		if (v->slot[i].used && v->slot[i].avx2 == dot_crypto_avx2() &&
+		    memcmp(v->slot[i].pk, pk, PK_LEN) == 0)
+			return &v->slot[i];
+	vk = &v->slot[v->next];
+	v->next = (v->next + 1) % VKEY_SLOTS;
+	vkey_make(vk, pk);
+	return vk;
+}
+
+/*
  * Algorithm 8, ML-DSA.Verify_internal(pk, M', σ), after μ (μ
- * given), after the lengths were checked. Everything here is public.
- * Algorithm 27, sigDecode, and the ⊥ of Algorithm 21 give
- * DOT_ECRYPTO_MLDSA_SIG; the norm bound ‖z‖∞ < γ1 - β and c̃ = c̃' are
- * the verdict.
+ * given), after the lengths were checked, with pk prepared (struct
+ * vkey). Everything here is public. Algorithm 27, sigDecode, and the ⊥
+ * of Algorithm 21 give DOT_ECRYPTO_MLDSA_SIG; the norm bound
+ * ‖z‖∞ < γ1 - β and c̃ = c̃' are the verdict.
  */
 static int
-verify_mu(const uint8_t pk[PK_LEN], const uint8_t mu[64],
+verify_mu(const struct vkey *vk, const uint8_t mu[64],
 	  const uint8_t sig[SIG_LEN])
 {
 	struct {
-		struct npoly a[K][L], zhat[L], c, t1hat[K], w[K];
+		struct npoly zhat[L], c, w[K];
 		struct poly z, h[K], wr[K], w1[K];
 		uint8_t ctilde[CTILDE_LEN];
 	} v;
-	struct npoly *pz[L], *pt[K], *pw[K];
+	struct npoly *pz[L], *pw[K];
 	struct poly *pr[K];
 	uint32_t bad = 0;
 
@@ -1622,16 +1719,10 @@ verify_mu(const uint8_t pk[PK_LEN], const uint8_t mu[64],
 	if (bad)
 		return DOT_ECRYPTO_SIGNATURE;
 	ntt_many(pz, L);
-	pk_decode_t1(v.wr, pk); /* t1 2^d, for now in wr */
 	for (int i = 0; i < K; i++) {
-		for (int c = 0; c < N; c++)
-			v.t1hat[i].c[c] = (int32_t)v.wr[i].c[c];
-		pt[i] = &v.t1hat[i];
 		pw[i] = &v.w[i];
 		pr[i] = &v.wr[i];
 	}
-	ntt_many(pt, K);
-	expand_a(v.a, pk); /* ρ = pk[0:32] */
 	sample_in_ball(&v.c, sig);
 	ntt(&v.c);
 	/* w'_Approx = NTT^-1(Â ∘ NTT(z) - NTT(c) ∘ NTT(t1 2^d)), each
@@ -1640,15 +1731,16 @@ verify_mu(const uint8_t pk[PK_LEN], const uint8_t mu[64],
 	for (int i = 0; i < K; i++) {
 #ifdef DOT_HAVE_AVX2_CODE
 		if (dot_crypto_avx2()) {
-			row_mul_avx2(&v.w[i], v.a[i], v.zhat, &v.c, &v.t1hat[i]);
+			row_mul_avx2(&v.w[i], vk->a[i], v.zhat, &v.c,
+				     &vk->t1hat[i]);
 			continue;
 		}
 #endif
 		for (int c = 0; c < N; c++) {
-			int64_t s = -(int64_t)v.c.c[c] * v.t1hat[i].c[c];
+			int64_t s = -(int64_t)v.c.c[c] * vk->t1hat[i].c[c];
 
 			for (int j = 0; j < L; j++)
-				s += (int64_t)v.a[i][j].c[c] * v.zhat[j].c[c];
+				s += (int64_t)vk->a[i][j].c[c] * v.zhat[j].c[c];
 			v.w[i].c[c] = mont_reduce(s);
 		}
 	}
@@ -1678,11 +1770,12 @@ dot_mldsa65_verify_mu(const uint8_t *pk, size_t pklen,
 		      const uint8_t mu[DOT_MLDSA_MU_LEN], const uint8_t *sig,
 		      size_t siglen)
 {
+	struct vkey own;
 	int rv;
 
 	if ((rv = verify_lengths(pklen, siglen)) != DOT_OK)
 		return rv;
-	return verify_mu(pk, mu, sig);
+	return verify_mu(vkey_get(pk, &own), mu, sig);
 }
 
 /* Algorithm 8, ML-DSA.Verify_internal(pk, M', σ): tr = H(pk, 64),
@@ -1691,14 +1784,16 @@ int
 dot_mldsa65_verify_internal(const uint8_t *pk, size_t pklen, const uint8_t *mp,
 			    size_t mplen, const uint8_t *sig, size_t siglen)
 {
-	uint8_t tr[64], mu[64];
+	const struct vkey *vk;
+	struct vkey own;
+	uint8_t mu[64];
 	int rv;
 
 	if ((rv = verify_lengths(pklen, siglen)) != DOT_OK)
 		return rv;
-	dot_shake256(tr, sizeof(tr), pk, PK_LEN);
-	mu_internal(mu, tr, mp, mplen);
-	return verify_mu(pk, mu, sig);
+	vk = vkey_get(pk, &own);
+	mu_internal(mu, vk->tr, mp, mplen);
+	return verify_mu(vk, mu, sig);
 }
 
 /* Algorithm 3, ML-DSA.Verify(pk, M, σ, ctx). */
@@ -1707,13 +1802,17 @@ dot_mldsa65_verify(const uint8_t *pk, size_t pklen, const uint8_t *msg,
 		   size_t mlen, const uint8_t *ctx, size_t ctxlen,
 		   const uint8_t *sig, size_t siglen)
 {
-	uint8_t tr[64], mu[64];
+	const struct vkey *vk;
+	struct vkey own;
+	uint8_t mu[64];
 	int rv;
 
 	if ((rv = verify_lengths(pklen, siglen)) != DOT_OK)
 		return rv;
-	dot_shake256(tr, sizeof(tr), pk, PK_LEN);
-	if ((rv = mu_external(mu, tr, msg, mlen, ctx, ctxlen)) != DOT_OK)
+	if (ctxlen > DOT_MLDSA_CTX_MAX)
+		return DOT_ECRYPTO_MLDSA_CTX;
+	vk = vkey_get(pk, &own);
+	if ((rv = mu_external(mu, vk->tr, msg, mlen, ctx, ctxlen)) != DOT_OK)
 		return rv;
-	return verify_mu(pk, mu, sig);
+	return verify_mu(vk, mu, sig);
 }

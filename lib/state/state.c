@@ -402,6 +402,13 @@ dot_state_signatures_checked(struct dot_state *st, const struct dot_tx *tx)
 	dot_tx_sig_cache_add(st->sig_cache, tx);
 }
 
+void
+dot_state_signatures_checked_keys(struct dot_state *st,
+				  const struct dot_tx_sig_keys *k)
+{
+	dot_tx_sig_cache_add_keys(st->sig_cache, k);
+}
+
 static struct dot_token **
 token_slot(struct dot_state *st, const uint8_t rid[DOT_RID_LEN])
 {

@@ -1167,16 +1167,29 @@ dot_tx_check_signatures(const struct dot_tx *tx, struct dot_err *e)
 }
 
 void
+dot_tx_sig_keys(const struct dot_tx *tx, struct dot_tx_sig_keys *k)
+{
+	k->n = 0;
+	for (size_t i = 0; i < tx->nsigs; i++)
+		if (tx->sigs[i].pk_len != 0)
+			sig_cache_key(tx, &tx->sigs[i], k->key[k->n++]);
+}
+
+void
+dot_tx_sig_cache_add_keys(struct dot_token_cache *c,
+			  const struct dot_tx_sig_keys *k)
+{
+	for (size_t i = 0; i < k->n && i < DOT_TX_MAX_SIGS; i++)
+		dot_token__cache_add(c, k->key[i]);
+}
+
+void
 dot_tx_sig_cache_add(struct dot_token_cache *c, const struct dot_tx *tx)
 {
-	for (size_t i = 0; i < tx->nsigs; i++) {
-		uint8_t key[DOT_HASH_LEN];
+	struct dot_tx_sig_keys k;
 
-		if (tx->sigs[i].pk_len == 0)
-			continue;
-		sig_cache_key(tx, &tx->sigs[i], key);
-		dot_token__cache_add(c, key);
-	}
+	dot_tx_sig_keys(tx, &k);
+	dot_tx_sig_cache_add_keys(c, &k);
 }
 
 int

@@ -24,6 +24,7 @@
  * nonzero unused slot accepted, tr taken as 32 bytes, contexts of 0, 255
  * and 256 bytes, wrong lengths, malformed sk.
  */
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -624,9 +625,79 @@ test_round_trips(void)
 	}
 }
 
+/*
+ * Verification keeps the keys a thread verified with last, prepared (tr,
+ * Â, NTT(t1)): a key that shares ρ with a cached one but not t1 must not
+ * be served from it, more keys than slots must all still verify, and
+ * every thread has its own slots.
+ */
+#define CK 6
+static struct kp ck[CK];
+
+static int
+verify_all(void)
+{
+	int bad = 0;
+
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < CK; i++)
+			for (int j = 0; j < CK; j++)
+				bad += (dot_mldsa65_verify(ck[j].pk,
+							   sizeof(ck[j].pk),
+							   msg, sizeof(msg),
+							   NULL, 0, ck[i].sig,
+							   sizeof(ck[i].sig)) ==
+					DOT_OK) != (i == j);
+	return bad;
+}
+
+static void *
+verify_thread(void *arg)
+{
+	*(int *)arg = verify_all();
+	return NULL;
+}
+
+static void
+test_key_cache(void)
+{
+	static uint8_t pk2[DOT_MLDSA65_PK_LEN];
+	pthread_t th[2];
+	int bad[2] = {-1, -1};
+
+	for (int i = 0; i < CK; i++)
+		REQUIRE_RC(fixed_kp(&ck[i], (uint8_t)(0x40 + i)), DOT_OK);
+	/* ck[0] cached; the same ρ with one bit of t1 changed is another
+	 * key, under which ck[0]'s signature fails, before and after */
+	CHECK_RC(dot_mldsa65_verify(ck[0].pk, sizeof(ck[0].pk), msg,
+				    sizeof(msg), NULL, 0, ck[0].sig,
+				    sizeof(ck[0].sig)),
+		 DOT_OK);
+	memcpy(pk2, ck[0].pk, sizeof(pk2));
+	pk2[sizeof(pk2) - 1] ^= 1;
+	CHECK(dot_mldsa65_verify(pk2, sizeof(pk2), msg, sizeof(msg), NULL, 0,
+				 ck[0].sig, sizeof(ck[0].sig)) != DOT_OK);
+	CHECK_RC(dot_mldsa65_verify(ck[0].pk, sizeof(ck[0].pk), msg,
+				    sizeof(msg), NULL, 0, ck[0].sig,
+				    sizeof(ck[0].sig)),
+		 DOT_OK);
+	CHECK(dot_mldsa65_verify(pk2, sizeof(pk2), msg, sizeof(msg), NULL, 0,
+				 ck[0].sig, sizeof(ck[0].sig)) != DOT_OK);
+	/* six keys, more than a thread keeps: each signature verifies
+	 * under its own key only, twice round */
+	CHECK(verify_all() == 0);
+	/* two threads at once, each with slots of its own */
+	for (int t = 0; t < 2; t++)
+		REQUIRE(pthread_create(&th[t], NULL, verify_thread, &bad[t]) ==
+			0);
+	for (int t = 0; t < 2; t++)
+		REQUIRE(pthread_join(th[t], NULL) == 0);
+	CHECK(bad[0] == 0 && bad[1] == 0);
+}
+
 T_MAIN(T_CASE(test_sizes), T_CASE(test_acvp_keygen), T_CASE(test_acvp_siggen),
        T_CASE(test_acvp_sigver), T_CASE(test_wycheproof_verify),
        T_CASE(test_wycheproof_sign_seed), T_CASE(test_wycheproof_sign_noseed),
        T_CASE(test_wycheproof_selected), T_CASE(test_hint_decoding),
        T_CASE(test_tr), T_CASE(test_contexts), T_CASE(test_malformed),
-       T_CASE(test_round_trips))
+       T_CASE(test_round_trips), T_CASE(test_key_cache))

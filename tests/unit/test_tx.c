@@ -1956,6 +1956,32 @@ sig_cache_equals_cold(void)
 	CHECK_RC(dot_tx_verify(ftx, &v, NULL, &e), DOT_ETX_SIGNATURE);
 	v.sig_cache = NULL;
 	CHECK_RC(dot_tx_verify(ftx, &v, NULL, &e), DOT_ETX_SIGNATURE);
+	/* in two steps (keys hashed on a worker, inserted by the cache's
+	 * thread): the same keys, one per signature; the forged tx's
+	 * changed signature has another key, so it gains nothing */
+	{
+		struct dot_tx_sig_keys k, fk;
+		struct dot_token_cache *c2 = NULL;
+		struct dot_token_cache_stats s;
+
+		dot_tx_sig_keys(tx, &k);
+		dot_tx_sig_keys(ftx, &fk);
+		CHECK(k.n == 2 && fk.n == 2);
+		CHECK(memcmp(k.key[0], fk.key[0], DOT_HASH_LEN) == 0);
+		CHECK(memcmp(k.key[1], fk.key[1], DOT_HASH_LEN) != 0);
+		REQUIRE_RC(dot_token_cache_new(&c2, 64), DOT_OK);
+		dot_tx_sig_cache_add_keys(c2, &k);
+		dot_token_cache_stats(c2, &s);
+		CHECK(s.entries == 2);
+		v.sig_cache = c2;
+		CHECK_RC(dot_tx_verify(tx, &v, NULL, &e), DOT_OK);
+		CHECK_RC(dot_tx_verify(ftx, &v, NULL, &e), DOT_ETX_SIGNATURE);
+		/* and nothing was added by the refusal or the hits */
+		dot_token_cache_stats(c2, &s);
+		CHECK(s.entries == 2);
+		v.sig_cache = NULL;
+		dot_token_cache_free(c2);
+	}
 	dot_tx_free(tx);
 	dot_tx_free(ftx);
 	dot_token_cache_free(cache);
