@@ -24,6 +24,7 @@ struct dotd_log {
 	uint64_t last_time;
 	uint8_t last_hash[DOT_HASH_LEN];
 	uint64_t size;       /* bytes of valid records, with the header */
+	uint64_t alloc;      /* the file's size: size, then zeros ahead */
 	uint64_t truncated;  /* bytes of a torn tail removed at open */
 };
 
