@@ -1,8 +1,8 @@
 /*
  * cache.c - the verified-chain cache.
  *
- * An entry is the key K_i = BLAKE2b-256("dot-token-v1 cache" || issuer key ||
- * rid_i) of a prefix (blocks 0..i) whose signatures all verified under that
+ * An entry is the key K_i = BLAKE2b-256("dot-token-v1 cache" || D(issuer
+ * key) || rid_i), D the key digest below, of a prefix (blocks 0..i) whose signatures all verified under that
  * issuer key. rid_i commits to every byte of the prefix (docs/token-format.md
  * §5), and whether a prefix's signatures verify depends on nothing else, so
  * a hit can skip exactly those signature checks. Narrowing, depth,
@@ -24,11 +24,23 @@ struct entry {
 	uint64_t used; /* 0: empty */
 };
 
+/* The last key whose digest (and id) was asked for: a node asks for the
+ * same issuer's or holder's key tx after tx, and a composite key is 1985
+ * bytes to hash. */
+struct memo {
+	uint8_t pk[DOT_SIGN_PK_MAX];
+	size_t len; /* 0: empty */
+	uint8_t digest[DOT_HASH_LEN];
+	uint8_t id[DOT_KEY_ID_LEN];
+	int has_id;
+};
+
 struct dot_token_cache {
 	struct entry *e;
 	size_t nsets; /* power of two; 2 entries per set */
 	uint64_t clock;
 	struct dot_token_cache_stats st;
+	struct memo m;
 };
 
 int
@@ -68,6 +80,7 @@ void
 dot_token_cache_clear(struct dot_token_cache *c)
 {
 	memset(c->e, 0, c->nsets * 2 * sizeof(*c->e));
+	memset(&c->m, 0, sizeof(c->m));
 	memset(&c->st, 0, sizeof(c->st));
 	c->clock = 0;
 }
@@ -79,15 +92,74 @@ dot_token_cache_stats(const struct dot_token_cache *c,
 	*s = c->st;
 }
 
+void
+dot_token__key_digest(const uint8_t *pk, size_t n, uint8_t out[DOT_HASH_LEN])
+{
+	static const char dom[] = "dot-key-v1 digest";
+	struct dot_hash_ctx h;
+
+	dot_hash_init(&h);
+	dot_hash_update(&h, dom, sizeof(dom) - 1);
+	dot_hash_update(&h, pk, n);
+	dot_hash_final(&h, out);
+}
+
+/* The memo for pk: the same bytes as last time, or made anew. NULL when
+ * pk is too long to keep (no valid key is). */
+static struct memo *
+memo_of(struct dot_token_cache *c, const uint8_t *pk, size_t n)
+{
+	struct memo *m = &c->m;
+
+	if (n == 0 || n > sizeof(m->pk))
+		return NULL;
+	if (m->len == n && memcmp(m->pk, pk, n) == 0)
+		return m;
+	memcpy(m->pk, pk, n);
+	m->len = n;
+	m->has_id = 0;
+	dot_token__key_digest(pk, n, m->digest);
+	return m;
+}
+
+void
+dot_token__cache_key_digest(struct dot_token_cache *c, const uint8_t *pk,
+			    size_t n, uint8_t out[DOT_HASH_LEN])
+{
+	struct memo *m = c != NULL ? memo_of(c, pk, n) : NULL;
+
+	if (m == NULL)
+		dot_token__key_digest(pk, n, out);
+	else
+		memcpy(out, m->digest, DOT_HASH_LEN);
+}
+
+void
+dot_token__cache_key_id(struct dot_token_cache *c, const uint8_t *pk,
+			size_t n, uint8_t id[DOT_KEY_ID_LEN])
+{
+	struct memo *m = c != NULL ? memo_of(c, pk, n) : NULL;
+
+	if (m == NULL) {
+		dot_key_id(pk, n, id);
+		return;
+	}
+	if (!m->has_id) {
+		dot_key_id(pk, n, m->id);
+		m->has_id = 1;
+	}
+	memcpy(id, m->id, DOT_KEY_ID_LEN);
+}
+
 static void
-cache_key(uint8_t out[DOT_HASH_LEN], const uint8_t *ipk, size_t ipklen,
+cache_key(uint8_t out[DOT_HASH_LEN], const uint8_t digest[DOT_HASH_LEN],
 	  const uint8_t rid[DOT_RID_LEN])
 {
 	struct dot_hash_ctx h;
 
 	dot_hash_init(&h);
 	dot_hash_update(&h, dom_cache, sizeof(dom_cache) - 1);
-	dot_hash_update(&h, ipk, ipklen);
+	dot_hash_update(&h, digest, DOT_HASH_LEN);
 	dot_hash_update(&h, rid, DOT_RID_LEN);
 	dot_hash_final(&h, out);
 }
@@ -135,11 +207,12 @@ size_t
 dot_token__cache_lookup(struct dot_token_cache *c, const uint8_t *ipk,
 			size_t ipklen, const struct dot_token *tok)
 {
-	uint8_t key[DOT_HASH_LEN];
+	uint8_t key[DOT_HASH_LEN], d[DOT_HASH_LEN];
 
+	dot_token__cache_key_digest(c, ipk, ipklen, d);
 	/* Longest prefix first: a repeat costs one probe. */
 	for (size_t i = tok->nblocks; i-- > 0;) {
-		cache_key(key, ipk, ipklen, tok->blocks[i].rid);
+		cache_key(key, d, tok->blocks[i].rid);
 		if (has(c, key)) {
 			c->st.hits++;
 			return i + 1;
@@ -153,10 +226,11 @@ void
 dot_token__cache_insert(struct dot_token_cache *c, const uint8_t *ipk,
 			size_t ipklen, const struct dot_token *tok, size_t from)
 {
-	uint8_t key[DOT_HASH_LEN];
+	uint8_t key[DOT_HASH_LEN], d[DOT_HASH_LEN];
 
+	dot_token__cache_key_digest(c, ipk, ipklen, d);
 	for (size_t i = from; i < tok->nblocks; i++) {
-		cache_key(key, ipk, ipklen, tok->blocks[i].rid);
+		cache_key(key, d, tok->blocks[i].rid);
 		put(c, key);
 	}
 }

@@ -1045,7 +1045,7 @@ dot_token_verify_chain(const struct dot_token *tok,
 		    v->issuer_pk_len)
 		return dot_err_set(e, DOT_ECRYPTO_KEY,
 				   "no valid trusted issuer key given");
-	dot_key_id(v->issuer_pk, v->issuer_pk_len, id);
+	dot_token__cache_key_id(v->cache, v->issuer_pk, v->issuer_pk_len, id);
 	if (memcmp(id, tok->issuer_id, DOT_KEY_ID_LEN) != 0)
 		return dot_err_set(e, DOT_ETOKEN_ISSUER,
 				   "block 0 names another issuer than the "

@@ -21,6 +21,17 @@ int dot_token__append(const struct dot_token *tok,
 		      const struct dot_sign_sk *signer, const uint8_t *payload,
 		      size_t payload_len, struct dot_buf *out);
 
+/* A key's digest, BLAKE2b-256("dot-key-v1 digest" || pk): what the
+ * caches' keys bind a public key by (32 bytes for up to 1985). The cache
+ * forms remember the last key asked for (c may be NULL: computed). */
+void dot_token__key_digest(const uint8_t *pk, size_t n,
+			   uint8_t out[DOT_HASH_LEN]);
+void dot_token__cache_key_digest(struct dot_token_cache *c, const uint8_t *pk,
+				 size_t n, uint8_t out[DOT_HASH_LEN]);
+/* dot_key_id through the same memo. */
+void dot_token__cache_key_id(struct dot_token_cache *c, const uint8_t *pk,
+			     size_t n, uint8_t id[DOT_KEY_ID_LEN]);
+
 /* Number of leading blocks whose prefix was verified before under this
  * issuer key (0 if none). */
 size_t dot_token__cache_lookup(struct dot_token_cache *c, const uint8_t *ipk,

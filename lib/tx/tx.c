@@ -1125,17 +1125,21 @@ check_account_signers(const struct dot_tx *tx,
 }
 
 /* The verified-signature cache's key: BLAKE2b-256 of a domain string, the
- * key, the tx id and the signature. */
+ * key's digest (dot_token__key_digest: the signer's key, bound in 32
+ * bytes), the tx id and the signature. c: the cache whose memo gives the
+ * digest of the key it last saw, or NULL. */
 static void
-sig_cache_key(const struct dot_tx *tx, const struct dot_tx_sig *s,
-	      uint8_t out[DOT_HASH_LEN])
+sig_cache_key(struct dot_token_cache *c, const struct dot_tx *tx,
+	      const struct dot_tx_sig *s, uint8_t out[DOT_HASH_LEN])
 {
-	static const char dom[] = "dot-tx-v1 verified";
+	static const char dom[] = "dot-tx-v2 verified";
 	struct dot_hash_ctx h;
+	uint8_t d[DOT_HASH_LEN];
 
+	dot_token__cache_key_digest(c, s->pk, s->pk_len, d);
 	dot_hash_init(&h);
 	dot_hash_update(&h, dom, sizeof(dom) - 1);
-	dot_hash_update(&h, s->pk, s->pk_len);
+	dot_hash_update(&h, d, sizeof(d));
 	dot_hash_update(&h, tx->id, DOT_TX_ID_LEN);
 	dot_hash_update(&h, s->sig, s->sig_len);
 	dot_hash_final(&h, out);
@@ -1172,7 +1176,7 @@ dot_tx_sig_keys(const struct dot_tx *tx, struct dot_tx_sig_keys *k)
 	k->n = 0;
 	for (size_t i = 0; i < tx->nsigs; i++)
 		if (tx->sigs[i].pk_len != 0)
-			sig_cache_key(tx, &tx->sigs[i], k->key[k->n++]);
+			sig_cache_key(NULL, tx, &tx->sigs[i], k->key[k->n++]);
 }
 
 void
@@ -1276,7 +1280,7 @@ dot_tx_verify(const struct dot_tx *tx, const struct dot_tx_verifier *v,
 		uint8_t key[DOT_HASH_LEN];
 
 		if (v->sig_cache != NULL) {
-			sig_cache_key(tx, s, key);
+			sig_cache_key(v->sig_cache, tx, s, key);
 			if (dot_token__cache_probe(v->sig_cache, key))
 				continue;
 		}

@@ -812,8 +812,16 @@ test_cache_costs_only_new_blocks(void)
 	v.issuer_pk = K[1].pk;
 	CHECK_RC(dot_token_verify_chain(t, &v, &r, &res, &e),
 		 DOT_ETOKEN_ISSUER);
+	/* and back: this issuer's entries are found again (the cache binds
+	 * a key by its digest, remembered for the last key asked for) */
+	v.issuer_pk = K[0].pk;
+	CHECK_RC(dot_token_verify_chain(t, &v, &r, &res, &e), DOT_OK);
+	CHECK(res.blocks_verified == 0);
+	v.issuer_pk = K[1].pk;
+	CHECK_RC(dot_token_verify_chain(t, &v, &r, &res, &e),
+		 DOT_ETOKEN_ISSUER);
 	dot_token_cache_stats(cache, &st);
-	CHECK(st.hits >= 2);
+	CHECK(st.hits >= 3);
 	CHECK(st.sig_checks == 5);
 	dot_token_cache_clear(cache);
 	v.issuer_pk = K[0].pk;
