@@ -18,6 +18,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "log.h"
 
 static const char magic[8] = "DOTLOG1\n";
@@ -100,16 +102,6 @@ write_full(int fd, const void *buf, size_t n)
 		off += (size_t)w;
 	}
 	return 0;
-}
-
-static int
-all_zero(const uint8_t *p, size_t n)
-{
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < n; i++)
-		acc |= p[i];
-	return acc == 0;
 }
 
 /* The offset after the last non-zero byte in [off, end) (off if none);
@@ -236,7 +228,7 @@ log_read(struct dotd_log *log, const char *path, dotd_log_fn fn, void *ctx,
 		}
 		if (got == 0)
 			break; /* clean end */
-		if (all_zero(head, got)) {
+		if (sodium_is_zero(head, got)) {
 			/* Zeros: the space written ahead, if nothing but
 			 * zeros follows to the end of the file. */
 			end = data_end(log->fd, off, (uint64_t)sb.st_size);

@@ -935,6 +935,28 @@ with_ref(const uint8_t rid[DOT_RID_LEN], int holder, const char *op,
  * expired (its row pruned), and a token presented by a tx whose authority
  * failed (never kept). Two nodes applying the same entries agree.
  */
+/* A read (fs.get of /data/f) by bob naming the token by rid, through
+ * dot_state_query: its result code (the error in *qe). */
+static int
+query_ref(struct node *n, const uint8_t rid[DOT_RID_LEN], uint64_t nonce,
+	  struct dot_err *qe)
+{
+	struct dot_buf a = {0}, q = {0}, out = {0};
+	struct txspec t;
+	int record = 0, rv;
+
+	a_path(&a, "/data/f");
+	t = with_ref(rid, BOB, "fs.get", &a);
+	t.nonce = nonce;
+	build_tx(n, &t, &q);
+	memset(qe, 0, sizeof(*qe));
+	rv = dot_state_query(n->st, q.data, q.len, n->time, &out, &record, qe);
+	dot_buf_free(&a);
+	dot_buf_free(&q);
+	dot_buf_free(&out);
+	return rv;
+}
+
 static void
 test_token_refs(void)
 {
@@ -996,27 +1018,11 @@ test_token_refs(void)
 	 * a token the state does not hold is refused, not run (found by
 	 * fuzz_state: the issuer lookup had no token to read) */
 	{
-		struct dot_buf q = {0}, out = {0};
-		struct dot_err qe = {0};
+		struct dot_err qe;
 		uint8_t none[DOT_RID_LEN] = {0};
-		int record = 0;
 
-		a_path(&a, "/data/f");
-		t = with_ref(rid, BOB, "fs.get", &a);
-		t.nonce = 7001;
-		build_tx(&n, &t, &q);
-		CHECK_RC(dot_state_query(n.st, q.data, q.len, n.time, &out,
-					 &record, &qe),
-			 DOT_OK);
-		t = with_ref(none, BOB, "fs.get", &a);
-		q.len = 0;
-		out.len = 0;
-		build_tx(&n, &t, &q);
-		CHECK_RC(dot_state_query(n.st, q.data, q.len, n.time, &out,
-					 &record, &qe),
-			 DOT_ETOKEN_UNKNOWN);
-		dot_buf_free(&q);
-		dot_buf_free(&out);
+		CHECK_RC(query_ref(&n, rid, 7001, &qe), DOT_OK);
+		CHECK_RC(query_ref(&n, none, 7001, &qe), DOT_ETOKEN_UNKNOWN);
 	}
 	/* the holder's key left out: the token's holder it is */
 	{
@@ -1081,18 +1087,10 @@ test_token_refs(void)
 	 * though the reference resolved a moment ago, and the row put
 	 * back serves again */
 	{
-		struct dot_buf q = {0}, out = {0};
-		struct dot_err qe = {0};
+		struct dot_err qe;
 		sqlite3_stmt *s;
-		int record = 0;
 
-		a_path(&a, "/data/f");
-		t = with_ref(rid, BOB, "fs.get", &a);
-		t.nonce = 7002;
-		build_tx(&n, &t, &q);
-		CHECK_RC(dot_state_query(n.st, q.data, q.len, n.time, &out,
-					 &record, &qe),
-			 DOT_OK);
+		CHECK_RC(query_ref(&n, rid, 7002, &qe), DOT_OK);
 		REQUIRE(sqlite3_prepare_v2(n.db,
 					   "UPDATE tokens SET token = ?1 "
 					   "WHERE rid = ?2",
@@ -1101,21 +1099,13 @@ test_token_refs(void)
 		sqlite3_bind_blob(s, 2, rid, DOT_RID_LEN, SQLITE_STATIC);
 		REQUIRE(sqlite3_step(s) == SQLITE_DONE);
 		CHECK(sqlite3_changes(n.db) == 1);
-		out.len = 0;
-		CHECK_RC(dot_state_query(n.st, q.data, q.len, n.time, &out,
-					 &record, &qe),
-			 DOT_ESTATE_STORAGE);
+		CHECK_RC(query_ref(&n, rid, 7002, &qe), DOT_ESTATE_STORAGE);
 		CHECK(strstr(qe.msg, "damaged") != NULL);
 		sqlite3_reset(s);
 		sqlite3_bind_blob(s, 1, tok.data, (int)tok.len, SQLITE_STATIC);
 		REQUIRE(sqlite3_step(s) == SQLITE_DONE);
 		sqlite3_finalize(s);
-		out.len = 0;
-		CHECK_RC(dot_state_query(n.st, q.data, q.len, n.time, &out,
-					 &record, &qe),
-			 DOT_OK);
-		dot_buf_free(&q);
-		dot_buf_free(&out);
+		CHECK_RC(query_ref(&n, rid, 7002, &qe), DOT_OK);
 	}
 
 	/* a second node, fed the same ledger, holds the same tokens */
