@@ -6,6 +6,7 @@
  * metadata and snapshots in cfg->dir; the state machine is the caller's.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,10 @@ struct dotd_cons {
 	raft_id gate_leader;
 	int gate_state;
 	uint64_t gate_since;
+	/* the disk backend's append, which io_append wraps */
+	int (*uv_append)(struct raft_io *io, struct raft_io_append *req,
+			 const struct raft_entry entries[], unsigned n,
+			 raft_io_append_cb cb);
 };
 
 /* One request in flight: the engine's request and the caller's callback. */
@@ -115,23 +120,61 @@ req_done(struct req *q, int rv, const char *what)
  * zeros to a multiple of 8 bytes (the disk backend's alignment rule).
  */
 static int
-fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
+cmd_unframe(const struct raft_buffer *buf, const uint8_t **cmd, size_t *len)
 {
-	struct dotd_cons *c = fsm->data;
-	uint64_t index = raft_last_applied(&c->raft) + 1, n = 0;
 	const uint8_t *p = buf->base;
+	uint64_t n = 0;
 
-	*result = NULL;
 	if (buf->len < 8)
 		return RAFT_MALFORMED;
 	for (int i = 0; i < 8; i++)
 		n = n << 8 | p[i];
 	if (n > buf->len - 8 || buf->len - 8 - n >= 8)
 		return RAFT_MALFORMED;
-	return c->cfg.fsm.apply(c->cfg.fsm.ctx, index, p + 8, (size_t)n) ==
-			       DOT_OK
+	*cmd = p + 8;
+	*len = (size_t)n;
+	return 0;
+}
+
+static int
+fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
+{
+	struct dotd_cons *c = fsm->data;
+	uint64_t index = raft_last_applied(&c->raft) + 1;
+	const uint8_t *cmd;
+	size_t n;
+
+	*result = NULL;
+	if (cmd_unframe(buf, &cmd, &n) != 0)
+		return RAFT_MALFORMED;
+	return c->cfg.fsm.apply(c->cfg.fsm.ctx, index, cmd, n) == DOT_OK
 		       ? 0
 		       : RAFT_IOERR;
+}
+
+/*
+ * The disk backend's append, wrapped: every command this node is about to
+ * write to its log (a follower's from the leader, the leader's own) is
+ * shown to fsm.received first. It may never commit; received only gets
+ * work done early that apply would otherwise do (dotd: the signature
+ * checks), never anything apply relies on.
+ */
+static int
+io_append(struct raft_io *io, struct raft_io_append *req,
+	  const struct raft_entry entries[], unsigned n, raft_io_append_cb cb)
+{
+	struct dotd_cons *c =
+	    (struct dotd_cons *)((char *)io - offsetof(struct dotd_cons, io));
+
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *cmd;
+		size_t len;
+
+		if (entries[i].type == RAFT_COMMAND &&
+		    cmd_unframe(&entries[i].buf, &cmd, &len) == 0)
+			c->cfg.fsm.received(c->cfg.fsm.ctx, cmd, len);
+	}
+	return c->uv_append(io, req, entries, n, cb);
 }
 
 static int
@@ -227,6 +270,10 @@ dotd_cons_open(struct dotd_cons **out, const struct dotd_cons_config *cfg,
 		goto fail;
 	}
 	c->io_inited = 1;
+	if (cfg->fsm.received != NULL) {
+		c->uv_append = c->io.append;
+		c->io.append = io_append;
+	}
 	c->fsm.version = 2;
 	c->fsm.data = c;
 	c->fsm.apply = fsm_apply;

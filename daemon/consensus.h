@@ -41,11 +41,17 @@ enum dotd_cons_role {
  *   the last applied one.
  * - restore: replace the state with a snapshot's bytes (a node that fell
  *   behind the leader's log, or a restart from a snapshot).
+ * - received (optional, NULL for none): a command about to be written to
+ *   this node's log (on a follower, as it arrives from the leader; on the
+ *   leader, its own), before it is committed; it may never be (a later
+ *   leader can overwrite it). For work that only saves apply time, never
+ *   for anything apply relies on.
  */
 struct dotd_cons_fsm {
 	int (*apply)(void *ctx, uint64_t index, const uint8_t *cmd, size_t n);
 	int (*snapshot)(void *ctx, struct dot_buf *out);
 	int (*restore)(void *ctx, const uint8_t *p, size_t n);
+	void (*received)(void *ctx, const uint8_t *cmd, size_t n);
 	void *ctx;
 };
 

@@ -107,6 +107,7 @@ struct node {
 	struct sigitem *sig_head, *sig_tail; /* submits not yet dispatched */
 	size_t sig_n;
 	size_t sig_cost; /* of the queued checks: see SIG_INLINE */
+	size_t sig_live; /* sigitems queued or with the workers */
 	uv_check_t sig_check;  /* dispatches them after each poll */
 	struct sigbatch *batches; /* with the workers */
 	int stopping;
@@ -620,6 +621,7 @@ sigbatch_done(uv_work_t *req, int status)
 		dot_tx_free(it->tx);
 		free(it->holder);
 		free(it);
+		n->sig_live--;
 	}
 	free(b);
 }
@@ -649,6 +651,7 @@ on_sig_check(uv_check_t *h)
 			dot_tx_free(it->tx);
 			free(it->holder);
 			free(it);
+			n->sig_live--;
 		}
 		n->sig_tail = NULL;
 		n->sig_n = 0;
@@ -900,6 +903,49 @@ do_query(struct conn *c, const struct dot_api_msg *m)
 	query_answer(c, m->id, tx, len);
 }
 
+#ifndef DOT_BENCH_UNCHECKED
+/* Queue tx (taken) for a worker's signature check (on_sig_check). */
+static void
+sig_enqueue(struct node *n, struct dot_tx *tx)
+{
+	struct sigitem *it = calloc(1, sizeof(*it));
+
+	if (it == NULL) {
+		dot_tx_free(tx); /* apply checks it itself */
+		return;
+	}
+	it->tx = tx;
+	/* A tx that leaves its key out and names its token by reference:
+	 * the holder the state last saw for that token, so the worker can
+	 * check the signature (apply checks the token again either way). */
+	if (tx->holder_implicit && tx->token == NULL &&
+	    (it->holder = malloc(DOT_SIGN_PK_MAX)) != NULL) {
+		size_t hl = dot_state_token_holder(n->st, tx->p.token_ref,
+						   it->holder);
+		struct dot_err ce = {0};
+
+		if (hl == 0 ||
+		    dot_tx_claim_holder(tx, it->holder, hl, &ce) != DOT_OK) {
+			free(it->holder);
+			it->holder = NULL;
+		}
+	}
+	if (n->sig_tail)
+		n->sig_tail->next = it;
+	else
+		n->sig_head = it;
+	n->sig_tail = it;
+	n->sig_n++;
+	n->sig_live++;
+	for (size_t i = 0; i < tx->nsigs; i++)
+		n->sig_cost += tx->sigs[i].sig[0] == DOT_SUITE_ED25519_MLDSA65
+				       ? SIG_COST_COMPOSITE
+				       : 1;
+	if (!uv_is_active((uv_handle_t *)&n->sig_check))
+		uv_check_start(&n->sig_check, on_sig_check);
+}
+#endif
+
 static void
 do_submit(struct conn *c, const struct dot_api_msg *m)
 {
@@ -933,47 +979,7 @@ do_submit(struct conn *c, const struct dot_api_msg *m)
 	/* Meanwhile a worker checks its signatures (the second core), while
 	 * the entry it goes into is being made durable: apply then finds them
 	 * in the cache, and their cost hides behind the fdatasync. */
-	{
-		struct node *n = c->node;
-		struct sigitem *it = calloc(1, sizeof(*it));
-
-		if (it == NULL) {
-			dot_tx_free(tx); /* apply checks it itself */
-			return;
-		}
-		it->tx = tx;
-		/* A tx that leaves its key out and names its token by
-		 * reference: the holder the state last saw for that token,
-		 * so the worker can check the signature (apply checks the
-		 * token again either way). */
-		if (tx->holder_implicit && tx->token == NULL &&
-		    (it->holder = malloc(DOT_SIGN_PK_MAX)) != NULL) {
-			size_t hl = dot_state_token_holder(n->st,
-							   tx->p.token_ref,
-							   it->holder);
-			struct dot_err ce = {0};
-
-			if (hl == 0 ||
-			    dot_tx_claim_holder(tx, it->holder, hl, &ce) !=
-				    DOT_OK) {
-				free(it->holder);
-				it->holder = NULL;
-			}
-		}
-		if (n->sig_tail)
-			n->sig_tail->next = it;
-		else
-			n->sig_head = it;
-		n->sig_tail = it;
-		n->sig_n++;
-		for (size_t i = 0; i < tx->nsigs; i++)
-			n->sig_cost += tx->sigs[i].sig[0] ==
-						       DOT_SUITE_ED25519_MLDSA65
-					       ? SIG_COST_COMPOSITE
-					       : 1;
-		if (!uv_is_active((uv_handle_t *)&n->sig_check))
-			uv_check_start(&n->sig_check, on_sig_check);
-	}
+	sig_enqueue(c->node, tx);
 #endif
 }
 
@@ -2045,6 +2051,47 @@ cl_apply(void *ctx, uint64_t ridx, const uint8_t *cmd, size_t len)
 	dot_buf_free(&receipts);
 	return DOT_OK;
 }
+
+#ifndef DOT_BENCH_UNCHECKED
+/* Prechecks in flight past which a follower leaves the checks to apply
+ * (a catch-up hands the log thousands of entries at once). */
+#define SIG_PRE_MAX 4096
+
+static int
+pre_tx(void *ctx, const uint8_t *p, size_t len)
+{
+	struct node *n = ctx;
+	struct dot_tx *tx = NULL;
+
+	if (dot_tx_parse(p, len, &tx, NULL) == DOT_OK)
+		sig_enqueue(n, tx);
+	return DOT_OK; /* apply decides on each tx; go on */
+}
+
+/*
+ * A command on its way into this node's raft log, before it commits: a
+ * follower has the workers check its txs' signatures now, as the leader
+ * did when they were submitted there, so that apply (on the loop, once
+ * the entry commits) finds them in the cache. Only a cache: a tx whose
+ * signatures did not verify is not in it, and apply checks that one
+ * itself and refuses it; an entry that never commits leaves entries that
+ * nothing asks for. The leader's own proposals were checked at submit.
+ */
+static void
+cl_received(void *ctx, const uint8_t *cmd, size_t len)
+{
+	struct node *n = ctx;
+	struct dotd_cmd hc;
+
+	if (dotd_cmd_parse(cmd, len, &hc) != DOT_OK ||
+	    hc.version != DOTD_CMD_LEDGER || hc.origin == n->raft_id ||
+	    n->sig_live >= SIG_PRE_MAX || n->stopping)
+		return;
+	if (dot_state_batch_each(hc.body, hc.body_len, pre_tx, n, NULL) !=
+	    DOT_OK)
+		return; /* not a batch: apply says what it is */
+}
+#endif
 
 /* The engine is done with a proposal: applied (answered there) or lost. */
 static void
@@ -4250,6 +4297,9 @@ cl_open(struct node *n, struct dot_err *e)
 	cc.fsm.apply = cl_apply;
 	cc.fsm.snapshot = cl_snapshot;
 	cc.fsm.restore = cl_restore;
+#ifndef DOT_BENCH_UNCHECKED
+	cc.fsm.received = cl_received;
+#endif
 	cc.fsm.ctx = n;
 	cc.snapshot_threshold = n->snapshot_every; /* 0: the engine's */
 	cc.snapshot_trailing = n->snapshot_every == 0	  ? 0
@@ -4928,6 +4978,11 @@ main(int argc, char **argv)
 	char defsock[4096];
 	int c;
 
+	/* No memory statistics: with them every SQLite allocation takes a
+	 * global mutex (6 % of a follower's loop under load, bench/cluster);
+	 * dotd sets no heap limit, which is all they serve. Before any other
+	 * SQLite call, as sqlite3_config requires. */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	memset(&n, 0, sizeof(n));
 	n.batch_max = 256;
 	n.wal_reset = WAL_RESET_DEFAULT;

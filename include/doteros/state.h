@@ -119,6 +119,19 @@ DOT_API DOT_MUST int dot_state_batch_encode(const uint8_t *const *txs,
 					    struct dot_err *e);
 
 /*
+ * The txs of a batch entry, each given to cb (pointers into entry) in
+ * order; a non-DOT_OK return from cb stops and is returned. Strict:
+ * DOT_ESTATE_ARGS for bytes that are not one batch in canonical CBOR
+ * (a genesis included), of at most DOT_STATE_MAX_BATCH txs of at most
+ * DOT_TX_MAX_LEN bytes each, checked whole before cb is first called.
+ * The txs themselves are not parsed: apply decides on each.
+ */
+DOT_API DOT_MUST int dot_state_batch_each(
+	const uint8_t *entry, size_t n,
+	int (*cb)(void *ctx, const uint8_t *tx, size_t len), void *ctx,
+	struct dot_err *e);
+
+/*
  * Apply ledger entry `index` (which must be the last applied + 1) at
  * `entry_time` (Unix seconds). Appends to receipts a CBOR array of the
  * receipts of its transactions, in order (empty for the genesis). An entry

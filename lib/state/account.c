@@ -368,6 +368,53 @@ dot_state_batch_encode(const uint8_t *const *txs, const size_t *lens,
 	return out->err;
 }
 
+/* One pass over a batch's shape; with cb NULL only the check. */
+static int
+batch_walk(const uint8_t *entry, size_t n,
+	   int (*cb)(void *ctx, const uint8_t *tx, size_t len), void *ctx,
+	   struct dot_err *e)
+{
+	static const struct dot_codec_limits lim = {3, DOT_TX_MAX_LEN,
+						    DOT_STATE_MAX_BATCH};
+	struct dot_dec d;
+	uint64_t count, kind;
+	int rv;
+
+	if (dot_dec_init(&d, entry, n, &lim, NULL) != DOT_OK ||
+	    dot_dec_array(&d, &count) != DOT_OK || count != 2 ||
+	    dot_dec_uint(&d, &kind) != DOT_OK || kind != 2 ||
+	    dot_dec_array(&d, &count) != DOT_OK)
+		return dot_err_set(e, DOT_ESTATE_ARGS,
+				   "not a batch entry ([2, [txs]])");
+	for (uint64_t i = 0; i < count; i++) {
+		const uint8_t *p;
+		size_t len;
+
+		if (dot_dec_bstr(&d, &p, &len) != DOT_OK)
+			return dot_err_set(e, DOT_ESTATE_ARGS,
+					   "batch item %" PRIu64
+					   " is not a byte string",
+					   i);
+		if (cb != NULL && (rv = cb(ctx, p, len)) != DOT_OK)
+			return rv;
+	}
+	if (!dot_dec_done(&d))
+		return dot_err_set(e, DOT_ESTATE_ARGS,
+				   "bytes after the batch");
+	return DOT_OK;
+}
+
+int
+dot_state_batch_each(const uint8_t *entry, size_t n,
+		     int (*cb)(void *ctx, const uint8_t *tx, size_t len),
+		     void *ctx, struct dot_err *e)
+{
+	int rv = batch_walk(entry, n, NULL, NULL, e);
+
+	return rv != DOT_OK || cb == NULL ? rv
+					  : batch_walk(entry, n, cb, ctx, e);
+}
+
 /* Key 6 of a genesis map, the crypto policy, decoded from d (after its
  * key): {1: 1 classic | 2 hybrid, ?2: 1, classic attenuation (hybrid
  * only)}. */

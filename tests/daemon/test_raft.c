@@ -30,6 +30,7 @@
 
 #define NMAX 5
 #define WAIT_S 60 /* liveness bound of every wait */
+#define RCV_MAX 512 /* commands a node records for fsm.received */
 
 struct tnode {
 	int up;
@@ -43,6 +44,11 @@ struct tnode {
 	uint64_t applied, last_index;
 	uint8_t chain[32];
 	int restores, snapshots;
+	/* fsm.received: the hashes of the commands shown to it (the first
+	 * RCV_MAX), and the applied commands that were not among them */
+	uint8_t rcv[RCV_MAX][32];
+	size_t nrcv;
+	uint64_t unseen;
 };
 
 static uv_loop_t loop;
@@ -81,6 +87,27 @@ m_member(void *ctx, const uint8_t kx[32], uint64_t *id,
 
 /* ---- the state machine ---- */
 
+static void
+fsm_received(void *ctx, const uint8_t *cmd, size_t n)
+{
+	struct tnode *t = ctx;
+
+	if (t->nrcv < RCV_MAX)
+		crypto_generichash(t->rcv[t->nrcv++], 32, cmd, n, NULL, 0);
+}
+
+static int
+was_received(const struct tnode *t, const uint8_t *cmd, size_t n)
+{
+	uint8_t h[32];
+
+	crypto_generichash(h, 32, cmd, n, NULL, 0);
+	for (size_t i = 0; i < t->nrcv; i++)
+		if (memcmp(t->rcv[i], h, 32) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 fsm_apply(void *ctx, uint64_t index, const uint8_t *cmd, size_t n)
 {
@@ -89,6 +116,8 @@ fsm_apply(void *ctx, uint64_t index, const uint8_t *cmd, size_t n)
 
 	if (index <= t->last_index)
 		return DOT_OK; /* already in the state */
+	if (!was_received(t, cmd, n))
+		t->unseen++;
 	crypto_generichash_init(&h, NULL, 0, 32);
 	crypto_generichash_update(&h, t->chain, 32);
 	crypto_generichash_update(&h, cmd, n);
@@ -258,6 +287,7 @@ node_start(int i, const struct dotd_cons_member *boot, size_t nboot)
 	cc.fsm.apply = fsm_apply;
 	cc.fsm.snapshot = fsm_snapshot;
 	cc.fsm.restore = fsm_restore;
+	cc.fsm.received = fsm_received;
 	cc.fsm.ctx = t;
 	cc.heartbeat_ms = 50;
 	cc.election_ms = 500;
@@ -380,6 +410,12 @@ t_three_nodes_replicate(void)
 	REQUIRE(run_until(all_applied, &w));
 	CHECK_MEM(nodes[0].chain, nodes[1].chain, 32);
 	CHECK_MEM(nodes[0].chain, nodes[2].chain, 32);
+	/* fsm.received saw every command on every node (the leader's own
+	 * and the followers', from the leader) before it was applied there */
+	for (int i = 0; i < 3; i++) {
+		CHECK(nodes[i].nrcv >= 100);
+		CHECK(nodes[i].unseen == 0);
+	}
 	for (int i = 0; i < 3; i++) {
 		struct dotd_tr_stats s;
 

@@ -1,9 +1,11 @@
 /*
  * fuzz_cluster.c - the cluster's byte formats (daemon/cluster_fmt.c): a
- * raft command's header, a cosign command's body and DIR/members. The
- * first input byte chooses the parser. Every refusal carries an error;
+ * raft command's header, a cosign command's body and DIR/members; and a
+ * ledger command's body as a follower walks it when the entry arrives
+ * (dot_state_batch_each). The first input byte chooses the parser. Every refusal carries an error;
  * an accepted cosign body or member list is re-encoded and must give the
- * same bytes (canonical CBOR has one encoding); an accepted signature
+ * same bytes (canonical CBOR has one encoding), as must an accepted batch
+ * through dot_state_batch_encode; an accepted signature
  * line is at most DOTD_COSIGN_LINE bytes (a composite line under a 63-byte
  * name) and a member key is of its suite's length (33 or 1985 bytes).
  *
@@ -20,6 +22,7 @@
 #include "../../daemon/cluster_fmt.h"
 #include "doteros/codec.h"
 #include "doteros/crypto.h"
+#include "doteros/state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,6 +31,24 @@ fail(const char *what)
 {
 	fprintf(stderr, "fuzz_cluster: %s\n", what);
 	abort();
+}
+
+struct txs {
+	const uint8_t *p[DOT_STATE_MAX_BATCH];
+	size_t len[DOT_STATE_MAX_BATCH];
+	size_t n;
+};
+
+static int
+batch_cb(void *ctx, const uint8_t *tx, size_t len)
+{
+	struct txs *t = ctx;
+
+	if (t->n == DOT_STATE_MAX_BATCH || len > DOT_TX_MAX_LEN)
+		fail("a batch out of bounds was accepted");
+	t->p[t->n] = tx;
+	t->len[t->n++] = len;
+	return DOT_OK;
 }
 
 static int
@@ -82,7 +103,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	p = data + 1;
 	n = size - 1;
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0: { /* a raft command */
 		struct dotd_cmd c;
 		uint8_t hdr[DOTD_CMD_HDR];
@@ -125,6 +146,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (out.len != n || memcmp(out.data, p, n) != 0))
 			fail("cosign body does not re-encode to its bytes");
 		dot_buf_free(&items);
+		dot_buf_free(&out);
+		break;
+	}
+	case 3: { /* a ledger batch */
+		static struct txs t;
+		struct dot_buf out = {0};
+
+		t.n = 0;
+		rv = dot_state_batch_each(p, n, batch_cb, &t, &e);
+		if (rv != DOT_OK) {
+			if (e.msg[0] == '\0' && rv != DOT_ENOMEM)
+				fail("batch refusal without a message");
+			if (t.n != 0)
+				fail("a refused batch gave a tx first");
+			break;
+		}
+		if (dot_state_batch_encode(t.p, t.len, t.n, &out, &e) ==
+			    DOT_OK &&
+		    (out.len != n || memcmp(out.data, p, n) != 0))
+			fail("batch does not re-encode to its bytes");
 		dot_buf_free(&out);
 		break;
 	}

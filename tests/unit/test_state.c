@@ -4133,7 +4133,92 @@ test_crypto_policy(void)
 	dot_buf_free(&att);
 }
 
-T_MAIN(T_CASE(test_genesis_and_files), T_CASE(test_token_refs), T_CASE(test_large_file_chunks),
+/* dot_state_batch_each: each tx of a batch, in order, the shape checked
+ * whole first; a genesis or malformed entry is refused before any. */
+struct each_seen {
+	size_t n, stop_at;
+	const uint8_t *p[4];
+	size_t len[4];
+};
+
+static int
+each_cb(void *ctx, const uint8_t *tx, size_t len)
+{
+	struct each_seen *s = ctx;
+
+	if (s->n < 4) {
+		s->p[s->n] = tx;
+		s->len[s->n] = len;
+	}
+	if (++s->n == s->stop_at)
+		return DOT_ESTATE_CONFLICT;
+	return DOT_OK;
+}
+
+static void
+test_batch_each(void)
+{
+	static const uint8_t t0[] = "first tx", t1[] = "", t2[] = "third";
+	const uint8_t *ptrs[3] = {t0, t1, t2};
+	size_t lens[3] = {sizeof(t0) - 1, 0, sizeof(t2) - 1};
+	struct dot_buf en = {0}, bad = {0};
+	struct dot_err e = {0};
+	struct each_seen s = {0};
+
+	REQUIRE_RC(dot_state_batch_encode(ptrs, lens, 3, &en, &e), DOT_OK);
+	CHECK_RC(dot_state_batch_each(en.data, en.len, each_cb, &s, &e),
+		 DOT_OK);
+	CHECK(s.n == 3);
+	for (size_t i = 0; i < 3; i++) {
+		CHECK(s.len[i] == lens[i]);
+		CHECK(s.len[i] == 0 || memcmp(s.p[i], ptrs[i], lens[i]) == 0);
+		/* pointers into the entry */
+		CHECK(s.p[i] >= en.data && s.p[i] + s.len[i] <= en.data + en.len);
+	}
+	/* a callback's refusal stops the walk and is returned */
+	memset(&s, 0, sizeof(s));
+	s.stop_at = 2;
+	CHECK_RC(dot_state_batch_each(en.data, en.len, each_cb, &s, &e),
+		 DOT_ESTATE_CONFLICT);
+	CHECK(s.n == 2);
+	/* an empty batch */
+	dot_buf_free(&en);
+	REQUIRE_RC(dot_state_batch_encode(ptrs, lens, 0, &en, &e), DOT_OK);
+	memset(&s, 0, sizeof(s));
+	CHECK_RC(dot_state_batch_each(en.data, en.len, each_cb, &s, &e),
+		 DOT_OK);
+	CHECK(s.n == 0);
+	/* refused, no tx given: kind 1 (a genesis), a text item after a
+	 * good one, trailing bytes, a truncated entry */
+	dot_enc_array(&bad, 2);
+	dot_enc_uint(&bad, 1);
+	dot_enc_array(&bad, 1);
+	dot_enc_bstr(&bad, t0, 3);
+	memset(&s, 0, sizeof(s));
+	CHECK_RC(dot_state_batch_each(bad.data, bad.len, each_cb, &s, &e),
+		 DOT_ESTATE_ARGS);
+	bad.len = 0;
+	dot_enc_array(&bad, 2);
+	dot_enc_uint(&bad, 2);
+	dot_enc_array(&bad, 2);
+	dot_enc_bstr(&bad, t0, 3);
+	dot_enc_tstr(&bad, "x", 1);
+	CHECK_RC(dot_state_batch_each(bad.data, bad.len, each_cb, &s, &e),
+		 DOT_ESTATE_ARGS);
+	CHECK(strstr(e.msg, "item 1") != NULL);
+	dot_buf_free(&en);
+	REQUIRE_RC(dot_state_batch_encode(ptrs, lens, 3, &en, &e), DOT_OK);
+	dot_buf_put(&en, (const uint8_t *)"\x00", 1);
+	CHECK_RC(dot_state_batch_each(en.data, en.len, each_cb, &s, &e),
+		 DOT_ESTATE_ARGS);
+	CHECK_RC(dot_state_batch_each(en.data, en.len - 3, each_cb, &s, &e),
+		 DOT_ESTATE_ARGS);
+	CHECK(s.n == 0);
+	dot_buf_free(&en);
+	dot_buf_free(&bad);
+}
+
+T_MAIN(T_CASE(test_batch_each), T_CASE(test_genesis_and_files), T_CASE(test_token_refs), T_CASE(test_large_file_chunks),
        T_CASE(test_inline_content), T_CASE(test_txset_model),
        T_CASE(test_layout_checked),
        T_CASE(test_replay_set),
