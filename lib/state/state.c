@@ -124,6 +124,24 @@ st_exec(struct dot_state *st, const char *sql, struct dot_err *e)
 	return DOT_OK;
 }
 
+/* One statement without rows (a transaction's BEGIN, COMMIT, SAVEPOINT...)
+ * through the statement cache: sqlite3_exec would compile it again on
+ * every call, several times per tx on the write path. */
+int
+st_run(struct dot_state *st, const char *sql, struct dot_err *e)
+{
+	sqlite3_stmt *s;
+	int rv = st_prepare(st, sql, &s, e), rc;
+
+	if (rv != DOT_OK)
+		return rv;
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return st_sqlerr(st, e, sql);
+	return DOT_OK;
+}
+
 /*
  * Reset every cached statement. A statement left after SQLITE_ROW keeps its
  * read transaction open, which stops the WAL from being checkpointed: the
@@ -1500,7 +1518,7 @@ apply_tx(struct dot_state *st, uint64_t index, uint32_t pos, uint64_t time,
 	o->pos = pos;
 	o->time = time;
 	o->e = &e;
-	if ((rv = st_exec(st, "SAVEPOINT op", &e2)) != DOT_OK) {
+	if ((rv = st_run(st, "SAVEPOINT op", &e2)) != DOT_OK) {
 		fatal = rv;
 		goto out;
 	}
@@ -1511,14 +1529,14 @@ apply_tx(struct dot_state *st, uint64_t index, uint32_t pos, uint64_t time,
 		goto out;
 	}
 	if (status != DOT_OK) {
-		if ((rv = st_exec(st, "ROLLBACK TO op", &e2)) != DOT_OK) {
+		if ((rv = st_run(st, "ROLLBACK TO op", &e2)) != DOT_OK) {
 			fatal = rv;
 			goto out;
 		}
 		o->nproduced = 0;
 		st->nodes_dirty = nodes_dirty; /* its changes are undone */
 	}
-	if ((rv = st_exec(st, "RELEASE op", &e2)) != DOT_OK) {
+	if ((rv = st_run(st, "RELEASE op", &e2)) != DOT_OK) {
 		fatal = rv;
 		goto out;
 	}
@@ -1655,7 +1673,7 @@ dot_state_apply(struct dot_state *st, uint64_t index, uint64_t entry_time,
 				   index, st->index);
 	if (entry_time < st->time)
 		entry_time = st->time; /* time never runs backwards */
-	rv = st_exec(st, "BEGIN IMMEDIATE", e);
+	rv = st_run(st, "BEGIN IMMEDIATE", e);
 	if (rv != DOT_OK)
 		return rv;
 	st->saved = st->frontier;
@@ -1744,7 +1762,7 @@ dot_state_apply(struct dot_state *st, uint64_t index, uint64_t entry_time,
 			goto fail;
 	}
 	reset_all(st);
-	rv = st_exec(st, "COMMIT", e);
+	rv = st_run(st, "COMMIT", e);
 	if (rv != DOT_OK)
 		goto fail;
 	for (size_t i = 0; i + DOT_TX_ID_LEN <= st->seen_pruned.len;

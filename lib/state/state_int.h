@@ -106,6 +106,7 @@ int st_prepare(struct dot_state *st, const char *sql, sqlite3_stmt **s,
 	       struct dot_err *e);
 int st_sqlerr(struct dot_state *st, struct dot_err *e, const char *what);
 int st_exec(struct dot_state *st, const char *sql, struct dot_err *e);
+int st_run(struct dot_state *st, const char *sql, struct dot_err *e);
 /* Write the log reference (node_local) inside the caller's transaction. */
 int st_save_log_ref(struct dot_state *st, uint64_t ref, struct dot_err *e);
 /* Reset every cached statement (ends their read transactions). */
