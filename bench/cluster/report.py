@@ -225,8 +225,10 @@ included).
   (including both joiners' configuration changes). The load is bench/ledger's
   `bench_ledger_load` on the leader's Unix socket (the leader found by `dot status --json`;
   etcd's clients use loopback TCP, HTTP and JSON), with the same set-up as in the Ledger
-  section (an `fs.mkdir`, a capability token for the benchmark's holder key, a negative
-  control that must be refused with "key is not the token's holder", every tx built and
+  section (an `fs.mkdir`, a capability token for the benchmark's holder key, two negative
+  controls that must be refused, a put signed by another key ("key is not the token's
+  holder") and the holder's put with a forged signature ("transaction signature is
+  invalid"), every tx built and
   signed before timing, a warm-up of max(64, 4 × C) puts), then `fs.put` of {size} fresh random
   bytes to a distinct path per tx under the token; every receipt must carry status 0 and the
   tx's id. The cluster's crypto policy is `{os.environ.get('BENCH_POLICY', 'classic')}` (`dot init --policy`; the

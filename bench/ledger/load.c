@@ -24,7 +24,9 @@
  *       negative control: an fs.put under that token signed by a key that
  *       is not the holder must be refused with DOT_ETOKEN_WRONG_HOLDER (with
  *       --unchecked, the build without checks, it must be accepted instead:
- *       proof that the checks really are off), else abort; build and sign
+ *       proof that the checks really are off), else abort; a second one,
+ *       the holder's own fs.put with one byte of its signature flipped,
+ *       must be refused with DOT_ETX_SIGNATURE (accepted with --unchecked); build and sign
  *       every tx and frame its request. Then W warm-up puts (the token's
  *       chain enters the node's verified-chain cache, SQLite's pages warm),
  *       then N timed puts of SIZE random bytes (default 1024) to distinct
@@ -381,6 +383,7 @@ static uint64_t nonce_ctr;
 static uint64_t run_salt; /* keeps nonces apart between runs */
 /* --token-ref, once the token is registered: name it by its last rid. */
 static int use_ref;
+static int forge_sig; /* build_tx flips one byte of the signature */
 static uint8_t token_rid[DOT_RID_LEN];
 
 /* A signed tx: op with args, under a token (signed by `signer`) or the
@@ -427,6 +430,8 @@ build_tx(struct dot_buf *out, const char *op, const struct dot_buf *args,
 	if (dot_tx_payload_encode(&p, &pl, &e) != DOT_OK ||
 	    dot_tx_sign(signer->sk, pl.data, pl.len, &sig, &e) != DOT_OK)
 		die("build %s: %s", op, e.msg);
+	if (forge_sig)
+		sig.sig[sig.sig_len / 2] ^= 0x01; /* inside the Ed25519 R or S */
 	v = dot_tx_sig_of(&sig);
 	if (token != NULL && use_ref)
 		v.pk_len = 0; /* the holder's: the token names it */
@@ -756,6 +761,34 @@ cmd_run(const struct opts *o)
 			    dot_strerror(DOT_ETOKEN_WRONG_HOLDER));
 		fprintf(stderr, "bench_ledger_load: negative control: "
 				"non-holder tx %s (%s)\n",
+			o->unchecked ? "accepted, as a build without checks "
+				       "does"
+				     : "refused",
+			o->unchecked ? "no checks" : dot_strerror(st));
+	}
+
+	/* the second control: the holder's own tx with one byte of its
+	 * signature changed (a forgery), refused by every node that applies
+	 * it: the leader as submitted, a follower as the entry arrives */
+	{
+		uint8_t data[16] = {0};
+		snprintf(path, sizeof(path), "%s/forged", dir);
+		args_path(&args, path, data, sizeof(data));
+		forge_sig = 1;
+		build_tx(&tx, "fs.put", &args, &token, &holder, NULL);
+		forge_sig = 0;
+		st = submit(fd, &tx, &detail);
+		if (o->unchecked && st != DOT_OK)
+			die("negative control: --unchecked, but a forged "
+			    "signature was refused (%s: %s): this node checks",
+			    dot_strerror(st), detail);
+		if (!o->unchecked && st != DOT_ETX_SIGNATURE)
+			die("negative control: a tx with a forged signature "
+			    "got %s (%s), not %s",
+			    dot_strerror(st), detail,
+			    dot_strerror(DOT_ETX_SIGNATURE));
+		fprintf(stderr, "bench_ledger_load: negative control: "
+				"forged signature %s (%s)\n",
 			o->unchecked ? "accepted, as a build without checks "
 				       "does"
 				     : "refused",

@@ -178,9 +178,11 @@ within a round (adjacent runs) and the median and range of those are given.
   `bench_ledger_load` (bench/ledger/load.c) connects C clients to dotd's Unix socket from one
   thread with poll(2). Set-up, untimed: `fs.mkdir /bench-cC` under the admin account; a
   capability token minted by the admin key for the benchmark's holder key (path
-  /bench-cC, rights create|write, expiring in a day); a negative control, a put under that
-  token signed by another key, which must be refused with "key is not the token's holder"
-  or the run aborts; then every tx is built and signed (Ed25519) and its request framed.
+  /bench-cC, rights create|write, expiring in a day); two negative controls, a put under
+  that token signed by another key, which must be refused with "key is not the token's
+  holder", and the holder's put with one byte of its signature changed, which must be
+  refused with "transaction signature is invalid", or the run aborts; then every tx is
+  built and signed (Ed25519) and its request framed.
   A warm-up of max(64, 4 × C) puts brings the token's chain into the node's verified-chain
   cache. Timed: `fs.put` of 1 KiB of fresh random bytes to a distinct path per tx, each
   under the token; every receipt must carry status 0 and the tx's id, or the run aborts.
@@ -190,9 +192,9 @@ within a round (adjacent runs) and the median and range of those are given.
   (`meson -Dbench_unchecked=true`, which defines DOT_BENCH_UNCHECKED for lib/ and dotd):
   dotd queues each parsed tx at once, with no signature worker, and in `op_authorize` no
   tx signature, validity window, holder or token chain is checked (the issuer is still
-  resolved from the state and becomes the principal). Its negative control
-  is reversed: the other key's put must be *accepted*, or the run aborts, so the build
-  really has its checks off.
+  resolved from the state and becomes the principal). Its negative controls
+  are reversed: the other key's put and the forged one must be *accepted*, or the run
+  aborts, so the build really has its checks off.
 - *etcd*: a single member (`etcd --name m1`, data directory on the same disk, loopback
   ports of its own, fsync on as by default), driven through its gRPC-JSON gateway (POST
   `/v3/kv/put`) by `wrk -t1 -cC --latency` with bench/ledger/etcd_put.lua, which builds
