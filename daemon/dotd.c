@@ -14,6 +14,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <sys/resource.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -56,6 +57,7 @@
  * syncs; more go to the workers. */
 #define SIG_INLINE 4
 #define SIG_COST_COMPOSITE 3
+#define SIG_WORKER_NICE 5 /* cluster mode: see sigbatch_work */
 /* WAL checkpoints (ckpt.c): the WAL is reset once it holds --wal-reset
  * frames (pages; default 8000, 32 MiB); a background pass copies every
  * sixteenth of that; the writer waits for a pass only if the WAL reaches
@@ -588,7 +590,19 @@ static void
 sigbatch_work(uv_work_t *req)
 {
 	struct sigbatch *b = req->data;
+	static __thread int niced;
 
+	/* In a cluster the loops of every node on a machine are each hop of
+	 * a commit (leader, follower, leader), and a worker that holds a
+	 * core delays them: the workers that check signatures yield to them
+	 * (nice 5; they still get their share, and the pool's other work on
+	 * these threads, a status hash or a snapshot, waits with them).
+	 * bench/cluster, 64 clients, 3 rounds each, one run after the other:
+	 * 4,447 and 4,246 tx/s, and 4,032 without. */
+	if (!niced && b->node->cluster) {
+		niced = 1;
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), SIG_WORKER_NICE);
+	}
 	/* Pure: each tx's own bytes, libsodium; nothing shared. The cache
 	 * keys are hashed here too, so the loop only inserts them. */
 	for (struct sigitem *it = b->items; it; it = it->next) {
