@@ -235,8 +235,10 @@ included).
   benchmark's keys follow it), and {('one put presents the token inline and every later one names it by reference, `[3, rid]`, leaving the holder key out (docs/decisions/0022)' if os.environ.get('BENCH_TOKEN_REF', '1') == '1' else 'every put carries the token inline')}. The leader verifies each tx's signatures on worker threads as it queues it,
   batches queued txs into one ledger entry and proposes it to raft; raft makes it durable in
   each node's log (fsync) and commits it on a majority; every node, leader and followers,
-  applies it with lib/state's `dot_state_apply`, which checks every tx's signatures (on the
-  leader found in the cache its workers filled, on each follower verified again), token
+  applies it with lib/state's `dot_state_apply`, which checks every tx's signatures (each
+  node verifies each one itself, once: on the leader found in the cache its workers filled
+  as the tx was queued, on each follower in the cache its own workers filled as the entry
+  arrived, before it committed; the workers run at nice 5 in a cluster), token
   chain (in each node's verified-chain cache after the first), holder and rights; the leader
   answers from its own apply. Latency is from writing the request to reading its receipt.
   "txs per entry" is timed txs over ledger entries written meanwhile.
