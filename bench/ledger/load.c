@@ -704,6 +704,46 @@ drive(struct client *cl, size_t ncl, struct req *reqs, size_t from, size_t n,
 	return (now_ns() - start) / 1e9;
 }
 
+/*
+ * A negative control: a put of 16 zero bytes to DIR/NAME under the token,
+ * signed by signer (its signature forged, one byte flipped, if forge), must
+ * be refused with want (accepted by the build without checks, --unchecked),
+ * or the run aborts.
+ */
+static void
+negative_control(int fd, const struct opts *o, const char *dir,
+		 const char *name, const struct dot_buf *token,
+		 const struct key *signer, int forge, int want,
+		 const char *what)
+{
+	struct dot_buf args = {0}, tx = {0};
+	uint8_t data[16] = {0};
+	char path[256];
+	const char *detail = "";
+	int st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	args_path(&args, path, data, sizeof(data));
+	forge_sig = forge;
+	build_tx(&tx, "fs.put", &args, token, signer, NULL);
+	forge_sig = 0;
+	st = submit(fd, &tx, &detail);
+	if (o->unchecked && st != DOT_OK)
+		die("negative control: --unchecked, but a %s was refused "
+		    "(%s: %s): this node checks",
+		    what, dot_strerror(st), detail);
+	if (!o->unchecked && st != want)
+		die("negative control: a %s got %s (%s), not %s", what,
+		    dot_strerror(st), detail, dot_strerror(want));
+	fprintf(stderr, "bench_ledger_load: negative control: %s %s (%s)\n",
+		what,
+		o->unchecked ? "accepted, as a build without checks does"
+			     : "refused",
+		o->unchecked ? "no checks" : dot_strerror(st));
+	dot_buf_free(&args);
+	dot_buf_free(&tx);
+}
+
 static int
 cmd_run(const struct opts *o)
 {
@@ -742,58 +782,14 @@ cmd_run(const struct opts *o)
 			   holder.pk, holder.pklen, &token, &e) != DOT_OK)
 		die("mint: %s", e.msg);
 
-	/* the negative control: the token, signed by someone else */
-	{
-		uint8_t data[16] = {0};
-		snprintf(path, sizeof(path), "%s/stranger", dir);
-		args_path(&args, path, data, sizeof(data));
-		build_tx(&tx, "fs.put", &args, &token, &stranger, NULL);
-		st = submit(fd, &tx, &detail);
-		if (o->unchecked && st != DOT_OK)
-			die("negative control: --unchecked, but a tx signed by "
-			    "a non-holder was refused (%s: %s): this node "
-			    "checks",
-			    dot_strerror(st), detail);
-		if (!o->unchecked && st != DOT_ETOKEN_WRONG_HOLDER)
-			die("negative control: a tx signed by a non-holder "
-			    "got %s (%s), not %s",
-			    dot_strerror(st), detail,
-			    dot_strerror(DOT_ETOKEN_WRONG_HOLDER));
-		fprintf(stderr, "bench_ledger_load: negative control: "
-				"non-holder tx %s (%s)\n",
-			o->unchecked ? "accepted, as a build without checks "
-				       "does"
-				     : "refused",
-			o->unchecked ? "no checks" : dot_strerror(st));
-	}
-
-	/* the second control: the holder's own tx with one byte of its
-	 * signature changed (a forgery), refused by every node that applies
-	 * it: the leader as submitted, a follower as the entry arrives */
-	{
-		uint8_t data[16] = {0};
-		snprintf(path, sizeof(path), "%s/forged", dir);
-		args_path(&args, path, data, sizeof(data));
-		forge_sig = 1;
-		build_tx(&tx, "fs.put", &args, &token, &holder, NULL);
-		forge_sig = 0;
-		st = submit(fd, &tx, &detail);
-		if (o->unchecked && st != DOT_OK)
-			die("negative control: --unchecked, but a forged "
-			    "signature was refused (%s: %s): this node checks",
-			    dot_strerror(st), detail);
-		if (!o->unchecked && st != DOT_ETX_SIGNATURE)
-			die("negative control: a tx with a forged signature "
-			    "got %s (%s), not %s",
-			    dot_strerror(st), detail,
-			    dot_strerror(DOT_ETX_SIGNATURE));
-		fprintf(stderr, "bench_ledger_load: negative control: "
-				"forged signature %s (%s)\n",
-			o->unchecked ? "accepted, as a build without checks "
-				       "does"
-				     : "refused",
-			o->unchecked ? "no checks" : dot_strerror(st));
-	}
+	/* the negative controls: the token, signed by someone else; the
+	 * holder's own tx with one byte of its signature changed (a forgery),
+	 * refused by every node that applies it (the leader as submitted, a
+	 * follower as the entry arrives) */
+	negative_control(fd, o, dir, "stranger", &token, &stranger, 0,
+			 DOT_ETOKEN_WRONG_HOLDER, "non-holder tx");
+	negative_control(fd, o, dir, "forged", &token, &holder, 1,
+			 DOT_ETX_SIGNATURE, "forged signature");
 
 	/* --token-ref: a reference before the node holds the token is
 	 * refused; one put with the token inline registers it; every tx
