@@ -29,10 +29,20 @@ struct dotd_cons {
 	raft_id gate_leader;
 	int gate_state;
 	uint64_t gate_since;
-	/* the disk backend's append, which io_append wraps */
+	/* the disk backend's append and send, which io_append and io_send
+	 * wrap */
 	int (*uv_append)(struct raft_io *io, struct raft_io_append *req,
 			 const struct raft_entry entries[], unsigned n,
 			 raft_io_append_cb cb);
+	int (*uv_send)(struct raft_io *io, struct raft_io_send *req,
+		       const struct raft_message *message,
+		       raft_io_send_cb cb);
+	/* every member's last known raft address, ours (io_send) */
+	struct addr_copy {
+		raft_id id;
+		char *address;
+	} *addrs;
+	size_t naddrs;
 };
 
 /* One request in flight: the engine's request and the caller's callback. */
@@ -159,12 +169,17 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
  * work done early that apply would otherwise do (dotd: the signature
  * checks), never anything apply relies on.
  */
+static struct dotd_cons *
+cons_of(struct raft_io *io)
+{
+	return (struct dotd_cons *)((char *)io - offsetof(struct dotd_cons, io));
+}
+
 static int
 io_append(struct raft_io *io, struct raft_io_append *req,
 	  const struct raft_entry entries[], unsigned n, raft_io_append_cb cb)
 {
-	struct dotd_cons *c =
-	    (struct dotd_cons *)((char *)io - offsetof(struct dotd_cons, io));
+	struct dotd_cons *c = cons_of(io);
 
 	for (unsigned i = 0; i < n; i++) {
 		const uint8_t *cmd;
@@ -175,6 +190,90 @@ io_append(struct raft_io *io, struct raft_io_append *req,
 			c->cfg.fsm.received(c->cfg.fsm.ctx, cmd, len);
 	}
 	return c->uv_append(io, req, entries, n, cb);
+}
+
+/*
+ * Keep (a copy of) id's address; the copy. NULL when out of memory (the
+ * caller falls back on what it had).
+ */
+static const char *
+addr_keep(struct dotd_cons *c, raft_id id, const char *address)
+{
+	size_t i;
+	char *dup;
+
+	for (i = 0; i < c->naddrs; i++)
+		if (c->addrs[i].id == id)
+			break;
+	if (i < c->naddrs && strcmp(c->addrs[i].address, address) == 0)
+		return c->addrs[i].address;
+	if ((dup = strdup(address)) == NULL)
+		return NULL;
+	if (i == c->naddrs) {
+		struct addr_copy *a = realloc(c->addrs, (c->naddrs + 1) *
+							    sizeof(*a));
+
+		if (a == NULL) {
+			free(dup);
+			return NULL;
+		}
+		c->addrs = a;
+		c->addrs[c->naddrs++].id = id;
+	} else {
+		free(c->addrs[i].address);
+	}
+	c->addrs[i].address = dup;
+	return dup;
+}
+
+/*
+ * The disk backend's send, wrapped: the message goes to the address this
+ * node knows for the member's id, never through the message's own address
+ * pointer. raft 0.22.1 can hand send a message whose server_address points
+ * into a configuration it has just freed (a membership change on the
+ * leader while a node joins: AddressSanitizer caught the backend's
+ * strcmp on it, tests/daemon/cluster3.sh); the backend only looks the
+ * address up (it encodes the message at once and keeps a copy of the
+ * address), so the message is passed on as a copy with a live address:
+ * the current configuration's, else the last one seen for that id
+ * (addr_keep, also fed by dotd_cons_add). For an id in no configuration
+ * this node has seen, the message's own address is used.
+ */
+static int
+io_send(struct raft_io *io, struct raft_io_send *req,
+	const struct raft_message *message, raft_io_send_cb cb)
+{
+	struct dotd_cons *c = cons_of(io);
+	const struct raft_configuration *conf = &c->raft.configuration;
+	struct raft_message m = *message;
+	const char *live = NULL, *kept = NULL;
+
+	for (unsigned i = 0; i < conf->n; i++)
+		if (conf->servers[i].id == m.server_id) {
+			live = conf->servers[i].address;
+			kept = addr_keep(c, m.server_id, live);
+			break;
+		}
+	if (live == NULL)
+		for (size_t i = 0; i < c->naddrs; i++)
+			if (c->addrs[i].id == m.server_id)
+				kept = c->addrs[i].address;
+	if (kept != NULL || live != NULL)
+		m.server_address = kept != NULL ? kept : live;
+	/* else an id this node has never had in a configuration: a reply to
+	 * a leader a joining node does not know yet, whose address came with
+	 * the message it received, not from a configuration */
+	return c->uv_send(io, req, &m, cb);
+}
+
+static void
+addrs_free(struct dotd_cons *c)
+{
+	for (size_t i = 0; i < c->naddrs; i++)
+		free(c->addrs[i].address);
+	free(c->addrs);
+	c->addrs = NULL;
+	c->naddrs = 0;
 }
 
 static int
@@ -274,6 +373,8 @@ dotd_cons_open(struct dotd_cons **out, const struct dotd_cons_config *cfg,
 		c->uv_append = c->io.append;
 		c->io.append = io_append;
 	}
+	c->uv_send = c->io.send;
+	c->io.send = io_send;
 	c->fsm.version = 2;
 	c->fsm.data = c;
 	c->fsm.apply = fsm_apply;
@@ -304,6 +405,7 @@ dotd_cons_open(struct dotd_cons **out, const struct dotd_cons_config *cfg,
 fail:
 	if (c->io_inited)
 		raft_uv_close(&c->io);
+	addrs_free(c);
 	free(c->dir);
 	free(c->address);
 	free(c);
@@ -355,6 +457,7 @@ on_raft_closed(struct raft *r)
 	 * callers free their own side at close (dotd's cl_close). */
 	while (c->reqs != NULL)
 		req_free(c->reqs);
+	addrs_free(c);
 	free(c->dir);
 	free(c->address);
 	free(c);
@@ -512,6 +615,7 @@ dotd_cons_add(struct dotd_cons *c, uint64_t id, const char *address,
 	q->u.change.data = q;
 	q->id = id;
 	q->then_role = raft_role_of(role);
+	(void)addr_keep(c, id, address); /* io_send's, from the start */
 	rv = raft_add(&c->raft, &q->u.change, id, address, on_change);
 	if (rv != 0) {
 		req_free(q);
