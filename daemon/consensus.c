@@ -162,6 +162,13 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
 		       : RAFT_IOERR;
 }
 
+/* The node whose raft_io this is (io is a member of struct dotd_cons). */
+static struct dotd_cons *
+cons_of(struct raft_io *io)
+{
+	return (struct dotd_cons *)((char *)io - offsetof(struct dotd_cons, io));
+}
+
 /*
  * The disk backend's append, wrapped: every command this node is about to
  * write to its log (a follower's from the leader, the leader's own) is
@@ -169,12 +176,6 @@ fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void **result)
  * work done early that apply would otherwise do (dotd: the signature
  * checks), never anything apply relies on.
  */
-static struct dotd_cons *
-cons_of(struct raft_io *io)
-{
-	return (struct dotd_cons *)((char *)io - offsetof(struct dotd_cons, io));
-}
-
 static int
 io_append(struct raft_io *io, struct raft_io_append *req,
 	  const struct raft_entry entries[], unsigned n, raft_io_append_cb cb)
