@@ -197,15 +197,24 @@ io_append(struct raft_io *io, struct raft_io_append *req,
  * Keep (a copy of) id's address; the copy. NULL when out of memory (the
  * caller falls back on what it had).
  */
-static const char *
-addr_keep(struct dotd_cons *c, raft_id id, const char *address)
+/* The slot of id's copy, or c->naddrs if there is none. */
+static size_t
+addr_slot(const struct dotd_cons *c, raft_id id)
 {
 	size_t i;
-	char *dup;
 
 	for (i = 0; i < c->naddrs; i++)
 		if (c->addrs[i].id == id)
 			break;
+	return i;
+}
+
+static const char *
+addr_keep(struct dotd_cons *c, raft_id id, const char *address)
+{
+	size_t i = addr_slot(c, id);
+	char *dup;
+
 	if (i < c->naddrs && strcmp(c->addrs[i].address, address) == 0)
 		return c->addrs[i].address;
 	if ((dup = strdup(address)) == NULL)
@@ -247,23 +256,22 @@ io_send(struct raft_io *io, struct raft_io_send *req,
 	struct dotd_cons *c = cons_of(io);
 	const struct raft_configuration *conf = &c->raft.configuration;
 	struct raft_message m = *message;
-	const char *live = NULL, *kept = NULL;
+	const char *a = NULL;
+	size_t k;
 
 	for (unsigned i = 0; i < conf->n; i++)
 		if (conf->servers[i].id == m.server_id) {
-			live = conf->servers[i].address;
-			kept = addr_keep(c, m.server_id, live);
+			a = conf->servers[i].address;
+			(void)addr_keep(c, m.server_id, a);
 			break;
 		}
-	if (live == NULL)
-		for (size_t i = 0; i < c->naddrs; i++)
-			if (c->addrs[i].id == m.server_id)
-				kept = c->addrs[i].address;
-	if (kept != NULL || live != NULL)
-		m.server_address = kept != NULL ? kept : live;
-	/* else an id this node has never had in a configuration: a reply to
-	 * a leader a joining node does not know yet, whose address came with
-	 * the message it received, not from a configuration */
+	if (a == NULL && (k = addr_slot(c, m.server_id)) < c->naddrs)
+		a = c->addrs[k].address;
+	/* Neither: an id this node has never had in a configuration, a reply
+	 * to a leader a joining node does not know yet, whose address came
+	 * with the message it received, not from a configuration. */
+	if (a != NULL)
+		m.server_address = a;
 	return c->uv_send(io, req, &m, cb);
 }
 

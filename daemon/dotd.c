@@ -14,7 +14,6 @@
  */
 #include <assert.h>
 #include <errno.h>
-#include <sys/resource.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -24,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
